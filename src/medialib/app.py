@@ -1,0 +1,103 @@
+"""Wiring: settings → database, object store, job runner → the FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from medialib import __version__, http_errors
+from medialib.config import Settings
+from medialib.db import make_engine, make_session_factory, migrate, ping
+from medialib.deps import AppState, StateDep
+from medialib.jobs.queue import wake_after_commit
+from medialib.jobs.registry import JobContext, load_handlers
+from medialib.jobs.runner import EmbeddedRunner
+from medialib.media.endpoints import router as media_router
+from medialib.storage.endpoints import router as files_router
+from medialib.storage.factory import open_store
+from medialib.uploads.endpoints import router as uploads_router
+from medialib.web.views import router as web_router
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: Settings, *, run_workers: bool) -> AppState:
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    session_factory = make_session_factory(engine)
+    store = open_store(settings)
+    runner = None
+    if run_workers and settings.broker_url is None and settings.worker_threads > 0:
+        context = JobContext(settings=settings, session_factory=session_factory, store=store)
+        runner = EmbeddedRunner(context, load_handlers(), threads=settings.worker_threads)
+        wake_after_commit(session_factory, runner.wake)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        store=store,
+        runner=runner,
+    )
+
+
+def create_app(settings: Settings | None = None, *, run_workers: bool = True) -> FastAPI:
+    state = build_state(settings or Settings(), run_workers=run_workers)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if state.runner is not None:
+            state.runner.start()
+        try:
+            yield
+        finally:
+            if state.runner is not None:
+                state.runner.stop()
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="medialib",
+        version=__version__,
+        summary="Upload media once, check it, prepare it for every network.",
+        lifespan=lifespan,
+    )
+    app.state.medialib = state
+    http_errors.install(app)
+    app.include_router(media_router)
+    app.include_router(uploads_router)
+    app.include_router(files_router)
+    app.include_router(web_router)
+    _add_health_routes(app)
+    return app
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """200 while the process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(state: StateDep) -> JSONResponse:
+        """200 when the database, the object store and the job runner answer; 503 otherwise."""
+        checks = {
+            "database": _check(lambda: ping(state.engine)),
+            "storage": _check(state.store.check),
+            "jobs": "ok" if state.runner is None or state.runner.alive else "down",
+            "scanner": "disabled" if not state.settings.clamd_url else "not_configured",
+        }
+        healthy = all(value in ("ok", "disabled", "not_configured") for value in checks.values())
+        body = {"status": "ready" if healthy else "unavailable", "checks": checks}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def _check(probe: object) -> str:
+    try:
+        probe()  # type: ignore[operator]
+    except Exception as exc:
+        log.warning("readiness check failed: %s", exc)
+        return "down"
+    return "ok"

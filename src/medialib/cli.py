@@ -1,0 +1,247 @@
+"""`medialib` command line: serve, worker, keys, upload, gc, db."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from medialib.config import Settings
+
+FIRST_KEY_FILE = "first-api-key.txt"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    result: int = args.handler(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medialib", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API, the web page and embedded workers")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run job workers only (no HTTP)")
+    worker.add_argument("--threads", type=int, default=None)
+    worker.set_defaults(handler=_worker)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(required=True)
+    create = keys.add_parser("create", help="create a key (printed as the last line)")
+    create.add_argument("--workspace", required=True)
+    create.add_argument("--name", default=None)
+    create.set_defaults(handler=_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke a key by its full text")
+    revoke.add_argument("key")
+    revoke.set_defaults(handler=_keys_revoke)
+
+    upload = commands.add_parser("upload", help="upload files with progress bars")
+    upload.add_argument("files", nargs="+", type=Path)
+    upload.add_argument("--tag", action="append", dest="tags")
+    upload.add_argument("--description")
+    upload.add_argument("--kind")
+    upload.add_argument("--url", default=os.environ.get("MEDIALIB_URL"))
+    upload.add_argument("--api-key", default=os.environ.get("MEDIALIB_API_KEY"))
+    upload.add_argument("--parallel", type=int, default=4)
+    upload.set_defaults(handler=_upload)
+
+    gc = commands.add_parser("gc", help="remove abandoned uploads and temporary files")
+    gc.set_defaults(handler=_gc)
+
+    db = commands.add_parser("db", help="database").add_subparsers(required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from medialib.app import create_app
+
+    settings = Settings()
+    if settings.public_url is None:
+        shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
+        settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
+    app = create_app(settings)
+    first_key = _first_run_key(settings)
+    page = f"http://{args.host}:{args.port}/"
+    print(f"medialib is starting on {page}", flush=True)
+    if first_key:
+        print(f"API key (workspace 'default'): {first_key}", flush=True)
+    print(f"Open {page} ; API reference at {page}docs", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def _first_run_key(settings: Settings) -> str | None:
+    """On the very first start, make a workspace and key so a newcomer can begin at once.
+
+    In development the key is kept in the data dir (0600) so later starts show it again.
+    """
+    from medialib.db import make_engine, make_session_factory, session_scope
+    from medialib.workspaces.repository import WorkspaceRepository
+    from medialib.workspaces.service import create_key
+
+    key_file = settings.resolved_data_dir / FIRST_KEY_FILE
+    if key_file.exists():
+        return key_file.read_text().strip()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            if WorkspaceRepository(session).any_exists():
+                return None
+            created = create_key(session, workspace_name="default", key_name="first key")
+    finally:
+        engine.dispose()
+    if settings.environment == "development":
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(created.plaintext + "\n")
+    return created.plaintext
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from medialib.app import build_state
+    from medialib.jobs.registry import JobContext, load_handlers
+    from medialib.jobs.runner import EmbeddedRunner
+
+    settings = Settings()
+    state = build_state(settings, run_workers=False)
+    context = JobContext(
+        settings=settings, session_factory=state.session_factory, store=state.store
+    )
+    runner = EmbeddedRunner(
+        context, load_handlers(), threads=args.threads or settings.worker_threads
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runner.start()
+    print(f"medialib worker {runner.worker_id} running {runner.thread_count} threads", flush=True)
+    stop.wait()
+    runner.stop()
+    return 0
+
+
+def _with_session(action: object) -> object:
+    from medialib.db import make_engine, make_session_factory, migrate, session_scope
+
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            return action(session)  # type: ignore[operator]
+    finally:
+        engine.dispose()
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from medialib.workspaces.service import create_key
+
+    created = _with_session(
+        lambda session: create_key(session, workspace_name=args.workspace, key_name=args.name)
+    )
+    print(f"workspace: {created.workspace.name} ({created.workspace.id})")  # type: ignore[attr-defined]
+    print(created.plaintext)  # type: ignore[attr-defined]
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from medialib.workspaces.service import KEY_PREFIX, revoke_key
+
+    lookup = args.key.removeprefix(KEY_PREFIX).split("_", 1)[0]
+    revoked = _with_session(lambda session: revoke_key(session, lookup))
+    print("revoked" if revoked else "no such active key")
+    return 0 if revoked else 1
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from medialib.client import Client, MedialibAPIError
+
+    settings = Settings()
+    url = args.url or settings.public_base_url
+    api_key = args.api_key or _stored_first_key(settings)
+    if not api_key:
+        print("medialib upload: pass --api-key or set MEDIALIB_API_KEY", file=sys.stderr)
+        return 2
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        print(f"medialib upload: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    failures = 0
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    with Client(url, api_key) as client, Progress(*columns) as progress:
+
+        def one(path: Path) -> str:
+            task = progress.add_task(path.name[:40], total=path.stat().st_size)
+            try:
+                media = client.upload(
+                    path,
+                    kind=args.kind,
+                    tags=args.tags,
+                    description=args.description,
+                    progress=lambda sent, total: progress.update(task, completed=sent, total=total),
+                )
+            except MedialibAPIError as exc:
+                progress.console.print(f"[red]{path.name}: {exc.code}: {exc.message}[/red]")
+                return ""
+            progress.console.print(f"{path.name}\t{media['id']}\t{media['status']}")
+            return str(media["id"])
+
+        with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+            results = list(pool.map(one, args.files))
+    failures = sum(1 for media_id in results if not media_id)
+    return 1 if failures else 0
+
+
+def _stored_first_key(settings: Settings) -> str | None:
+    key_file = settings.resolved_data_dir / FIRST_KEY_FILE
+    return key_file.read_text().strip() if key_file.exists() else None
+
+
+def _gc(_: argparse.Namespace) -> int:
+    from medialib.app import build_state
+    from medialib.media.gc import collect_garbage
+
+    state = build_state(Settings(), run_workers=False)
+    report = collect_garbage(state.session_factory, state.store)
+    print(report)
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from medialib.db import make_engine, migrate
+
+    engine = make_engine(Settings().resolved_database_url)
+    migrate(engine)
+    engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

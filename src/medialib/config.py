@@ -1,0 +1,83 @@
+"""One validated `Settings` object, read from `MEDIALIB_*` environment variables.
+
+Every field has an embedded default, so `medialib serve` runs with nothing set.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1_000_000
+GB = 1_000_000_000
+
+# Per-kind byte caps (design §5); a workspace may override them later.
+DEFAULT_KIND_CAPS: dict[str, int] = {
+    "image": 30 * MB,
+    "gif": 50 * MB,
+    "video": 5 * GB,
+    "document": 100 * MB,
+    "audio": 200 * MB,
+}
+DIRECT_UPLOAD_MAX_BYTES = 100 * MB
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIALIB_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./medialib-data")
+    database_url: str | None = None
+    storage_url: str | None = None
+    broker_url: str | None = None
+    clamd_url: str | None = None
+    # Unset: `medialib serve` uses the address it listens on.
+    public_url: str | None = None
+    allow_loopback_targets: bool = False
+
+    upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    image_max_pixels: int = Field(default=100_000_000, ge=1)
+    worker_threads: int = Field(default=2, ge=0, le=64)
+    # A running job whose lease is not renewed (its process died) is taken again after this.
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=5, ge=1)
+    job_retry_base_seconds: float = Field(default=2.0, ge=0)
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    probe_timeout_seconds: float = Field(default=120.0, gt=0)
+    # Fault injection for crash tests only: a handler sleeps this long before its work.
+    fault_job_delay_seconds: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment == "production" and self.allow_loopback_targets:
+            raise ValueError("MEDIALIB_ALLOW_LOOPBACK_TARGETS is for development and tests only")
+        if self.environment == "production" and self.fault_job_delay_seconds:
+            raise ValueError("MEDIALIB_FAULT_JOB_DELAY_SECONDS is for tests only")
+        return self
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'medialib.db'}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or f"file://{self.resolved_data_dir / 'objects'}"
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
+
+    def kind_cap(self, kind: str) -> int:
+        return DEFAULT_KIND_CAPS[kind]

@@ -1,0 +1,72 @@
+"""Application state and the `Annotated` dependency aliases routes use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from medialib.config import Settings
+from medialib.jobs.runner import EmbeddedRunner
+from medialib.media.service import MediaService
+from medialib.storage.base import ObjectStore
+from medialib.workspaces.models import Workspace
+from medialib.workspaces.service import authenticate
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    store: ObjectStore
+    runner: EmbeddedRunner | None
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.medialib
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """A session per request; the route commits, anything uncommitted is rolled back."""
+    session = state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def bearer_key(
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return x_api_key.strip() if x_api_key else None
+
+
+def current_workspace(
+    session: SessionDep, key: Annotated[str | None, Depends(bearer_key)]
+) -> Workspace:
+    return authenticate(session, key)
+
+
+CurrentWorkspace = Annotated[Workspace, Depends(current_workspace)]
+
+
+def media_service(session: SessionDep, state: StateDep) -> MediaService:
+    return MediaService(session, store=state.store, settings=state.settings)
+
+
+MediaServiceDep = Annotated[MediaService, Depends(media_service)]

@@ -1,0 +1,134 @@
+"""The error tree. Every error a client can see is a `MedialibError` with a stable code.
+
+    MedialibError                      (code, HTTP status, message, details)
+    ├── Unauthorized                   401 unauthorized
+    ├── Forbidden                      403 forbidden            bad/expired signature, wrong type
+    ├── NotFound                       404 not_found            also another workspace's id
+    ├── ValidationFailed               422 validation_error     (400 for a body that is not JSON)
+    ├── UploadMissing                  400 upload_missing
+    ├── InvalidState                   409 invalid_state
+    ├── PayloadTooLarge                413 payload_too_large    max_bytes, size
+    ├── UnsupportedMediaType           415 unsupported_media_type
+    ├── ContentTypeMismatch            415 content_type_mismatch  declared, detected
+    ├── ImageTooLarge                  422 image_too_large      a decompression-bomb guard
+    ├── MediaProcessingFailed          422 processing_failed    probe/decoder refused the bytes
+    └── ServiceUnavailable             503 service_unavailable  a dependency is down
+
+The HTTP layer renders them as `{"error": {"code", "message", **details}}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MedialibError(Exception):
+    code: ClassVar[str] = "internal_error"
+    status_code: ClassVar[int] = 500
+    default_message: ClassVar[str] = "Internal error."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+class Unauthorized(MedialibError):
+    code = "unauthorized"
+    status_code = 401
+    default_message = "A valid API key is required (Authorization: Bearer <key>)."
+
+
+class Forbidden(MedialibError):
+    code = "forbidden"
+    status_code = 403
+    default_message = "The request is not allowed."
+
+
+class NotFound(MedialibError):
+    code = "not_found"
+    status_code = 404
+    default_message = "Not found."
+
+
+class ValidationFailed(MedialibError):
+    code = "validation_error"
+    status_code = 422
+    default_message = "The request is invalid."
+
+
+class MalformedBody(ValidationFailed):
+    status_code = 400
+    default_message = "The request body is not valid JSON."
+
+
+class UploadMissing(MedialibError):
+    code = "upload_missing"
+    status_code = 400
+    default_message = (
+        "No uploaded bytes were found for this media; PUT them to the upload_url first."
+    )
+
+
+class InvalidState(MedialibError):
+    code = "invalid_state"
+    status_code = 409
+    default_message = "The media is not in a state that allows this."
+
+
+class PayloadTooLarge(MedialibError):
+    code = "payload_too_large"
+    status_code = 413
+    default_message = "The upload is larger than allowed."
+
+
+class UnsupportedMediaType(MedialibError):
+    code = "unsupported_media_type"
+    status_code = 415
+    default_message = "This type of file is not supported."
+
+
+class ContentTypeMismatch(MedialibError):
+    code = "content_type_mismatch"
+    status_code = 415
+    default_message = "The file's bytes are not of the declared type."
+
+
+class ImageTooLarge(MedialibError):
+    code = "image_too_large"
+    status_code = 422
+    default_message = "The image has more pixels than allowed."
+
+
+class MediaProcessingFailed(MedialibError):
+    code = "processing_failed"
+    status_code = 422
+    default_message = "The file could not be processed."
+
+
+class ServiceUnavailable(MedialibError):
+    code = "service_unavailable"
+    status_code = 503
+    default_message = "A service medialib depends on is unavailable; try again shortly."
+
+
+_BY_CODE: dict[str, type[MedialibError]] = {}
+
+
+def _register(cls: type[MedialibError]) -> None:
+    _BY_CODE.setdefault(cls.code, cls)
+    for sub in cls.__subclasses__():
+        _register(sub)
+
+
+_register(MedialibError)
+
+
+def error_from_dict(payload: dict[str, Any]) -> MedialibError:
+    """Rebuild a stored error (e.g. a failed confirm) so a repeated call answers the same."""
+    details = {k: v for k, v in payload.items() if k not in ("code", "message")}
+    cls = _BY_CODE.get(str(payload.get("code")), MedialibError)
+    return cls(str(payload.get("message") or cls.default_message), **details)

@@ -1,0 +1,75 @@
+"""Every error leaves the API as `{"error": {"code", "message", ...}}`, never as HTML or a
+bare 500 traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medialib.errors import MalformedBody, MedialibError, ServiceUnavailable, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(error: MedialibError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+    return JSONResponse(
+        {"error": error.to_dict()},
+        status_code=error.status_code,
+        headers=headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MedialibError)
+    async def medialib_error(_: Request, exc: MedialibError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [_describe(problem) for problem in exc.errors()]
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            return error_response(MalformedBody(errors=problems[:20]))
+        return error_response(ValidationFailed(errors=problems[:20]))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        body = {"error": {"code": code, "message": str(exc.detail)}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc)
+        return error_response(ServiceUnavailable("The database is unavailable; try again."))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(MedialibError("Internal error; it has been logged."))
+
+
+def _describe(problem: Any) -> dict[str, Any]:
+    # Echo where and what, never the offending input itself.
+    return {
+        "type": str(problem.get("type", "")),
+        "loc": [str(part) for part in problem.get("loc", ())],
+        "msg": str(problem.get("msg", "")),
+    }

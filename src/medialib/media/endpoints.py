@@ -1,0 +1,141 @@
+"""Media routes: thin over `MediaService`; the route commits the request's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from medialib.deps import CurrentWorkspace, MediaServiceDep, SessionDep, StateDep
+from medialib.media.models import MediaKind, MediaStatus
+from medialib.media.presenter import present
+from medialib.media.repository import MediaFilters, SortOrder
+from medialib.media.schemas import (
+    Deleted,
+    MediaList,
+    MediaOut,
+    MediaUpdate,
+    Pagination,
+    UploadRequest,
+    UploadResponse,
+)
+
+router = APIRouter(prefix="/v1/media", tags=["media"])
+
+
+@router.post("/upload", status_code=201, response_model=UploadResponse)
+def request_upload(
+    body: UploadRequest, workspace: CurrentWorkspace, service: MediaServiceDep, session: SessionDep
+) -> UploadResponse:
+    """Reserve a media id and get a signed URL to send its bytes to.
+
+    Send the bytes with exactly the returned `method` and `headers`, then call confirm.
+    A declared `size` over the kind's cap answers 413 at once.
+    """
+    upload = service.request_upload(workspace, body)
+    session.commit()
+    return UploadResponse(
+        id=upload.media.id,
+        upload_url=upload.target.url,
+        method=upload.target.method,
+        headers=upload.target.headers,
+        expires_at=upload.media.upload_expires_at,
+    )
+
+
+@router.post("/{media_id}/confirm", response_model=MediaOut)
+def confirm_upload(
+    media_id: str,
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    session: SessionDep,
+    state: StateDep,
+) -> MediaOut:
+    """Check the uploaded bytes and start processing.
+
+    Verifies the object, records its size, re-checks the cap, sniffs the type from the
+    bytes. Images come back `ready`; other kinds `processing`. Idempotent: repeated or
+    parallel confirms make one transition and get the same answer.
+    """
+    outcome = service.confirm(workspace, media_id)
+    session.commit()
+    if outcome.error is not None:
+        raise outcome.error
+    return present(outcome.media, state.store)
+
+
+@router.get("/{media_id}", response_model=MediaOut)
+def get_media(
+    media_id: str, workspace: CurrentWorkspace, service: MediaServiceDep, state: StateDep
+) -> MediaOut:
+    """One media object; 404 when it is missing, deleted or another workspace's."""
+    return present(service.get(workspace, media_id), state.store)
+
+
+@router.get("", response_model=MediaList)
+def list_media(
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    kind: MediaKind | None = None,
+    status: MediaStatus | None = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    tenant_id: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    sort: SortOrder = "recent",
+) -> MediaList:
+    """Media of the workspace, newest first unless `sort` says otherwise.
+
+    `q` searches filename, tags and description; `total` counts every match.
+    """
+    filters = MediaFilters(
+        kind=kind,
+        status=status,
+        tag=tag,
+        tenant_id=tenant_id,
+        q=q.strip() if q and q.strip() else None,
+        created_after=_aware(created_after),
+        created_before=_aware(created_before),
+        sort=sort,
+    )
+    items, total = service.search(workspace, filters, limit=limit, offset=offset)
+    return MediaList(
+        data=[present(media, state.store) for media in items],
+        pagination=Pagination(limit=limit, offset=offset, total=total),
+    )
+
+
+@router.patch("/{media_id}", response_model=MediaOut)
+def update_media(
+    media_id: str,
+    body: MediaUpdate,
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    session: SessionDep,
+    state: StateDep,
+) -> MediaOut:
+    """Change tags, description or filename."""
+    media = service.update(workspace, media_id, body)
+    session.commit()
+    return present(media, state.store)
+
+
+@router.delete("/{media_id}", response_model=Deleted)
+def delete_media(
+    media_id: str, workspace: CurrentWorkspace, service: MediaServiceDep, session: SessionDep
+) -> Deleted:
+    """Move media to the trash; 404 when missing or already deleted."""
+    media = service.delete(workspace, media_id)
+    session.commit()
+    return Deleted(id=media.id, deleted=True)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from medialib.media.models import Media, MediaStatus, MediaTag
+
+SortOrder = Literal["recent", "name", "most_used"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFilters:
+    kind: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    tenant_id: str | None = None
+    q: str | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    sort: SortOrder = "recent"
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class MediaRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, media: Media) -> Media:
+        self.session.add(media)
+        self.session.flush()
+        return media
+
+    def get_for_update(self, workspace_id: str, media_id: str) -> Media | None:
+        """The workspace's media row, locked until the transaction ends (PostgreSQL).
+
+        SQLite needs no row lock: every transaction there begins IMMEDIATE (see db.py).
+        """
+        query = (
+            select(Media)
+            .where(Media.id == media_id, Media.workspace_id == workspace_id)
+            .options(selectinload(Media.tags))
+            .with_for_update()
+        )
+        return self.session.scalar(query)
+
+    def get(self, workspace_id: str, media_id: str) -> Media | None:
+        query = (
+            select(Media)
+            .where(Media.id == media_id, Media.workspace_id == workspace_id)
+            .options(selectinload(Media.tags))
+        )
+        return self.session.scalar(query)
+
+    def get_by_id(self, media_id: str) -> Media | None:
+        """For jobs, which carry ids only (the workspace check happened when enqueued)."""
+        return self.session.scalar(
+            select(Media).where(Media.id == media_id).options(selectinload(Media.tags))
+        )
+
+    def search(
+        self, workspace_id: str, filters: MediaFilters, *, limit: int, offset: int
+    ) -> tuple[list[Media], int]:
+        query = self._filtered(workspace_id, filters)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        ordered = query.order_by(*self._order(filters.sort)).limit(limit).offset(offset)
+        items = self.session.scalars(ordered.options(selectinload(Media.tags))).all()
+        return list(items), total
+
+    def _filtered(self, workspace_id: str, filters: MediaFilters) -> Select[Media]:
+        query = select(Media).where(
+            Media.workspace_id == workspace_id, Media.status != MediaStatus.DELETED
+        )
+        if filters.kind:
+            query = query.where(Media.kind == filters.kind)
+        if filters.status:
+            query = query.where(Media.status == filters.status)
+        if filters.tenant_id:
+            query = query.where(Media.tenant_id == filters.tenant_id)
+        if filters.tag:
+            tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag)
+            query = query.where(Media.id.in_(tagged))
+        if filters.created_after:
+            query = query.where(Media.created_at >= filters.created_after)
+        if filters.created_before:
+            query = query.where(Media.created_at < filters.created_before)
+        if filters.q:
+            pattern = f"%{_escape_like(filters.q.lower())}%"
+            tag_match = select(MediaTag.media_id).where(
+                func.lower(MediaTag.tag).like(pattern, escape="\\")
+            )
+            query = query.where(
+                or_(
+                    func.lower(Media.filename).like(pattern, escape="\\"),
+                    func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
+                    Media.id.in_(tag_match),
+                )
+            )
+        return query
+
+    @staticmethod
+    def _order(sort: SortOrder) -> tuple[Any, ...]:
+        if sort == "name":
+            return (func.lower(Media.filename).asc(), Media.id.asc())
+        if sort == "most_used":
+            return (Media.usage_count.desc(), Media.created_at.desc(), Media.id.desc())
+        return (Media.created_at.desc(), Media.id.desc())
+
+    def abandoned_uploads(self, *, before: dt.datetime, limit: int = 1000) -> list[Media]:
+        query = (
+            select(Media)
+            .where(Media.status == MediaStatus.PENDING_UPLOAD, Media.upload_expires_at < before)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query).all())
+
+    def remove(self, media: Media) -> None:
+        self.session.delete(media)
+        self.session.flush()
+
+    def replace_tags(self, media: Media, tags: list[str]) -> None:
+        media.tags = [MediaTag(tag=tag, position=index) for index, tag in enumerate(tags)]
+        self.session.flush()

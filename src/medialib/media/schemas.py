@@ -1,0 +1,120 @@
+"""Request and response bodies of the media API (design §3, §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from medialib.media.models import MediaKind, MediaStatus
+
+MAX_TAGS = 50
+MAX_TAG_CHARS = 100
+
+
+def normalise_tags(tags: list[str] | None) -> list[str] | None:
+    """Trim, drop empties and duplicates (case-insensitive), keep the given order."""
+    if tags is None:
+        return None
+    seen: set[str] = set()
+    cleaned: list[str] = []
+    for raw in tags:
+        tag = "".join(ch for ch in raw if ch.isprintable()).strip()
+        if not tag or tag.lower() in seen:
+            continue
+        if len(tag) > MAX_TAG_CHARS:
+            raise ValueError(f"a tag is at most {MAX_TAG_CHARS} characters")
+        seen.add(tag.lower())
+        cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    return cleaned
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UploadRequest(_Strict):
+    filename: str = Field(min_length=1, max_length=4096)
+    content_type: str | None = Field(default=None, max_length=255)
+    kind: MediaKind | None = None
+    size: int | None = Field(default=None, ge=0)
+    tenant_id: str | None = Field(default=None, max_length=200)
+    tags: list[str] | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    mode: Literal["single", "resumable"] = "single"
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+class UploadResponse(BaseModel):
+    id: str
+    upload_url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: dt.datetime
+
+
+class MediaUpdate(_Strict):
+    tags: list[str] | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    filename: str | None = Field(default=None, min_length=1, max_length=4096)
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+class MediaError(BaseModel):
+    code: str
+    message: str
+
+
+class Thumbnail(BaseModel):
+    url: str
+    width: int | None
+    height: int | None
+    frame_time_ms: int | None = None
+    source: Literal["generated", "custom", "original"]
+
+
+class MediaOut(BaseModel):
+    id: str
+    kind: MediaKind
+    filename: str
+    content_type: str | None
+    size: int | None
+    status: MediaStatus
+    width: int | None
+    height: int | None
+    duration_ms: int | None
+    checksum_sha256: str | None
+    tags: list[str]
+    description: str | None
+    tenant_id: str | None
+    metadata: dict[str, Any]
+    url: str | None
+    thumbnail_url: str | None
+    thumbnail: Thumbnail | None
+    usage_count: int
+    error: dict[str, Any] | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+
+
+class Pagination(BaseModel):
+    limit: int
+    offset: int
+    total: int
+
+
+class MediaList(BaseModel):
+    data: list[MediaOut]
+    pagination: Pagination
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool

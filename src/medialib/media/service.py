@@ -1,0 +1,260 @@
+"""The media lifecycle: request an upload, confirm it, read, list, edit, delete.
+
+Services flush; the request or job boundary commits. Confirm is one atomic transition:
+the media row is locked (PostgreSQL `FOR UPDATE`, SQLite `BEGIN IMMEDIATE`), so parallel
+confirms queue behind the first and then read its outcome instead of redoing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from medialib.config import Settings
+from medialib.db import utcnow
+from medialib.errors import (
+    MedialibError,
+    NotFound,
+    PayloadTooLarge,
+    UploadMissing,
+    ValidationFailed,
+    error_from_dict,
+)
+from medialib.ids import new_id, new_token
+from medialib.jobs.names import JobName
+from medialib.jobs.queue import enqueue
+from medialib.media import intake
+from medialib.media.models import CONFIRMABLE, Media, MediaKind, MediaStatus
+from medialib.media.repository import MediaFilters, MediaRepository
+from medialib.media.schemas import MediaUpdate, UploadRequest
+from medialib.processing import sniff
+from medialib.processing.filenames import clean_filename
+from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
+from medialib.workspaces.models import Workspace
+
+CONFIRM_STAGE = "confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmOutcome:
+    media: Media
+    # Set when intake refused the upload: the transition to `failed` is kept (commit it),
+    # then the error is the answer.
+    error: MedialibError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewUpload:
+    media: Media
+    target: UploadTarget
+
+
+def infer_kind(*, kind: MediaKind | None, content_type: str | None, filename: str) -> MediaKind:
+    if kind is not None:
+        return kind
+    for mime in (sniff.normalise_mime(content_type), sniff.mime_from_filename(filename)):
+        found = sniff.kind_of(mime or "")
+        if found:
+            return MediaKind(found)
+    raise ValidationFailed(
+        "Cannot tell the kind of media from the name or content_type; pass `kind`.",
+        field="kind",
+    )
+
+
+def storage_key_for(workspace_id: str, media_id: str) -> str:
+    """Server-made and unguessable: the user's filename never reaches a path."""
+    return f"{workspace_id}/{media_id}/{new_token()}/original"
+
+
+class MediaService:
+    def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
+        self.session = session
+        self.store = store
+        self.settings = settings
+        self.repository = MediaRepository(session)
+
+    def new_media(
+        self,
+        workspace: Workspace,
+        *,
+        filename: str,
+        kind: MediaKind,
+        content_type: str,
+        size: int | None = None,
+        tenant_id: str | None = None,
+        tags: list[str] | None = None,
+        description: str | None = None,
+        media_id: str | None = None,
+        storage_key: str | None = None,
+    ) -> Media:
+        """A `pending_upload` media row; its id and key are made here unless given."""
+        cap = self.settings.kind_cap(kind)
+        if size is not None and size > cap:
+            raise PayloadTooLarge(f"A {kind} may be at most {cap} bytes.", max_bytes=cap, size=size)
+        media_id = media_id or new_id("med")
+        media = Media(
+            id=media_id,
+            workspace_id=workspace.id,
+            kind=kind,
+            status=MediaStatus.PENDING_UPLOAD,
+            filename=clean_filename(filename),
+            declared_content_type=content_type,
+            declared_size=size,
+            storage_key=storage_key or storage_key_for(workspace.id, media_id),
+            tenant_id=tenant_id,
+            description=description,
+            media_metadata={},
+            tags=[],
+        )
+        self.repository.add(media)
+        if tags:
+            self.repository.replace_tags(media, tags)
+        return media
+
+    def request_upload(self, workspace: Workspace, request: UploadRequest) -> NewUpload:
+        if request.mode == "resumable":
+            raise ValidationFailed(
+                "Resumable uploads are not available yet; use mode=single.", field="mode"
+            )
+        kind = infer_kind(
+            kind=request.kind, content_type=request.content_type, filename=request.filename
+        )
+        content_type = (
+            request.content_type
+            or sniff.mime_from_filename(request.filename)
+            or "application/octet-stream"
+        )
+        media = self.new_media(
+            workspace,
+            filename=request.filename,
+            kind=kind,
+            content_type=content_type,
+            size=request.size,
+            tenant_id=request.tenant_id,
+            tags=request.tags,
+            description=request.description,
+        )
+        expires_at = (
+            utcnow() + dt.timedelta(seconds=self.settings.upload_url_ttl_seconds)
+        ).replace(microsecond=0)
+        media.upload_expires_at = expires_at
+        grant = UploadGrant(
+            key=media.storage_key,
+            workspace_id=workspace.id,
+            content_type=content_type,
+            max_bytes=request.size if request.size is not None else self.settings.kind_cap(kind),
+            expires_at=expires_at,
+        )
+        return NewUpload(media=media, target=self.store.upload_target(grant))
+
+    def confirm(self, workspace: Workspace, media_id: str) -> ConfirmOutcome:
+        media = self.repository.get_for_update(workspace.id, media_id)
+        if media is None or media.status == MediaStatus.DELETED:
+            raise NotFound("No such media.")
+        if media.status not in CONFIRMABLE:
+            return self._earlier_outcome(media)
+        info = self.store.stat(media.storage_key)
+        if info is None:
+            raise UploadMissing()
+        try:
+            result = intake.inspect(
+                self.store,
+                key=media.storage_key,
+                info=info,
+                kind=media.kind,
+                declared_content_type=media.declared_content_type,
+                filename=media.filename,
+                cap=self.settings.kind_cap(media.kind),
+                max_pixels=self.settings.image_max_pixels,
+            )
+        except MedialibError as refusal:
+            self._fail(media, refusal, stage=CONFIRM_STAGE, size=info.size)
+            self.store.delete(media.storage_key)
+            return ConfirmOutcome(media=media, error=refusal)
+        self._accept(media, result)
+        return ConfirmOutcome(media=media)
+
+    def _earlier_outcome(self, media: Media) -> ConfirmOutcome:
+        if media.status == MediaStatus.FAILED and media.failed_stage == CONFIRM_STAGE:
+            return ConfirmOutcome(media=media, error=error_from_dict(media.error or {}))
+        return ConfirmOutcome(media=media)
+
+    def _accept(self, media: Media, result: intake.IntakeResult) -> None:
+        media.size = result.size
+        media.checksum_sha256 = result.sha256
+        media.content_type = result.content_type
+        media.width, media.height = result.width, result.height
+        media.media_metadata = result.metadata
+        if media.kind in intake.IMAGE_KINDS:
+            media.status = MediaStatus.READY
+        else:
+            media.status = MediaStatus.PROCESSING
+            enqueue(
+                self.session,
+                JobName.PROCESS_MEDIA,
+                max_attempts=self.settings.job_max_attempts,
+                media_id=media.id,
+            )
+        self.session.flush()
+
+    def _fail(
+        self, media: Media, error: MedialibError, *, stage: str, size: int | None = None
+    ) -> None:
+        media.status = MediaStatus.FAILED
+        media.failed_stage = stage
+        media.error = error.to_dict()
+        if size is not None:
+            media.size = size
+        self.session.flush()
+
+    def get(self, workspace: Workspace, media_id: str) -> Media:
+        media = self.repository.get(workspace.id, media_id)
+        if media is None or media.status == MediaStatus.DELETED:
+            raise NotFound("No such media.")
+        return media
+
+    def search(
+        self, workspace: Workspace, filters: MediaFilters, *, limit: int, offset: int
+    ) -> tuple[list[Media], int]:
+        return self.repository.search(workspace.id, filters, limit=limit, offset=offset)
+
+    def update(self, workspace: Workspace, media_id: str, changes: MediaUpdate) -> Media:
+        media = self.get(workspace, media_id)
+        if changes.filename is not None:
+            media.filename = clean_filename(changes.filename)
+        if "description" in changes.model_fields_set:
+            media.description = changes.description
+        if changes.tags is not None:
+            self.repository.replace_tags(media, changes.tags)
+        media.updated_at = utcnow()
+        self.session.flush()
+        return media
+
+    def delete(self, workspace: Workspace, media_id: str) -> Media:
+        """Move to trash; the bytes stay until the trash is purged."""
+        media = self.repository.get_for_update(workspace.id, media_id)
+        if media is None or media.status == MediaStatus.DELETED:
+            raise NotFound("No such media.")
+        media.status = MediaStatus.DELETED
+        media.deleted_at = utcnow()
+        self.session.flush()
+        return media
+
+    # --- used by jobs -------------------------------------------------------------------
+
+    def finish_processing(self, media: Media, *, facts: dict[str, object]) -> None:
+        if media.status != MediaStatus.PROCESSING:
+            return  # already settled by an earlier delivery of the same job
+        for column in ("width", "height", "duration_ms"):
+            value = facts.pop(column, None)
+            setattr(media, column, value if isinstance(value, int) else None)
+        media.media_metadata = {**media.media_metadata, **facts}
+        media.status = MediaStatus.READY
+        self.session.flush()
+
+    def fail_processing(self, media: Media, error: MedialibError) -> None:
+        if media.status == MediaStatus.PROCESSING:
+            self._fail(media, error, stage="processing")

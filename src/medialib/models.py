@@ -1,0 +1,7 @@
+"""Every mapped model, imported once so Alembic and the app see the whole schema."""
+
+from medialib.jobs.models import Job
+from medialib.media.models import Media, MediaTag
+from medialib.workspaces.models import ApiKey, Workspace
+
+__all__ = ["ApiKey", "Job", "Media", "MediaTag", "Workspace"]

@@ -1,0 +1,1 @@
+"""Pure work on bytes and files: no database, storage or web imports here."""

@@ -1,0 +1,127 @@
+"""Probe audio/video files with FFmpeg (through PyAV) in a bounded child process.
+
+The child reads one local file with the `file` protocol only and the demuxer named by the
+sniffed type (a demuxer allow-list: no HLS, concat or playlists), under CPU, memory and
+wall-clock limits, and prints JSON. A hostile file can crash or hang only the child.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from medialib.errors import MediaProcessingFailed
+
+DEMUXER_BY_MIME = {
+    "video/mp4": "mov",
+    "video/quicktime": "mov",
+    "audio/mp4": "mov",
+    "video/webm": "matroska",
+    "audio/webm": "matroska",
+    "video/x-matroska": "matroska",
+    "video/x-msvideo": "avi",
+    "audio/mpeg": "mp3",
+    "audio/aac": "aac",
+    "audio/wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+}
+_MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
+
+
+def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
+    """Container, codecs, duration and display dimensions of a local media file."""
+    demuxer = DEMUXER_BY_MIME.get(mime)
+    if demuxer is None:
+        raise MediaProcessingFailed(f"No probe for {mime}.")
+    cpu_seconds = max(1, int(timeout_seconds))
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "medialib.processing.avprobe", str(path), demuxer],
+            capture_output=True,
+            timeout=timeout_seconds,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: _limit_child(cpu_seconds),
+        )
+    except subprocess.TimeoutExpired as exc:  # run() kills the child before raising
+        raise MediaProcessingFailed("Probing the file took too long.", reason="timeout") from exc
+    if completed.returncode != 0:
+        reason = completed.stderr.decode(errors="replace").strip().splitlines()
+        raise MediaProcessingFailed(
+            "The file could not be read as audio or video.",
+            reason=(reason[-1] if reason else f"exit {completed.returncode}")[:300],
+        )
+    result: dict[str, Any] = json.loads(completed.stdout)
+    return result
+
+
+def _limit_child(cpu_seconds: int) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT_BYTES, _MEMORY_LIMIT_BYTES))
+
+
+def _probe_in_child(path: str, demuxer: str) -> dict[str, Any]:
+    import av
+
+    options = {"protocol_whitelist": "file", "format_whitelist": demuxer}
+    with av.open(path, mode="r", format=demuxer, options=options) as container:
+        video = next(iter(container.streams.video), None)
+        audio = next(iter(container.streams.audio), None)
+        duration_ms = _duration_ms(container, video or audio)
+        facts: dict[str, Any] = {
+            "container": container.format.name,
+            "duration_ms": duration_ms,
+            "bitrate": int(container.bit_rate) if container.bit_rate else None,
+            "has_audio": audio is not None,
+            "audio_codec": audio.codec_context.name if audio is not None else None,
+            "has_video": video is not None,
+        }
+        if video is not None:
+            facts.update(_video_facts(container, video))
+        return facts
+
+
+def _duration_ms(container: Any, stream: Any) -> int | None:
+    if container.duration:
+        return int(container.duration // 1000)  # container.duration is in AV_TIME_BASE (µs)
+    if stream is not None and stream.duration and stream.time_base:
+        return int(stream.duration * stream.time_base * 1000)
+    return None
+
+
+def _video_facts(container: Any, video: Any) -> dict[str, Any]:
+    width, height = int(video.codec_context.width), int(video.codec_context.height)
+    rotation = 0
+    # Rotation is a property of decoded frames (display matrix side data), not of the stream.
+    for frame in container.decode(video):
+        rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+        width, height = int(frame.width), int(frame.height)
+        break
+    if rotation in (90, 270):
+        width, height = height, width
+    rate = video.average_rate or video.guessed_rate
+    return {
+        "codec": video.codec_context.name,
+        "width": width,
+        "height": height,
+        "rotation": rotation,
+        "fps": round(float(rate), 3) if rate else None,
+        "aspect_ratio": _aspect(width, height),
+    }
+
+
+def _aspect(width: int, height: int) -> str | None:
+    if not width or not height:
+        return None
+    ratio = Fraction(width, height)
+    return f"{ratio.numerator}:{ratio.denominator}"
+
+
+if __name__ == "__main__":
+    print(json.dumps(_probe_in_child(sys.argv[1], sys.argv[2])))

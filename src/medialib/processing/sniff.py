@@ -1,0 +1,215 @@
+"""Type from the bytes: magic numbers for exactly the formats medialib accepts.
+
+Only allow-listed formats are recognised; anything else is `None` and is refused at
+intake. Hand-written on purpose (see docs/decisions.md): libmagic knows thousands of
+formats we must refuse and names ISO-BMFF brands inconsistently across versions.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import zipfile
+from typing import BinaryIO
+
+SNIFF_BYTES = 4096
+
+# MIME types each media kind accepts, by what the bytes say.
+KIND_TYPES: dict[str, frozenset[str]] = {
+    "image": frozenset(
+        {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/avif"}
+    ),
+    "gif": frozenset({"image/gif"}),
+    "video": frozenset(
+        {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/x-msvideo"}
+    ),
+    "audio": frozenset(
+        {
+            "audio/mpeg",
+            "audio/mp4",
+            "audio/aac",
+            "audio/wav",
+            "audio/ogg",
+            "audio/flac",
+            "audio/webm",
+        }
+    ),
+    "document": frozenset(
+        {
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        }
+    ),
+}
+
+# Byte-identical containers: the same bytes may honestly be declared as either type.
+_SAME_CONTAINER: list[frozenset[str]] = [
+    frozenset({"video/mp4", "video/quicktime", "audio/mp4", "video/x-m4v"}),
+    frozenset({"video/webm", "audio/webm", "video/x-matroska"}),
+    frozenset({"image/heic", "image/heif", "image/avif"}),
+]
+
+_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "audio/mp3": "audio/mpeg",
+    "audio/x-m4a": "audio/mp4",
+    "audio/m4a": "audio/mp4",
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/vnd.wave": "audio/wav",
+    "audio/x-flac": "audio/flac",
+    "audio/x-aac": "audio/aac",
+    "video/avi": "video/x-msvideo",
+    "video/msvideo": "video/x-msvideo",
+    "image/heic-sequence": "image/heic",
+    "image/heif-sequence": "image/heif",
+}
+
+_UNCHECKED_DECLARATIONS = {"", "application/octet-stream", "binary/octet-stream"}
+
+_EXTRA_EXTENSIONS = {
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+    ".webp": "image/webp",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".opus": "audio/ogg",
+}
+
+_FTYP_BRANDS = {
+    b"qt  ": "video/quicktime",
+    b"M4A ": "audio/mp4",
+    b"M4B ": "audio/mp4",
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"hevc": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+}
+
+_OOXML_MAIN_PARTS = {
+    "word/document.xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ),
+    "ppt/presentation.xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    ),
+}
+
+
+def normalise_mime(content_type: str | None) -> str:
+    if not content_type:
+        return ""
+    base = content_type.split(";", 1)[0].strip().lower()
+    return _ALIASES.get(base, base)
+
+
+def mime_from_filename(filename: str) -> str | None:
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix in _EXTRA_EXTENSIONS:
+        return _EXTRA_EXTENSIONS[suffix]
+    guessed, _ = mimetypes.guess_type("x" + suffix, strict=False) if suffix else (None, None)
+    return normalise_mime(guessed) or None
+
+
+def kind_of(mime: str) -> str | None:
+    for kind, types in KIND_TYPES.items():
+        if mime in types:
+            return kind
+    return None
+
+
+def types_agree(declared: str | None, detected: str) -> bool:
+    """True when a declared type may honestly describe bytes detected as `detected`."""
+    declared_mime = normalise_mime(declared)
+    if declared_mime in _UNCHECKED_DECLARATIONS or declared_mime == detected:
+        return True
+    return any(declared_mime in group and detected in group for group in _SAME_CONTAINER)
+
+
+def sniff(head: bytes, *, open_file: BinaryIO | None = None) -> str | None:
+    """The MIME type of an allow-listed format, from the first bytes; `None` otherwise.
+
+    `open_file` (seekable) lets zip-based documents be told apart by their parts.
+    """
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        return {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}.get(
+            head[8:12]
+        )
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return _sniff_iso_bmff(head)
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return _sniff_ebml(head)
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head.startswith(b"ID3") or _is_mpeg_audio_frame(head):
+        return "audio/mpeg"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "audio/aac"  # ADTS
+    if head.startswith(b"PK\x03\x04") and open_file is not None:
+        return _sniff_ooxml(open_file)
+    return None
+
+
+def _sniff_iso_bmff(head: bytes) -> str:
+    major = head[8:12]
+    if major in _FTYP_BRANDS:
+        return _FTYP_BRANDS[major]
+    box_size = int.from_bytes(head[0:4], "big")
+    compatible = head[16 : min(box_size, len(head))]
+    brands = {compatible[i : i + 4] for i in range(0, len(compatible) - 3, 4)}
+    for brand in (b"heic", b"heix", b"avif", b"mif1"):
+        if brand in brands:
+            return _FTYP_BRANDS[brand]
+    return "video/mp4"
+
+
+def _sniff_ebml(head: bytes) -> str:
+    # The EBML header's DocType element (0x4282) says "webm" or "matroska".
+    doc_type_at = head.find(b"\x42\x82")
+    if doc_type_at != -1 and b"webm" in head[doc_type_at : doc_type_at + 16]:
+        return "video/webm"
+    return "video/x-matroska"
+
+
+def _is_mpeg_audio_frame(head: bytes) -> bool:
+    # Frame sync (11 bits set), layer III, not a reserved version/bitrate/sample rate.
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 0x3, (head[1] >> 1) & 0x3
+    bitrate, sample_rate = head[2] >> 4, (head[2] >> 2) & 0x3
+    return version != 1 and layer == 1 and bitrate not in (0, 15) and sample_rate != 3
+
+
+def _sniff_ooxml(open_file: BinaryIO) -> str | None:
+    try:
+        open_file.seek(0)
+        with zipfile.ZipFile(open_file) as archive:
+            names = set(archive.namelist()[:10_000])
+    except (zipfile.BadZipFile, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    for part, mime in _OOXML_MAIN_PARTS.items():
+        if part in names:
+            return mime
+    return None

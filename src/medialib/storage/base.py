@@ -1,0 +1,87 @@
+"""The object store contract. Every backend (local disk, S3) implements `ObjectStore`
+and passes the same contract test (tests/storage/test_contract.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    size: int
+    # Known when the store hashed the bytes as they arrived; None means "hash it yourself".
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTarget:
+    """Where and how a client sends the bytes: exactly this method, URL and headers."""
+
+    url: str
+    method: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadGrant:
+    key: str
+    workspace_id: str
+    content_type: str
+    max_bytes: int
+    expires_at: dt.datetime
+
+
+class ObjectWriter(Protocol):
+    """A new object being written; invisible to readers until `commit`."""
+
+    def write(self, chunk: bytes) -> None: ...
+    def commit(self) -> ObjectInfo: ...
+    def abort(self) -> None: ...
+
+
+class ObjectStore(Protocol):
+    def upload_target(self, grant: UploadGrant) -> UploadTarget:
+        """A signed target a client can send the object's bytes to, within the grant."""
+        ...
+
+    def open_writer(
+        self, key: str, *, content_type: str, max_bytes: int, exclusive: bool = False
+    ) -> ObjectWriter:
+        """Write an object from the server side (direct uploads, derived files).
+
+        `exclusive`: the commit fails with `FileExistsError` if the key already exists.
+        """
+        ...
+
+    def stat(self, key: str) -> ObjectInfo | None: ...
+
+    def read_head(self, key: str, length: int) -> bytes: ...
+
+    def iter_bytes(self, key: str, *, chunk_size: int = 1024 * 1024) -> Iterator[bytes]: ...
+
+    def local_copy(self, key: str) -> AbstractContextManager[Path]:
+        """A local file path with the object's bytes, for decoders that need a file."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; removing a missing object is not an error."""
+        ...
+
+    def public_url(self, key: str) -> str: ...
+
+    def check(self) -> None:
+        """Raise when the store cannot be used (for /readyz)."""
+        ...
+
+
+class ObjectTooLarge(Exception):
+    def __init__(self, max_bytes: int, size: int) -> None:
+        super().__init__(f"object exceeds {max_bytes} bytes")
+        self.max_bytes = max_bytes
+        self.size = size

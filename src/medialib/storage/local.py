@@ -1,0 +1,236 @@
+"""Local-disk object store: the embedded default.
+
+Objects live under `root/<key>`; a sidecar `root/.meta/<key>.json` remembers the size,
+SHA-256 (hashed while the bytes arrived) and type. Writes go to `root/.tmp`, are fsynced
+and renamed into place, so a crash never leaves a partial object visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlencode
+
+from medialib.storage.base import ObjectInfo, ObjectTooLarge, UploadGrant, UploadTarget
+from medialib.storage.signing import SigningKeys, sign
+
+_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+)*$")
+LOCAL_UPLOAD_PATH = "/v1/uploads/local"
+FILES_PATH = "/files"
+
+
+class InvalidKey(ValueError):
+    pass
+
+
+class LocalObjectStore:
+    def __init__(self, root: Path, *, signing_keys: SigningKeys, public_base_url: str) -> None:
+        self.root = root.resolve()
+        self.signing_keys = signing_keys
+        self.public_base_url = public_base_url.rstrip("/")
+        for folder in (self.root, self._tmp_dir, self._meta_root):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def _tmp_dir(self) -> Path:
+        return self.root / ".tmp"
+
+    @property
+    def _meta_root(self) -> Path:
+        return self.root / ".meta"
+
+    def path_for(self, key: str) -> Path:
+        """The file for a key, refusing anything that could leave the root."""
+        if not _KEY_PATTERN.fullmatch(key) or any(part in ("..", ".") for part in key.split("/")):
+            raise InvalidKey(key)
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise InvalidKey(key)
+        if key.split("/", 1)[0] in (".tmp", ".meta"):
+            raise InvalidKey(key)
+        return path
+
+    def _meta_path(self, key: str) -> Path:
+        self.path_for(key)
+        return self._meta_root / f"{key}.json"
+
+    def upload_target(self, grant: UploadGrant) -> UploadTarget:
+        self.path_for(grant.key)
+        query = urlencode(sign(self.signing_keys, "PUT", grant))
+        return UploadTarget(
+            url=f"{self.public_base_url}{LOCAL_UPLOAD_PATH}?{query}",
+            method="PUT",
+            headers={"Content-Type": grant.content_type},
+        )
+
+    def open_writer(
+        self, key: str, *, content_type: str, max_bytes: int, exclusive: bool = False
+    ) -> LocalObjectWriter:
+        """`exclusive`: refuse to replace an existing object (uploads are write-once)."""
+        return LocalObjectWriter(
+            self, key, content_type=content_type, max_bytes=max_bytes, exclusive=exclusive
+        )
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            info = os.lstat(self.path_for(key))
+        except (FileNotFoundError, InvalidKey):
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        meta = self.read_meta(key)
+        trusted = meta.get("size") == info.st_size and meta.get("mtime_ns") == info.st_mtime_ns
+        sha256 = meta.get("sha256")
+        return ObjectInfo(
+            size=info.st_size, sha256=sha256 if trusted and isinstance(sha256, str) else None
+        )
+
+    def read_meta(self, key: str) -> dict[str, object]:
+        try:
+            loaded = json.loads(self._meta_path(key).read_text())
+        except (OSError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def open_read(self, key: str) -> BinaryIO:
+        fd = os.open(self.path_for(key), os.O_RDONLY | os.O_NOFOLLOW)
+        return os.fdopen(fd, "rb")
+
+    def read_head(self, key: str, length: int) -> bytes:
+        with self.open_read(key) as handle:
+            return handle.read(length)
+
+    def iter_bytes(self, key: str, *, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        with self.open_read(key) as handle:
+            while chunk := handle.read(chunk_size):
+                yield chunk
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        path = self.path_for(key)
+        if not path.is_file() or path.is_symlink():
+            raise FileNotFoundError(key)
+        yield path
+
+    def delete(self, key: str) -> None:
+        for path in (self.path_for(key), self._meta_path(key)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def public_url(self, key: str) -> str:
+        return f"{self.public_base_url}{FILES_PATH}/{key}"
+
+    def sweep_temporary(self, *, older_than: dt.timedelta) -> int:
+        """Remove temporary files of writes that never finished (a crash, a dropped client)."""
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        for entry in os.scandir(self._tmp_dir):
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
+
+    def check(self) -> None:
+        with tempfile.NamedTemporaryFile(dir=self._tmp_dir):
+            pass
+
+
+class LocalObjectWriter:
+    """Streams to a temporary file, hashing as it goes; `commit` makes it visible at once."""
+
+    def __init__(
+        self,
+        store: LocalObjectStore,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        exclusive: bool = False,
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._path = store.path_for(key)
+        self._content_type = content_type
+        self._max_bytes = max_bytes
+        self._exclusive = exclusive
+        self._hash = hashlib.sha256()
+        self.size = 0
+        fd, temp_name = tempfile.mkstemp(dir=store._tmp_dir, prefix="upload-")
+        self._temp_path = Path(temp_name)
+        self._file = os.fdopen(fd, "wb", buffering=1024 * 1024)
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        if self.size + len(chunk) > self._max_bytes:
+            self.abort()
+            raise ObjectTooLarge(self._max_bytes, self.size + len(chunk))
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def commit(self) -> ObjectInfo:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        mtime_ns = os.fstat(self._file.fileno()).st_mtime_ns
+        self._file.close()
+        sha256 = self._hash.hexdigest()
+        meta = {
+            "size": self.size,
+            "sha256": sha256,
+            "mtime_ns": mtime_ns,
+            "content_type": self._content_type,
+        }
+        if self._exclusive and os.path.lexists(self._path):
+            self.abort()
+            raise FileExistsError(self._key)
+        meta_path = self._store._meta_path(self._key)
+        _atomic_write(meta_path, json.dumps(meta).encode(), self._store._tmp_dir)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        if self._exclusive:
+            try:  # link() never replaces: of two racing uploads, one wins
+                os.link(self._temp_path, self._path)
+            finally:
+                self._temp_path.unlink(missing_ok=True)
+        else:
+            os.replace(self._temp_path, self._path)
+        _fsync_dir(self._path.parent)
+        self._done = True
+        return ObjectInfo(size=self.size, sha256=sha256)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            self._file.close()
+        self._temp_path.unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, content: bytes, tmp_dir: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=tmp_dir, prefix="meta-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp_name, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

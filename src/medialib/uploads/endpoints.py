@@ -1,0 +1,186 @@
+"""Byte-moving routes: the app-signed PUT of the local store, and direct uploads.
+
+These are async and stream: a body is never held in memory, and no database transaction
+stays open while bytes flow.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from medialib.config import DIRECT_UPLOAD_MAX_BYTES
+from medialib.db import session_scope, utcnow
+from medialib.deps import AppState, StateDep, bearer_key
+from medialib.errors import (
+    Forbidden,
+    InvalidState,
+    MedialibError,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from medialib.ids import new_id
+from medialib.media.models import MediaKind
+from medialib.media.presenter import present
+from medialib.media.schemas import MediaOut
+from medialib.media.service import ConfirmOutcome, MediaService, infer_kind, storage_key_for
+from medialib.processing import sniff
+from medialib.storage.base import ObjectTooLarge, ObjectWriter
+from medialib.storage.local import LOCAL_UPLOAD_PATH, LocalObjectStore
+from medialib.storage.signing import verify
+from medialib.uploads.multipart import FilePart, FormReader
+from medialib.uploads.schemas import DirectUploadFields, StoredUpload
+from medialib.uploads.streaming import BodyTooLarge, pump
+from medialib.workspaces.models import Workspace
+from medialib.workspaces.service import authenticate
+
+router = APIRouter(tags=["uploads"])
+
+_FORM_OVERHEAD_BYTES = 256 * 1024
+
+
+@router.put(LOCAL_UPLOAD_PATH, response_model=StoredUpload)
+async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
+    """Receive the bytes for a signed upload URL (local store).
+
+    The signature covers method, key, workspace, expiry, byte cap and Content-Type: an
+    altered or expired URL, or another Content-Type, answers 403. A body over the cap is
+    cut off with 413 and nothing of it is kept. Uploads are write-once.
+    """
+    store = state.store
+    if not isinstance(store, LocalObjectStore):
+        raise Forbidden("This server does not accept uploads itself.")
+    grant = verify(store.signing_keys, "PUT", dict(request.query_params), now=utcnow())
+    if request.headers.get("content-type", "") != grant.content_type:
+        raise Forbidden(
+            "The Content-Type must be exactly the one the upload URL was issued for.",
+            reason="content_type",
+            expected=grant.content_type,
+        )
+    _refuse_declared_oversize(request, grant.max_bytes)
+    writer = await to_thread.run_sync(
+        lambda: store.open_writer(
+            grant.key, content_type=grant.content_type, max_bytes=grant.max_bytes, exclusive=True
+        )
+    )
+    try:
+        await pump(request.stream(), writer.write, max_bytes=grant.max_bytes)
+        info = await to_thread.run_sync(writer.commit)
+    except (BodyTooLarge, ObjectTooLarge) as exc:
+        raise PayloadTooLarge(max_bytes=grant.max_bytes, size=_seen(exc)) from exc
+    except FileExistsError as exc:
+        raise InvalidState("These bytes were already uploaded; the URL is single-use.") from exc
+    finally:
+        await to_thread.run_sync(writer.abort)  # no-op after a commit
+    return StoredUpload(size=info.size, checksum_sha256=info.sha256 or "")
+
+
+@router.post("/v1/media", status_code=201, response_model=MediaOut, tags=["media"])
+async def direct_upload(
+    request: Request, state: StateDep, key: Annotated[str | None, Depends(bearer_key)]
+) -> MediaOut:
+    """Upload a file in one multipart request (`file`, `kind?`, `description?`, `tags?`).
+
+    For files up to 100 MB; the body is streamed to storage and then confirmed like any
+    other upload, so the answer is the media object (images `ready`, others `processing`).
+    """
+    workspace = await run_in_threadpool(_authenticate, state, key)
+    _refuse_declared_oversize(request, DIRECT_UPLOAD_MAX_BYTES + _FORM_OVERHEAD_BYTES)
+    media_id = new_id("med")
+    storage_key = storage_key_for(workspace.id, media_id)
+    writers: list[ObjectWriter] = []
+
+    def open_file(part: FilePart) -> object:
+        writer = state.store.open_writer(
+            storage_key,
+            content_type=part.content_type,
+            max_bytes=DIRECT_UPLOAD_MAX_BYTES,
+            exclusive=True,
+        )
+        writers.append(writer)
+        return writer.write
+
+    reader = FormReader.from_content_type(
+        request.headers.get("content-type", ""),
+        file_field="file",
+        open_file=open_file,  # type: ignore[arg-type]
+    )
+    try:
+        await pump(
+            request.stream(), reader.write, max_bytes=DIRECT_UPLOAD_MAX_BYTES + _FORM_OVERHEAD_BYTES
+        )
+        await to_thread.run_sync(reader.finish)
+        await to_thread.run_sync(writers[0].commit)
+    except (BodyTooLarge, ObjectTooLarge) as exc:
+        raise PayloadTooLarge(max_bytes=DIRECT_UPLOAD_MAX_BYTES, size=_seen(exc)) from exc
+    finally:
+        for writer in writers:
+            await to_thread.run_sync(writer.abort)
+    return await run_in_threadpool(
+        _create_and_confirm, state, workspace, reader, media_id=media_id, storage_key=storage_key
+    )
+
+
+def _refuse_declared_oversize(request: Request, max_bytes: int) -> None:
+    """Refuse early when Content-Length already says too much (it is never trusted as less)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(max_bytes=max_bytes, size=int(declared))
+
+
+def _seen(exc: BodyTooLarge | ObjectTooLarge) -> int:
+    return exc.seen if isinstance(exc, BodyTooLarge) else exc.size
+
+
+def _authenticate(state: AppState, key: str | None) -> Workspace:
+    # A short session of its own: none may stay open while the body streams in.
+    with session_scope(state.session_factory) as session:
+        return authenticate(session, key)
+
+
+def _create_and_confirm(
+    state: AppState, workspace: Workspace, reader: FormReader, *, media_id: str, storage_key: str
+) -> MediaOut:
+    try:
+        outcome = _create_media(
+            state, workspace, reader, media_id=media_id, storage_key=storage_key
+        )
+    except MedialibError:
+        state.store.delete(storage_key)  # refused before confirm: keep nothing
+        raise
+    if outcome.error is not None:
+        raise outcome.error
+    return present(outcome.media, state.store)
+
+
+def _create_media(
+    state: AppState, workspace: Workspace, reader: FormReader, *, media_id: str, storage_key: str
+) -> ConfirmOutcome:
+    assert reader.file is not None
+    try:
+        fields = DirectUploadFields.from_form(reader.fields)
+    except ValidationError as exc:
+        problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed(errors=problems) from exc
+    declared = sniff.normalise_mime(reader.file.content_type)
+    with session_scope(state.session_factory) as session:
+        service = MediaService(session, store=state.store, settings=state.settings)
+        kind: MediaKind = infer_kind(
+            kind=fields.kind, content_type=declared, filename=reader.file.filename
+        )
+        media = service.new_media(
+            workspace,
+            filename=reader.file.filename,
+            kind=kind,
+            content_type=declared or "application/octet-stream",
+            tenant_id=fields.tenant_id,
+            tags=fields.tags,
+            description=fields.description,
+            media_id=media_id,
+            storage_key=storage_key,
+        )
+        return service.confirm(workspace, media.id)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medialib.workspaces.models import ApiKey, Workspace
+
+
+class WorkspaceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_name(self, name: str) -> Workspace | None:
+        return self.session.scalar(select(Workspace).where(Workspace.name == name))
+
+    def get(self, workspace_id: str) -> Workspace | None:
+        return self.session.get(Workspace, workspace_id)
+
+    def any_exists(self) -> bool:
+        return self.session.scalar(select(Workspace.id).limit(1)) is not None
+
+    def add(self, workspace: Workspace) -> Workspace:
+        self.session.add(workspace)
+        self.session.flush()
+        return workspace
+
+    def add_key(self, api_key: ApiKey) -> ApiKey:
+        self.session.add(api_key)
+        self.session.flush()
+        return api_key
+
+    def key_by_prefix(self, lookup_prefix: str) -> ApiKey | None:
+        return self.session.scalar(select(ApiKey).where(ApiKey.lookup_prefix == lookup_prefix))
