@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     allow_loopback_targets: bool = False
 
+    # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
+    kind_caps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_CAPS))
     upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     image_max_pixels: int = Field(default=100_000_000, ge=1)
     worker_threads: int = Field(default=2, ge=0, le=64)
@@ -80,4 +82,4 @@ class Settings(BaseSettings):
         return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
     def kind_cap(self, kind: str) -> int:
-        return DEFAULT_KIND_CAPS[kind]
+        return self.kind_caps.get(kind, DEFAULT_KIND_CAPS[kind])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -27,7 +27,12 @@ class AppState:
     runner: EmbeddedRunner | None
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies without I/O are `async def` so they run on the event loop. Sync ones run on
+# the thread pool, one hop each; a database transaction must never stay open across a hop
+# (on SQLite it holds the write lock while waiting for a free thread: a deadlock under load).
+
+
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.medialib
     return state
 
@@ -35,8 +40,11 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(state: StateDep) -> Iterator[Session]:
-    """A session per request; the route commits, anything uncommitted is rolled back."""
+async def get_session(state: StateDep) -> AsyncIterator[Session]:
+    """A session per request; the route commits, anything uncommitted is rolled back.
+
+    Closed on the event loop (a fast rollback at most), so ending it needs no thread.
+    """
     session = state.session_factory()
     try:
         yield session
@@ -47,7 +55,7 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def bearer_key(
+async def bearer_key(
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> str | None:
@@ -59,13 +67,15 @@ def bearer_key(
 def current_workspace(
     session: SessionDep, key: Annotated[str | None, Depends(bearer_key)]
 ) -> Workspace:
-    return authenticate(session, key)
+    workspace = authenticate(session, key)
+    session.commit()  # end the read transaction before the next thread hop
+    return workspace
 
 
 CurrentWorkspace = Annotated[Workspace, Depends(current_workspace)]
 
 
-def media_service(session: SessionDep, state: StateDep) -> MediaService:
+async def media_service(session: SessionDep, state: StateDep) -> MediaService:
     return MediaService(session, store=state.store, settings=state.settings)
 
 

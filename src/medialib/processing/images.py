@@ -15,7 +15,7 @@ from medialib.errors import ImageTooLarge, MediaProcessingFailed
 _ALLOWED_LOADERS = (
     "VipsForeignLoadJpeg",
     "VipsForeignLoadPng",
-    "VipsForeignLoadGif",
+    "VipsForeignLoadNsgif",
     "VipsForeignLoadWebp",
     "VipsForeignLoadHeif",
 )

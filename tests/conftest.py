@@ -1,0 +1,160 @@
+"""Shared fixtures: a real medialib server on loopback, once per database backend.
+
+Every API test runs against SQLite and against PostgreSQL (127.0.0.1:5432, user postgres).
+Without PostgreSQL the PostgreSQL half is skipped on a laptop, and fails in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from medialib.app import create_app
+from medialib.config import Settings
+from medialib.db import session_scope
+from medialib.deps import AppState
+from medialib.workspaces.service import create_key
+
+PG_ADMIN_DSN = os.environ.get("MEDIALIB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    name = f"medialib_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and did not answer: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url_for(backend: str, request: pytest.FixtureRequest, data_dir: Path) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{data_dir / 'medialib.db'}"
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    state: AppState
+    backend: str
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    def new_key(self, workspace: str | None = None) -> str:
+        with session_scope(self.state.session_factory) as session:
+            return create_key(
+                session, workspace_name=workspace or f"ws-{uuid.uuid4().hex[:8]}"
+            ).plaintext
+
+
+def start_server(
+    settings: Settings, backend: str
+) -> tuple[RunningServer, uvicorn.Server, threading.Thread]:
+    port = int(str(settings.public_url).rsplit(":", 1)[1])
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    return RunningServer(str(settings.public_url), app.state.medialib, backend), server, thread
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    backend = request.param
+    data_dir = tmp_path_factory.mktemp(f"data-{backend}")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url_for(backend, request, data_dir),
+        public_url=f"http://127.0.0.1:{free_port()}",
+        job_poll_seconds=0.2,
+        job_retry_base_seconds=0.1,
+        worker_threads=2,
+    )
+    running, uvicorn_server, thread = start_server(settings, backend)
+    yield running
+    uvicorn_server.should_exit = True
+    thread.join(15)
+
+
+@pytest.fixture
+def api_key(server: RunningServer) -> str:
+    """A key of a fresh workspace, so tests never see each other's media."""
+    return server.new_key()
+
+
+@pytest.fixture
+def api(server: RunningServer, api_key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of real media made once per run (see tests/mediafiles.py)."""
+    from tests import mediafiles
+
+    folder = tmp_path_factory.mktemp("media")
+    mediafiles.jpeg(folder / "photo.jpg", 64, 48)
+    mediafiles.jpeg(folder / "rotated.jpg", 64, 48, orientation=6)
+    mediafiles.png(folder / "alpha.png", alpha=True)
+    mediafiles.webp(folder / "image.webp")
+    mediafiles.gif(folder / "anim.gif", frames=3)
+    mediafiles.png_bomb(folder / "bomb.png")
+    mediafiles.video(folder / "clip.mp4", seconds=1.0)
+    mediafiles.video(folder / "clip.mov", seconds=0.5, container="mov")
+    mediafiles.video(folder / "clip.webm", seconds=0.5, codec="libvpx-vp9", container="webm")
+    mediafiles.audio(folder / "tone.m4a", seconds=1.0, container="ipod")
+    mediafiles.wav(folder / "tone.wav", seconds=0.5)
+    mediafiles.pdf(folder / "doc.pdf", pages=3)
+    mediafiles.docx(folder / "letter.docx")
+    data = (folder / "clip.mp4").read_bytes()
+    (folder / "truncated.mp4").write_bytes(data[: len(data) // 3])
+    (folder / "page.html").write_bytes(b"<html><script>alert(1)</script></html>")
+    (folder / "playlist.m3u8").write_bytes(b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")
+    return folder

@@ -1,0 +1,164 @@
+"""Real media files made by the tests themselves (libvips for images, FFmpeg via PyAV)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pyvips
+
+
+def jpeg(path: Path, width: int = 64, height: int = 48, *, orientation: int | None = None) -> Path:
+    image = (pyvips.Image.black(width, height, bands=3) + [200, 80, 40]).cast("uchar")  # noqa: RUF005  (pixel arithmetic, not a list)
+    if orientation is not None:
+        image = image.copy()
+        image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    image.jpegsave(str(path))
+    return path
+
+
+def png(path: Path, width: int = 64, height: int = 48, *, alpha: bool = False) -> Path:
+    image = (pyvips.Image.black(width, height, bands=4 if alpha else 3) + 120).cast("uchar")
+    if alpha:
+        image = image.copy(interpretation="srgb")
+    image.pngsave(str(path))
+    return path
+
+
+def webp(path: Path, width: int = 64, height: int = 48) -> Path:
+    (pyvips.Image.black(width, height, bands=3) + 90).cast("uchar").webpsave(str(path))
+    return path
+
+
+def gif(path: Path, width: int = 32, height: int = 32, *, frames: int = 3) -> Path:
+    pages = [
+        (pyvips.Image.black(width, height, bands=3) + 60 * i).cast("uchar") for i in range(frames)
+    ]
+    strip = pyvips.Image.arrayjoin(pages, across=1).copy()
+    strip.set_type(pyvips.GValue.gint_type, "page-height", height)
+    strip.gifsave(str(path))
+    return path
+
+
+def png_bomb(path: Path, width: int = 50_000, height: int = 50_000) -> Path:
+    """A tiny PNG whose header declares a huge canvas (pixels never supplied)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def video(
+    path: Path,
+    *,
+    seconds: float = 1.0,
+    width: int = 160,
+    height: int = 120,
+    fps: int = 25,
+    audio: bool = True,
+    container: str | None = None,
+    codec: str = "libx264",
+) -> Path:
+    """A real encoded clip: moving gray frames, and a tone when `audio`."""
+    output = av.open(str(path), "w", format=container)
+    stream = output.add_stream(codec, rate=fps)
+    stream.width, stream.height = width, height
+    stream.pix_fmt = "yuv420p"
+    sound = (
+        output.add_stream("aac" if codec == "libx264" else "libopus", rate=48000) if audio else None
+    )
+    for index in range(int(seconds * fps)):
+        frame = av.VideoFrame(width, height, "yuv420p")
+        for plane_index, plane in enumerate(frame.planes):
+            value = (index * 5) % 256 if plane_index == 0 else 128
+            plane.update(bytes([value]) * plane.buffer_size)
+        frame.pts = index
+        frame.time_base = Fraction(1, fps)
+        output.mux(stream.encode(frame))
+    output.mux(stream.encode(None))
+    if sound is not None:
+        _tone(output, sound, seconds)
+    output.close()
+    return path
+
+
+def _tone(output: av.container.OutputContainer, stream: av.stream.Stream, seconds: float) -> None:
+    samples_per_frame = 960
+    total = int(seconds * 48000)
+    for start in range(0, total, samples_per_frame):
+        frame = av.AudioFrame(format="s16", layout="mono", samples=samples_per_frame)
+        frame.planes[0].update(bytes(samples_per_frame * 2))
+        frame.sample_rate = 48000
+        frame.pts = start
+        output.mux(stream.encode(frame))
+    output.mux(stream.encode(None))
+
+
+def audio(
+    path: Path, *, seconds: float = 1.0, codec: str = "aac", container: str | None = None
+) -> Path:
+    output = av.open(str(path), "w", format=container)
+    stream = output.add_stream(codec, rate=48000)
+    _tone(output, stream, seconds)
+    output.close()
+    return path
+
+
+def wav(path: Path, *, seconds: float = 1.0) -> Path:
+    return audio(path, seconds=seconds, codec="pcm_s16le", container="wav")
+
+
+def pdf(path: Path, pages: int = 3) -> Path:
+    """A small valid PDF with `pages` empty pages."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>")
+    objects += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"] * pages
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode())
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def docx(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("_rels/.rels", "<Relationships/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return path
+
+
+def random_bytes(path: Path, size: int, *, seed: int = 1) -> Path:
+    import random
+
+    generator = random.Random(seed)
+    with path.open("wb") as handle:
+        remaining = size
+        while remaining:
+            block = min(remaining, 1024 * 1024)
+            handle.write(generator.randbytes(block))
+            remaining -= block
+    return path
