@@ -1,0 +1,184 @@
+"""The embedded runner on real databases: retries, giving up, lease recovery, exactly-once
+claiming, and jobs invisible until their transaction commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from medialib.config import Settings
+from medialib.db import make_engine, make_session_factory, migrate, session_scope
+from medialib.jobs.models import Job
+from medialib.jobs.names import JobName
+from medialib.jobs.queue import enqueue, wake_after_commit
+from medialib.jobs.registry import DuplicateHandler, JobContext, JobRegistry, MissingHandlers
+from medialib.jobs.repository import JobRepository
+from medialib.jobs.runner import EmbeddedRunner
+from medialib.storage.factory import open_store
+from tests.conftest import database_url_for
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url_for(request.param, request, tmp_path))
+    migrate(engine)
+    with engine.begin() as connection:  # the PostgreSQL database is shared by the run
+        connection.execute(Job.__table__.delete())
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _context(factory: sessionmaker[Session], tmp_path: Path, **overrides: Any) -> JobContext:
+    settings = Settings(data_dir=tmp_path, **{"job_retry_base_seconds": 0, **overrides})
+    return JobContext(settings=settings, session_factory=factory, store=open_store(settings))
+
+
+def _enqueue(factory: sessionmaker[Session], count: int = 1, max_attempts: int = 5) -> list[str]:
+    with session_scope(factory) as session:
+        for index in range(count):
+            enqueue(
+                session, JobName.PROCESS_MEDIA, max_attempts=max_attempts, media_id=f"med_{index}"
+            )
+        session.flush()
+        return [job.id for job in session.query(Job).all()]
+
+
+def _job(factory: sessionmaker[Session], job_id: str) -> Job:
+    with factory() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_failing_job_is_retried_until_it_succeeds(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    registry = JobRegistry()
+    calls: list[dict[str, Any]] = []
+
+    def flaky(_: JobContext, payload: dict[str, Any]) -> None:
+        calls.append(payload)
+        if len(calls) < 3:
+            raise RuntimeError("transient")
+
+    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(flaky)
+    [job_id] = _enqueue(factory)
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
+    assert runner.run_until_idle() == 3
+    job = _job(factory, job_id)
+    assert (job.status, job.attempts, job.last_error) == ("done", 3, None)
+    assert calls == [{"media_id": "med_0"}] * 3
+
+
+def test_retries_back_off(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    registry = JobRegistry()
+    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(
+        lambda *_: (_ for _ in ()).throw(RuntimeError("down"))
+    )
+    [job_id] = _enqueue(factory)
+    runner = EmbeddedRunner(
+        _context(factory, tmp_path, job_retry_base_seconds=30), registry, threads=0
+    )
+    assert runner.run_until_idle() == 1  # the retry is not due yet
+    job = _job(factory, job_id)
+    assert job.status == "queued" and "RuntimeError: down" in (job.last_error or "")
+    delay = (job.run_after - dt.datetime.now(dt.UTC)).total_seconds()
+    assert 20 < delay < 40
+
+
+def test_job_that_keeps_failing_gives_up_once(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    registry = JobRegistry()
+    given_up: list[tuple[dict[str, Any], str]] = []
+    registry.register(
+        JobName.PROCESS_MEDIA,
+        give_up=lambda _ctx, payload, error: given_up.append((payload, error)),
+    )(lambda *_: (_ for _ in ()).throw(ValueError("broken file")))
+    [job_id] = _enqueue(factory, max_attempts=3)
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
+    assert runner.run_until_idle() == 3
+    assert _job(factory, job_id).status == "failed"
+    assert len(given_up) == 1 and "broken file" in given_up[0][1]
+
+
+def test_abandoned_running_job_is_taken_again_after_its_lease(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    [job_id] = _enqueue(factory)
+    with session_scope(factory) as session:  # a worker that then dies
+        claimed = JobRepository(session).claim(worker_id="dead", lease=dt.timedelta(seconds=0.3))
+        assert claimed is not None and claimed.id == job_id
+    registry = JobRegistry()
+    ran: list[str] = []
+    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(
+        lambda _c, p: ran.append(p["media_id"])
+    )
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
+    assert runner.run_until_idle() == 0  # still leased
+    time.sleep(0.4)
+    assert runner.run_until_idle() == 1 and ran == ["med_0"]
+    assert _job(factory, job_id).attempts == 2
+
+
+def test_job_is_invisible_until_its_transaction_commits(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    woken = threading.Event()
+    wake_after_commit(factory, woken.set)
+    session = factory()
+    enqueue(session, JobName.PROCESS_MEDIA, max_attempts=1, media_id="med_x")
+    session.flush()
+    # On SQLite every transaction begins IMMEDIATE, so a worker cannot even start until the
+    # commit; on PostgreSQL it runs concurrently and must not see the row.
+    if session.get_bind().dialect.name == "postgresql":
+        with session_scope(factory) as other:
+            assert JobRepository(other).claim(worker_id="w", lease=dt.timedelta(seconds=5)) is None
+    assert not woken.is_set()
+    session.commit()
+    session.close()
+    assert woken.is_set()
+    with session_scope(factory) as other:
+        assert JobRepository(other).claim(worker_id="w", lease=dt.timedelta(seconds=5)) is not None
+
+
+def test_threads_run_every_job_exactly_once(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    registry = JobRegistry()
+    ran: list[str] = []
+    lock = threading.Lock()
+
+    def record(_: JobContext, payload: dict[str, Any]) -> None:
+        with lock:
+            ran.append(payload["media_id"])
+
+    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(record)
+    _enqueue(factory, count=30)
+    runners = [
+        EmbeddedRunner(_context(factory, tmp_path, job_poll_seconds=0.05), registry, threads=3)
+        for _ in range(2)
+    ]
+    for runner in runners:
+        runner.start()
+    deadline = time.monotonic() + 30
+    while len(ran) < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for runner in runners:
+        runner.stop()
+    assert sorted(ran) == sorted(f"med_{i}" for i in range(30))
+
+
+def test_registry_refuses_doubles_and_reports_missing_handlers() -> None:
+    registry = JobRegistry()
+    with pytest.raises(MissingHandlers):
+        registry.check_complete()
+    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(lambda *_: None)
+    with pytest.raises(DuplicateHandler):
+        registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(lambda *_: None)
+    registry.check_complete()

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medialib.processing import sniff
+from medialib.processing.filenames import clean_filename, content_disposition
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("photo.jpg", "image/jpeg"),
+        ("rotated.jpg", "image/jpeg"),
+        ("alpha.png", "image/png"),
+        ("image.webp", "image/webp"),
+        ("anim.gif", "image/gif"),
+        ("clip.mp4", "video/mp4"),
+        ("clip.mov", "video/quicktime"),
+        ("clip.webm", "video/webm"),
+        ("tone.m4a", "audio/mp4"),
+        ("tone.wav", "audio/wav"),
+        ("doc.pdf", "application/pdf"),
+        ("page.html", None),
+        ("playlist.m3u8", None),
+    ],
+)
+def test_sniff_names_the_type_from_the_bytes(files: Path, name: str, expected: str | None) -> None:
+    data = (files / name).read_bytes()
+    assert sniff.sniff(data[: sniff.SNIFF_BYTES]) == expected
+
+
+def test_office_documents_are_told_apart_by_their_parts(files: Path) -> None:
+    with (files / "letter.docx").open("rb") as handle:
+        head = handle.read(sniff.SNIFF_BYTES)
+        detected = sniff.sniff(head, open_file=handle)
+    assert detected == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"", None),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+        (b"PK\x03\x04 no file to inspect", None),
+        (b"ID3\x04\x00", "audio/mpeg"),
+        (b"\xff\xfb\x90\x64" + bytes(20), "audio/mpeg"),
+        (b"fLaC\x00", "audio/flac"),
+        (b"OggS\x00", "audio/ogg"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", "video/x-msvideo"),
+        (b"RIFF\x00\x00\x00\x00XXXX", None),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "image/heic"),
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "image/avif"),
+        (b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\x82\x88matroska", "video/x-matroska"),
+    ],
+)
+def test_sniff_magic_numbers(head: bytes, expected: str | None) -> None:
+    assert sniff.sniff(head) == expected
+
+
+@pytest.mark.parametrize(
+    ("declared", "detected", "agree"),
+    [
+        ("image/jpeg", "image/jpeg", True),
+        ("image/jpg", "image/jpeg", True),
+        ("IMAGE/JPEG; charset=binary", "image/jpeg", True),
+        ("application/octet-stream", "image/png", True),
+        (None, "image/png", True),
+        ("audio/mp4", "video/mp4", True),
+        ("video/webm", "audio/webm", True),
+        ("image/png", "image/jpeg", False),
+        ("text/html", "image/jpeg", False),
+        ("video/mp4", "image/jpeg", False),
+    ],
+)
+def test_declared_types_agree_only_with_their_own_bytes(
+    declared: str | None, detected: str, agree: bool
+) -> None:
+    assert sniff.types_agree(declared, detected) is agree
+
+
+def test_kind_and_extension_lookup() -> None:
+    assert sniff.kind_of("image/gif") == "gif"
+    assert sniff.kind_of("text/html") is None
+    assert sniff.mime_from_filename("a.HEIC") == "image/heic"
+    assert sniff.mime_from_filename("noext") is None
+
+
+def test_clean_filename_rules() -> None:
+    assert clean_filename("") == "file"
+    assert clean_filename("../..") == "file"
+    assert clean_filename("dir/.hidden") == "hidden"
+    assert clean_filename("a\u200bb\u202e.jpg") == "ab.jpg"
+    long_name = clean_filename("x" * 300 + ".jpeg")
+    assert len(long_name) == 255 and long_name.endswith(".jpeg")
+
+
+def test_content_disposition_is_header_safe() -> None:
+    header = content_disposition('evil"\r\nX-Injected: 1;.jpg', inline=False)
+    assert header.startswith("attachment; filename=")
+    assert "\r" not in header and "\n" not in header
+    assert "filename*=UTF-8''evil%22X-Injected%3A%201%3B.jpg" in header
+    assert content_disposition("фото.jpg", inline=True).startswith("inline;")

@@ -1,0 +1,166 @@
+"""The ObjectStore contract. Every backend is added to `store` and must pass all of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medialib.storage.base import ObjectStore, ObjectTooLarge, UploadGrant
+from medialib.storage.local import LocalObjectStore
+from medialib.storage.signing import SigningKeys
+
+
+@pytest.fixture(params=["local"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    if request.param == "local":
+        yield LocalObjectStore(
+            tmp_path / "objects",
+            signing_keys=SigningKeys.load_or_create(tmp_path),
+            public_base_url="http://127.0.0.1:9",
+        )
+
+
+KEY = "ws_1/med_1/token/original"
+
+
+def _write(store: ObjectStore, key: str, data: bytes, *, exclusive: bool = False) -> None:
+    writer = store.open_writer(
+        key, content_type="image/jpeg", max_bytes=10_000, exclusive=exclusive
+    )
+    for start in range(0, len(data), 7):
+        writer.write(data[start : start + 7])
+    writer.commit()
+
+
+def test_written_object_reads_back_with_size_and_checksum(store: ObjectStore) -> None:
+    data = os.urandom(5000)
+    _write(store, KEY, data)
+    info = store.stat(KEY)
+    assert info is not None and info.size == 5000
+    assert info.sha256 in (None, hashlib.sha256(data).hexdigest())
+    assert store.read_head(KEY, 10) == data[:10]
+    assert b"".join(store.iter_bytes(KEY, chunk_size=333)) == data
+    with store.local_copy(KEY) as path:
+        assert path.read_bytes() == data
+
+
+def test_missing_object_has_no_stat_and_delete_is_idempotent(store: ObjectStore) -> None:
+    assert store.stat(KEY) is None
+    store.delete(KEY)
+    _write(store, KEY, b"abc")
+    store.delete(KEY)
+    store.delete(KEY)
+    assert store.stat(KEY) is None
+
+
+def test_writer_over_its_cap_raises_and_leaves_nothing(store: ObjectStore) -> None:
+    writer = store.open_writer(KEY, content_type="image/jpeg", max_bytes=10)
+    writer.write(b"12345")
+    with pytest.raises(ObjectTooLarge) as raised:
+        writer.write(b"678901")
+    assert raised.value.max_bytes == 10
+    writer.abort()
+    assert store.stat(KEY) is None
+
+
+def test_aborted_writer_leaves_nothing_visible(store: ObjectStore) -> None:
+    writer = store.open_writer(KEY, content_type="image/jpeg", max_bytes=100)
+    writer.write(b"partial")
+    assert store.stat(KEY) is None
+    writer.abort()
+    assert store.stat(KEY) is None
+
+
+def test_exclusive_writer_refuses_to_replace(store: ObjectStore) -> None:
+    _write(store, KEY, b"first")
+    with pytest.raises(FileExistsError):
+        _write(store, KEY, b"second", exclusive=True)
+    assert store.read_head(KEY, 100) == b"first"
+    _write(store, KEY, b"replaced")  # non-exclusive writes (derived files) may replace
+    assert store.read_head(KEY, 100) == b"replaced"
+
+
+def test_upload_target_names_method_and_exact_content_type(store: ObjectStore) -> None:
+    target = store.upload_target(
+        UploadGrant(
+            key=KEY,
+            workspace_id="ws_1",
+            content_type="video/mp4",
+            max_bytes=123,
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        )
+    )
+    assert target.method == "PUT" and target.headers == {"Content-Type": "video/mp4"}
+    assert target.url.startswith("http")
+
+
+def test_public_url_is_stable_and_names_no_user_input(store: ObjectStore) -> None:
+    assert store.public_url(KEY) == store.public_url(KEY)
+    assert store.public_url(KEY).endswith(KEY)
+
+
+# --- local-disk specifics --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["../escape", "/etc/passwd", "a/../../b", ".tmp/x", ".meta/x", "a//b", "a/./b", "", "a\x00b"],
+)
+def test_local_store_refuses_keys_that_could_leave_the_root(tmp_path: Path, key: str) -> None:
+    store = LocalObjectStore(
+        tmp_path / "o",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://x",
+    )
+    assert store.stat(key) is None
+    with pytest.raises(ValueError):
+        store.open_writer(key, content_type="x/y", max_bytes=10)
+
+
+def test_local_store_does_not_follow_symlinks(tmp_path: Path) -> None:
+    store = LocalObjectStore(
+        tmp_path / "o",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://x",
+    )
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not serve")
+    link = tmp_path / "o" / "ws_1" / "med_1" / "t" / "original"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    assert store.stat("ws_1/med_1/t/original") is None
+    with pytest.raises((OSError, ValueError)):
+        store.read_head("ws_1/med_1/t/original", 10)
+
+
+def test_local_store_distrusts_a_sidecar_that_does_not_match_the_file(tmp_path: Path) -> None:
+    store = LocalObjectStore(
+        tmp_path / "o",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://x",
+    )
+    _write(store, KEY, b"original bytes")
+    assert store.stat(KEY) is not None and store.stat(KEY).sha256 is not None  # type: ignore[union-attr]
+    (tmp_path / "o" / KEY).write_bytes(b"changed behind our back")
+    info = store.stat(KEY)
+    assert info is not None and info.sha256 is None and info.size == 23
+
+
+def test_sweep_removes_only_old_temporary_files(tmp_path: Path) -> None:
+    store = LocalObjectStore(
+        tmp_path / "o",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://x",
+    )
+    old = tmp_path / "o" / ".tmp" / "upload-old"
+    new = tmp_path / "o" / ".tmp" / "upload-new"
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    os.utime(old, (1, 1))
+    assert store.sweep_temporary(older_than=dt.timedelta(hours=1)) == 1
+    assert not old.exists() and new.exists()
