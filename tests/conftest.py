@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,9 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
     name = f"medialib_test_{uuid.uuid4().hex[:10]}"
     try:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
@@ -49,15 +50,40 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required in CI and did not answer: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The PostgreSQL database of the shared test server (one per run)."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def own_postgres_url() -> Iterator[str]:
+    """A database of the test's own, for tests that run workers of their own: the shared
+    server's workers poll the shared database's job table and would take their jobs."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def database_url_for(backend: str, request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """The shared server's database URL for `backend`."""
     if backend == "postgresql":
         return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{data_dir / 'medialib.db'}"
+
+
+def own_database_url(backend: str, request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """A database no other test uses, for `backend`."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("own_postgres_url"))
+    return f"sqlite:///{data_dir / 'own.db'}"
 
 
 @dataclass

@@ -173,6 +173,9 @@ def _keys_revoke(args: argparse.Namespace) -> int:
 
 
 def _upload(args: argparse.Namespace) -> int:
+    import threading
+
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     from medialib.client import Client, MedialibAPIError
@@ -187,14 +190,16 @@ def _upload(args: argparse.Namespace) -> int:
     if missing:
         print(f"medialib upload: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    failures = 0
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
     )
-    with Client(url, api_key) as client, Progress(*columns) as progress:
+    printed = threading.Lock()
+    # Bars go to stderr; stdout gets one plain "name<TAB>id<TAB>status" line per file.
+    progress = Progress(*columns, console=Console(stderr=True))
+    with Client(url, api_key) as client, progress:
 
         def one(path: Path) -> str:
             task = progress.add_task(path.name[:40], total=path.stat().st_size)
@@ -209,7 +214,8 @@ def _upload(args: argparse.Namespace) -> int:
             except MedialibAPIError as exc:
                 progress.console.print(f"[red]{path.name}: {exc.code}: {exc.message}[/red]")
                 return ""
-            progress.console.print(f"{path.name}\t{media['id']}\t{media['status']}")
+            with printed:
+                print(f"{path.name}\t{media['id']}\t{media['status']}", flush=True)
             return str(media["id"])
 
         with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:

@@ -22,15 +22,13 @@ from medialib.jobs.registry import DuplicateHandler, JobContext, JobRegistry, Mi
 from medialib.jobs.repository import JobRepository
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.storage.factory import open_store
-from tests.conftest import database_url_for
+from tests.conftest import own_database_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url_for(request.param, request, tmp_path))
+    engine = make_engine(own_database_url(request.param, request, tmp_path))
     migrate(engine)
-    with engine.begin() as connection:  # the PostgreSQL database is shared by the run
-        connection.execute(Job.__table__.delete())
     yield make_session_factory(engine)
     engine.dispose()
 
