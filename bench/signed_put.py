@@ -1,0 +1,229 @@
+"""A 1 GiB signed PUT to the local store against a raw sequential write on the same disk.
+
+Baseline, measured in the same run: `dd if=<random file> of=<same disk> bs=4M conv=fdatasync`.
+Both sides write the same random bytes (zeros look faster on a virtual disk) and both end
+with the data on disk (the server fsyncs before answering). The client is curl streaming
+the file (`-T`), so the figure is the server's, not a Python client's. Runs alternate
+(dd, PUT, dd, PUT, …) and medians are reported, with the server's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work"
+MIB = 1024 * 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args()
+
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    source = WORK / "random.bin"
+    _random_file(source, args.size_mib * MIB)
+    size = source.stat().st_size
+
+    server = _start_server(WORK / "data")
+    bare = _start_bare_server()
+    try:
+        key = _new_key(WORK / "data")
+        raw_times: list[float] = []
+        bare_times: list[float] = []
+        put_times: list[float] = []
+        confirm_times: list[float] = []
+        for run in range(args.runs):
+            raw_times.append(_dd(source, WORK / f"raw-{run}.bin"))
+            (WORK / f"raw-{run}.bin").unlink()
+            bare_times.append(_curl_put(f"{bare['url']}/", source, {}))
+            put_seconds, confirm_seconds = _signed_put(server["url"], key, source)
+            put_times.append(put_seconds)
+            confirm_times.append(confirm_seconds)
+            print(
+                f"run {run + 1}: dd {raw_times[-1]:.2f}s  bare {bare_times[-1]:.2f}s"
+                f"  PUT {put_seconds:.2f}s",
+                flush=True,
+            )
+        peak_rss = _peak_rss(server["process"].pid)  # type: ignore[attr-defined]
+    finally:
+        for process in (server["process"], bare["process"]):
+            process.terminate()  # type: ignore[attr-defined]
+            process.wait(10)  # type: ignore[attr-defined]
+
+    raw, put = statistics.median(raw_times), statistics.median(put_times)
+    result = {
+        "size_bytes": size,
+        "runs": args.runs,
+        "raw_write_range": f"{min(raw_times):.2f}–{max(raw_times):.2f}",
+        "signed_put_range": f"{min(put_times):.2f}–{max(put_times):.2f}",
+        "bare_seconds": statistics.median(bare_times),
+        "bare_mb_s": size / statistics.median(bare_times) / 1e6,
+        "raw_write_seconds": raw,
+        "raw_write_mb_s": size / raw / 1e6,
+        "signed_put_seconds": put,
+        "signed_put_mb_s": size / put / 1e6,
+        "ratio_put_to_raw": raw / put,
+        "server_peak_rss_mb": peak_rss / 1e6,
+        "server_start_rss_mb": server["start_rss"] / 1e6,
+        "confirm_ms": statistics.median(confirm_times) * 1000,
+    }
+    print(json.dumps(result, indent=2))
+    if not args.no_write:
+        _write_report(result)
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+def _random_file(path: Path, size: int) -> None:
+    with path.open("wb") as handle:
+        for _ in range(size // MIB):
+            handle.write(os.urandom(MIB))
+
+
+def _start_server(data_dir: Path) -> dict[str, object]:
+    port = 18700 + os.getpid() % 1000
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIALIB_")}
+    env["MEDIALIB_DATA_DIR"] = str(data_dir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medialib.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return {"process": process, "url": url, "start_rss": _rss(process.pid)}
+
+
+def _start_bare_server() -> dict[str, object]:
+    port = 19700 + os.getpid() % 1000
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url, timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return {"process": process, "url": url}
+
+
+def _curl_put(url: str, source: Path, headers: dict[str, str]) -> float:
+    curl = ["curl", "-sS", "-f", "-X", "PUT", "-T", str(source), url, "-o", "/dev/null"]
+    for name, value in headers.items():
+        curl += ["-H", f"{name}: {value}"]
+    started = time.perf_counter()
+    subprocess.run(curl, check=True)
+    return time.perf_counter() - started
+
+
+def _new_key(data_dir: Path) -> str:
+    env = {**os.environ, "MEDIALIB_DATA_DIR": str(data_dir)}
+    out = subprocess.run(
+        [sys.executable, "-m", "medialib.cli", "keys", "create", "--workspace", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _dd(source: Path, target: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        ["dd", f"if={source}", f"of={target}", "bs=4M", "conv=fdatasync", "status=none"], check=True
+    )
+    return time.perf_counter() - started
+
+
+def _signed_put(url: str, key: str, source: Path) -> tuple[float, float]:
+    headers = {"Authorization": f"Bearer {key}"}
+    upload = httpx.post(
+        f"{url}/v1/media/upload",
+        headers=headers,
+        json={"filename": "big.mp4", "kind": "video", "size": source.stat().st_size},
+    ).json()
+    put_seconds = _curl_put(upload["upload_url"], source, upload["headers"])
+    started = time.perf_counter()
+    # The random bytes are no video: confirm refuses them, having checked size and type.
+    httpx.post(f"{url}/v1/media/{upload['id']}/confirm", headers=headers, timeout=60)
+    return put_seconds, time.perf_counter() - started
+
+
+def _rss(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _peak_rss(pid: int) -> int:
+    return _rss(pid, "VmHWM")
+
+
+def _write_report(result: dict[str, Any]) -> None:
+    cpu = platform.processor() or platform.machine()
+    report = f"""# Benchmarks
+
+Run with `./bench/run` (one command; it starts its own server and measures its own
+baselines in the same run). Timings are medians of {result["runs"]} alternating runs.
+Last run: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}, {os.cpu_count()} cores, {cpu}.
+
+## Signed PUT to the local store vs a raw write on the same disk
+
+| what | time | throughput |
+|---|---|---|
+| raw sequential write, `dd bs=4M conv=fdatasync`, 1 GiB random bytes | {result["raw_write_seconds"]:.2f} s (range {result["raw_write_range"]}) | {result["raw_write_mb_s"]:.0f} MB/s |
+| bare uvicorn endpoint that reads and discards the body (curl `-T`) | {result["bare_seconds"]:.2f} s | {result["bare_mb_s"]:.0f} MB/s |
+| signed `PUT` of the same file through `medialib serve` (curl `-T`), hashed and fsynced | {result["signed_put_seconds"]:.2f} s (range {result["signed_put_range"]}) | {result["signed_put_mb_s"]:.0f} MB/s |
+| **ratio (PUT throughput / raw write)** | | **{result["ratio_put_to_raw"]:.2f}×** (target ≥ 0.8×) |
+
+| server memory | |
+|---|---|
+| RSS after start-up | {result["server_start_rss_mb"]:.0f} MB |
+| peak RSS over all runs (VmHWM) | {result["server_peak_rss_mb"]:.0f} MB (target < 150 MB) |
+
+How to read it: the PUT handler receives on the event loop while a worker thread writes
+and hashes the previous 1 MiB batch (`uploads/streaming.py`), so it runs at whichever is
+slower, the HTTP server or the disk. Profiling (py-spy) shows the handler's time is in the
+kernel's `write()` being throttled to disk speed, not in Python or SHA-256. The virtual
+disk here is noisy (see the dd range): compare medians, and re-run when ranges are wide.
+
+Confirm of the 1 GiB object (size check, sniff of the first 4 KiB; the SHA-256 was
+computed during the PUT, so confirm does not read the file again):
+{result["confirm_ms"]:.0f} ms median.
+"""
+    (ROOT / "docs" / "benchmarks.md").write_text(report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
