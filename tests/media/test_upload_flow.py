@@ -67,6 +67,7 @@ def test_mp4_goes_processing_then_ready_with_probe(api: httpx.Client, files: Pat
     assert ready["metadata"]["codec"] == "h264"
     assert ready["metadata"]["has_audio"] is True and ready["metadata"]["audio_codec"] == "aac"
     assert ready["metadata"]["fps"] == 25
+    assert ready["metadata"]["container"] == "mp4"
 
 
 def test_other_video_and_audio_containers_end_ready(api: httpx.Client, files: Path) -> None:
