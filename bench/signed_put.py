@@ -109,13 +109,18 @@ def _start_server(data_dir: Path) -> dict[str, object]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    _wait_until_up(f"{url}/healthz")
+    return {"process": process, "url": url, "start_rss": _rss(process.pid)}
+
+
+def _wait_until_up(url: str) -> None:
     for _ in range(300):
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
+            httpx.get(url, timeout=1)
+            return
         except httpx.TransportError:
             time.sleep(0.1)
-    return {"process": process, "url": url, "start_rss": _rss(process.pid)}
+    raise RuntimeError(f"{url} did not come up")
 
 
 def _start_bare_server() -> dict[str, object]:
@@ -127,12 +132,7 @@ def _start_bare_server() -> dict[str, object]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    _wait_until_up(url)
     return {"process": process, "url": url}
 
 

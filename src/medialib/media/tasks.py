@@ -18,21 +18,6 @@ from medialib.media.service import MediaService
 from medialib.processing import avprobe
 
 _PROBED_KINDS = (MediaKind.VIDEO, MediaKind.AUDIO)
-# FFmpeg names demuxers, not formats ("mov" reads MP4 too): report the sniffed format.
-_CONTAINER_BY_TYPE = {
-    "video/mp4": "mp4",
-    "video/quicktime": "mov",
-    "audio/mp4": "m4a",
-    "video/webm": "webm",
-    "audio/webm": "webm",
-    "video/x-matroska": "mkv",
-    "video/x-msvideo": "avi",
-    "audio/mpeg": "mp3",
-    "audio/aac": "aac",
-    "audio/wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/flac": "flac",
-}
 
 
 def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
@@ -75,7 +60,6 @@ def _probe(context: JobContext, *, kind: str, key: str, content_type: str) -> di
     if kind == MediaKind.AUDIO and not facts.get("has_audio"):
         raise MediaProcessingFailed("The file has no audio stream.")
     facts.pop("has_video", None)
-    facts["container"] = _CONTAINER_BY_TYPE.get(content_type, facts.get("container"))
     if kind == MediaKind.AUDIO:
         facts = {k: facts[k] for k in ("container", "duration_ms", "bitrate", "audio_codec")}
     return facts

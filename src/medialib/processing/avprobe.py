@@ -17,28 +17,30 @@ from typing import Any
 
 from medialib.errors import MediaProcessingFailed
 
-DEMUXER_BY_MIME = {
-    "video/mp4": "mov",
-    "video/quicktime": "mov",
-    "audio/mp4": "mov",
-    "video/webm": "matroska",
-    "audio/webm": "matroska",
-    "video/x-matroska": "matroska",
-    "video/x-msvideo": "avi",
-    "audio/mpeg": "mp3",
-    "audio/aac": "aac",
-    "audio/wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/flac": "flac",
+# The sniffed type decides the one demuxer FFmpeg may use (the demuxer allow-list), and
+# the container name reported (FFmpeg's "mov" demuxer reads MP4 too).
+_FORMATS: dict[str, tuple[str, str]] = {
+    "video/mp4": ("mov", "mp4"),
+    "video/quicktime": ("mov", "mov"),
+    "audio/mp4": ("mov", "m4a"),
+    "video/webm": ("matroska", "webm"),
+    "audio/webm": ("matroska", "webm"),
+    "video/x-matroska": ("matroska", "mkv"),
+    "video/x-msvideo": ("avi", "avi"),
+    "audio/mpeg": ("mp3", "mp3"),
+    "audio/aac": ("aac", "aac"),
+    "audio/wav": ("wav", "wav"),
+    "audio/ogg": ("ogg", "ogg"),
+    "audio/flac": ("flac", "flac"),
 }
 _MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
 
 
 def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
     """Container, codecs, duration and display dimensions of a local media file."""
-    demuxer = DEMUXER_BY_MIME.get(mime)
-    if demuxer is None:
+    if mime not in _FORMATS:
         raise MediaProcessingFailed(f"No probe for {mime}.")
+    demuxer, container = _FORMATS[mime]
     cpu_seconds = max(1, int(timeout_seconds))
     try:
         completed = subprocess.run(
@@ -58,6 +60,7 @@ def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
             reason=(reason[-1] if reason else f"exit {completed.returncode}")[:300],
         )
     result: dict[str, Any] = json.loads(completed.stdout)
+    result["container"] = container
     return result
 
 
