@@ -38,11 +38,17 @@ def _context(factory: sessionmaker[Session], tmp_path: Path, **overrides: Any) -
     return JobContext(settings=settings, session_factory=factory, store=open_store(settings))
 
 
+def _register_everywhere(registry: JobRegistry, handler: Any, give_up: Any = None) -> None:
+    """The runner refuses a registry with a missing handler: cover every job name."""
+    for name in JobName:
+        registry.register(name, give_up=give_up or (lambda *_: None))(handler)
+
+
 def _enqueue(factory: sessionmaker[Session], count: int = 1, max_attempts: int = 5) -> list[str]:
     with session_scope(factory) as session:
         for index in range(count):
             enqueue(
-                session, JobName.PROCESS_MEDIA, max_attempts=max_attempts, media_id=f"med_{index}"
+                session, JobName.PROCESS_IMAGE, max_attempts=max_attempts, media_id=f"med_{index}"
             )
         session.flush()
         return [job.id for job in session.query(Job).all()]
@@ -66,7 +72,7 @@ def test_failing_job_is_retried_until_it_succeeds(
         if len(calls) < 3:
             raise RuntimeError("transient")
 
-    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(flaky)
+    _register_everywhere(registry, flaky)
     [job_id] = _enqueue(factory)
     runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
     assert runner.run_until_idle() == 3
@@ -77,9 +83,7 @@ def test_failing_job_is_retried_until_it_succeeds(
 
 def test_retries_back_off(factory: sessionmaker[Session], tmp_path: Path) -> None:
     registry = JobRegistry()
-    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(
-        lambda *_: (_ for _ in ()).throw(RuntimeError("down"))
-    )
+    _register_everywhere(registry, lambda *_: (_ for _ in ()).throw(RuntimeError("down")))
     [job_id] = _enqueue(factory)
     runner = EmbeddedRunner(
         _context(factory, tmp_path, job_retry_base_seconds=30), registry, threads=0
@@ -96,10 +100,11 @@ def test_job_that_keeps_failing_gives_up_once(
 ) -> None:
     registry = JobRegistry()
     given_up: list[tuple[dict[str, Any], str]] = []
-    registry.register(
-        JobName.PROCESS_MEDIA,
+    _register_everywhere(
+        registry,
+        lambda *_: (_ for _ in ()).throw(ValueError("broken file")),
         give_up=lambda _ctx, payload, error: given_up.append((payload, error)),
-    )(lambda *_: (_ for _ in ()).throw(ValueError("broken file")))
+    )
     [job_id] = _enqueue(factory, max_attempts=3)
     runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
     assert runner.run_until_idle() == 3
@@ -116,9 +121,7 @@ def test_abandoned_running_job_is_taken_again_after_its_lease(
         assert claimed is not None and claimed.id == job_id
     registry = JobRegistry()
     ran: list[str] = []
-    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(
-        lambda _c, p: ran.append(p["media_id"])
-    )
+    _register_everywhere(registry, lambda _c, p: ran.append(p["media_id"]))
     runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
     assert runner.run_until_idle() == 0  # still leased
     time.sleep(0.4)
@@ -132,7 +135,7 @@ def test_job_is_invisible_until_its_transaction_commits(
     woken = threading.Event()
     wake_after_commit(factory, woken.set)
     session = factory()
-    enqueue(session, JobName.PROCESS_MEDIA, max_attempts=1, media_id="med_x")
+    enqueue(session, JobName.PROCESS_IMAGE, max_attempts=1, media_id="med_x")
     session.flush()
     # On SQLite every transaction begins IMMEDIATE, so a worker cannot even start until the
     # commit; on PostgreSQL it runs concurrently and must not see the row.
@@ -156,7 +159,7 @@ def test_threads_run_every_job_exactly_once(factory: sessionmaker[Session], tmp_
         with lock:
             ran.append(payload["media_id"])
 
-    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(record)
+    _register_everywhere(registry, record)
     _enqueue(factory, count=30)
     runners = [
         EmbeddedRunner(_context(factory, tmp_path, job_poll_seconds=0.05), registry, threads=3)
@@ -176,7 +179,12 @@ def test_registry_refuses_doubles_and_reports_missing_handlers() -> None:
     registry = JobRegistry()
     with pytest.raises(MissingHandlers):
         registry.check_complete()
-    registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(lambda *_: None)
+    registry.register(JobName.PROCESS_IMAGE, give_up=lambda *_: None)(lambda *_: None)
     with pytest.raises(DuplicateHandler):
-        registry.register(JobName.PROCESS_MEDIA, give_up=lambda *_: None)(lambda *_: None)
+        registry.register(JobName.PROCESS_IMAGE, give_up=lambda *_: None)(lambda *_: None)
+    with pytest.raises(MissingHandlers):
+        registry.check_complete()
+    for name in JobName:
+        if name != JobName.PROCESS_IMAGE:
+            registry.register(name, give_up=lambda *_: None)(lambda *_: None)
     registry.check_complete()

@@ -154,7 +154,9 @@ def test_confirm_before_put_answers_upload_missing_and_changes_nothing(api: http
 def test_confirm_twice_answers_the_same(api: httpx.Client, files: Path) -> None:
     media = upload_file(api, files / "photo.jpg")
     again = api.post(f"/v1/media/{media['id']}/confirm")
-    assert again.status_code == 200 and again.json() == media
+    assert again.status_code == 200
+    stable = ("id", "status", "size", "checksum_sha256", "width", "height", "url", "created_at")
+    assert {k: again.json()[k] for k in stable} == {k: media[k] for k in stable}
 
 
 def test_fifty_parallel_confirms_make_one_transition(
@@ -173,7 +175,7 @@ def test_fifty_parallel_confirms_make_one_transition(
         r.json()["id"] == upload["id"] and r.json()["size"] == first["size"] for r in responses
     )
     with server.state.session_factory() as session:
-        jobs = session.scalars(select(Job).where(Job.name == "media.process")).all()
+        jobs = session.scalars(select(Job).where(Job.name == "media.process_av")).all()
     assert len([job for job in jobs if job.payload["media_id"] == upload["id"]]) == 1
 
 

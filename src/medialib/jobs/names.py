@@ -1,4 +1,5 @@
-"""Every job medialib runs, and the queue it runs on (queues separate kinds of work)."""
+"""Every job medialib runs, and the queue it runs on. Queues separate kinds of work so a
+burst of videos never starves image previews; each queue has its own concurrency."""
 
 from __future__ import annotations
 
@@ -6,9 +7,21 @@ import enum
 
 
 class JobName(enum.StrEnum):
-    PROCESS_MEDIA = "media.process"
+    PROCESS_IMAGE = "media.process_image"
+    PROCESS_AV = "media.process_av"
+    PROCESS_DOCUMENT = "media.process_document"
+    MAKE_THUMBNAIL = "media.make_thumbnail"
 
 
-QUEUE_OF: dict[JobName, str] = {
-    JobName.PROCESS_MEDIA: "media",
+class Queue(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    DOCUMENT = "document"
+
+
+QUEUE_OF: dict[JobName, Queue] = {
+    JobName.PROCESS_IMAGE: Queue.IMAGE,
+    JobName.PROCESS_AV: Queue.VIDEO,
+    JobName.PROCESS_DOCUMENT: Queue.DOCUMENT,
+    JobName.MAKE_THUMBNAIL: Queue.VIDEO,
 }

@@ -17,6 +17,8 @@ from medialib.media.schemas import (
     MediaOut,
     MediaUpdate,
     Pagination,
+    ThumbnailAccepted,
+    ThumbnailRequest,
     UploadRequest,
     UploadResponse,
 )
@@ -63,6 +65,27 @@ def confirm_upload(
     if outcome.error is not None:
         raise outcome.error
     return present(outcome.media, state.store)
+
+
+@router.post("/{media_id}/thumbnail", status_code=202, response_model=ThumbnailAccepted)
+def request_thumbnail(
+    media_id: str,
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    session: SessionDep,
+    body: ThumbnailRequest | None = None,
+) -> ThumbnailAccepted:
+    """Set a new preview: `{"frame_time_ms": 5000}` (videos), `{"source_media_id": "med_…"}`
+    (a ready image of the same workspace) or `{}` to regenerate the default.
+
+    The media is `processing` until the job has run, then `ready` with the new preview
+    (`thumbnail.source` = generated or custom). Repeating the same request while it runs
+    answers the same.
+    """
+    request = (body or ThumbnailRequest()).as_request()
+    media = service.request_thumbnail(workspace, media_id, request)
+    session.commit()
+    return ThumbnailAccepted(id=media.id, status=media.status)
 
 
 @router.get("/{media_id}", response_model=MediaOut)

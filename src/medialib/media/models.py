@@ -35,6 +35,7 @@ class Media(Base):
     __table_args__ = (
         Index("ix_media_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_media_workspace_status", "workspace_id", "status"),
+        Index("ix_media_workspace_checksum", "workspace_id", "checksum_sha256"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -58,6 +59,13 @@ class Media(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # "confirm" when intake refused the bytes: a repeated confirm answers the same error.
     failed_stage: Mapped[str | None] = mapped_column(String(16))
+    # Derived files, each {key, width, height, content_type, …}: the preview, and for
+    # HEIC/HEIF the JPEG rendition that is the asset's usable form.
+    thumbnail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    display: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # What POST /thumbnail asked for while its job runs: {}, {frame_time_ms} or {source_media_id}.
+    thumbnail_request: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    duplicate_of: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     upload_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -10,11 +10,14 @@ _BYTES_AVAILABLE = (MediaStatus.PROCESSING, MediaStatus.READY)
 
 
 def present(media: Media, store: ObjectStore) -> MediaOut:
-    url = store.public_url(media.storage_key) if media.status in _BYTES_AVAILABLE else None
-    thumbnail = None
-    if url and media.kind in ("image", "gif") and media.status == MediaStatus.READY:
-        # Until derived previews exist (processing issue), a still image is its own preview.
-        thumbnail = Thumbnail(url=url, width=media.width, height=media.height, source="original")
+    available = media.status in _BYTES_AVAILABLE
+    metadata = dict(media.media_metadata or {})
+    url = store.public_url(media.storage_key) if available else None
+    if available and media.display:
+        # HEIC/HEIF: the JPEG rendition is the usable form; the original stays reachable.
+        metadata["original_url"] = url
+        url = store.public_url(media.display["key"])
+    thumbnail = _thumbnail(media, store, url) if available else None
     return MediaOut(
         id=media.id,
         kind=media.kind,
@@ -29,14 +32,31 @@ def present(media: Media, store: ObjectStore) -> MediaOut:
         tags=media.tag_names,
         description=media.description,
         tenant_id=media.tenant_id,
-        metadata=media.media_metadata or {},
+        metadata=metadata,
         url=url,
         thumbnail_url=thumbnail.url if thumbnail else None,
         thumbnail=thumbnail,
         usage_count=media.usage_count,
+        duplicate_of=media.duplicate_of,
         error=media.error,
         created_at=media.created_at,
         updated_at=media.updated_at,
         expires_at=media.expires_at,
         deleted_at=media.deleted_at,
     )
+
+
+def _thumbnail(media: Media, store: ObjectStore, url: str | None) -> Thumbnail | None:
+    derived = media.thumbnail
+    if derived:
+        return Thumbnail(
+            url=store.public_url(derived["key"]),
+            width=derived.get("width"),
+            height=derived.get("height"),
+            frame_time_ms=derived.get("frame_time_ms"),
+            source=derived.get("source", "generated"),
+        )
+    if url and media.kind in ("image", "gif"):
+        # Until its preview is made, a web-displayable image is its own preview.
+        return Thumbnail(url=url, width=media.width, height=media.height, source="original")
+    return None

@@ -112,6 +112,24 @@ class MediaRepository:
             return (Media.usage_count.desc(), Media.created_at.desc(), Media.id.desc())
         return (Media.created_at.desc(), Media.id.desc())
 
+    def processed_duplicate(
+        self, workspace_id: str, *, checksum_sha256: str, kind: str, exclude_id: str
+    ) -> Media | None:
+        """An earlier asset of the workspace with the same bytes whose processing is done."""
+        query = (
+            select(Media)
+            .where(
+                Media.workspace_id == workspace_id,
+                Media.checksum_sha256 == checksum_sha256,
+                Media.kind == kind,
+                Media.status == MediaStatus.READY,
+                Media.id != exclude_id,
+            )
+            .order_by(Media.created_at)
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
     def abandoned_uploads(self, *, before: dt.datetime, limit: int = 1000) -> list[Media]:
         query = (
             select(Media)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from medialib.media.models import MediaKind, MediaStatus
 
@@ -65,6 +65,27 @@ class MediaUpdate(_Strict):
     _tags = field_validator("tags")(normalise_tags)
 
 
+class ThumbnailRequest(_Strict):
+    """Exactly one of the two, or neither to regenerate the default preview."""
+
+    source_media_id: str | None = Field(default=None, max_length=40)
+    frame_time_ms: int | None = Field(default=None, ge=0, le=7 * 24 * 3600 * 1000)
+
+    @model_validator(mode="after")
+    def _exclusive(self) -> ThumbnailRequest:
+        if self.source_media_id is not None and self.frame_time_ms is not None:
+            raise ValueError("give source_media_id or frame_time_ms, not both")
+        return self
+
+    def as_request(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class ThumbnailAccepted(BaseModel):
+    id: str
+    status: MediaStatus
+
+
 class MediaError(BaseModel):
     code: str
     message: str
@@ -97,6 +118,7 @@ class MediaOut(BaseModel):
     thumbnail_url: str | None
     thumbnail: Thumbnail | None
     usage_count: int
+    duplicate_of: str | None
     error: dict[str, Any] | None
     created_at: dt.datetime
     updated_at: dt.datetime

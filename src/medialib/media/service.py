@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import (
+    InvalidState,
     MedialibError,
     NotFound,
     PayloadTooLarge,
@@ -26,6 +28,7 @@ from medialib.ids import new_id, new_token
 from medialib.jobs.names import JobName
 from medialib.jobs.queue import enqueue
 from medialib.media import intake
+from medialib.media.derivatives import Derivatives, sibling_key
 from medialib.media.models import CONFIRMABLE, Media, MediaKind, MediaStatus
 from medialib.media.repository import MediaFilters, MediaRepository
 from medialib.media.schemas import MediaUpdate, UploadRequest
@@ -35,6 +38,20 @@ from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
 from medialib.workspaces.models import Workspace
 
 CONFIRM_STAGE = "confirm"
+PROCESSING_STAGE = "processing"
+
+# The job that makes an asset's derived files, by kind.
+_PROCESS_JOB = {
+    MediaKind.IMAGE: JobName.PROCESS_IMAGE,
+    MediaKind.GIF: JobName.PROCESS_IMAGE,
+    MediaKind.VIDEO: JobName.PROCESS_AV,
+    MediaKind.AUDIO: JobName.PROCESS_AV,
+    MediaKind.DOCUMENT: JobName.PROCESS_DOCUMENT,
+}
+# Usable as soon as confirmed (their preview follows); the rest waits for its job.
+_READY_AT_CONFIRM_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,17 +205,39 @@ class MediaService:
         media.content_type = result.content_type
         media.width, media.height = result.width, result.height
         media.media_metadata = result.metadata
-        if media.kind in intake.IMAGE_KINDS:
-            media.status = MediaStatus.READY
+        earlier = self.repository.processed_duplicate(
+            media.workspace_id, checksum_sha256=result.sha256, kind=media.kind, exclude_id=media.id
+        )
+        if earlier is not None:
+            self._reuse_processing(media, earlier)
         else:
-            media.status = MediaStatus.PROCESSING
-            enqueue(
-                self.session,
-                JobName.PROCESS_MEDIA,
-                max_attempts=self.settings.job_max_attempts,
-                media_id=media.id,
-            )
+            ready_now = result.content_type in _READY_AT_CONFIRM_TYPES
+            media.status = MediaStatus.READY if ready_now else MediaStatus.PROCESSING
+            self._enqueue(_PROCESS_JOB[MediaKind(media.kind)], media)
         self.session.flush()
+
+    def _reuse_processing(self, media: Media, earlier: Media) -> None:
+        """The same bytes were processed before: link their derived files, skip the work."""
+        media.duplicate_of = earlier.id
+        media.width, media.height, media.duration_ms = (
+            earlier.width,
+            earlier.height,
+            earlier.duration_ms,
+        )
+        media.media_metadata = dict(earlier.media_metadata or {})
+        media.thumbnail = self._copy_derived(earlier.thumbnail, media)
+        media.display = self._copy_derived(earlier.display, media)
+        media.status = MediaStatus.READY
+
+    def _copy_derived(self, derived: dict[str, Any] | None, media: Media) -> dict[str, Any] | None:
+        if not derived:
+            return None
+        key = sibling_key(derived["key"], media.storage_key)
+        self.store.copy(derived["key"], key)
+        return {**derived, "key": key}
+
+    def _enqueue(self, name: JobName, media: Media) -> None:
+        enqueue(self.session, name, max_attempts=self.settings.job_max_attempts, media_id=media.id)
 
     def _fail(
         self, media: Media, error: MedialibError, *, stage: str, size: int | None = None
@@ -243,18 +282,97 @@ class MediaService:
         self.session.flush()
         return media
 
+    def request_thumbnail(
+        self, workspace: Workspace, media_id: str, request: dict[str, Any]
+    ) -> Media:
+        """Ask for a new preview: a frame (`frame_time_ms`), another image of the workspace
+        (`source_media_id`), or `{}` for the default. The media is `processing` until the
+        job has run. Idempotent: the same request while it runs answers the same."""
+        media = self.repository.get_for_update(workspace.id, media_id)
+        if media is None or media.status == MediaStatus.DELETED:
+            raise NotFound("No such media.")
+        if media.status == MediaStatus.PROCESSING and media.thumbnail_request == request:
+            return media
+        if media.status != MediaStatus.READY:
+            raise InvalidState(
+                f"A thumbnail can be made for ready media; this one is {media.status}.",
+                status=media.status,
+            )
+        self._check_thumbnail_request(workspace, media, request)
+        media.status = MediaStatus.PROCESSING
+        media.thumbnail_request = request
+        self._enqueue(JobName.MAKE_THUMBNAIL, media)
+        self.session.flush()
+        return media
+
+    def _check_thumbnail_request(
+        self, workspace: Workspace, media: Media, request: dict[str, Any]
+    ) -> None:
+        if "frame_time_ms" in request:
+            if media.kind != MediaKind.VIDEO:
+                raise ValidationFailed("frame_time_ms is for videos.", field="frame_time_ms")
+            if media.duration_ms is not None and request["frame_time_ms"] > media.duration_ms:
+                raise ValidationFailed(
+                    f"frame_time_ms is past the end of the video ({media.duration_ms} ms).",
+                    field="frame_time_ms",
+                    duration_ms=media.duration_ms,
+                )
+        elif "source_media_id" in request:
+            source = self.repository.get(workspace.id, request["source_media_id"])
+            if source is None or source.status == MediaStatus.DELETED:
+                raise NotFound("No such source media.", field="source_media_id")
+            if source.kind not in intake.IMAGE_KINDS or source.status != MediaStatus.READY:
+                raise ValidationFailed(
+                    "The thumbnail source must be a ready image.", field="source_media_id"
+                )
+        elif media.kind == MediaKind.AUDIO:
+            raise ValidationFailed("Audio has no default preview; pass source_media_id.")
+
     # --- used by jobs -------------------------------------------------------------------
 
-    def finish_processing(self, media: Media, *, facts: dict[str, object]) -> None:
-        if media.status != MediaStatus.PROCESSING:
-            return  # already settled by an earlier delivery of the same job
+    def apply_derivatives(self, media: Media, derived: Derivatives) -> bool:
+        """Record what a processing job made; False (apply nothing) if the media moved on."""
+        if media.status not in (MediaStatus.PROCESSING, MediaStatus.READY) or (
+            media.status == MediaStatus.READY and media.thumbnail is not None
+        ):
+            return False
+        facts = dict(derived.facts)
         for column in ("width", "height", "duration_ms"):
             value = facts.pop(column, None)
-            setattr(media, column, value if isinstance(value, int) else None)
-        media.media_metadata = {**media.media_metadata, **facts}
+            if isinstance(value, int):
+                setattr(media, column, value)
+        media.media_metadata = {**(media.media_metadata or {}), **facts}
+        media.thumbnail = derived.thumbnail
+        media.display = derived.display or media.display
         media.status = MediaStatus.READY
         self.session.flush()
+        return True
+
+    def apply_thumbnail(
+        self, media: Media, request: dict[str, Any], thumbnail: dict[str, Any]
+    ) -> str | None:
+        """Make a requested preview primary; returns the replaced preview's key to delete,
+        or the new key itself when the request is no longer current."""
+        if media.status != MediaStatus.PROCESSING or media.thumbnail_request != request:
+            return str(thumbnail["key"])
+        replaced = media.thumbnail["key"] if media.thumbnail else None
+        media.thumbnail = thumbnail
+        media.thumbnail_request = None
+        media.status = MediaStatus.READY
+        self.session.flush()
+        return replaced
+
+    def fail_thumbnail(self, media: Media, request: dict[str, Any], error: MedialibError) -> None:
+        """A preview that could not be made leaves the asset as it was, and says why."""
+        if media.status == MediaStatus.PROCESSING and media.thumbnail_request == request:
+            media.status = MediaStatus.READY
+            media.thumbnail_request = None
+            media.media_metadata = {
+                **(media.media_metadata or {}),
+                "thumbnail_error": error.to_dict(),
+            }
+            self.session.flush()
 
     def fail_processing(self, media: Media, error: MedialibError) -> None:
         if media.status == MediaStatus.PROCESSING:
-            self._fail(media, error, stage="processing")
+            self._fail(media, error, stage=PROCESSING_STAGE)

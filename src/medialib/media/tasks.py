@@ -1,6 +1,6 @@
-"""Media jobs. Each loads what it needs in a short transaction, works without holding
-one (probing can take seconds), and writes its result in another. Idempotent: a job
-delivered twice finds the media already settled and does nothing.
+"""Media job handlers. Each reads what it needs in a short transaction, works without one
+(decoding can take seconds), and records the result in another. Idempotent: a job
+delivered twice finds its work applied and stores nothing new.
 """
 
 from __future__ import annotations
@@ -8,19 +8,47 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from medialib.db import session_scope
 from medialib.errors import MedialibError, MediaProcessingFailed
 from medialib.jobs.names import JobName
 from medialib.jobs.registry import JobContext, registry
-from medialib.media.models import MediaKind, MediaStatus
+from medialib.media import derivatives
+from medialib.media.derivatives import Original
+from medialib.media.models import Media, MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.media.service import MediaService
-from medialib.processing import avprobe
-
-_PROBED_KINDS = (MediaKind.VIDEO, MediaKind.AUDIO)
 
 
-def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
+def _service(context: JobContext, session: Session) -> MediaService:
+    return MediaService(session, store=context.store, settings=context.settings)
+
+
+def _original(media: Media) -> Original:
+    return Original(
+        media_id=media.id,
+        kind=media.kind,
+        storage_key=media.storage_key,
+        content_type=media.content_type or "",
+        duration_ms=media.duration_ms,
+    )
+
+
+def _usable_form(media: Media) -> Original:
+    """The bytes a decoder here can read: the JPEG rendition of a HEIC, else the original."""
+    original = _original(media)
+    if media.display:
+        return Original(media.id, media.kind, media.display["key"], media.display["content_type"])
+    return original
+
+
+def _pause_for_fault_injection(context: JobContext) -> None:
+    if context.settings.fault_job_delay_seconds:
+        time.sleep(context.settings.fault_job_delay_seconds)
+
+
+def _give_up_processing(context: JobContext, payload: dict[str, Any], error: str) -> None:
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(payload["media_id"])
         if media is not None:
@@ -30,58 +58,79 @@ def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
             _service(context, session).fail_processing(media, failure)
 
 
-@registry.register(JobName.PROCESS_MEDIA, give_up=_give_up)
 def process_media(context: JobContext, payload: dict[str, Any]) -> None:
-    media_id = payload["media_id"]
+    """Probe and preview an asset after confirm; it ends `ready` or `failed`."""
     with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(media_id)
-        if media is None or media.status != MediaStatus.PROCESSING:
+        media = MediaRepository(session).get_by_id(payload["media_id"])
+        if media is None or media.status not in (MediaStatus.PROCESSING, MediaStatus.READY):
             return
-        kind, key, content_type = media.kind, media.storage_key, media.content_type or ""
-    if context.settings.fault_job_delay_seconds:
-        time.sleep(context.settings.fault_job_delay_seconds)
+        if media.status == MediaStatus.READY and media.thumbnail is not None:
+            return  # already done by an earlier delivery
+        original = _original(media)
+    _pause_for_fault_injection(context)
     try:
-        facts = _probe(context, kind=kind, key=key, content_type=content_type)
+        made = derivatives.process(context.store, context.settings, original)
     except MedialibError as refusal:  # the bytes are at fault: retrying will not help
-        _settle(context, media_id, error=refusal)
+        with session_scope(context.session_factory) as session:
+            media = MediaRepository(session).get_by_id(original.media_id)
+            if media is not None:
+                _service(context, session).fail_processing(media, refusal)
         return
-    _settle(context, media_id, facts=facts)
-
-
-def _probe(context: JobContext, *, kind: str, key: str, content_type: str) -> dict[str, Any]:
-    if kind not in _PROBED_KINDS:
-        return {}
-    with context.store.local_copy(key) as path:
-        facts = avprobe.probe(
-            path, content_type, timeout_seconds=context.settings.probe_timeout_seconds
-        )
-    if kind == MediaKind.VIDEO and not facts.get("has_video"):
-        raise MediaProcessingFailed("The file has no video stream.")
-    if kind == MediaKind.AUDIO and not facts.get("has_audio"):
-        raise MediaProcessingFailed("The file has no audio stream.")
-    facts.pop("has_video", None)
-    if kind == MediaKind.AUDIO:
-        facts = {k: facts[k] for k in ("container", "duration_ms", "bitrate", "audio_codec")}
-    return facts
-
-
-def _settle(
-    context: JobContext,
-    media_id: str,
-    *,
-    facts: dict[str, Any] | None = None,
-    error: MedialibError | None = None,
-) -> None:
     with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(media_id)
-        if media is None:
+        media = MediaRepository(session).get_by_id(original.media_id)
+        applied = media is not None and _service(context, session).apply_derivatives(media, made)
+    if not applied:
+        for key in made.stored_keys():
+            context.store.delete(key)
+
+
+for _name in (JobName.PROCESS_IMAGE, JobName.PROCESS_AV, JobName.PROCESS_DOCUMENT):
+    registry.register(_name, give_up=_give_up_processing)(process_media)
+
+
+def _give_up_thumbnail(context: JobContext, payload: dict[str, Any], error: str) -> None:
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(payload["media_id"])
+        if media is not None and media.thumbnail_request is not None:
+            failure = MediaProcessingFailed("The thumbnail could not be made.", reason=error[:300])
+            _service(context, session).fail_thumbnail(media, media.thumbnail_request, failure)
+
+
+@registry.register(JobName.MAKE_THUMBNAIL, give_up=_give_up_thumbnail)
+def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
+    """Make the preview POST /thumbnail asked for and make it primary."""
+    with session_scope(context.session_factory) as session:
+        repository = MediaRepository(session)
+        media = repository.get_by_id(payload["media_id"])
+        if (
+            media is None
+            or media.status != MediaStatus.PROCESSING
+            or media.thumbnail_request is None
+        ):
             return
-        service = _service(context, session)
-        if error is not None:
-            service.fail_processing(media, error)
-        else:
-            service.finish_processing(media, facts=dict(facts or {}))
-
-
-def _service(context: JobContext, session: Any) -> MediaService:
-    return MediaService(session, store=context.store, settings=context.settings)
+        request = dict(media.thumbnail_request)
+        original = _original(media)
+        source = None
+        if "source_media_id" in request:
+            source_media = repository.get(media.workspace_id, request["source_media_id"])
+            source = _usable_form(source_media) if source_media is not None else None
+    _pause_for_fault_injection(context)
+    try:
+        if "source_media_id" in request and source is None:
+            raise MediaProcessingFailed("The thumbnail source no longer exists.")
+        thumbnail = derivatives.custom_thumbnail(
+            context.store, context.settings, original, request, source
+        )
+    except MedialibError as refusal:
+        with session_scope(context.session_factory) as session:
+            media = MediaRepository(session).get_by_id(original.media_id)
+            if media is not None:
+                _service(context, session).fail_thumbnail(media, request, refusal)
+        return
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(original.media_id)
+        stale = thumbnail["key"]
+        if media is not None:
+            stale = _service(context, session).apply_thumbnail(media, request, thumbnail)
+    if stale:
+        context.store.delete(stale)

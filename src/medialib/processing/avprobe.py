@@ -7,15 +7,12 @@ wall-clock limits, and prints JSON. A hostile file can crash or hang only the ch
 
 from __future__ import annotations
 
-import json
-import resource
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from medialib.errors import MediaProcessingFailed
+from medialib.processing.sandbox import child_main, run_child
 
 # The sniffed type decides the one demuxer FFmpeg may use (the demuxer allow-list), and
 # the container name reported (FFmpeg's "mov" demuxer reads MP4 too).
@@ -33,7 +30,6 @@ _FORMATS: dict[str, tuple[str, str]] = {
     "audio/ogg": ("ogg", "ogg"),
     "audio/flac": ("flac", "flac"),
 }
-_MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
 
 
 def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
@@ -41,39 +37,34 @@ def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
     if mime not in _FORMATS:
         raise MediaProcessingFailed(f"No probe for {mime}.")
     demuxer, container = _FORMATS[mime]
-    cpu_seconds = max(1, int(timeout_seconds))
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "medialib.processing.avprobe", str(path), demuxer],
-            capture_output=True,
-            timeout=timeout_seconds,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=lambda: _limit_child(cpu_seconds),
-        )
-    except subprocess.TimeoutExpired as exc:  # run() kills the child before raising
-        raise MediaProcessingFailed("Probing the file took too long.", reason="timeout") from exc
-    if completed.returncode != 0:
-        reason = completed.stderr.decode(errors="replace").strip().splitlines()
-        raise MediaProcessingFailed(
-            "The file could not be read as audio or video.",
-            reason=(reason[-1] if reason else f"exit {completed.returncode}")[:300],
-        )
-    result: dict[str, Any] = json.loads(completed.stdout)
+    result = run_child(
+        "medialib.processing.avprobe",
+        str(path),
+        demuxer,
+        timeout_seconds=timeout_seconds,
+        failure_message="The file could not be read as audio or video.",
+    )
     result["container"] = container
     return result
 
 
-def _limit_child(cpu_seconds: int) -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT_BYTES, _MEMORY_LIMIT_BYTES))
+def demuxer_for(mime: str) -> str:
+    if mime not in _FORMATS:
+        raise MediaProcessingFailed(f"No demuxer for {mime}.")
+    return _FORMATS[mime][0]
 
 
-def _probe_in_child(path: str, demuxer: str) -> dict[str, Any]:
+def open_input(path: str, demuxer: str) -> Any:
+    """Open a local file with exactly one demuxer and the `file` protocol only."""
     import av
 
     options = {"protocol_whitelist": "file", "format_whitelist": demuxer}
-    with av.open(path, mode="r", format=demuxer, options=options) as container:
+    return av.open(path, mode="r", format=demuxer, options=options)
+
+
+def _probe_in_child(argv: list[str]) -> dict[str, Any]:
+    path, demuxer = argv
+    with open_input(path, demuxer) as container:
         video = next(iter(container.streams.video), None)
         audio = next(iter(container.streams.audio), None)
         duration_ms = _duration_ms(container, video or audio)
@@ -127,4 +118,4 @@ def _aspect(width: int, height: int) -> str | None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_probe_in_child(sys.argv[1], sys.argv[2])))
+    child_main(_probe_in_child)

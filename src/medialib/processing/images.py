@@ -90,5 +90,84 @@ def read_header(path: Path, *, max_pixels: int) -> ImageHeader:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DerivedImage:
+    path: Path
+    width: int
+    height: int
+    content_type: str
+
+
+THUMBNAIL_MAX_SIDE = 512
+
+
+def make_thumbnail(
+    source: Path, out_dir: Path, *, max_side: int = THUMBNAIL_MAX_SIDE
+) -> DerivedImage:
+    """A preview rebuilt from pixels: upright (EXIF orientation applied), first frame of an
+    animation, never upscaled, no metadata at all (GPS, XMP and trailing bytes stay behind).
+
+    JPEG, or WebP when the image has transparency. Call `read_header` first: it refuses
+    pixel bombs before anything is decoded.
+    """
+    pyvips = _vips()
+    try:
+        image = pyvips.Image.thumbnail(str(source), max_side, size="down")
+        if image.interpretation not in ("srgb", "b-w"):
+            image = image.colourspace("srgb")
+        if image.hasalpha():
+            out = out_dir / "thumbnail.webp"
+            image.webpsave(str(out), Q=80, keep="none")
+            return DerivedImage(out, image.width, image.height, "image/webp")
+        out = out_dir / "thumbnail.jpg"
+        image.jpegsave(str(out), Q=82, keep="none", optimize_coding=True)
+        return DerivedImage(out, image.width, image.height, "image/jpeg")
+    except pyvips.Error as exc:
+        raise MediaProcessingFailed(
+            "The image could not be decoded.", reason=_first_line(exc)
+        ) from exc
+
+
+def heif_to_jpeg(source: Path, out_dir: Path, *, max_pixels: int) -> DerivedImage:
+    """HEIC/HEIF (HEVC-coded, which this libvips cannot decode) to an upright JPEG through
+    pillow-heif; the JPEG becomes the image's usable form. No metadata is carried over."""
+    import pillow_heif
+    from PIL import Image
+
+    try:
+        heif = pillow_heif.open_heif(str(source), convert_hdr_to_8bit=True)
+        width, height = heif.size
+        if width * height > max_pixels:
+            raise ImageTooLarge(max_pixels=max_pixels, width=width, height=height, frames=1)
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        pillow_heif.register_heif_opener()
+        with Image.open(source, formats=["HEIF"]) as opened:  # applies the HEIF orientation
+            rgb = opened.convert("RGB")
+        out = out_dir / "display.jpg"
+        rgb.save(out, "JPEG", quality=90)  # no exif= argument: nothing of the original's metadata
+        return DerivedImage(out, rgb.width, rgb.height, "image/jpeg")
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise MediaProcessingFailed(
+            "The HEIF image could not be decoded.", reason=str(exc)[:200]
+        ) from exc
+
+
+def document_tile(label: str, out_dir: Path, *, side: int = THUMBNAIL_MAX_SIDE) -> DerivedImage:
+    """A plain tile naming the document type, for formats nothing here can render."""
+    pyvips = _vips()
+    text = pyvips.Image.text(label, dpi=max(72, side // 2), font="sans bold")
+    background = (pyvips.Image.black(side, side, bands=3) + [36, 84, 160]).cast("uchar")  # noqa: RUF005
+    ink = (text.new_from_image([255, 255, 255])).bandjoin(text).cast("uchar")
+    tile = background.composite2(
+        ink.copy(interpretation="srgb"),
+        "over",
+        x=(side - text.width) // 2,
+        y=(side - text.height) // 2,
+    ).flatten()
+    out = out_dir / "thumbnail.jpg"
+    tile.jpegsave(str(out), Q=85, keep="none")
+    return DerivedImage(out, side, side, "image/jpeg")
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

@@ -69,6 +69,10 @@ class ObjectStore(Protocol):
         """A local file path with the object's bytes, for decoders that need a file."""
         ...
 
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Make `target_key` hold the same bytes; the two are independent afterwards."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""
         ...
@@ -78,6 +82,20 @@ class ObjectStore(Protocol):
     def check(self) -> None:
         """Raise when the store cannot be used (for /readyz)."""
         ...
+
+
+def put_file(store: ObjectStore, key: str, path: Path, *, content_type: str) -> int:
+    """Store a local file (a derived image) under `key`; returns its size."""
+    size = path.stat().st_size
+    writer = store.open_writer(key, content_type=content_type, max_bytes=size)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                writer.write(chunk)
+        writer.commit()
+    finally:
+        writer.abort()
+    return size
 
 
 class ObjectTooLarge(Exception):
