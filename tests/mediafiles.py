@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
 import zipfile
 import zlib
 from fractions import Fraction
@@ -19,6 +20,27 @@ def jpeg(path: Path, width: int = 64, height: int = 48, *, orientation: int | No
         image = image.copy()
         image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
     image.jpegsave(str(path))
+    return path
+
+
+def jpeg_with_gps(path: Path, width: int = 64, height: int = 48, *, orientation: int = 6) -> Path:
+    """A JPEG carrying EXIF orientation and a GPS position (Pillow writes both)."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)})
+    Image.new("RGB", (width, height), (200, 10, 10)).save(path, exif=exif)
+    return path
+
+
+def heic(path: Path, width: int = 64, height: int = 48) -> Path:
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    Image.new("RGB", (width, height), (10, 200, 10)).save(path, format="HEIF", quality=60)
     return path
 
 
@@ -70,20 +92,26 @@ def video(
     audio: bool = True,
     container: str | None = None,
     codec: str = "libx264",
+    split: bool = False,
 ) -> Path:
-    """A real encoded clip: moving gray frames, and a tone when `audio`."""
+    """A real encoded clip: moving gray frames (or, with `split`, a white left half and a
+    black right half, to tell orientation apart), and a tone when `audio`."""
     output = av.open(str(path), "w", format=container)
     stream = output.add_stream(codec, rate=fps)
     stream.width, stream.height = width, height
     stream.pix_fmt = "yuv420p"
-    sound = (
-        output.add_stream("aac" if codec == "libx264" else "libopus", rate=48000) if audio else None
-    )
+    audio_codec = {"libx264": "aac", "libvpx-vp9": "libopus"}.get(codec, "libmp3lame")
+    sound = output.add_stream(audio_codec, rate=48000) if audio else None
     for index in range(int(seconds * fps)):
         frame = av.VideoFrame(width, height, "yuv420p")
         for plane_index, plane in enumerate(frame.planes):
             value = (index * 5) % 256 if plane_index == 0 else 128
-            plane.update(bytes([value]) * plane.buffer_size)
+            if plane_index == 0 and split:
+                half = plane.line_size // 2
+                row = bytes([235]) * half + bytes([16]) * (plane.line_size - half)
+                plane.update(row * (plane.buffer_size // plane.line_size))
+            else:
+                plane.update(bytes([value]) * plane.buffer_size)
         frame.pts = index
         frame.time_base = Fraction(1, fps)
         output.mux(stream.encode(frame))
@@ -140,6 +168,41 @@ def pdf(path: Path, pages: int = 3) -> Path:
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     )
     path.write_bytes(out.getvalue())
+    return path
+
+
+def rotated(source: Path, path: Path, *, degrees: int = 90) -> Path:
+    """A copy of a clip carrying a display rotation (what phones record), by FFmpeg 9."""
+    subprocess.run(
+        [
+            ffmpeg(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-display_rotation",
+            str(degrees),
+            "-i",
+            str(source),
+            "-c",
+            "copy",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def pptx(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<presentation/>")
     return path
 
 

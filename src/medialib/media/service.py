@@ -292,7 +292,10 @@ class MediaService:
         if media is None or media.status == MediaStatus.DELETED:
             raise NotFound("No such media.")
         if media.status == MediaStatus.PROCESSING and media.thumbnail_request == request:
-            return media
+            return media  # the same request is running
+        current = media.thumbnail
+        if media.status == MediaStatus.READY and current and current.get("request", {}) == request:
+            return media  # what was asked for is already the preview
         if media.status != MediaStatus.READY:
             raise InvalidState(
                 f"A thumbnail can be made for ready media; this one is {media.status}.",

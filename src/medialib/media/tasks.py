@@ -121,6 +121,7 @@ def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
         thumbnail = derivatives.custom_thumbnail(
             context.store, context.settings, original, request, source
         )
+        thumbnail["request"] = request  # what made it: repeating the request is then a no-op
     except MedialibError as refusal:
         with session_scope(context.session_factory) as session:
             media = MediaRepository(session).get_by_id(original.media_id)
