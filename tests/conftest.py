@@ -72,6 +72,21 @@ def own_postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The Redis on 127.0.0.1:6379 (required in CI); tests isolate by key namespace."""
+    import redis
+
+    url = os.environ.get("MEDIALIB_TEST_REDIS", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI and did not answer: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    yield url
+
+
 def database_url_for(backend: str, request: pytest.FixtureRequest, data_dir: Path) -> str:
     """The shared server's database URL for `backend`."""
     if backend == "postgresql":

@@ -64,3 +64,34 @@ class ServeProcess:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class WorkerProcess:
+    """`medialib worker` as a child process; ready once it prints its banner."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.log = Path(env["MEDIALIB_DATA_DIR"]) / f"worker-{time.time_ns()}.log"
+        self.process = subprocess.Popen(
+            [*MEDIALIB, "worker"],
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while "medialib worker" not in self.log.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start: {self.log.read_text()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()

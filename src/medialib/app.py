@@ -13,7 +13,8 @@ from medialib import __version__, http_errors
 from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
-from medialib.jobs.queue import wake_after_commit
+from medialib.jobs.broker import BrokerRunner
+from medialib.jobs.queue import dispatch_after_commit
 from medialib.jobs.registry import JobContext, load_handlers
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
@@ -30,17 +31,22 @@ def build_state(settings: Settings, *, run_workers: bool) -> AppState:
     migrate(engine)
     session_factory = make_session_factory(engine)
     store = open_store(settings)
-    runner = None
-    if run_workers and settings.broker_url is None and settings.worker_threads > 0:
-        context = JobContext(settings=settings, session_factory=session_factory, store=store)
+    context = JobContext(settings=settings, session_factory=session_factory, store=store)
+    runner, broker = None, None
+    if settings.broker_url:
+        # Jobs go to `medialib worker` processes through the broker.
+        broker = BrokerRunner(context, load_handlers())
+        dispatch_after_commit(session_factory, broker.dispatch)
+    elif run_workers and settings.worker_threads > 0:
         runner = EmbeddedRunner(context, load_handlers(), threads=settings.worker_threads)
-        wake_after_commit(session_factory, runner.wake)
+        dispatch_after_commit(session_factory, lambda _jobs: runner.wake())
     return AppState(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         store=store,
         runner=runner,
+        broker=broker,
     )
 
 
@@ -56,6 +62,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         finally:
             if state.runner is not None:
                 state.runner.stop()
+            if state.broker is not None:
+                state.broker.stop()
             state.engine.dispose()
 
     app = FastAPI(
@@ -86,12 +94,18 @@ def _add_health_routes(app: FastAPI) -> None:
         checks = {
             "database": _check(lambda: ping(state.engine)),
             "storage": _check(state.store.check),
-            "jobs": "ok" if state.runner is None or state.runner.alive else "down",
+            "jobs": _jobs_check(state),
             "scanner": "disabled" if not state.settings.clamd_url else "not_configured",
         }
         healthy = all(value in ("ok", "disabled", "not_configured") for value in checks.values())
         body = {"status": "ready" if healthy else "unavailable", "checks": checks}
         return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def _jobs_check(state: AppState) -> str:
+    if state.broker is not None:
+        return _check(state.broker.ping)
+    return "ok" if state.runner is None or state.runner.alive else "down"
 
 
 def _check(probe: object) -> str:

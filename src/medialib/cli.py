@@ -116,6 +116,8 @@ def _first_run_key(settings: Settings) -> str | None:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    """Job workers without HTTP: Dramatiq consumers when a broker is set, else threads
+    polling the job table (several such processes may share one database)."""
     import signal
     import threading
 
@@ -125,17 +127,26 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = Settings()
     state = build_state(settings, run_workers=False)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if state.broker is not None:
+        state.broker.start_workers()
+        queues = ", ".join(f"{q} x{n}" for q, n in settings.queue_threads.items())
+        print(f"medialib worker {state.broker.worker_id} on the broker: {queues}", flush=True)
+        stop.wait()
+        state.broker.stop()
+        return 0
     context = JobContext(
         settings=settings, session_factory=state.session_factory, store=state.store
     )
     runner = EmbeddedRunner(
         context, load_handlers(), threads=args.threads or settings.worker_threads
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     runner.start()
-    print(f"medialib worker {runner.worker_id} running {runner.thread_count} threads", flush=True)
+    print(
+        f"medialib worker {runner.worker_id} polling with {runner.thread_count} threads", flush=True
+    )
     stop.wait()
     runner.stop()
     return 0

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1)
     job_retry_base_seconds: float = Field(default=2.0, ge=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    job_time_limit_seconds: float = Field(default=900.0, gt=0)
+    # Broker mode: Redis key namespace, threads per queue, and the overdue-job sweep.
+    broker_namespace: str = "medialib"
+    queue_threads: dict[str, int] = Field(
+        default_factory=lambda: {"image": 2, "video": 1, "document": 1}
+    )
+    job_sweep_seconds: float = Field(default=15.0, gt=0)
+    job_sweep_grace_seconds: float = Field(default=60.0, ge=0)
     probe_timeout_seconds: float = Field(default=120.0, gt=0)
     # Fault injection for crash tests only: a handler sleeps this long before its work.
     fault_job_delay_seconds: float = Field(default=0.0, ge=0)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from medialib.config import Settings
+from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.service import MediaService
 from medialib.storage.base import ObjectStore
@@ -25,6 +26,7 @@ class AppState:
     session_factory: sessionmaker[Session]
     store: ObjectStore
     runner: EmbeddedRunner | None
+    broker: BrokerRunner | None = None
 
 
 # Dependencies without I/O are `async def` so they run on the event loop. Sync ones run on

@@ -17,7 +17,7 @@ from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, session_scope
 from medialib.jobs.models import Job
 from medialib.jobs.names import JobName
-from medialib.jobs.queue import enqueue, wake_after_commit
+from medialib.jobs.queue import dispatch_after_commit, enqueue
 from medialib.jobs.registry import DuplicateHandler, JobContext, JobRegistry, MissingHandlers
 from medialib.jobs.repository import JobRepository
 from medialib.jobs.runner import EmbeddedRunner
@@ -133,7 +133,7 @@ def test_job_is_invisible_until_its_transaction_commits(
     factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     woken = threading.Event()
-    wake_after_commit(factory, woken.set)
+    dispatch_after_commit(factory, lambda _jobs: woken.set())
     session = factory()
     enqueue(session, JobName.PROCESS_IMAGE, max_attempts=1, media_id="med_x")
     session.flush()

@@ -1,5 +1,5 @@
 """Enqueueing: a job row is written in the caller's transaction (an outbox), and runners
-are woken only after that transaction commits. Jobs carry ids, never objects.
+hear of it only after that transaction commits. Jobs carry ids, never objects.
 """
 
 from __future__ import annotations
@@ -12,23 +12,27 @@ from sqlalchemy.orm import Session, sessionmaker
 from medialib.jobs.names import JobName
 from medialib.jobs.repository import JobRepository
 
-_PENDING_FLAG = "medialib.jobs_enqueued"
+_PENDING = "medialib.jobs_enqueued"
+
+# (job id, queue) of every job a transaction enqueued, handed over after its commit.
+Dispatch = Callable[[list[tuple[str, str]]], None]
 
 
 def enqueue(session: Session, name: JobName, *, max_attempts: int, **ids: str) -> None:
-    JobRepository(session).add(name, dict(ids), max_attempts=max_attempts)
-    session.info[_PENDING_FLAG] = True
+    job = JobRepository(session).add(name, dict(ids), max_attempts=max_attempts)
+    session.info.setdefault(_PENDING, []).append((job.id, job.queue))
 
 
-def wake_after_commit(factory: sessionmaker[Session], wake: Callable[[], None]) -> None:
-    """Call `wake` after each commit that enqueued a job."""
+def dispatch_after_commit(factory: sessionmaker[Session], dispatch: Dispatch) -> None:
+    """Call `dispatch` after each commit that enqueued jobs; forget them on rollback."""
 
     def after_commit(session: Session) -> None:
-        if session.info.pop(_PENDING_FLAG, False):
-            wake()
+        jobs = session.info.pop(_PENDING, None)
+        if jobs:
+            dispatch(jobs)
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING_FLAG, None)
+    def after_rollback(session: Session, _transaction: object) -> None:
+        session.info.pop(_PENDING, None)
 
     event.listen(factory, "after_commit", after_commit)
-    event.listen(factory, "after_soft_rollback", lambda s, _t: after_rollback(s))
+    event.listen(factory, "after_soft_rollback", after_rollback)

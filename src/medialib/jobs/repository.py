@@ -36,25 +36,49 @@ class JobRepository:
 
     def claim(self, *, worker_id: str, lease: dt.timedelta) -> Job | None:
         """Take one due job; a conditional UPDATE makes sure only one worker gets it."""
-        now = utcnow()
         candidates = self.session.scalars(
-            select(Job.id).where(self._claimable(now)).order_by(Job.run_after).limit(8)
+            select(Job.id).where(self._claimable(utcnow())).order_by(Job.run_after).limit(8)
         ).all()
         for job_id in candidates:
-            taken = self.session.execute(
-                update(Job)
-                .where(Job.id == job_id, self._claimable(now))
-                .values(
-                    status="running",
-                    locked_by=worker_id,
-                    locked_until=now + lease,
-                    attempts=Job.attempts + 1,
-                    updated_at=now,
-                )
-            )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                return self.session.get(Job, job_id, populate_existing=True)
+            job = self.claim_id(job_id, worker_id=worker_id, lease=lease)
+            if job is not None:
+                return job
         return None
+
+    def claim_id(self, job_id: str, *, worker_id: str, lease: dt.timedelta) -> Job | None:
+        """Take this job if it is due and nobody holds it (a broker delivery names it)."""
+        now = utcnow()
+        taken = self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, self._claimable(now))
+            .values(
+                status="running",
+                locked_by=worker_id,
+                locked_until=now + lease,
+                attempts=Job.attempts + 1,
+                updated_at=now,
+            )
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return self.session.get(Job, job_id, populate_existing=True)
+        return None
+
+    def overdue(self, *, grace: dt.timedelta, limit: int = 500) -> list[Job]:
+        """Claimable jobs nobody took within `grace`: lost deliveries, dead workers."""
+        now = utcnow()
+        stale_queued = and_(Job.status == "queued", Job.run_after <= now - grace)
+        lapsed = and_(Job.status == "running", Job.locked_until < now)
+        query = select(Job).where(or_(stale_queued, lapsed)).order_by(Job.run_after).limit(limit)
+        return list(self.session.scalars(query).all())
+
+    def mark_redelivered(self, job_ids: list[str]) -> None:
+        """Push `run_after` forward so the next sweep does not send them again at once."""
+        if job_ids:
+            self.session.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.status == "queued")
+                .values(run_after=utcnow())
+            )
 
     def renew(self, *, worker_id: str, job_ids: list[str], lease: dt.timedelta) -> None:
         if job_ids:

@@ -1,0 +1,124 @@
+"""Running one job row: claim it, run its handler, keep its lease alive, settle it.
+
+Shared by both runners: the embedded one (threads polling the table) and the broker one
+(Dramatiq delivers job ids). The row is the truth either way: a delivery only says
+"look at this row", so duplicate or lost messages cannot run a job twice or lose it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import threading
+import traceback
+import uuid
+
+from medialib.db import session_scope
+from medialib.jobs.models import Job
+from medialib.jobs.registry import JobContext, JobRegistry
+from medialib.jobs.repository import JobRepository
+
+log = logging.getLogger(__name__)
+
+
+class JobExecutor:
+    def __init__(self, context: JobContext, registry: JobRegistry) -> None:
+        registry.check_complete()
+        self.context = context
+        self.registry = registry
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease = dt.timedelta(seconds=context.settings.job_lease_seconds)
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        # Called after a failed attempt is rescheduled: (job id, queue, delay in seconds).
+        self.on_retry_scheduled: list[object] = []
+
+    def start_heartbeat(self) -> None:
+        self._heartbeat = threading.Thread(
+            target=self._heartbeat_loop, name="medialib-heartbeat", daemon=True
+        )
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def claim_next(self) -> Job | None:
+        with session_scope(self.context.session_factory) as session:
+            job = JobRepository(session).claim(worker_id=self.worker_id, lease=self.lease)
+            if job is not None:
+                session.expunge(job)
+            return job
+
+    def claim(self, job_id: str) -> Job | None:
+        with session_scope(self.context.session_factory) as session:
+            job = JobRepository(session).claim_id(
+                job_id, worker_id=self.worker_id, lease=self.lease
+            )
+            if job is not None:
+                session.expunge(job)
+            return job
+
+    def run(self, job: Job) -> None:
+        """Run a claimed job and settle it: done, retried later, or given up."""
+        with self._running_lock:
+            self._running.add(job.id)
+        try:
+            self._execute(job)
+        finally:
+            with self._running_lock:
+                self._running.discard(job.id)
+
+    def _execute(self, job: Job) -> None:
+        spec = self.registry.spec(job.name)
+        try:
+            spec.handle(self.context, dict(job.payload))
+        except (Exception, _interrupts()) as exc:  # a time limit interrupts as BaseException
+            error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            log.warning("job %s %s attempt %d failed: %s", job.name, job.id, job.attempts, error)
+            self._settle_failure(job, error)
+            return
+        with session_scope(self.context.session_factory) as session:
+            JobRepository(session).finish(job.id, worker_id=self.worker_id)
+
+    def _settle_failure(self, job: Job, error: str) -> None:
+        if job.attempts >= job.max_attempts:
+            self.registry.spec(job.name).give_up(self.context, dict(job.payload), error)
+            with session_scope(self.context.session_factory) as session:
+                JobRepository(session).give_up(job.id, worker_id=self.worker_id, error=error)
+            return
+        base = self.context.settings.job_retry_base_seconds
+        delay = base * 2 ** (job.attempts - 1) * random.uniform(0.8, 1.2)  # noqa: S311
+        with session_scope(self.context.session_factory) as session:
+            JobRepository(session).retry_later(
+                job.id, worker_id=self.worker_id, error=error, delay=delay
+            )
+        for callback in self.on_retry_scheduled:
+            callback(job.id, job.queue, delay)  # type: ignore[operator]
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() / 3):
+            with self._running_lock:
+                job_ids = list(self._running)
+            if not job_ids:
+                continue
+            try:
+                with session_scope(self.context.session_factory) as session:
+                    JobRepository(session).renew(
+                        worker_id=self.worker_id, job_ids=job_ids, lease=self.lease
+                    )
+            except Exception:
+                log.exception("job lease renewal failed")
+
+
+def _interrupts() -> type[BaseException]:
+    try:
+        from dramatiq.middleware import TimeLimitExceeded
+    except ImportError:  # pragma: no cover - dramatiq is a dependency
+        return Exception
+    exception_type: type[BaseException] = TimeLimitExceeded
+    return exception_type

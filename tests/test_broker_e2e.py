@@ -1,0 +1,96 @@
+"""Scale-out: `medialib serve` publishes jobs to Redis and `medialib worker` processes do
+the processing; a worker killed in the middle of a video loses nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.helpers import upload_file, wait_settled
+from tests.processes import MEDIALIB, ServeProcess, WorkerProcess, env_for
+
+
+@pytest.fixture
+def broker_env(tmp_path: Path, redis_url: str) -> Iterator[dict[str, str]]:
+    namespace = f"medialib-e2e-{uuid.uuid4().hex[:8]}"
+    env = env_for(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'medialib.db'}",
+        MEDIALIB_BROKER_URL=redis_url,
+        MEDIALIB_BROKER_NAMESPACE=namespace,
+        MEDIALIB_JOB_LEASE_SECONDS="2",
+        MEDIALIB_JOB_SWEEP_SECONDS="0.5",
+        MEDIALIB_JOB_SWEEP_GRACE_SECONDS="1",
+    )
+    yield env
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{namespace}*"):
+        client.delete(key)
+
+
+def _client(server: ServeProcess, env: dict[str, str]) -> httpx.Client:
+    created = subprocess.run(
+        [*MEDIALIB, "keys", "create", "--workspace", "e2e"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"})
+
+
+def test_workers_process_every_kind_and_serve_alone_does_not(
+    broker_env: dict[str, str], files: Path
+) -> None:
+    server = ServeProcess(broker_env)
+    workers: list[WorkerProcess] = []
+    try:
+        api = _client(server, broker_env)
+        assert api.get("/readyz").json()["checks"]["jobs"] == "ok"
+        video = upload_file(api, files / "clip.mp4")
+        time.sleep(1.5)
+        assert api.get(f"/v1/media/{video['id']}").json()["status"] == "processing"
+        workers = [WorkerProcess(broker_env), WorkerProcess(broker_env)]
+        uploads = [video] + [
+            upload_file(api, files / name) for name in ("photo.heic", "doc.pdf", "tone.wav")
+        ]
+        for media in uploads:
+            settled = wait_settled(api, media["id"], timeout=60)
+            assert settled["status"] == "ready", (media["filename"], settled["error"])
+        photo = upload_file(api, files / "photo.jpg")
+        deadline = time.monotonic() + 30
+        while api.get(f"/v1/media/{photo['id']}").json()["thumbnail"]["source"] != "generated":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        for worker in workers:
+            worker.stop()
+        server.stop()
+
+
+def test_killed_worker_mid_video_loses_nothing(broker_env: dict[str, str], files: Path) -> None:
+    server = ServeProcess(broker_env)
+    slow = WorkerProcess({**broker_env, "MEDIALIB_FAULT_JOB_DELAY_SECONDS": "60"})
+    rescuer = None
+    try:
+        api = _client(server, broker_env)
+        video = upload_file(api, files / "clip.mov")
+        time.sleep(1.5)  # the slow worker has taken the job and sleeps inside it
+        slow.kill()
+        rescuer = WorkerProcess(broker_env)
+        settled = wait_settled(api, video["id"], timeout=60)
+        assert settled["status"] == "ready", settled["error"]
+        assert settled["thumbnail"]["source"] == "generated"
+    finally:
+        slow.stop()
+        if rescuer:
+            rescuer.stop()
+        server.stop()
