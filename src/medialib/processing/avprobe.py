@@ -7,12 +7,13 @@ wall-clock limits, and prints JSON. A hostile file can crash or hang only the ch
 
 from __future__ import annotations
 
-from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medialib.errors import MediaProcessingFailed
-from medialib.processing.sandbox import child_main, run_child
+from medialib.processing.sandbox import run_child
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # The sniffed type decides the one demuxer FFmpeg may use (the demuxer allow-list), and
 # the container name reported (FFmpeg's "mov" demuxer reads MP4 too).
@@ -38,7 +39,7 @@ def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
         raise MediaProcessingFailed(f"No probe for {mime}.")
     demuxer, container = _FORMATS[mime]
     result = run_child(
-        "medialib.processing.avprobe",
+        _probe_in_child,
         str(path),
         demuxer,
         timeout_seconds=timeout_seconds,
@@ -111,11 +112,9 @@ def _video_facts(container: Any, video: Any) -> dict[str, Any]:
 
 
 def _aspect(width: int, height: int) -> str | None:
+    from fractions import Fraction  # here: the child that grabs frames need not import it
+
     if not width or not height:
         return None
     ratio = Fraction(width, height)
     return f"{ratio.numerator}:{ratio.denominator}"
-
-
-if __name__ == "__main__":
-    child_main(_probe_in_child)

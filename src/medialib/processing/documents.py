@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from medialib.processing.sandbox import child_main, run_child
+from medialib.processing.sandbox import run_child
 
 JPEG_QUALITY = 85
 
@@ -16,7 +16,7 @@ def pdf_preview(
 ) -> dict[str, Any]:
     """Write the first page to `out_path`; returns pages, width, height."""
     return run_child(
-        "medialib.processing.documents",
+        _pdf_in_child,
         str(path),
         str(out_path),
         str(max_side),
@@ -39,7 +39,3 @@ def _pdf_in_child(argv: list[str]) -> dict[str, Any]:
     image = page.render(scale=scale).to_pil().convert("RGB")
     image.save(out_path, "JPEG", quality=JPEG_QUALITY)
     return {"pages": pages, "width": image.width, "height": image.height}
-
-
-if __name__ == "__main__":
-    child_main(_pdf_in_child)

@@ -1,0 +1,43 @@
+"""`./bench/run`: every benchmark, each against its baseline measured in the same run;
+the report goes to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+
+from bench import processing, signed_put
+
+REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["put", "processing"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    sections = []
+    if args.only in (None, "put"):
+        sections.append(signed_put.run(runs=args.runs))
+    if args.only in (None, "processing"):
+        sections.append(processing.run(runs=args.runs))
+    if not args.no_write and args.only is None:
+        header = f"""# Benchmarks
+
+Run with `./bench/run` (one command: it makes its own files, starts its own server and
+measures every baseline in the same run). Last run: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC},
+{os.cpu_count()} cores, {platform.machine()}. Timings on these virtual machines are noisy:
+read medians and ranges, and compare only figures from the same run.
+"""
+        REPORT.write_text("\n".join([header, *sections]))
+    print("\n".join(sections))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
