@@ -82,6 +82,23 @@ def png_bomb(path: Path, width: int = 50_000, height: int = 50_000) -> Path:
     return path
 
 
+def png_with_broken_pixels(path: Path, width: int = 64, height: int = 48) -> Path:
+    """A sound PNG header over compressed data that is not an image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", b"\x78\x9c" + bytes(range(200)))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
 def video(
     path: Path,
     *,

@@ -174,7 +174,10 @@ def test_office_documents_get_a_generic_preview(api: httpx.Client, files: Path) 
         assert (media["thumbnail"]["width"], media["thumbnail"]["height"]) == (512, 512)
 
 
-@pytest.mark.parametrize("name", ["truncated.mp4", "corrupt.pdf", "corrupt.jpg"])
+@pytest.mark.parametrize(
+    "name",
+    ["truncated.mp4", "corrupt.pdf", "corrupt.jpg", "broken-pixels.png", "truncated.jpg"],
+)
 def test_corrupt_files_end_failed_with_a_reason(api: httpx.Client, files: Path, name: str) -> None:
     upload = api.post("/v1/media/upload", json={"filename": name}).json()
     httpx.put(upload["upload_url"], content=(files / name).read_bytes(), headers=upload["headers"])

@@ -16,12 +16,28 @@ def test_image_header_applies_exif_orientation(files: Path) -> None:
     assert (header.width, header.height, header.orientation) == (48, 64, 6)
 
 
+def _peak_rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
 def test_pixel_bomb_is_refused_from_the_header_without_decoding(files: Path) -> None:
+    """50,000 x 50,000 RGB would be 7.5 GB decoded: refused from the header alone."""
+    Path("/proc/self/clear_refs").write_text("5")  # reset this process's peak RSS
+    before = _peak_rss()
     started = time.monotonic()
     with pytest.raises(ImageTooLarge) as raised:
         images.read_header(files / "bomb.png", max_pixels=100_000_000)
     assert raised.value.details["width"] == 50_000
     assert time.monotonic() - started < 5  # generous; it is ~milliseconds
+    assert _peak_rss() - before < 20 * 1024 * 1024
+
+
+def test_heif_bomb_is_refused_before_decoding(tmp_path: Path, files: Path) -> None:
+    with pytest.raises(ImageTooLarge):
+        images.heif_to_jpeg(files / "photo.heic", tmp_path, max_pixels=1000)
 
 
 def test_untrusted_loaders_are_blocked(tmp_path: Path) -> None:

@@ -377,5 +377,12 @@ class MediaService:
             self.session.flush()
 
     def fail_processing(self, media: Media, error: MedialibError) -> None:
-        if media.status == MediaStatus.PROCESSING:
+        # An image is `ready` from confirm (its header was sound), but pixels that cannot
+        # be decoded for its preview mean the file is broken after all.
+        undecodable_image = (
+            media.status == MediaStatus.READY
+            and media.kind in intake.IMAGE_KINDS
+            and media.thumbnail is None
+        )
+        if media.status == MediaStatus.PROCESSING or undecodable_image:
             self._fail(media, error, stage=PROCESSING_STAGE)

@@ -6,6 +6,7 @@ decompression bomb is measured and refused before it can cost memory.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,9 @@ def make_thumbnail(
     """
     pyvips = _vips()
     try:
-        image = pyvips.Image.thumbnail(str(source), max_side, size="down")
+        # fail_on="error": broken or truncated pixels fail the asset instead of becoming a
+        # grey preview (libvips is lenient by default).
+        image = pyvips.Image.thumbnail(str(source), max_side, size="down", fail_on="error")
         if image.interpretation not in ("srgb", "b-w"):
             image = image.colourspace("srgb")
         if image.hasalpha():
@@ -134,6 +137,8 @@ def heif_to_jpeg(source: Path, out_dir: Path, *, max_pixels: int) -> DerivedImag
     import pillow_heif
     from PIL import Image
 
+    # Pillow only warns between 1x and 2x its pixel limit: make that warning an error.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
     try:
         heif = pillow_heif.open_heif(str(source), convert_hdr_to_8bit=True)
         width, height = heif.size
