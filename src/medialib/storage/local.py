@@ -17,6 +17,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from urllib.parse import urlencode
 from medialib.storage.base import ObjectInfo, ObjectTooLarge, UploadGrant, UploadTarget
 from medialib.storage.signing import SigningKeys, sign
 
+_HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="medialib-hash")
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+)*$")
 LOCAL_UPLOAD_PATH = "/v1/uploads/local"
 FILES_PATH = "/files"
@@ -185,11 +187,16 @@ class LocalObjectWriter:
         if self.size + len(chunk) > self._max_bytes:
             self.abort()
             raise ObjectTooLarge(self._max_bytes, self.size + len(chunk))
+        # Hash on another thread while this one writes: both release the GIL, so the two
+        # run side by side and the upload pays for the slower one only.
+        hashed = _HASHERS.submit(self._hash.update, chunk)
         view = memoryview(chunk)
-        while view:  # a raw write may take less than all it is given
-            written = self._file.write(view)
-            view = view[written or 0 :]
-        self._hash.update(chunk)
+        try:
+            while view:  # a raw write may take less than all it is given
+                written = self._file.write(view)
+                view = view[written or 0 :]
+        finally:
+            hashed.result()
         self.size += len(chunk)
 
     def commit(self) -> ObjectInfo:
