@@ -135,11 +135,11 @@ def start_server(
     return RunningServer(str(settings.public_url), app.state.medialib, backend), server, thread
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, backend: str
 ) -> Iterator[RunningServer]:
-    backend = request.param
+    """A medialib server with embedded workers on a free loopback port."""
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
     settings = Settings(
         data_dir=data_dir,
@@ -150,9 +150,19 @@ def server(
         worker_threads=2,
     )
     running, uvicorn_server, thread = start_server(settings, backend)
-    yield running
-    uvicorn_server.should_exit = True
-    thread.join(15)
+    try:
+        yield running
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(15)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    with running_server(request, tmp_path_factory, request.param) as running:
+        yield running
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from medialib.media.endpoints import router as media_router
 from medialib.storage.endpoints import router as files_router
 from medialib.storage.factory import open_store
 from medialib.uploads.endpoints import router as uploads_router
+from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.include_router(uploads_router)
     app.include_router(files_router)
     app.include_router(web_router)
+    mount_static(app)
     _add_health_routes(app)
     return app
 

@@ -12,6 +12,8 @@ from medialib.media.models import MediaKind, MediaStatus
 from medialib.media.presenter import present
 from medialib.media.repository import MediaFilters, SortOrder
 from medialib.media.schemas import (
+    BulkDelete,
+    BulkDeleted,
     Deleted,
     MediaList,
     MediaOut,
@@ -65,6 +67,16 @@ def confirm_upload(
     if outcome.error is not None:
         raise outcome.error
     return present(outcome.media, state.store)
+
+
+@router.post("/bulk-delete", response_model=BulkDeleted)
+def bulk_delete(
+    body: BulkDelete, workspace: CurrentWorkspace, service: MediaServiceDep, session: SessionDep
+) -> BulkDeleted:
+    """Move up to 100 media to the trash in one call; unknown ids come back in `not_found`."""
+    deleted, not_found = service.delete_many(workspace, body.ids)
+    session.commit()
+    return BulkDeleted(deleted=deleted, not_found=not_found)
 
 
 @router.post("/{media_id}/thumbnail", status_code=202, response_model=ThumbnailAccepted)

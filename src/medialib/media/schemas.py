@@ -137,6 +137,15 @@ class MediaList(BaseModel):
     pagination: Pagination
 
 
+class BulkDelete(_Strict):
+    ids: list[str] = Field(min_length=1, max_length=100)
+
+
+class BulkDeleted(BaseModel):
+    deleted: list[str]
+    not_found: list[str]
+
+
 class Deleted(BaseModel):
     id: str
     deleted: bool

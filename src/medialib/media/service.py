@@ -331,6 +331,18 @@ class MediaService:
         elif media.kind == MediaKind.AUDIO:
             raise ValidationFailed("Audio has no default preview; pass source_media_id.")
 
+    def delete_many(
+        self, workspace: Workspace, media_ids: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """Move each to the trash; ids that are missing (or not this workspace's) are listed."""
+        deleted, not_found = [], []
+        for media_id in dict.fromkeys(media_ids):
+            try:
+                deleted.append(self.delete(workspace, media_id).id)
+            except NotFound:
+                not_found.append(media_id)
+        return deleted, not_found
+
     # --- used by jobs -------------------------------------------------------------------
 
     def apply_derivatives(self, media: Media, derived: Derivatives) -> bool:

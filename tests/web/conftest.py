@@ -1,0 +1,70 @@
+"""Debian's Chromium, driven by Playwright (browser downloads are impossible here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, RunningServer, running_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("Chromium is required in CI (scripts/test installs it)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def web_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """The page is the same on both databases: browser tests use a SQLite server of their own."""
+    with running_server(request, tmp_path_factory, "sqlite") as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: object, web_server: RunningServer) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("dialog", lambda dialog: dialog.accept())
+    yield opened
+    context.close()
+    assert not errors, errors
+
+
+def save_screenshot(page: object, name: str, tmp_path: Path) -> Path:
+    """Screenshots go to tmp; with MEDIALIB_UPDATE_SCREENSHOTS=1 to docs/screenshots too."""
+    target = tmp_path / f"{name}.png"
+    page.screenshot(path=str(target))  # type: ignore[attr-defined]
+    if os.environ.get("MEDIALIB_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, SCREENSHOTS / f"{name}.png")
+    return target

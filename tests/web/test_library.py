@@ -1,0 +1,193 @@
+"""The web media library in a real browser: sign in, drop files, watch them upload and
+turn ready, find them, edit them, delete them, and never run an uploaded name as markup."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.conftest import RunningServer
+from tests.helpers import upload_file, wait_settled
+from tests.web.conftest import save_screenshot
+
+
+def _sign_in(page: Any, server: RunningServer, key: str, query: str = "") -> None:
+    page.goto(f"{server.base_url}/{query}")
+    page.fill("#api-key", key)
+    page.click("#sign-in-form button[type=submit]")
+    page.wait_for_selector("#library:not([hidden])")
+
+
+def _drop(page: Any, paths: list[tuple[Path, str, str]]) -> None:
+    """Drop real files on the page through a real DataTransfer, as a person's drag does."""
+    files = [
+        {"name": name, "type": mime, "b64": base64.b64encode(path.read_bytes()).decode()}
+        for path, name, mime in paths
+    ]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const file of files) {
+                const bytes = Uint8Array.from(atob(file.b64), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], file.name, { type: file.type }));
+            }
+            return transfer;
+        }""",
+        files,
+    )
+    page.dispatch_event("body", "dragenter", {"dataTransfer": transfer})
+    page.dispatch_event("body", "drop", {"dataTransfer": transfer})
+
+
+def _api(server: RunningServer, key: str) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"})
+
+
+def test_sign_in_refuses_a_bad_key(page: Any, web_server: RunningServer, tmp_path: Path) -> None:
+    page.goto(web_server.base_url)
+    save_screenshot(page, "sign-in", tmp_path)
+    page.fill("#api-key", "mlk_wrong_key")
+    page.click("#sign-in-form button[type=submit]")
+    expect(page.locator("#sign-in-error")).to_have_text(re.compile(r"not accepted"))
+    assert page.is_hidden("#library")
+
+
+def test_dropped_files_upload_in_parallel_and_turn_ready(
+    page: Any, web_server: RunningServer, files: Path, tmp_path: Path
+) -> None:
+    key = web_server.new_key()
+    _sign_in(page, web_server, key)
+    _drop(
+        page,
+        [
+            (files / "photo.jpg", "photo.jpg", "image/jpeg"),
+            (files / "clip.mp4", "clip.mp4", "video/mp4"),
+            (files / "alpha.png", "alpha.png", "image/png"),
+            (files / "doc.pdf", "doc.pdf", "application/pdf"),
+        ],
+    )
+    expect(page.locator(".upload.done")).to_have_count(4, timeout=30000)
+    progress = page.eval_on_selector_all(
+        ".upload progress", "bars => bars.map(b => b.value / b.max)"
+    )
+    assert progress == [1, 1, 1, 1]
+    expect(page.locator("#grid .card[data-status=ready]")).to_have_count(4, timeout=30000)
+    expect(page.locator("#grid .card img")).to_have_count(4)
+    for image in page.locator("#grid .card img").all():
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("i => i.naturalWidth") > 0
+    assert page.text_content("#total") == "4 items"
+    for hidden_now in ("#sign-in", "#drop-overlay", "#bulk-bar"):
+        expect(page.locator(hidden_now)).to_be_hidden()
+    expect(page.locator(".upload")).to_have_count(0, timeout=10000)  # finished rows fade out
+    save_screenshot(page, "library", tmp_path)
+
+
+def test_a_refused_file_shows_the_servers_message_and_a_retry(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    _sign_in(page, web_server, web_server.new_key())
+    _drop(page, [(files / "page.html", "photo.jpg", "image/jpeg")])
+    page.wait_for_selector(".upload.failed")
+    message = page.text_content(".upload.failed .status") or ""
+    assert "not a supported" in message
+    assert page.is_visible(".upload.failed button:has-text('Retry')")
+
+
+def test_search_tabs_and_filters_live_in_the_url(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        beach = upload_file(api, files / "photo.jpg", filename="beach.jpg", tags=["summer"])
+        clip = upload_file(api, files / "clip.mp4", filename="launch.mp4", description="Launch day")
+        upload_file(api, files / "alpha.png", filename="logo.png")
+        wait_settled(api, clip["id"])
+    _sign_in(page, web_server, key)
+    expect(page.locator("#grid .card")).to_have_count(3)
+    page.fill("#q", "launch")
+    expect(page.locator("#grid .card")).to_have_count(1)
+    assert "q=launch" in page.url
+    page.fill("#q", "")
+    page.click(".tabs [data-kind=image]")
+    expect(page.locator("#grid .card")).to_have_count(2)
+    assert re.search(r"kind=image", page.url)
+    page.fill("#tag", "summer")
+    page.press("#tag", "Enter")
+    expect(page.locator("#grid .card")).to_have_count(1)
+    assert page.get_attribute("#grid .card", "data-id") == beach["id"]
+    page.reload()  # the view survives a reload (the key lives in the tab's session)
+    expect(page.locator("#grid .card")).to_have_count(1)
+    assert page.get_attribute(".tabs [data-kind=image]", "aria-selected") == "true"
+
+
+def test_detail_sheet_shows_facts_and_saves_edits(
+    page: Any, web_server: RunningServer, files: Path, tmp_path: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        media = upload_file(api, files / "clip.mp4", filename="teaser.mp4")
+        wait_settled(api, media["id"])
+        _sign_in(page, web_server, key)
+        page.click(f"#grid .card[data-id='{media['id']}'] button.open")
+        page.wait_for_selector("#detail[open]")
+        facts = page.text_content("#detail-meta") or ""
+        assert "160 \u00d7 120" in facts and "h264" in facts and "25 fps" in facts
+        assert page.is_visible("#detail-preview video")
+        page.fill("#detail-description", "Our launch teaser")
+        page.fill("#detail-tags", "launch, video")
+        page.click("#detail-form button[type=submit]")
+        expect(page.locator("#detail-saved")).to_have_text("Saved")
+        saved = api.get(f"/v1/media/{media['id']}").json()
+        assert saved["description"] == "Our launch teaser" and saved["tags"] == ["launch", "video"]
+        save_screenshot(page, "detail", tmp_path)
+        page.click("#cover-from-frame")
+        expect(page.locator("#detail-saved")).to_have_text("Cover updated", timeout=30000)
+        assert api.get(f"/v1/media/{media['id']}").json()["thumbnail"]["frame_time_ms"] == 0
+
+
+def test_bulk_delete_removes_the_selected(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        made = [upload_file(api, files / "photo.jpg", filename=f"p{i}.jpg") for i in range(3)]
+        _sign_in(page, web_server, key)
+        expect(page.locator("#grid .card")).to_have_count(3)
+        page.click("#select-button")
+        for media in made[:2]:
+            page.check(f"#grid .card[data-id='{media['id']}'] input.pick")
+        assert page.text_content("#bulk-count") == "2 selected"
+        page.click("#bulk-delete")
+        expect(page.locator("#grid .card")).to_have_count(1)
+        assert page.get_attribute("#grid .card", "data-id") == made[2]["id"]
+        assert api.get(f"/v1/media/{made[0]['id']}").status_code == 404
+
+
+def test_hostile_names_and_descriptions_render_as_text(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    hostile = '<img src=x onerror="window.pwned=1">.jpg'
+    with _api(web_server, key) as api:
+        media = upload_file(api, files / "photo.jpg", filename=hostile)
+        api.patch(
+            f"/v1/media/{media['id']}", json={"description": "<script>window.pwned=2</script>"}
+        )
+    _sign_in(page, web_server, key)
+    page.wait_for_selector("#grid .card")
+    assert page.text_content("#grid .card .title") == hostile
+    page.click("#grid .card button.open")
+    page.wait_for_selector("#detail[open]")
+    assert page.evaluate("window.pwned") is None
+    assert (
+        page.evaluate(
+            "document.querySelectorAll('img[src=x], #grid script, #detail script').length"
+        )
+        == 0
+    )
