@@ -69,6 +69,37 @@ def confirm_upload(
     return present(outcome.media, state.store)
 
 
+@router.get("/trash", response_model=MediaList)
+def list_trash(
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MediaList:
+    """Deleted media, most recently deleted first; each is purged at its `expires_at`
+    (30 days after deletion) unless restored."""
+    items, total = service.trash(workspace, limit=limit, offset=offset)
+    return MediaList(
+        data=[present(media, state.store) for media in items],
+        pagination=Pagination(limit=limit, offset=offset, total=total),
+    )
+
+
+@router.post("/{media_id}/restore", response_model=MediaOut)
+def restore_media(
+    media_id: str,
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    session: SessionDep,
+    state: StateDep,
+) -> MediaOut:
+    """Take media out of the trash; 409 `invalid_state` when it is not in the trash."""
+    media = service.restore(workspace, media_id)
+    session.commit()
+    return present(media, state.store)
+
+
 @router.post("/bulk-delete", response_model=BulkDeleted)
 def bulk_delete(
     body: BulkDelete, workspace: CurrentWorkspace, service: MediaServiceDep, session: SessionDep

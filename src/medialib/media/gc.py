@@ -1,4 +1,4 @@
-"""Garbage collection: uploads that were never confirmed, and temporary files."""
+"""Garbage collection: uploads never confirmed, trash past 30 days, temporary files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medialib.db import session_scope, utcnow
 from medialib.media.repository import MediaRepository
+from medialib.media.service import TRASH_KEEPS
 from medialib.storage.base import ObjectStore
 from medialib.storage.local import LocalObjectStore
 
@@ -23,7 +24,21 @@ def collect_garbage(factory: sessionmaker[Session], store: ObjectStore) -> dict[
             store.delete(media.storage_key)
             repository.remove(media)
             removed_uploads += 1
+    purged = 0
+    with session_scope(factory) as session:
+        repository = MediaRepository(session)
+        for media in repository.trash_older_than(utcnow() - TRASH_KEEPS):
+            for derived in (media.thumbnail, media.display):
+                if derived:
+                    store.delete(derived["key"])
+            store.delete(media.storage_key)
+            repository.remove(media)
+            purged += 1
     removed_temp = 0
     if isinstance(store, LocalObjectStore):
         removed_temp = store.sweep_temporary(older_than=ABANDONED_AFTER)
-    return {"abandoned_uploads": removed_uploads, "temporary_files": removed_temp}
+    return {
+        "abandoned_uploads": removed_uploads,
+        "purged_from_trash": purged,
+        "temporary_files": removed_temp,
+    }

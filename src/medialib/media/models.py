@@ -36,6 +36,7 @@ class Media(Base):
         Index("ix_media_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_media_workspace_status", "workspace_id", "status"),
         Index("ix_media_workspace_checksum", "workspace_id", "checksum_sha256"),
+        Index("ix_media_workspace_deleted", "workspace_id", "deleted_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -66,6 +67,8 @@ class Media(Base):
     # What POST /thumbnail asked for while its job runs: {}, {frame_time_ms} or {source_media_id}.
     thumbnail_request: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
+    # Restoring from the trash puts the media back in the state it was deleted in.
+    status_before_delete: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     upload_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

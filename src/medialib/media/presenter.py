@@ -17,7 +17,9 @@ def present(media: Media, store: ObjectStore) -> MediaOut:
         # HEIC/HEIF: the JPEG rendition is the usable form; the original stays reachable.
         metadata["original_url"] = url
         url = store.public_url(media.display["key"])
-    thumbnail = _thumbnail(media, store, url) if available else None
+    # Trashed media keeps its preview (the trash shows it), not its public URL.
+    in_trash = media.status == MediaStatus.DELETED
+    thumbnail = _thumbnail(media, store, url) if available or in_trash else None
     return MediaOut(
         id=media.id,
         kind=media.kind,

@@ -130,6 +130,27 @@ class MediaRepository:
         )
         return self.session.scalar(query)
 
+    def trash(self, workspace_id: str, *, limit: int, offset: int) -> tuple[list[Media], int]:
+        in_trash = select(Media).where(
+            Media.workspace_id == workspace_id, Media.status == MediaStatus.DELETED
+        )
+        total = self.session.scalar(select(func.count()).select_from(in_trash.subquery())) or 0
+        query = (
+            in_trash.order_by(Media.deleted_at.desc(), Media.id.desc())
+            .limit(limit)
+            .offset(offset)
+            .options(selectinload(Media.tags))
+        )
+        return list(self.session.scalars(query).all()), total
+
+    def trash_older_than(self, moment: dt.datetime, *, limit: int = 1000) -> list[Media]:
+        query = (
+            select(Media)
+            .where(Media.status == MediaStatus.DELETED, Media.deleted_at < moment)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query).all())
+
     def abandoned_uploads(self, *, before: dt.datetime, limit: int = 1000) -> list[Media]:
         query = (
             select(Media)

@@ -37,6 +37,7 @@ from medialib.processing.filenames import clean_filename
 from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
 from medialib.workspaces.models import Workspace
 
+TRASH_KEEPS = dt.timedelta(days=30)
 CONFIRM_STAGE = "confirm"
 PROCESSING_STAGE = "processing"
 
@@ -277,10 +278,29 @@ class MediaService:
         media = self.repository.get_for_update(workspace.id, media_id)
         if media is None or media.status == MediaStatus.DELETED:
             raise NotFound("No such media.")
+        media.status_before_delete = media.status
         media.status = MediaStatus.DELETED
         media.deleted_at = utcnow()
+        media.expires_at = media.deleted_at + TRASH_KEEPS
         self.session.flush()
         return media
+
+    def restore(self, workspace: Workspace, media_id: str) -> Media:
+        """Take media out of the trash, back to the state it was deleted in."""
+        media = self.repository.get_for_update(workspace.id, media_id)
+        if media is None:
+            raise NotFound("No such media.")
+        if media.status != MediaStatus.DELETED:
+            raise InvalidState("The media is not in the trash.", status=media.status)
+        media.status = media.status_before_delete or MediaStatus.READY
+        media.status_before_delete = None
+        media.deleted_at = None
+        media.expires_at = None
+        self.session.flush()
+        return media
+
+    def trash(self, workspace: Workspace, *, limit: int, offset: int) -> tuple[list[Media], int]:
+        return self.repository.trash(workspace.id, limit=limit, offset=offset)
 
     def request_thumbnail(
         self, workspace: Workspace, media_id: str, request: dict[str, Any]

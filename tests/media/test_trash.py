@@ -1,0 +1,85 @@
+"""Trash: deleted media can be listed and restored for 30 days, then gc purges it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import httpx
+from sqlalchemy import update
+
+from medialib.media.gc import collect_garbage
+from medialib.media.models import Media
+from tests.conftest import RunningServer
+from tests.helpers import error_of, upload_file, wait_settled
+
+
+def test_deleted_media_is_listed_in_the_trash_and_restored_as_it_was(
+    api: httpx.Client, files: Path
+) -> None:
+    video = wait_settled(api, upload_file(api, files / "clip.mp4")["id"])
+    photo = upload_file(api, files / "photo.jpg")
+    api.delete(f"/v1/media/{video['id']}")
+    api.delete(f"/v1/media/{photo['id']}")
+    trash = api.get("/v1/media/trash").json()
+    assert [m["id"] for m in trash["data"]] == [photo["id"], video["id"]]
+    assert trash["pagination"]["total"] == 2
+    listed = trash["data"][1]
+    assert listed["status"] == "deleted" and listed["url"] is None
+    assert listed["thumbnail_url"]  # the trash still shows what it is
+    purge_at = dt.datetime.fromisoformat(listed["expires_at"])
+    deleted_at = dt.datetime.fromisoformat(listed["deleted_at"])
+    assert purge_at - deleted_at == dt.timedelta(days=30)
+
+    restored = api.post(f"/v1/media/{video['id']}/restore")
+    assert restored.status_code == 200
+    body = restored.json()
+    assert body["status"] == "ready" and body["deleted_at"] is None and body["expires_at"] is None
+    assert body["url"] and httpx.get(body["url"]).status_code == 200
+    assert api.get(f"/v1/media/{video['id']}").status_code == 200
+    assert api.get("/v1/media/trash").json()["pagination"]["total"] == 1
+
+
+def test_restore_refuses_what_is_not_in_the_trash(
+    server: RunningServer, api: httpx.Client, files: Path
+) -> None:
+    media = upload_file(api, files / "photo.jpg")
+    not_deleted = api.post(f"/v1/media/{media['id']}/restore")
+    assert not_deleted.status_code == 409 and error_of(not_deleted)["code"] == "invalid_state"
+    assert api.post("/v1/media/med_01NOSUCHMEDIA000000000000/restore").status_code == 404
+    api.delete(f"/v1/media/{media['id']}")
+    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.new_key()}) as other:
+        assert other.post(f"/v1/media/{media['id']}/restore").status_code == 404
+        assert other.get("/v1/media/trash").json()["pagination"]["total"] == 0
+
+
+def test_bulk_delete_moves_many_and_reports_unknown_ids(api: httpx.Client, files: Path) -> None:
+    made = [upload_file(api, files / "photo.jpg", filename=f"{i}.jpg")["id"] for i in range(3)]
+    response = api.post(
+        "/v1/media/bulk-delete", json={"ids": [*made[:2], "med_01NOSUCHMEDIA000000000000"]}
+    )
+    assert response.json() == {"deleted": made[:2], "not_found": ["med_01NOSUCHMEDIA000000000000"]}
+    assert api.get("/v1/media").json()["pagination"]["total"] == 1
+    assert api.post("/v1/media/bulk-delete", json={"ids": []}).status_code == 422
+
+
+def test_gc_purges_trash_older_than_30_days_with_its_files(
+    server: RunningServer, api: httpx.Client, files: Path
+) -> None:
+    old = wait_settled(api, upload_file(api, files / "clip.mp4")["id"])
+    recent = upload_file(api, files / "photo.jpg")
+    for media in (old, recent):
+        api.delete(f"/v1/media/{media['id']}")
+    with server.state.session_factory() as session:
+        session.execute(
+            update(Media)
+            .where(Media.id == old["id"])
+            .values(deleted_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
+        )
+        session.commit()
+    report = collect_garbage(server.state.session_factory, server.state.store)
+    assert report["purged_from_trash"] >= 1
+    assert httpx.get(old["url"]).status_code == 404
+    assert httpx.get(old["thumbnail"]["url"]).status_code == 404
+    trash = [m["id"] for m in api.get("/v1/media/trash").json()["data"]]
+    assert trash == [recent["id"]]
