@@ -191,3 +191,61 @@ def test_hostile_names_and_descriptions_render_as_text(
         )
         == 0
     )
+
+
+def test_trash_lists_deleted_items_with_days_left_and_restores(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        kept = upload_file(api, files / "photo.jpg", filename="kept.jpg")
+        gone = upload_file(api, files / "alpha.png", filename="gone.png")
+        api.delete(f"/v1/media/{gone['id']}")
+        _sign_in(page, web_server, key)
+        expect(page.locator("#grid .card")).to_have_count(1)
+        page.click(".tabs [data-kind=trash]")
+        expect(page.locator("#grid .card")).to_have_count(1)
+        expect(page.locator("#grid .card .days-left")).to_have_text("30 days left")
+        page.click("#grid .card button.restore")
+        expect(page.locator("#grid .card")).to_have_count(0)
+        page.click(".tabs [data-kind='']")
+        expect(page.locator("#grid .card")).to_have_count(2)
+        assert api.get(f"/v1/media/{gone['id']}").json()["status"] == "ready"
+        assert kept["id"] in page.eval_on_selector_all(
+            "#grid .card", "cs => cs.map(c => c.dataset.id)"
+        )
+
+
+def test_phone_sized_screen_shows_the_library(
+    browser: Any, web_server: RunningServer, files: Path, tmp_path: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        for name in ("photo.jpg", "anim.gif", "alpha.png"):
+            upload_file(api, files / name)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        _sign_in(phone, web_server, key)
+        expect(phone.locator("#grid .card")).to_have_count(3)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390  # nothing overflows sideways
+        save_screenshot(phone, "phone", tmp_path)
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_opens_and_closes_a_detail_sheet(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        upload_file(api, files / "photo.jpg", description="A red square")
+    _sign_in(page, web_server, key)
+    expect(page.locator("#grid .card")).to_have_count(1)
+    assert page.get_attribute("#grid .card img", "alt") == "A red square"
+    page.focus("#grid .card button.open")
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail")).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(page.locator("#detail")).not_to_have_attribute("open", "")

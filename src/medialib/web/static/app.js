@@ -150,8 +150,11 @@ for (const tab of document.querySelectorAll(".tabs [role=tab]")) {
 
 // --- grid -------------------------------------------------------------------------------
 
+const inTrash = () => state.filters.kind === "trash";
+
 function listPath(offset) {
   const params = new URLSearchParams({ limit: PAGE_SIZE, offset });
+  if (inTrash()) return `/v1/media/trash?${params}`;
   for (const [name, value] of Object.entries(state.filters)) if (value) params.set(name, value);
   return `/v1/media?${params}`;
 }
@@ -171,6 +174,8 @@ $("#more").addEventListener("click", async () => {
 });
 
 function renderGrid() {
+  $("#filters").hidden = inTrash();
+  $("#select-button").hidden = inTrash();
   const grid = $("#grid");
   grid.replaceChildren(...state.items.map(card));
   $("#total").textContent = `${state.total} ${state.total === 1 ? "item" : "items"}`;
@@ -188,6 +193,7 @@ function card(media) {
   } else {
     thumb.append(el("span", { text: media.kind.toUpperCase() }));
   }
+  if (media.status === "deleted") return trashCard(media, thumb);
   const selected = state.selected.has(media.id);
   const item = el("li", { class: `card${selected ? " selected" : ""}`, "data-id": media.id, "data-status": media.status });
   const open = el("button", {
@@ -209,6 +215,18 @@ function card(media) {
     }));
   }
   return item;
+}
+
+function trashCard(media, thumb) {
+  const purgeAt = new Date(media.expires_at);
+  const days = Math.max(0, Math.ceil((purgeAt - Date.now()) / 86400000));
+  return el("li", { class: "card", "data-id": media.id, "data-status": media.status },
+    thumb,
+    el("div", { class: "caption" },
+      el("span", { class: "title", text: media.filename }),
+      el("span", { class: "days-left", text: `${days} day${days === 1 ? "" : "s"} left` })),
+    el("button", { type: "button", class: "restore", text: "Restore", "aria-label": `Restore ${media.filename}`,
+      onclick: async () => { await api("POST", `/v1/media/${media.id}/restore`); await reload(); } }));
 }
 
 // Processing items flip to ready (or failed) by themselves.
@@ -405,6 +423,7 @@ function renderDetail() {
     ["Codec", [media.metadata.codec, media.metadata.audio_codec].filter(Boolean).join(" / ") || null],
     ["Frame rate", media.metadata.fps ? `${media.metadata.fps} fps` : null],
     ["Pages", media.metadata.pages],
+    ["Used in", `${media.usage_count} post${media.usage_count === 1 ? "" : "s"}`],
     ["Uploaded", new Date(media.created_at).toLocaleString()],
     ["Id", media.id],
   ].filter(([, value]) => value !== null && value !== undefined && value !== "");
@@ -419,6 +438,7 @@ function renderDetail() {
 }
 
 $("#detail-close").addEventListener("click", () => $("#detail").close());
+$("#fullscreen").addEventListener("click", () => $("#detail-preview").requestFullscreen?.());
 $("#detail").addEventListener("close", () => { current = null; reload(); });
 
 $("#detail-form").addEventListener("submit", async (event) => {
