@@ -281,3 +281,15 @@ def test_parallel_identical_thumbnail_requests_make_one_job(
         jobs = session.scalars(select(Job).where(Job.name == "media.make_thumbnail")).all()
     assert len([job for job in jobs if job.payload["media_id"] == media["id"]]) == 1
     assert 300 <= wait_settled(api, media["id"])["thumbnail"]["frame_time_ms"] <= 340
+
+
+def test_variants_endpoint_gives_every_networks_verdict(api: httpx.Client, files: Path) -> None:
+    photo = _ready(api, files / "photo.jpg")
+    answer = api.get(f"/v1/media/{photo['id']}/variants")
+    assert answer.status_code == 200
+    verdicts = {p["platform"]: p for p in answer.json()["platforms"]}
+    assert len(verdicts) == 11 and verdicts["x"]["verdict"] == "green"
+    assert verdicts["youtube"]["verdict"] == "red" and verdicts["youtube"]["reasons"]
+    pending = api.post("/v1/media/upload", json={"filename": "later.jpg"}).json()
+    assert api.get(f"/v1/media/{pending['id']}/variants").status_code == 409
+    assert api.get("/v1/media/med_01NOSUCHMEDIA000000000000/variants").status_code == 404

@@ -139,6 +139,14 @@ def test_detail_sheet_shows_facts_and_saves_edits(
         facts = page.text_content("#detail-meta") or ""
         assert "160 \u00d7 120" in facts and "h264" in facts and "25 fps" in facts
         assert page.is_visible("#detail-preview video")
+        expect(page.locator("#network-list li")).to_have_count(11)
+        expect(page.locator("#network-list li[data-platform=youtube]")).to_have_attribute(
+            "data-verdict", "green"
+        )
+        expect(page.locator("#network-list li[data-platform=instagram]")).to_have_attribute(
+            "data-verdict",
+            "red",  # 1 s is under Instagram's 3 s minimum
+        )
         page.fill("#detail-description", "Our launch teaser")
         page.fill("#detail-tags", "launch, video")
         page.click("#detail-form button[type=submit]")

@@ -19,10 +19,12 @@ from medialib.media.schemas import (
     MediaOut,
     MediaUpdate,
     Pagination,
+    PlatformVerdict,
     ThumbnailAccepted,
     ThumbnailRequest,
     UploadRequest,
     UploadResponse,
+    Variants,
 )
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -129,6 +131,24 @@ def request_thumbnail(
     media = service.request_thumbnail(workspace, media_id, request)
     session.commit()
     return ThumbnailAccepted(id=media.id, status=media.status)
+
+
+@router.get("/{media_id}/variants", response_model=Variants)
+def media_variants(
+    media_id: str, workspace: CurrentWorkspace, service: MediaServiceDep
+) -> Variants:
+    """Each network's verdict on this media: green (taken as it is), amber (taken once a
+    variant is made: smaller, resized, converted) or red (not taken), with reasons. The
+    limits come from the platforms data file."""
+    media, verdicts = service.platform_verdicts(workspace, media_id)
+    return Variants(
+        id=media.id,
+        platforms=[
+            PlatformVerdict(platform=v.platform, verdict=v.verdict, reasons=v.reasons)
+            for v in verdicts
+        ],
+        variants=[],
+    )
 
 
 @router.get("/{media_id}", response_model=MediaOut)

@@ -137,6 +137,19 @@ class MediaList(BaseModel):
     pagination: Pagination
 
 
+class PlatformVerdict(BaseModel):
+    platform: str
+    verdict: Literal["green", "amber", "red"]
+    reasons: list[str]
+
+
+class Variants(BaseModel):
+    id: str
+    platforms: list[PlatformVerdict]
+    # Per-platform renditions made so far (the variants pipeline will fill this).
+    variants: list[dict[str, Any]]
+
+
 class BulkDelete(_Strict):
     ids: list[str] = Field(min_length=1, max_length=100)
 

@@ -32,6 +32,7 @@ from medialib.media.derivatives import Derivatives, sibling_key
 from medialib.media.models import CONFIRMABLE, Media, MediaKind, MediaStatus
 from medialib.media.repository import MediaFilters, MediaRepository
 from medialib.media.schemas import MediaUpdate, UploadRequest
+from medialib.platforms.verdicts import Facts, Verdict, judge_all
 from medialib.processing import sniff
 from medialib.processing.filenames import clean_filename
 from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
@@ -350,6 +351,31 @@ class MediaService:
                 )
         elif media.kind == MediaKind.AUDIO:
             raise ValidationFailed("Audio has no default preview; pass source_media_id.")
+
+    def platform_verdicts(self, workspace: Workspace, media_id: str) -> tuple[Media, list[Verdict]]:
+        """Each network's verdict on a ready media (green, amber, red, with reasons)."""
+        media = self.get(workspace, media_id)
+        if media.status != MediaStatus.READY:
+            raise InvalidState(
+                f"Verdicts are given for ready media; this one is {media.status}.",
+                status=media.status,
+            )
+        metadata = media.media_metadata or {}
+        facts = Facts(
+            kind=media.kind,
+            # A HEIC is used through its JPEG rendition.
+            content_type=media.display["content_type"] if media.display else media.content_type,
+            size=media.size,
+            width=media.width,
+            height=media.height,
+            duration_ms=media.duration_ms,
+            container=metadata.get("container"),
+            codec=metadata.get("codec"),
+            fps=metadata.get("fps"),
+            frames=metadata.get("frames"),
+            pages=metadata.get("pages"),
+        )
+        return media, judge_all(facts)
 
     def delete_many(
         self, workspace: Workspace, media_ids: list[str]

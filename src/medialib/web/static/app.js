@@ -435,6 +435,26 @@ function renderDetail() {
   $("#download").setAttribute("download", media.filename);
   $("#detail-error").textContent = "";
   $("#detail-saved").textContent = "";
+  renderNetworks(media);
+}
+
+const NETWORK_NAMES = {
+  x: "X", bluesky: "Bluesky", mastodon: "Mastodon", threads: "Threads", instagram: "Instagram",
+  facebook: "Facebook", linkedin: "LinkedIn", tiktok: "TikTok", youtube: "YouTube",
+  pinterest: "Pinterest", telegram: "Telegram",
+};
+const VERDICT_WORDS = { green: "takes it", amber: "needs a variant", red: "does not take it" };
+
+async function renderNetworks(media) {
+  const section = $("#networks");
+  section.hidden = media.status !== "ready";
+  if (section.hidden) return;
+  const answer = await api("GET", `/v1/media/${media.id}/variants`).catch(() => null);
+  if (!answer || current?.id !== media.id) return;
+  $("#network-list").replaceChildren(...answer.platforms.map((p) => el("li", { "data-platform": p.platform, "data-verdict": p.verdict },
+    el("span", { class: `network ${p.verdict}`, text: NETWORK_NAMES[p.platform] || p.platform,
+      title: VERDICT_WORDS[p.verdict], "aria-label": `${NETWORK_NAMES[p.platform] || p.platform}: ${VERDICT_WORDS[p.verdict]}` }),
+    el("span", { class: "network-reasons", text: p.reasons.join("; ") || VERDICT_WORDS[p.verdict] }))));
 }
 
 $("#detail-close").addEventListener("click", () => $("#detail").close());
