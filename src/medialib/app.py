@@ -18,6 +18,7 @@ from medialib.jobs.queue import dispatch_after_commit
 from medialib.jobs.registry import JobContext, load_handlers
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
+from medialib.media.endpoints import usage_router
 from medialib.storage.endpoints import router as files_router
 from medialib.storage.factory import open_store
 from medialib.uploads.endpoints import router as uploads_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.state.medialib = state
     http_errors.install(app)
     app.include_router(media_router)
+    app.include_router(usage_router)
     app.include_router(uploads_router)
     app.include_router(files_router)
     app.include_router(web_router)

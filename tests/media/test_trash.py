@@ -83,3 +83,16 @@ def test_gc_purges_trash_older_than_30_days_with_its_files(
     assert httpx.get(old["thumbnail"]["url"]).status_code == 404
     trash = [m["id"] for m in api.get("/v1/media/trash").json()["data"]]
     assert trash == [recent["id"]]
+
+
+def test_usage_counts_kept_bytes_by_kind(api: httpx.Client, files: Path) -> None:
+    empty = api.get("/v1/usage").json()
+    assert empty == {"media_count": 0, "bytes_used": 0, "quota_bytes": None, "by_kind": {}}
+    photo = upload_file(api, files / "photo.jpg")
+    video = upload_file(api, files / "clip.mp4")
+    api.post("/v1/media/upload", json={"filename": "pending.jpg"})  # keeps nothing yet
+    api.delete(f"/v1/media/{photo['id']}")  # the trash still takes space
+    usage = api.get("/v1/usage").json()
+    assert usage["media_count"] == 2
+    assert usage["bytes_used"] == photo["size"] + video["size"]
+    assert usage["by_kind"]["video"] == {"count": 1, "bytes": video["size"]}

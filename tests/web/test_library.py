@@ -82,6 +82,7 @@ def test_dropped_files_upload_in_parallel_and_turn_ready(
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("i => i.naturalWidth") > 0
     assert page.text_content("#total") == "4 items"
+    expect(page.locator("#usage")).to_have_text(re.compile(r"KB used$"))
     for hidden_now in ("#sign-in", "#drop-overlay", "#bulk-bar"):
         expect(page.locator(hidden_now)).to_be_hidden()
     expect(page.locator(".upload")).to_have_count(0, timeout=10000)  # finished rows fade out

@@ -15,6 +15,7 @@ from medialib.media.schemas import (
     BulkDelete,
     BulkDeleted,
     Deleted,
+    KindUsage,
     MediaList,
     MediaOut,
     MediaUpdate,
@@ -24,10 +25,24 @@ from medialib.media.schemas import (
     ThumbnailRequest,
     UploadRequest,
     UploadResponse,
+    Usage,
     Variants,
 )
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
+usage_router = APIRouter(prefix="/v1", tags=["usage"])
+
+
+@usage_router.get("/usage", response_model=Usage)
+def usage(workspace: CurrentWorkspace, service: MediaServiceDep) -> Usage:
+    """Storage the workspace uses: media kept (ready, processing and in the trash), bytes."""
+    by_kind = service.usage(workspace)
+    return Usage(
+        media_count=sum(count for count, _ in by_kind.values()),
+        bytes_used=sum(size for _, size in by_kind.values()),
+        quota_bytes=None,
+        by_kind={kind: KindUsage(count=c, bytes=b) for kind, (c, b) in by_kind.items()},
+    )
 
 
 @router.post("/upload", status_code=201, response_model=UploadResponse)

@@ -151,6 +151,19 @@ class MediaRepository:
         )
         return list(self.session.scalars(query).all())
 
+    def usage(self, workspace_id: str) -> dict[str, tuple[int, int]]:
+        """(count, bytes) per kind of the media kept for the workspace, trash included."""
+        query = (
+            select(Media.kind, func.count(), func.coalesce(func.sum(Media.size), 0))
+            .where(
+                Media.workspace_id == workspace_id,
+                Media.status.in_([MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED]),
+            )
+            .group_by(Media.kind)
+        )
+        rows = self.session.execute(query).all()
+        return {kind: (int(count or 0), int(size or 0)) for kind, count, size in rows}
+
     def abandoned_uploads(self, *, before: dt.datetime, limit: int = 1000) -> list[Media]:
         query = (
             select(Media)

@@ -150,6 +150,19 @@ class Variants(BaseModel):
     variants: list[dict[str, Any]]
 
 
+class KindUsage(BaseModel):
+    count: int
+    bytes: int
+
+
+class Usage(BaseModel):
+    media_count: int
+    bytes_used: int
+    # None: no quota (per-workspace quotas are configured with the lifecycle services).
+    quota_bytes: int | None
+    by_kind: dict[str, KindUsage]
+
+
 class BulkDelete(_Strict):
     ids: list[str] = Field(min_length=1, max_length=100)
 

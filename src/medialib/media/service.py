@@ -377,6 +377,10 @@ class MediaService:
         )
         return media, judge_all(facts)
 
+    def usage(self, workspace: Workspace) -> dict[str, tuple[int, int]]:
+        """(count, bytes) per kind of everything the workspace keeps, trash included."""
+        return self.repository.usage(workspace.id)
+
     def delete_many(
         self, workspace: Workspace, media_ids: list[str]
     ) -> tuple[list[str], list[str]]:

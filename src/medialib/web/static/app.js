@@ -160,10 +160,18 @@ function listPath(offset) {
 }
 
 async function reload() {
+  refreshUsage();
   const page = await api("GET", listPath(0));
   state.items = page.data;
   state.total = page.pagination.total;
   renderGrid();
+}
+
+async function refreshUsage() {
+  const usage = await api("GET", "/v1/usage").catch(() => null);
+  if (!usage) return;
+  const quota = usage.quota_bytes ? ` of ${formatBytes(usage.quota_bytes)}` : "";
+  $("#usage").textContent = `· ${formatBytes(usage.bytes_used)}${quota} used`;
 }
 
 $("#more").addEventListener("click", async () => {
