@@ -67,13 +67,14 @@ def gif(path: Path, width: int = 32, height: int = 32, *, frames: int = 3) -> Pa
     return path
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
 def png_bomb(path: Path, width: int = 50_000, height: int = 50_000) -> Path:
     """A tiny PNG whose header declares a huge canvas (pixels never supplied)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
+    chunk = _png_chunk
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
     path.write_bytes(
@@ -84,11 +85,7 @@ def png_bomb(path: Path, width: int = 50_000, height: int = 50_000) -> Path:
 
 def png_with_broken_pixels(path: Path, width: int = 64, height: int = 48) -> Path:
     """A sound PNG header over compressed data that is not an image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
+    chunk = _png_chunk
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     path.write_bytes(
         b"\x89PNG\r\n\x1a\n"

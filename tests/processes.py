@@ -22,7 +22,24 @@ def env_for(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-class ServeProcess:
+class _Child:
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up handlers run, as in a crash or an OOM kill."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class ServeProcess(_Child):
     def __init__(self, env: dict[str, str], port: int | None = None) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -52,21 +69,8 @@ class ServeProcess:
     def output(self) -> str:
         return self.log.read_text()
 
-    def kill(self) -> None:
-        """SIGKILL: no clean-up handlers run, as in a crash or an OOM kill."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-class WorkerProcess:
+class WorkerProcess(_Child):
     """`medialib worker` as a child process; ready once it prints its banner."""
 
     def __init__(self, env: dict[str, str]) -> None:
@@ -83,15 +87,3 @@ class WorkerProcess:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start: {self.log.read_text()}")
             time.sleep(0.1)
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from medialib.deps import CurrentWorkspace, MediaServiceDep, SessionDep, StateDep
-from medialib.media.models import MediaKind, MediaStatus
+from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.presenter import present
 from medialib.media.repository import MediaFilters, SortOrder
 from medialib.media.schemas import (
@@ -28,6 +28,7 @@ from medialib.media.schemas import (
     Usage,
     Variants,
 )
+from medialib.storage.base import ObjectStore
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 usage_router = APIRouter(prefix="/v1", tags=["usage"])
@@ -97,10 +98,7 @@ def list_trash(
     """Deleted media, most recently deleted first; each is purged at its `expires_at`
     (30 days after deletion) unless restored."""
     items, total = service.trash(workspace, limit=limit, offset=offset)
-    return MediaList(
-        data=[present(media, state.store) for media in items],
-        pagination=Pagination(limit=limit, offset=offset, total=total),
-    )
+    return _page(items, total, limit=limit, offset=offset, store=state.store)
 
 
 @router.post("/{media_id}/restore", response_model=MediaOut)
@@ -205,10 +203,7 @@ def list_media(
         sort=sort,
     )
     items, total = service.search(workspace, filters, limit=limit, offset=offset)
-    return MediaList(
-        data=[present(media, state.store) for media in items],
-        pagination=Pagination(limit=limit, offset=offset, total=total),
-    )
+    return _page(items, total, limit=limit, offset=offset, store=state.store)
 
 
 @router.patch("/{media_id}", response_model=MediaOut)
@@ -234,6 +229,15 @@ def delete_media(
     media = service.delete(workspace, media_id)
     session.commit()
     return Deleted(id=media.id, deleted=True)
+
+
+def _page(
+    items: list[Media], total: int, *, limit: int, offset: int, store: ObjectStore
+) -> MediaList:
+    return MediaList(
+        data=[present(media, store) for media in items],
+        pagination=Pagination(limit=limit, offset=offset, total=total),
+    )
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
