@@ -104,8 +104,10 @@ def test_delivered_job_runs_and_failed_attempts_are_resent_later(
     finally:
         runner.stop()
     assert (job.status, job.attempts) == ("done", 3)
-    # back-off: the second pause (≈0.4 s) is longer than the first (≈0.2 s)
-    assert attempts[2] - attempts[1] > attempts[1] - attempts[0] > 0.1
+    # Each retry was sent with its back-off delay (≥ 0.16 s here, jitter included); the
+    # growth of the delay is pinned on `run_after` in test_runner.py, since Dramatiq's
+    # polling of delayed messages adds latency that would blur it here.
+    assert attempts[1] - attempts[0] > 0.15 and attempts[2] - attempts[1] > 0.15
 
 
 def test_job_that_keeps_failing_is_given_up_once(
