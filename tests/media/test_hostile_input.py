@@ -4,13 +4,14 @@ and the server keeps serving."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from medialib.jobs.models import Job
 from medialib.storage.base import UploadGrant
@@ -90,6 +91,16 @@ def _peak_rss_bytes() -> int:
     raise AssertionError("no VmHWM")
 
 
+def _wait_for_idle_jobs(server: RunningServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with server.state.session_factory() as session:
+            busy = session.scalar(select(func.count()).where(Job.status.in_(["queued", "running"])))
+        if not busy or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
 def _chunks(total: int, chunk: int = 1024 * 1024) -> object:
     block = b"\xff\xd8\xff" + bytes(chunk - 3)
     for _ in range(total // chunk):
@@ -101,6 +112,7 @@ def test_chunked_put_over_the_kind_cap_stops_at_the_cap_with_flat_memory(
 ) -> None:
     """No Content-Length to trust: the server counts and cuts off at the 30 MB image cap."""
     upload = request_upload(api, filename="huge.jpg")
+    _wait_for_idle_jobs(server)  # earlier tests' previews run in this process too
     _reset_peak_rss()
     before = _peak_rss_bytes()
     response = httpx.put(
