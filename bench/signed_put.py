@@ -221,13 +221,12 @@ disk here is noisy (see the dd range): compare medians, and re-run when ranges a
 Before each measured write the bench syncs, drops clean page-cache pages (as root) and
 re-reads the source, so no run pays for the previous run's page reclaim.
 
-Status against the target: on the day this was built, the ratio ranged from 0.50× to
-1.04× over a dozen runs of this bench as the virtual machine's speed drifted (the bare
-endpoint alone moved from 1.4 s to 1.9 s). The PUT is CPU-bound on two cores shared by
-the client (curl), uvicorn's own body handling (the "bare" row costs about what dd does),
-SHA-256 (≈ 1.2 GiB/s here, on its own thread) and the kernel's page-cache copy; dd pays
-only the last. Levers not yet pulled: O_DIRECT writes from an aligned buffer, and a
-leaner HTTP path for PUT bodies than uvicorn's per-chunk copies.
+The upload writer bypasses the page cache (`O_DIRECT` through an aligned 4 MiB buffer,
+`storage/local.py`): on this 2-core machine the PUT is CPU-bound (curl, uvicorn's own body
+handling, SHA-256 on its own thread), and the kernel's page-cache copy and reclaim were
+the largest share. Before that change the ratio ranged 0.50-1.04 over a dozen runs as the
+virtual machine's speed drifted; with it the PUT itself is steady (see its range) while
+dd still swings. A further lever: a leaner PUT body path than uvicorn's per-chunk copies.
 
 Confirm of the 1 GiB object (size check, sniff of the first 4 KiB; the SHA-256 was
 computed during the PUT, so confirm does not read the file again):
