@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
+from medialib.storage import local
 from medialib.storage.base import ObjectStore, ObjectTooLarge, UploadGrant
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.signing import SigningKeys
 
 
-@pytest.fixture(params=["local"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    if request.param == "local":
+@pytest.fixture(params=["local", "local-without-o-direct"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ObjectStore]:
+    if request.param == "local-without-o-direct":  # tmpfs and others refuse O_DIRECT
+        monkeypatch.setattr(local._DirectWriter, "try_open", classmethod(lambda cls, path: None))
+    if request.param.startswith("local"):
         yield LocalObjectStore(
             tmp_path / "objects",
             signing_keys=SigningKeys.load_or_create(tmp_path),
@@ -37,11 +42,15 @@ def _write(store: ObjectStore, key: str, data: bytes, *, exclusive: bool = False
     writer.commit()
 
 
-def test_written_object_reads_back_with_size_and_checksum(store: ObjectStore) -> None:
-    data = os.urandom(5000)
-    _write(store, KEY, data)
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 5000, 4 * 1024 * 1024 + 7])
+def test_written_object_reads_back_with_size_and_checksum(store: ObjectStore, size: int) -> None:
+    data = os.urandom(size)
+    writer = store.open_writer(KEY, content_type="image/jpeg", max_bytes=size)
+    for start in range(0, size, 1_000_003):  # odd batch sizes across block boundaries
+        writer.write(data[start : start + 1_000_003])
+    writer.commit()
     info = store.stat(KEY)
-    assert info is not None and info.size == 5000
+    assert info is not None and info.size == size
     assert info.sha256 in (None, hashlib.sha256(data).hexdigest())
     assert store.read_head(KEY, 10) == data[:10]
     assert b"".join(store.iter_bytes(KEY, chunk_size=333)) == data
