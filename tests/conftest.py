@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -137,7 +138,10 @@ def start_server(
 
 @contextmanager
 def running_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, backend: str
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    **overrides: Any,
 ) -> Iterator[RunningServer]:
     """A medialib server with embedded workers on a free loopback port."""
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
@@ -148,6 +152,7 @@ def running_server(
         job_poll_seconds=0.2,
         job_retry_base_seconds=0.1,
         worker_threads=2,
+        **overrides,
     )
     running, uvicorn_server, thread = start_server(settings, backend)
     try:

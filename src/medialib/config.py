@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Unset: `medialib serve` uses the address it listens on.
     public_url: str | None = None
     allow_loopback_targets: bool = False
+    # URL import: plain http is refused unless the operator allows it; imports run in the
+    # request, so they are capped like direct uploads.
+    import_allow_http: bool = False
+    import_max_bytes: int = Field(default=DIRECT_UPLOAD_MAX_BYTES, gt=0)
+    import_read_timeout_seconds: float = Field(default=20.0, gt=0)
 
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
     kind_caps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_CAPS))
@@ -65,6 +70,8 @@ class Settings(BaseSettings):
     def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production" and self.allow_loopback_targets:
             raise ValueError("MEDIALIB_ALLOW_LOOPBACK_TARGETS is for development and tests only")
+        if self.environment == "production" and self.import_allow_http:
+            raise ValueError("MEDIALIB_IMPORT_ALLOW_HTTP is for development and tests only")
         if self.environment == "production" and self.fault_job_delay_seconds:
             raise ValueError("MEDIALIB_FAULT_JOB_DELAY_SECONDS is for tests only")
         return self

@@ -109,6 +109,18 @@ class MediaProcessingFailed(MedialibError):
     default_message = "The file could not be processed."
 
 
+class UrlNotAllowed(MedialibError):
+    code = "url_not_allowed"
+    status_code = 422
+    default_message = "This URL cannot be fetched."
+
+
+class ImportFailed(MedialibError):
+    code = "import_failed"
+    status_code = 502
+    default_message = "The file could not be fetched from that URL."
+
+
 class ServiceUnavailable(MedialibError):
     code = "service_unavailable"
     status_code = 503

@@ -15,25 +15,29 @@ from starlette.concurrency import run_in_threadpool
 
 from medialib.config import DIRECT_UPLOAD_MAX_BYTES
 from medialib.db import session_scope, utcnow
-from medialib.deps import AppState, StateDep, bearer_key
+from medialib.deps import AppState, CurrentWorkspace, StateDep, bearer_key
 from medialib.errors import (
     Forbidden,
     InvalidState,
-    MedialibError,
     PayloadTooLarge,
     ValidationFailed,
 )
 from medialib.ids import new_id
-from medialib.media.models import MediaKind
-from medialib.media.presenter import present
 from medialib.media.schemas import MediaOut
-from medialib.media.service import ConfirmOutcome, MediaService, infer_kind, storage_key_for
-from medialib.processing import sniff
+from medialib.media.service import storage_key_for
 from medialib.storage.base import ObjectTooLarge, ObjectWriter
 from medialib.storage.local import LOCAL_UPLOAD_PATH, LocalObjectStore
 from medialib.storage.signing import verify
+from medialib.uploads.importer import (
+    ImportRequest,
+    ProbeRequest,
+    ProbeResult,
+    import_url,
+    probe_url,
+)
 from medialib.uploads.multipart import FilePart, FormReader
 from medialib.uploads.schemas import DirectUploadFields, StoredUpload
+from medialib.uploads.stored import StoredBytes, confirm_stored
 from medialib.uploads.streaming import BodyTooLarge, pump
 from medialib.workspaces.models import Workspace
 from medialib.workspaces.service import authenticate
@@ -125,6 +129,20 @@ async def direct_upload(
     )
 
 
+@router.post("/v1/media/import/probe", response_model=ProbeResult, tags=["media"])
+def probe_import(body: ProbeRequest, workspace: CurrentWorkspace, state: StateDep) -> ProbeResult:
+    """What a URL holds (type from its first bytes, server's type, size, name), keeping
+    nothing. The URL must be public `https`; private addresses answer `url_not_allowed`."""
+    return probe_url(state.settings, body)
+
+
+@router.post("/v1/media/import", status_code=201, response_model=MediaOut, tags=["media"])
+def import_media(body: ImportRequest, workspace: CurrentWorkspace, state: StateDep) -> MediaOut:
+    """Import a file from a public `https` URL (up to 100 MB); it goes through the same
+    checks as an upload and comes back as the media object."""
+    return import_url(state, workspace, body)
+
+
 def _refuse_declared_oversize(request: Request, max_bytes: int) -> None:
     """Refuse early when Content-Length already says too much (it is never trusted as less)."""
     declared = request.headers.get("content-length")
@@ -145,42 +163,21 @@ def _authenticate(state: AppState, key: str | None) -> Workspace:
 def _create_and_confirm(
     state: AppState, workspace: Workspace, reader: FormReader, *, media_id: str, storage_key: str
 ) -> MediaOut:
-    try:
-        outcome = _create_media(
-            state, workspace, reader, media_id=media_id, storage_key=storage_key
-        )
-    except MedialibError:
-        state.store.delete(storage_key)  # refused before confirm: keep nothing
-        raise
-    if outcome.error is not None:
-        raise outcome.error
-    return present(outcome.media, state.store)
-
-
-def _create_media(
-    state: AppState, workspace: Workspace, reader: FormReader, *, media_id: str, storage_key: str
-) -> ConfirmOutcome:
     assert reader.file is not None
     try:
         fields = DirectUploadFields.from_form(reader.fields)
     except ValidationError as exc:
+        state.store.delete(storage_key)
         problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
         raise ValidationFailed(errors=problems) from exc
-    declared = sniff.normalise_mime(reader.file.content_type)
-    with session_scope(state.session_factory) as session:
-        service = MediaService(session, store=state.store, settings=state.settings)
-        kind: MediaKind = infer_kind(
-            kind=fields.kind, content_type=declared, filename=reader.file.filename
-        )
-        media = service.new_media(
-            workspace,
-            filename=reader.file.filename,
-            kind=kind,
-            content_type=declared or "application/octet-stream",
-            tenant_id=fields.tenant_id,
-            tags=fields.tags,
-            description=fields.description,
-            media_id=media_id,
-            storage_key=storage_key,
-        )
-        return service.confirm(workspace, media.id)
+    stored = StoredBytes(
+        media_id=media_id,
+        storage_key=storage_key,
+        filename=reader.file.filename,
+        declared_content_type=reader.file.content_type,
+        kind=fields.kind,
+        tags=fields.tags,
+        description=fields.description,
+        tenant_id=fields.tenant_id,
+    )
+    return confirm_stored(state, workspace, stored)
