@@ -44,7 +44,10 @@ def web_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """The page is the same on both databases: browser tests use a SQLite server of their own."""
-    with running_server(request, tmp_path_factory, "sqlite") as running:
+    # Import from URL can only reach loopback here: allow it (refused in production).
+    with running_server(
+        request, tmp_path_factory, "sqlite", allow_loopback_targets=True, import_allow_http=True
+    ) as running:
         yield running
 
 

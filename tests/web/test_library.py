@@ -258,3 +258,32 @@ def test_keyboard_alone_opens_and_closes_a_detail_sheet(
     expect(page.locator("#detail")).to_have_attribute("open", "")
     page.keyboard.press("Escape")
     expect(page.locator("#detail")).not_to_have_attribute("open", "")
+
+
+def test_import_from_url_shows_a_preview_then_imports_and_explains_refusals(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(files))
+    handler.log_message = lambda *_: None  # type: ignore[attr-defined]
+    origin = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=origin.serve_forever, daemon=True).start()
+    try:
+        _sign_in(page, web_server, web_server.new_key())
+        page.click("#import-button")
+        page.fill("#import-url", "http://169.254.169.254/latest/meta-data/")
+        page.click("#import-check")
+        expect(page.locator("#import-error")).to_contain_text("not public")
+        page.fill("#import-url", f"http://127.0.0.1:{origin.server_address[1]}/photo.jpg")
+        page.click("#import-check")
+        expect(page.locator("#import-preview")).to_contain_text("image/jpeg")
+        expect(page.locator("#import-name")).to_have_value("photo.jpg")
+        page.fill("#import-name", "From the web.jpg")
+        page.click("#import-go")
+        expect(page.locator("#import")).not_to_have_attribute("open", "")
+        expect(page.locator("#grid .card .title")).to_have_text(["From the web.jpg"])
+    finally:
+        origin.shutdown()
