@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import update
@@ -96,3 +97,29 @@ def test_usage_counts_kept_bytes_by_kind(api: httpx.Client, files: Path) -> None
     assert usage["media_count"] == 2
     assert usage["bytes_used"] == photo["size"] + video["size"]
     assert usage["by_kind"]["video"] == {"count": 1, "bytes": video["size"]}
+
+
+def test_only_confirmed_live_bytes_are_served(api: httpx.Client, files: Path) -> None:
+    """Unconfirmed bytes are never served; a trashed original stops being served (its
+    preview stays, for the trash view) and comes back on restore."""
+    from tests.helpers import put_bytes, request_upload
+
+    upload = request_upload(api, filename="photo.jpg")
+    assert put_bytes(upload, (files / "photo.jpg").read_bytes()).status_code == 200
+    key = parse_qs(urlsplit(upload["upload_url"]).query)["key"][0]
+    public = f"{str(api.base_url).rstrip('/')}/files/{key}"
+    assert httpx.get(public).status_code == 404  # PUT but not confirmed
+
+    media = api.post(f"/v1/media/{upload['id']}/confirm").json()
+    assert httpx.get(media["url"]).status_code == 200
+    import time
+
+    deadline = time.monotonic() + 30
+    while media["thumbnail"]["source"] != "generated" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        media = api.get(f"/v1/media/{media['id']}").json()
+    api.delete(f"/v1/media/{media['id']}")
+    assert httpx.get(media["url"]).status_code == 404
+    assert httpx.get(media["thumbnail"]["url"]).status_code == 200
+    api.post(f"/v1/media/{media['id']}/restore")
+    assert httpx.get(media["url"]).status_code == 200

@@ -381,6 +381,22 @@ class MediaService:
         """(count, bytes) per kind of everything the workspace keeps, trash included."""
         return self.repository.usage(workspace.id)
 
+    def may_serve(self, storage_key: str) -> bool:
+        """Whether a stored object may be served at its public URL: an original only while
+        its media is processing or ready (never unconfirmed or trashed bytes), a derived
+        preview also while the media is in the trash (the trash shows it)."""
+        parts = storage_key.split("/")
+        if len(parts) != 4:
+            return False
+        media = self.repository.get_by_id(parts[1])
+        if media is None or media.workspace_id != parts[0]:
+            return False
+        if storage_key == media.storage_key:
+            return media.status in (MediaStatus.PROCESSING, MediaStatus.READY)
+        derived_keys = {d["key"] for d in (media.thumbnail, media.display) if d}
+        servable = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
+        return storage_key in derived_keys and media.status in servable
+
     def delete_many(
         self, workspace: Workspace, media_ids: list[str]
     ) -> tuple[list[str], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from medialib.deps import StateDep
+from medialib.deps import MediaServiceDep, StateDep
 from medialib.errors import NotFound
 from medialib.processing.filenames import content_disposition
 from medialib.processing.sniff import normalise_mime
@@ -43,9 +43,9 @@ SAFETY_HEADERS = {
 
 
 @router.api_route(FILES_PATH + "/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def serve_file(key: str, request: Request, state: StateDep) -> Response:
+def serve_file(key: str, request: Request, state: StateDep, service: MediaServiceDep) -> Response:
     store = state.store
-    if not isinstance(store, LocalObjectStore):
+    if not isinstance(store, LocalObjectStore) or not service.may_serve(key):
         raise NotFound()
     try:
         path = store.path_for(key)
