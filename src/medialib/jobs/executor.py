@@ -15,6 +15,7 @@ import socket
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 
 from medialib.db import session_scope
 from medialib.jobs.models import Job
@@ -36,7 +37,7 @@ class JobExecutor:
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         # Called after a failed attempt is rescheduled: (job id, queue, delay in seconds).
-        self.on_retry_scheduled: list[object] = []
+        self.on_retry_scheduled: list[Callable[[str, str, float], None]] = []
 
     def start_heartbeat(self) -> None:
         self._heartbeat = threading.Thread(
@@ -98,7 +99,7 @@ class JobExecutor:
                 job.id, worker_id=self.worker_id, error=error, delay=delay
             )
         for callback in self.on_retry_scheduled:
-            callback(job.id, job.queue, delay)  # type: ignore[operator]
+            callback(job.id, job.queue, delay)
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self.lease.total_seconds() / 3):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from medialib.db import utcnow
@@ -112,7 +112,3 @@ class JobRepository:
 
     def get(self, job_id: str) -> Job | None:
         return self.session.get(Job, job_id)
-
-    def pending_count(self) -> int:
-        pending = select(func.count()).where(Job.status.in_(["queued", "running"]))
-        return self.session.scalar(pending) or 0
