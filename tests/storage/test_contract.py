@@ -52,6 +52,7 @@ def test_written_object_reads_back_with_size_and_checksum(store: ObjectStore, si
     info = store.stat(KEY)
     assert info is not None and info.size == size
     assert info.sha256 in (None, hashlib.sha256(data).hexdigest())
+    assert info.content_type in (None, "image/jpeg")
     assert store.read_head(KEY, 10) == data[:10]
     assert b"".join(store.iter_bytes(KEY, chunk_size=333)) == data
     with store.local_copy(KEY) as path:
@@ -157,7 +158,8 @@ def test_local_store_distrusts_a_sidecar_that_does_not_match_the_file(tmp_path: 
     assert store.stat(KEY) is not None and store.stat(KEY).sha256 is not None  # type: ignore[union-attr]
     (tmp_path / "o" / KEY).write_bytes(b"changed behind our back")
     info = store.stat(KEY)
-    assert info is not None and info.sha256 is None and info.size == 23
+    assert info is not None and info.size == 23
+    assert info.sha256 is None and info.content_type is None
 
 
 def test_sweep_removes_only_old_temporary_files(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ class ObjectInfo:
     size: int
     # Known when the store hashed the bytes as they arrived; None means "hash it yourself".
     sha256: str | None = None
+    # The type the bytes were written with (for a signed upload: the signed one).
+    content_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,9 +51,10 @@ def serve_file(key: str, request: Request, state: StateDep, service: MediaServic
         path = store.path_for(key)
     except InvalidKey as exc:
         raise NotFound() from exc
-    if store.stat(key) is None:
+    info = store.stat(key)
+    if info is None:
         raise NotFound()
-    declared = normalise_mime(str(store.read_meta(key).get("content_type", "")))
+    declared = normalise_mime(info.content_type)
     inline = declared in INLINE_TYPES
     name = request.query_params.get("filename") or "file"
     headers = {

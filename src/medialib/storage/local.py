@@ -91,14 +91,18 @@ class LocalObjectStore:
             return None
         if not stat.S_ISREG(info.st_mode):
             return None
-        meta = self.read_meta(key)
-        trusted = meta.get("size") == info.st_size and meta.get("mtime_ns") == info.st_mtime_ns
-        sha256 = meta.get("sha256")
+        meta = self._read_meta(key)
+        # The sidecar counts only while it still describes this very file.
+        if meta.get("size") != info.st_size or meta.get("mtime_ns") != info.st_mtime_ns:
+            return ObjectInfo(size=info.st_size)
+        sha256, content_type = meta.get("sha256"), meta.get("content_type")
         return ObjectInfo(
-            size=info.st_size, sha256=sha256 if trusted and isinstance(sha256, str) else None
+            size=info.st_size,
+            sha256=sha256 if isinstance(sha256, str) else None,
+            content_type=content_type if isinstance(content_type, str) else None,
         )
 
-    def read_meta(self, key: str) -> dict[str, object]:
+    def _read_meta(self, key: str) -> dict[str, object]:
         try:
             loaded = json.loads(self._meta_path(key).read_text())
         except (OSError, ValueError):
@@ -233,7 +237,7 @@ class LocalObjectWriter:
             os.replace(self._temp_path, self._path)
         _fsync_dir(self._path.parent)
         self._done = True
-        return ObjectInfo(size=self.size, sha256=sha256)
+        return ObjectInfo(size=self.size, sha256=sha256, content_type=self._content_type)
 
     def abort(self) -> None:
         if self._done:
