@@ -184,11 +184,8 @@ def custom_thumbnail(
     """The preview POST /thumbnail asked for: a frame, another image, or the default."""
     with tempfile.TemporaryDirectory(prefix="medialib-") as work:
         folder = Path(work)
-        if source_image is not None:
-            if "source_media_id" in request and source_image.kind not in (
-                MediaKind.IMAGE,
-                MediaKind.GIF,
-            ):
+        if source_image is not None:  # given exactly when the request names a source
+            if source_image.kind not in (MediaKind.IMAGE, MediaKind.GIF):
                 raise InvalidState("The thumbnail source must be an image.")
             with store.local_copy(source_image.storage_key) as source_path:
                 thumbnail = images.make_thumbnail(source_path, folder)

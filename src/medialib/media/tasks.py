@@ -37,10 +37,9 @@ def _original(media: Media) -> Original:
 
 def _usable_form(media: Media) -> Original:
     """The bytes a decoder here can read: the JPEG rendition of a HEIC, else the original."""
-    original = _original(media)
     if media.display:
         return Original(media.id, media.kind, media.display["key"], media.display["content_type"])
-    return original
+    return _original(media)
 
 
 def _pause_for_fault_injection(context: JobContext) -> None:
