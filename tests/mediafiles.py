@@ -23,6 +23,14 @@ def jpeg(path: Path, width: int = 64, height: int = 48, *, orientation: int | No
     return path
 
 
+def noisy_jpeg(path: Path, width: int = 1600, height: int = 1200) -> Path:
+    """A JPEG of several MB (noise does not compress), for uploads sent in pieces."""
+    noise = pyvips.Image.gaussnoise(width, height, mean=128, sigma=60)
+    image = noise.bandjoin([noise.rot180(), noise.fliphor()]).cast("uchar")
+    image.copy(interpretation="srgb").jpegsave(str(path), Q=98)
+    return path
+
+
 def jpeg_with_gps(path: Path, width: int = 64, height: int = 48, *, orientation: int = 6) -> Path:
     """A JPEG carrying EXIF orientation and a GPS position (Pillow writes both)."""
     from PIL import Image

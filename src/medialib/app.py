@@ -22,6 +22,7 @@ from medialib.media.endpoints import usage_router
 from medialib.storage.endpoints import router as files_router
 from medialib.storage.factory import open_store
 from medialib.uploads.endpoints import router as uploads_router
+from medialib.uploads.tus import router as tus_router
 from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.include_router(media_router)
     app.include_router(usage_router)
     app.include_router(uploads_router)
+    app.include_router(tus_router)
     app.include_router(files_router)
     app.include_router(web_router)
     mount_static(app)

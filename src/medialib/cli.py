@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("key")
     revoke.set_defaults(handler=_keys_revoke)
 
+    quota = commands.add_parser(
+        "quota", help="set a workspace's storage quota (media and trash count against it)"
+    )
+    quota.add_argument("--workspace", required=True)
+    quota.add_argument("size", help="bytes, or with a unit (500MB, 10GB, 1TiB), or 'none'")
+    quota.set_defaults(handler=_quota)
+
     upload = commands.add_parser("upload", help="upload files with progress bars")
     upload.add_argument("files", nargs="+", type=Path)
     upload.add_argument("--tag", action="append", dest="tags")
@@ -185,6 +192,48 @@ def _keys_revoke(args: argparse.Namespace) -> int:
     return 0 if revoked else 1
 
 
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
+
+
+def parse_size(text: str) -> int | None:
+    """`10GB`, `500 MiB`, `1234` → bytes; `none` → None (no quota)."""
+    cleaned = text.strip().upper().replace(" ", "")
+    if cleaned in ("NONE", "UNLIMITED"):
+        return None
+    number = cleaned.rstrip("KMGTIB")
+    unit = cleaned[len(number) :]
+    if unit not in _UNITS:
+        raise ValueError(f"unknown unit in {text!r}")
+    return int(float(number) * _UNITS[unit])
+
+
+def _quota(args: argparse.Namespace) -> int:
+    from medialib.workspaces.service import set_quota
+
+    try:
+        quota = parse_size(args.size)
+    except ValueError as exc:
+        print(f"medialib quota: {exc}", file=sys.stderr)
+        return 2
+    found = _with_session(lambda session: set_quota(session, args.workspace, quota))
+    if not found:
+        print(f"medialib quota: no workspace named {args.workspace!r}", file=sys.stderr)
+        return 1
+    print(f"{args.workspace}: {'no quota' if quota is None else f'{quota} bytes'}")
+    return 0
+
+
 def _upload(args: argparse.Namespace) -> int:
     import threading
 
@@ -247,7 +296,7 @@ def _gc(_: argparse.Namespace) -> int:
     from medialib.media.gc import collect_garbage
 
     state = build_state(Settings(), run_workers=False)
-    report = collect_garbage(state.session_factory, state.store)
+    report = collect_garbage(state.session_factory, state.store, state.settings)
     print(report)
     return 0
 

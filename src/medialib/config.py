@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
     kind_caps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_CAPS))
     upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # A resumable upload that receives nothing for this long expires (410) and is removed.
+    resumable_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     image_max_pixels: int = Field(default=100_000_000, ge=1)
     worker_threads: int = Field(default=2, ge=0, le=64)
     # A running job whose lease is not renewed (its process died) is taken again after this.

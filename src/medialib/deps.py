@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from medialib.config import Settings
+from medialib.db import session_scope
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.service import MediaService
@@ -64,6 +65,16 @@ async def bearer_key(
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return x_api_key.strip() if x_api_key else None
+
+
+KeyDep = Annotated[str | None, Depends(bearer_key)]
+
+
+def workspace_for_key(state: AppState, key: str | None) -> Workspace:
+    """Authenticate in a short session of its own, for routes that stream a body: no
+    session may stay open while bytes flow."""
+    with session_scope(state.session_factory) as session:
+        return authenticate(session, key)
 
 
 def current_workspace(

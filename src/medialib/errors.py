@@ -8,10 +8,16 @@
     ├── UploadMissing                  400 upload_missing
     ├── InvalidState                   409 invalid_state
     ├── PayloadTooLarge                413 payload_too_large    max_bytes, size
+    ├── QuotaExceeded                  413 quota_exceeded       quota_bytes, used_bytes, size
     ├── UnsupportedMediaType           415 unsupported_media_type
     ├── ContentTypeMismatch            415 content_type_mismatch  declared, detected
     ├── ImageTooLarge                  422 image_too_large      a decompression-bomb guard
     ├── MediaProcessingFailed          422 processing_failed    probe/decoder refused the bytes
+    ├── TusVersionUnsupported          412 tus_version_unsupported  (resumable uploads)
+    ├── UploadOffsetMismatch           409 upload_offset_mismatch   offset: where it is
+    ├── UploadExpired                  410 upload_expired
+    ├── UploadBusy                     423 upload_locked        another request is appending
+    ├── ChecksumMismatch               460 checksum_mismatch    the chunk was not kept
     └── ServiceUnavailable             503 service_unavailable  a dependency is down
 
 The HTTP layer renders them as `{"error": {"code", "message", **details}}`.
@@ -85,6 +91,12 @@ class PayloadTooLarge(MedialibError):
     default_message = "The upload is larger than allowed."
 
 
+class QuotaExceeded(MedialibError):
+    code = "quota_exceeded"
+    status_code = 413
+    default_message = "The workspace's storage quota would be exceeded."
+
+
 class UnsupportedMediaType(MedialibError):
     code = "unsupported_media_type"
     status_code = 415
@@ -119,6 +131,36 @@ class ImportFailed(MedialibError):
     code = "import_failed"
     status_code = 502
     default_message = "The file could not be fetched from that URL."
+
+
+class TusVersionUnsupported(MedialibError):
+    code = "tus_version_unsupported"
+    status_code = 412
+    default_message = "Send `Tus-Resumable: 1.0.0`; it is the version this server speaks."
+
+
+class UploadOffsetMismatch(MedialibError):
+    code = "upload_offset_mismatch"
+    status_code = 409
+    default_message = "Upload-Offset is not where the upload is; ask with HEAD and resume."
+
+
+class UploadExpired(MedialibError):
+    code = "upload_expired"
+    status_code = 410
+    default_message = "The upload expired and its bytes were removed; start a new one."
+
+
+class UploadBusy(MedialibError):
+    code = "upload_locked"
+    status_code = 423
+    default_message = "Another request is sending bytes to this upload; try again shortly."
+
+
+class ChecksumMismatch(MedialibError):
+    code = "checksum_mismatch"
+    status_code = 460  # tus checksum extension
+    default_message = "The bytes do not match Upload-Checksum; they were not kept."
 
 
 class ServiceUnavailable(MedialibError):

@@ -2,6 +2,7 @@
 
 from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaTag
+from medialib.uploads.models import ResumableUpload
 from medialib.workspaces.models import ApiKey, Workspace
 
-__all__ = ["ApiKey", "Job", "Media", "MediaTag", "Workspace"]
+__all__ = ["ApiKey", "Job", "Media", "MediaTag", "ResumableUpload", "Workspace"]

@@ -78,7 +78,9 @@ def test_gc_purges_trash_older_than_30_days_with_its_files(
             .values(deleted_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
         )
         session.commit()
-    report = collect_garbage(server.state.session_factory, server.state.store)
+    report = collect_garbage(
+        server.state.session_factory, server.state.store, server.state.settings
+    )
     assert report["purged_from_trash"] >= 1
     assert httpx.get(old["url"]).status_code == 404
     assert httpx.get(old["thumbnail"]["url"]).status_code == 404

@@ -4,6 +4,7 @@ turn ready, find them, edit them, delete them, and never run an uploaded name as
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
+from tests import mediafiles
 from tests.conftest import RunningServer
 from tests.helpers import upload_file, wait_settled
 from tests.web.conftest import save_screenshot
@@ -34,7 +36,9 @@ def _drop(page: Any, paths: list[tuple[Path, str, str]]) -> None:
             const transfer = new DataTransfer();
             for (const file of files) {
                 const bytes = Uint8Array.from(atob(file.b64), (c) => c.charCodeAt(0));
-                transfer.items.add(new File([bytes], file.name, { type: file.type }));
+                // A fixed date: the same file dropped again is recognised as the same.
+                const lastModified = 1700000000000;
+                transfer.items.add(new File([bytes], file.name, { type: file.type, lastModified }));
             }
             return transfer;
         }""",
@@ -98,6 +102,53 @@ def test_a_refused_file_shows_the_servers_message_and_a_retry(
     message = page.text_content(".upload.failed .status") or ""
     assert "not a supported" in message
     assert page.is_visible(".upload.failed button:has-text('Retry')")
+
+
+def test_a_large_file_goes_in_pieces_and_resumes_after_a_break_and_a_reload(
+    page: Any, web_server: RunningServer, tmp_path: Path
+) -> None:
+    big = mediafiles.noisy_jpeg(tmp_path / "big.jpg")
+    key = web_server.new_key()
+    page.goto(web_server.base_url)
+    page.evaluate(
+        """() => {
+            localStorage.setItem("medialib.resumableAbove", "1000000");
+            localStorage.setItem("medialib.chunkBytes", String(1024 * 1024));
+        }"""
+    )
+    _sign_in(page, web_server, key)
+    offsets: list[int] = []
+    page.on(
+        "request",
+        lambda r: offsets.append(int(r.headers["upload-offset"])) if r.method == "PATCH" else None,
+    )
+
+    def cut_after_two_pieces(route: Any) -> None:
+        if route.request.method == "PATCH" and len(offsets) > 2:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/v1/tus/**", cut_after_two_pieces)
+    _drop(page, [(big, "big.jpg", "image/jpeg")])
+    page.wait_for_selector(".upload.failed", timeout=30000)
+    assert "where it stopped" in (page.text_content(".upload.failed .status") or "")
+    assert offsets[:3] == [0, 1024 * 1024, 2 * 1024 * 1024]
+
+    # A new page load knows nothing but the saved upload: the same file goes on from there.
+    page.unroute("**/v1/tus/**")
+    page.reload()
+    page.wait_for_selector("#library:not([hidden])")
+    offsets.clear()
+    _drop(page, [(big, "big.jpg", "image/jpeg")])
+    expect(page.locator(".upload.done")).to_have_count(1, timeout=30000)
+    assert offsets[0] == 2 * 1024 * 1024
+    listed = _api(web_server, key).get("/v1/media").json()
+    assert listed["pagination"]["total"] == 1
+    media = listed["data"][0]
+    assert media["status"] == "ready" and media["size"] == big.stat().st_size
+    assert media["checksum_sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert page.evaluate("() => localStorage.getItem('medialib.resumableUploads')") == "{}"
 
 
 def test_search_tabs_and_filters_live_in_the_url(

@@ -1,11 +1,14 @@
 """A small synchronous client over httpx for the medialib HTTP API.
 
 `upload()` runs the signed-upload flow (request → PUT → confirm), streaming the file
-from disk in chunks and reporting progress through a callback.
+from disk in chunks and reporting progress through a callback. Files over
+`RESUMABLE_ABOVE` bytes go as a resumable (tus) upload instead: a broken connection is
+resumed where the server says it got to, and the stored checksum is checked at the end.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +19,11 @@ import httpx
 
 ProgressCallback = Callable[[int, int], None]  # (bytes sent, total bytes)
 CHUNK_BYTES = 1024 * 1024
+RESUMABLE_ABOVE = 32 * 1024 * 1024
 _SETTLED = ("ready", "failed")
+_TUS = {"Tus-Resumable": "1.0.0"}
+# Answers after which a resumable upload asks where it got to and goes on.
+_RESUME_AFTER = frozenset({409, 423, 500, 502, 503, 504})
 
 
 class MedialibAPIError(Exception):
@@ -70,11 +77,16 @@ class Client:
         description: str | None = None,
         tenant_id: str | None = None,
         progress: ProgressCallback | None = None,
+        resumable: bool | None = None,
     ) -> dict[str, Any]:
-        """Upload a file and confirm it; returns the media object."""
+        """Upload a file and confirm it; returns the media object.
+
+        `resumable`: None (default) chooses by size (over `RESUMABLE_ABOVE`).
+        """
         path = Path(path)
         size = path.stat().st_size
         content_type = content_type or mimetypes.guess_type(path.name)[0]
+        resumable = size > RESUMABLE_ABOVE if resumable is None else resumable
         upload = self.request_upload(
             filename=path.name,
             content_type=content_type,
@@ -83,9 +95,56 @@ class Client:
             tags=tags,
             description=description,
             tenant_id=tenant_id,
+            mode="resumable" if resumable else None,
         )
+        if resumable:
+            return self.send_resumable(upload, path, progress=progress)
         self.put_bytes(upload, path, progress=progress)
         return self.confirm(upload["id"])
+
+    def send_resumable(
+        self,
+        upload: dict[str, Any],
+        path: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        attempts: int = 8,
+    ) -> dict[str, Any]:
+        """Send a file to a resumable upload, resuming after breaks; returns the media.
+
+        Also resumes an upload an earlier process began: pass the same `upload` answer.
+        """
+        size = path.stat().st_size
+        url = upload["upload_url"]
+        digest = _FileDigest(path)
+        offset = self._offset(url)
+        for attempt in range(attempts):
+            try:
+                response = self._http.patch(
+                    url,
+                    content=_read_chunks(path, size, progress, start=offset, digest=digest),
+                    headers={**upload["headers"], "Upload-Offset": str(offset)},
+                    timeout=httpx.Timeout(self._http.timeout.read, write=None),
+                )
+                if response.status_code not in _RESUME_AFTER:
+                    _raise_for_error(response)
+                    break
+            except httpx.TransportError:
+                if attempt == attempts - 1:
+                    raise
+            time.sleep(min(0.2 * 2**attempt, 5.0))
+            offset = self._offset(url)
+        else:
+            _raise_for_error(response)
+        media = self.get(upload["id"])
+        if media.get("checksum_sha256") not in (None, digest.hexdigest()):
+            raise MedialibAPIError(0, "checksum_mismatch", "stored bytes differ from the file", {})
+        return media
+
+    def _offset(self, url: str) -> int:
+        response = self._http.head(url, headers=_TUS)
+        _raise_for_error(response)
+        return int(response.headers["Upload-Offset"])
 
     def put_bytes(
         self, upload: dict[str, Any], path: Path, *, progress: ProgressCallback | None = None
@@ -132,16 +191,56 @@ class Client:
         return result
 
 
-def _read_chunks(path: Path, total: int, progress: ProgressCallback | None) -> Iterator[bytes]:
-    sent = 0
+def _read_chunks(
+    path: Path,
+    total: int,
+    progress: ProgressCallback | None,
+    *,
+    start: int = 0,
+    digest: _FileDigest | None = None,
+) -> Iterator[bytes]:
+    sent = start
     if progress:
-        progress(0, total)
+        progress(sent, total)
     with path.open("rb") as handle:
+        handle.seek(start)
         while chunk := handle.read(CHUNK_BYTES):
+            if digest is not None:
+                digest.update(sent, chunk)
             sent += len(chunk)
             yield chunk
             if progress:
                 progress(sent, total)
+
+
+class _FileDigest:
+    """SHA-256 of a file as it is sent, in order; a resume from elsewhere re-reads the
+    prefix the server already has, so the final digest is always of the whole file."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._hash = hashlib.sha256()
+        self._upto = 0
+
+    def update(self, offset: int, chunk: bytes) -> None:
+        if offset < self._upto:
+            chunk = chunk[self._upto - offset :]
+        elif offset > self._upto:
+            self._catch_up(offset)
+        self._hash.update(chunk)
+        self._upto += len(chunk)
+
+    def _catch_up(self, offset: int) -> None:
+        with self._path.open("rb") as handle:
+            handle.seek(self._upto)
+            while self._upto < offset:
+                block = handle.read(min(CHUNK_BYTES, offset - self._upto))
+                self._hash.update(block)
+                self._upto += len(block)
+
+    def hexdigest(self) -> str:
+        self._catch_up(self._path.stat().st_size)
+        return self._hash.hexdigest()
 
 
 def _raise_for_error(response: httpx.Response) -> None:

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
-from medialib.deps import CurrentWorkspace, MediaServiceDep, SessionDep, StateDep
+from medialib.deps import AppState, CurrentWorkspace, MediaServiceDep, SessionDep, StateDep
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.presenter import present
 from medialib.media.repository import MediaFilters, SortOrder
@@ -29,6 +30,8 @@ from medialib.media.schemas import (
     Variants,
 )
 from medialib.storage.base import ObjectStore
+from medialib.uploads.resumable import OFFSET_CONTENT_TYPE, TUS_VERSION, ResumableUploads
+from medialib.workspaces.models import Workspace
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 usage_router = APIRouter(prefix="/v1", tags=["usage"])
@@ -41,20 +44,28 @@ def usage(workspace: CurrentWorkspace, service: MediaServiceDep) -> Usage:
     return Usage(
         media_count=sum(count for count, _ in by_kind.values()),
         bytes_used=sum(size for _, size in by_kind.values()),
-        quota_bytes=None,
+        quota_bytes=service.quota(workspace),
         by_kind={kind: KindUsage(count=c, bytes=b) for kind, (c, b) in by_kind.items()},
     )
 
 
 @router.post("/upload", status_code=201, response_model=UploadResponse)
 def request_upload(
-    body: UploadRequest, workspace: CurrentWorkspace, service: MediaServiceDep, session: SessionDep
+    body: UploadRequest,
+    workspace: CurrentWorkspace,
+    service: MediaServiceDep,
+    session: SessionDep,
+    state: StateDep,
 ) -> UploadResponse:
-    """Reserve a media id and get a signed URL to send its bytes to.
+    """Reserve a media id and get a URL to send its bytes to.
 
-    Send the bytes with exactly the returned `method` and `headers`, then call confirm.
-    A declared `size` over the kind's cap answers 413 at once.
+    `mode=single` (default): send the bytes with exactly the returned `method` and
+    `headers`, then call confirm. `mode=resumable` (needs `size`): the URL is a tus upload;
+    send PATCHes with `Upload-Offset` and your key, ask HEAD where it got to after a break;
+    the last byte confirms it. A declared `size` over the kind's cap answers 413 at once.
     """
+    if body.mode == "resumable":
+        return _resumable_upload(body, workspace, session, state)
     upload = service.request_upload(workspace, body)
     session.commit()
     return UploadResponse(
@@ -63,6 +74,22 @@ def request_upload(
         method=upload.target.method,
         headers=upload.target.headers,
         expires_at=upload.media.upload_expires_at,
+    )
+
+
+def _resumable_upload(
+    body: UploadRequest, workspace: Workspace, session: Session, state: AppState
+) -> UploadResponse:
+    uploads = ResumableUploads(session, store=state.store, settings=state.settings)
+    view = uploads.create(workspace, body)
+    session.commit()
+    return UploadResponse(
+        id=view.media_id,
+        upload_url=f"{state.settings.public_base_url}{view.path}",
+        method="PATCH",
+        headers={"Tus-Resumable": TUS_VERSION, "Content-Type": OFFSET_CONTENT_TYPE},
+        expires_at=view.expires_at,
+        mode="resumable",
     )
 
 

@@ -1,4 +1,5 @@
-"""Garbage collection: uploads never confirmed, trash past 30 days, temporary files."""
+"""Garbage collection: uploads never confirmed, expired resumable uploads, trash past 30
+days, temporary files."""
 
 from __future__ import annotations
 
@@ -6,17 +7,21 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.media.repository import MediaRepository
 from medialib.media.service import TRASH_KEEPS
 from medialib.storage.base import ObjectStore
 from medialib.storage.local import LocalObjectStore
+from medialib.uploads.resumable import ResumableUploads
 
 # An upload URL lives an hour; its pending row is removed a day after that.
 ABANDONED_AFTER = dt.timedelta(days=1)
 
 
-def collect_garbage(factory: sessionmaker[Session], store: ObjectStore) -> dict[str, int]:
+def collect_garbage(
+    factory: sessionmaker[Session], store: ObjectStore, settings: Settings
+) -> dict[str, int]:
     removed_uploads = 0
     with session_scope(factory) as session:
         repository = MediaRepository(session)
@@ -34,11 +39,16 @@ def collect_garbage(factory: sessionmaker[Session], store: ObjectStore) -> dict[
             store.delete(media.storage_key)
             repository.remove(media)
             purged += 1
+    with session_scope(factory) as session:
+        expired_resumable = ResumableUploads(
+            session, store=store, settings=settings
+        ).remove_expired()
     removed_temp = 0
     if isinstance(store, LocalObjectStore):
         removed_temp = store.sweep_temporary(older_than=ABANDONED_AFTER)
     return {
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,
+        "expired_resumable_uploads": expired_resumable,
         "temporary_files": removed_temp,
     }

@@ -20,6 +20,7 @@ class MediaKind(enum.StrEnum):
 
 class MediaStatus(enum.StrEnum):
     PENDING_UPLOAD = "pending_upload"
+    UPLOADING = "uploading"  # a resumable upload has begun and not finished
     UPLOADED = "uploaded"
     PROCESSING = "processing"
     READY = "ready"
@@ -27,7 +28,7 @@ class MediaStatus(enum.StrEnum):
     DELETED = "deleted"
 
 
-CONFIRMABLE = (MediaStatus.PENDING_UPLOAD, MediaStatus.UPLOADED)
+CONFIRMABLE = (MediaStatus.PENDING_UPLOAD, MediaStatus.UPLOADING, MediaStatus.UPLOADED)
 
 
 class Media(Base):

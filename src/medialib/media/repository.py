@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
 
+# Media whose bytes the workspace keeps (and which count against its quota).
+_KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
+
 SortOrder = Literal["recent", "name", "most_used"]
 
 
@@ -157,12 +160,21 @@ class MediaRepository:
             select(Media.kind, func.count(), func.coalesce(func.sum(Media.size), 0))
             .where(
                 Media.workspace_id == workspace_id,
-                Media.status.in_([MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED]),
+                Media.status.in_(_KEPT),
             )
             .group_by(Media.kind)
         )
         rows = self.session.execute(query).all()
         return {kind: (int(count or 0), int(size or 0)) for kind, count, size in rows}
+
+    def bytes_kept(self, workspace_id: str, *, exclude_id: str | None = None) -> int:
+        """Bytes counted against the quota: media kept, trash included."""
+        query = select(func.coalesce(func.sum(Media.size), 0)).where(
+            Media.workspace_id == workspace_id, Media.status.in_(_KEPT)
+        )
+        if exclude_id is not None:
+            query = query.where(Media.id != exclude_id)
+        return int(self.session.scalar(query) or 0)
 
     def abandoned_uploads(self, *, before: dt.datetime, limit: int = 1000) -> list[Media]:
         query = (

@@ -55,6 +55,9 @@ class UploadResponse(BaseModel):
     method: str
     headers: dict[str, str]
     expires_at: dt.datetime
+    # "resumable": `upload_url` is a tus upload; send PATCHes with `Upload-Offset` (and
+    # your API key), ask HEAD where it got to after a break.
+    mode: Literal["single", "resumable"] = "single"
 
 
 class MediaUpdate(_Strict):
@@ -158,7 +161,7 @@ class KindUsage(BaseModel):
 class Usage(BaseModel):
     media_count: int
     bytes_used: int
-    # None: no quota (per-workspace quotas are configured with the lifecycle services).
+    # None: no quota (`medialib quota set` gives a workspace one).
     quota_bytes: int | None
     by_kind: dict[str, KindUsage]
 

@@ -20,6 +20,7 @@ from medialib.errors import (
     MedialibError,
     NotFound,
     PayloadTooLarge,
+    QuotaExceeded,
     UploadMissing,
     ValidationFailed,
     error_from_dict,
@@ -37,6 +38,7 @@ from medialib.processing import sniff
 from medialib.processing.filenames import clean_filename
 from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
 from medialib.workspaces.models import Workspace
+from medialib.workspaces.repository import WorkspaceRepository
 
 TRASH_KEEPS = dt.timedelta(days=30)
 CONFIRM_STAGE = "confirm"
@@ -134,13 +136,10 @@ class MediaService:
         return media
 
     def request_upload(self, workspace: Workspace, request: UploadRequest) -> NewUpload:
-        if request.mode == "resumable":
-            raise ValidationFailed(
-                "Resumable uploads are not available yet; use mode=single.", field="mode"
-            )
         kind = infer_kind(
             kind=request.kind, content_type=request.content_type, filename=request.filename
         )
+        self.check_quota(workspace, adding=request.size or 0)
         content_type = (
             request.content_type
             or sniff.mime_from_filename(request.filename)
@@ -179,6 +178,7 @@ class MediaService:
         if info is None:
             raise UploadMissing()
         try:
+            self._check_quota_locked(workspace, media, info.size)
             result = intake.inspect(
                 self.store,
                 key=media.storage_key,
@@ -195,6 +195,24 @@ class MediaService:
             return ConfirmOutcome(media=media, error=refusal)
         self._accept(media, result)
         return ConfirmOutcome(media=media)
+
+    def check_quota(self, workspace: Workspace, *, adding: int) -> None:
+        """Refuse early (on an upload request) what could not fit; confirm checks again."""
+        quota = WorkspaceRepository(self.session).get_quota(workspace.id)
+        if quota is None:
+            return
+        used = self.repository.bytes_kept(workspace.id)
+        # A size not declared yet needs at least some room.
+        if used + max(adding, 1) > quota:
+            raise QuotaExceeded(quota_bytes=quota, used_bytes=used, size=adding)
+
+    def _check_quota_locked(self, workspace: Workspace, media: Media, size: int) -> None:
+        quota = WorkspaceRepository(self.session).quota_for_update(workspace.id)
+        if quota is None:
+            return
+        used = self.repository.bytes_kept(workspace.id, exclude_id=media.id)
+        if used + size > quota:
+            raise QuotaExceeded(quota_bytes=quota, used_bytes=used, size=size)
 
     def _earlier_outcome(self, media: Media) -> ConfirmOutcome:
         if media.status == MediaStatus.FAILED and media.failed_stage == CONFIRM_STAGE:
@@ -380,6 +398,9 @@ class MediaService:
     def usage(self, workspace: Workspace) -> dict[str, tuple[int, int]]:
         """(count, bytes) per kind of everything the workspace keeps, trash included."""
         return self.repository.usage(workspace.id)
+
+    def quota(self, workspace: Workspace) -> int | None:
+        return WorkspaceRepository(self.session).get_quota(workspace.id)
 
     def may_serve(self, storage_key: str) -> bool:
         """Whether a stored object may be served at its public URL: an original only while

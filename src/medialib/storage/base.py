@@ -47,7 +47,42 @@ class ObjectWriter(Protocol):
     def abort(self) -> None: ...
 
 
+class PartialAppend(Protocol):
+    """One request's bytes for a resumable upload, under the upload's lock until `close`."""
+
+    start: int
+    offset: int
+
+    def write(self, chunk: bytes) -> None: ...
+    def commit(self) -> int:
+        """Keep what was written (durably); the new offset."""
+        ...
+
+    def finish(self, key: str, *, content_type: str) -> ObjectInfo:
+        """After a commit that reached the end: the bytes become the object at `key`."""
+        ...
+
+    def close(self) -> None:
+        """Release the lock; bytes written since the last commit are dropped."""
+        ...
+
+
+class PartialStore(Protocol):
+    """Objects that arrive in pieces (tus): each append starts where the last one ended."""
+
+    def start(self, upload_id: str) -> None: ...
+    def offset(self, upload_id: str) -> int: ...
+    def append(self, upload_id: str, *, offset: int) -> PartialAppend:
+        """Raises `PartialMissing`, `PartialBusy`, or `OffsetMismatch`."""
+        ...
+
+    def discard(self, upload_id: str) -> None: ...
+
+
 class ObjectStore(Protocol):
+    @property
+    def partials(self) -> PartialStore: ...
+
     def upload_target(self, grant: UploadGrant) -> UploadTarget:
         """A signed target a client can send the object's bytes to, within the grant."""
         ...
@@ -105,3 +140,17 @@ class ObjectTooLarge(Exception):
         super().__init__(f"object exceeds {max_bytes} bytes")
         self.max_bytes = max_bytes
         self.size = size
+
+
+class PartialMissing(Exception):
+    """No partial with that id (never made, finished, or removed)."""
+
+
+class PartialBusy(Exception):
+    """Another request is appending to this upload right now."""
+
+
+class OffsetMismatch(Exception):
+    def __init__(self, expected: int) -> None:
+        super().__init__(f"the upload is at offset {expected}")
+        self.expected = expected

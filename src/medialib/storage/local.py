@@ -24,6 +24,7 @@ from typing import BinaryIO
 from urllib.parse import urlencode
 
 from medialib.storage.base import ObjectInfo, ObjectTooLarge, UploadGrant, UploadTarget
+from medialib.storage.partials import LocalPartials
 from medialib.storage.signing import SigningKeys, sign
 
 _HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="medialib-hash")
@@ -43,6 +44,11 @@ class LocalObjectStore:
         self.public_base_url = public_base_url.rstrip("/")
         for folder in (self.root, self._tmp_dir, self._meta_root):
             folder.mkdir(parents=True, exist_ok=True)
+        self._partials = LocalPartials(self)
+
+    @property
+    def partials(self) -> LocalPartials:
+        return self._partials
 
     @property
     def _tmp_dir(self) -> Path:
@@ -59,7 +65,7 @@ class LocalObjectStore:
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root) or path == self.root:
             raise InvalidKey(key)
-        if key.split("/", 1)[0] in (".tmp", ".meta"):
+        if key.split("/", 1)[0] in (".tmp", ".meta", ".partial"):
             raise InvalidKey(key)
         return path
 
@@ -128,6 +134,25 @@ class LocalObjectStore:
         if not path.is_file() or path.is_symlink():
             raise FileNotFoundError(key)
         yield path
+
+    def adopt(self, key: str, path: Path, *, sha256: str, content_type: str) -> ObjectInfo:
+        """Make a finished file of this store's (a complete partial) the object at `key`,
+        write-once, by linking it: no copy. The file's own name is its owner's to remove."""
+        target = self.path_for(key)
+        if os.path.lexists(target):
+            raise FileExistsError(key)
+        info = os.stat(path, follow_symlinks=False)
+        meta = {
+            "size": info.st_size,
+            "sha256": sha256,
+            "mtime_ns": info.st_mtime_ns,
+            "content_type": content_type,
+        }
+        _atomic_write(self._meta_path(key), json.dumps(meta).encode(), self._tmp_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target, follow_symlinks=False)
+        _fsync_dir(target.parent)
+        return ObjectInfo(size=info.st_size, sha256=sha256, content_type=content_type)
 
     def copy(self, source_key: str, target_key: str) -> None:
         # A hard link: instant, no extra space, and deleting either name keeps the other.

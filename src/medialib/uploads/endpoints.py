@@ -6,16 +6,14 @@ stays open while bytes flow.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from medialib.config import DIRECT_UPLOAD_MAX_BYTES
-from medialib.db import session_scope, utcnow
-from medialib.deps import AppState, CurrentWorkspace, StateDep, bearer_key
+from medialib.db import utcnow
+from medialib.deps import AppState, CurrentWorkspace, KeyDep, StateDep, workspace_for_key
 from medialib.errors import (
     Forbidden,
     InvalidState,
@@ -40,7 +38,6 @@ from medialib.uploads.schemas import DirectUploadFields, StoredUpload
 from medialib.uploads.stored import StoredBytes, confirm_stored
 from medialib.uploads.streaming import BodyTooLarge, pump
 from medialib.workspaces.models import Workspace
-from medialib.workspaces.service import authenticate
 
 router = APIRouter(tags=["uploads"])
 
@@ -84,15 +81,13 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
 
 
 @router.post("/v1/media", status_code=201, response_model=MediaOut, tags=["media"])
-async def direct_upload(
-    request: Request, state: StateDep, key: Annotated[str | None, Depends(bearer_key)]
-) -> MediaOut:
+async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> MediaOut:
     """Upload a file in one multipart request (`file`, `kind?`, `description?`, `tags?`).
 
     For files up to 100 MB; the body is streamed to storage and then confirmed like any
     other upload, so the answer is the media object (images `ready`, others `processing`).
     """
-    workspace = await run_in_threadpool(_authenticate, state, key)
+    workspace = await run_in_threadpool(workspace_for_key, state, key)
     _refuse_declared_oversize(request, DIRECT_UPLOAD_MAX_BYTES + _FORM_OVERHEAD_BYTES)
     media_id = new_id("med")
     storage_key = storage_key_for(workspace.id, media_id)
@@ -152,12 +147,6 @@ def _refuse_declared_oversize(request: Request, max_bytes: int) -> None:
 
 def _seen(exc: BodyTooLarge | ObjectTooLarge) -> int:
     return exc.seen if isinstance(exc, BodyTooLarge) else exc.size
-
-
-def _authenticate(state: AppState, key: str | None) -> Workspace:
-    # A short session of its own: none may stay open while the body streams in.
-    with session_scope(state.session_factory) as session:
-        return authenticate(session, key)
 
 
 def _create_and_confirm(

@@ -16,6 +16,17 @@ class WorkspaceRepository:
     def get(self, workspace_id: str) -> Workspace | None:
         return self.session.get(Workspace, workspace_id)
 
+    def get_quota(self, workspace_id: str) -> int | None:
+        return self.session.scalar(
+            select(Workspace.quota_bytes).where(Workspace.id == workspace_id)
+        )
+
+    def quota_for_update(self, workspace_id: str) -> int | None:
+        """The workspace's quota, its row locked until the transaction ends (PostgreSQL), so
+        that confirms counting against one quota take turns."""
+        query = select(Workspace.quota_bytes).where(Workspace.id == workspace_id).with_for_update()
+        return self.session.scalar(query)
+
     def any_exists(self) -> bool:
         return self.session.scalar(select(Workspace.id).limit(1)) is not None
 

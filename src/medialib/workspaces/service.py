@@ -54,6 +54,16 @@ def create_key(session: Session, *, workspace_name: str, key_name: str | None = 
     return CreatedKey(workspace=workspace, api_key=api_key, plaintext=plaintext)
 
 
+def set_quota(session: Session, workspace_name: str, quota_bytes: int | None) -> bool:
+    """Give a workspace a storage quota (None: none); False when there is no such workspace."""
+    workspace = WorkspaceRepository(session).get_by_name(workspace_name)
+    if workspace is None:
+        return False
+    workspace.quota_bytes = quota_bytes
+    session.flush()
+    return True
+
+
 def revoke_key(session: Session, lookup_prefix: str) -> bool:
     api_key = WorkspaceRepository(session).key_by_prefix(lookup_prefix)
     if api_key is None or api_key.revoked_at is not None:

@@ -5,6 +5,14 @@
 const KEY_STORAGE = "medialib.apiKey";
 const PAGE_SIZE = 40;
 const PARALLEL_UPLOADS = 4;
+// Files over this size go as resumable (tus) uploads, in pieces of CHUNK_BYTES: a lost
+// connection costs at most one piece, and a file dropped again after a reload goes on
+// where it stopped. (Both can be lowered through localStorage, which the tests do.)
+const RESUMABLE_ABOVE = Number(localStorage.getItem("medialib.resumableAbove")) || 20_000_000;
+const CHUNK_BYTES = Number(localStorage.getItem("medialib.chunkBytes")) || 8 * 1024 * 1024;
+const RESUMES_STORAGE = "medialib.resumableUploads";
+const RESUME_AFTER = new Set([409, 423, 500, 502, 503, 504]);
+const RETRIES = 3;
 
 const $ = (selector) => document.querySelector(selector);
 const state = { filters: readFilters(), items: [], total: 0, selecting: false, selected: new Set() };
@@ -337,12 +345,9 @@ function uploadRow(file) {
 async function runUpload(file, row) {
   try {
     row.state("starting");
-    const upload = await api("POST", "/v1/media/upload", {
-      filename: file.name, size: file.size, content_type: file.type || undefined,
-    });
-    await putBytes(upload, file, row);
-    row.state("checking");
-    const media = await api("POST", `/v1/media/${upload.id}/confirm`);
+    const media = file.size > RESUMABLE_ABOVE
+      ? await resumableUpload(file, row)
+      : await singleUpload(file, row);
     row.progress(file.size);
     row.state(media.status === "ready" ? "ready" : "processing");
     row.done();
@@ -352,22 +357,118 @@ async function runUpload(file, row) {
   }
 }
 
+async function singleUpload(file, row) {
+  const upload = await api("POST", "/v1/media/upload", {
+    filename: file.name, size: file.size, content_type: file.type || undefined,
+  });
+  await putBytes(upload, file, row);
+  row.state("checking");
+  return api("POST", `/v1/media/${upload.id}/confirm`);
+}
+
 function putBytes(upload, file, row) {
   // XHR, not fetch: it reports upload progress.
+  return sendWithProgress(upload.method, upload.upload_url, upload.headers, file, (sent) => row.progress(sent));
+}
+
+function sendWithProgress(method, url, headers, body, onProgress) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    request.open(upload.method, upload.upload_url);
-    for (const [name, value] of Object.entries(upload.headers)) request.setRequestHeader(name, value);
-    request.upload.onprogress = (event) => row.progress(event.loaded);
+    request.open(method, url);
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    request.upload.onprogress = (event) => onProgress(event.loaded);
     request.onload = () => {
-      if (request.status >= 200 && request.status < 300) return resolve();
-      let body = null;
-      try { body = JSON.parse(request.responseText); } catch { /* not JSON */ }
-      reject(new ApiError(request.status, body));
+      if (request.status >= 200 && request.status < 300) return resolve(request);
+      let data = null;
+      try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
+      reject(new ApiError(request.status, data));
     };
     request.onerror = () => reject(new Error("The connection was lost during the upload."));
-    request.send(file);
+    request.send(body);
   });
+}
+
+// --- resumable uploads (tus) ---------------------------------------------------------------
+
+async function resumableUpload(file, row) {
+  const fingerprint = `${file.name}|${file.size}|${file.lastModified}`;
+  let upload = savedUploads()[fingerprint];
+  let offset = upload ? await uploadOffset(upload) : null;
+  if (offset === null) {
+    upload = await api("POST", "/v1/media/upload", {
+      filename: file.name, size: file.size, content_type: file.type || undefined, mode: "resumable",
+    });
+    rememberUpload(fingerprint, upload);
+    offset = 0;
+  } else {
+    row.state(`resuming at ${formatBytes(offset)}`);
+  }
+  let status = null;
+  let failures = 0;
+  while (status === null) {
+    try {
+      const end = Math.min(offset + CHUNK_BYTES, file.size);
+      ({ offset, status } = await sendPiece(upload, file, offset, end, row));
+      failures = 0;
+    } catch (error) {
+      if (error instanceof ApiError && !RESUME_AFTER.has(error.status)) {
+        rememberUpload(fingerprint, null);
+        throw error;
+      }
+      failures += 1;
+      if (failures > RETRIES) throw new Error("The connection was lost; Retry goes on where it stopped.");
+      row.state(`connection lost; trying again (${failures} of ${RETRIES})`);
+      await new Promise((resolve) => setTimeout(resolve, 400 * 2 ** failures));
+      offset = await uploadOffset(upload);
+      if (offset === null) {
+        rememberUpload(fingerprint, null);
+        throw new Error("The upload expired on the server; Retry starts it again.");
+      }
+    }
+  }
+  rememberUpload(fingerprint, null);
+  return { id: upload.id, status };
+}
+
+async function sendPiece(upload, file, offset, end, row) {
+  const headers = {
+    ...upload.headers,
+    Authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE) || ""}`,
+    "Upload-Offset": String(offset),
+  };
+  const request = await sendWithProgress("PATCH", tusPath(upload), headers, file.slice(offset, end),
+    (sent) => row.progress(offset + sent));
+  return {
+    offset: Number(request.getResponseHeader("Upload-Offset")),
+    status: request.getResponseHeader("Medialib-Media-Status"),
+  };
+}
+
+async function uploadOffset(upload) {
+  // Where the server got to; null when the upload is gone (expired or ended).
+  const response = await fetch(tusPath(upload), {
+    method: "HEAD",
+    headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE) || ""}` },
+  });
+  if (response.status === 404 || response.status === 410) return null;
+  if (!response.ok) throw new ApiError(response.status, null);
+  return Number(response.headers.get("Upload-Offset"));
+}
+
+function tusPath(upload) {
+  // Same origin as the page, whatever host name the server put in the URL.
+  return new URL(upload.upload_url).pathname;
+}
+
+function savedUploads() {
+  try { return JSON.parse(localStorage.getItem(RESUMES_STORAGE) || "{}"); } catch { return {}; }
+}
+
+function rememberUpload(fingerprint, upload) {
+  const saved = savedUploads();
+  if (upload) saved[fingerprint] = { id: upload.id, upload_url: upload.upload_url, headers: upload.headers };
+  else delete saved[fingerprint];
+  localStorage.setItem(RESUMES_STORAGE, JSON.stringify(saved));
 }
 
 $("#upload-button").addEventListener("click", () => $("#file-input").click());

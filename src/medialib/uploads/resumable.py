@@ -1,0 +1,234 @@
+"""Resumable uploads (tus 1.0): create one, find it, keep it alive, finish it, end it.
+
+The bytes live in the store's partials; this service keeps the rows. A resumable upload
+fills a media that is `uploading` until its last byte is in; then it is confirmed like
+any other upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medialib.config import Settings
+from medialib.db import utcnow
+from medialib.errors import InvalidState, NotFound, UploadExpired, ValidationFailed
+from medialib.ids import new_id
+from medialib.media.models import Media, MediaStatus
+from medialib.media.schemas import UploadRequest
+from medialib.media.service import ConfirmOutcome, MediaService, infer_kind
+from medialib.processing import sniff
+from medialib.storage.base import ObjectStore
+from medialib.uploads.models import ResumableUpload
+from medialib.workspaces.models import Workspace
+
+TUS_PATH = "/v1/tus"
+TUS_VERSION = "1.0.0"
+OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+_METADATA_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_METADATA_MAX_CHARS = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class UploadView:
+    """What a request needs to know of an upload, detached from any session."""
+
+    id: str
+    media_id: str
+    storage_key: str
+    content_type: str
+    length: int
+    upload_metadata: str | None
+    expires_at: dt.datetime
+    completed: bool
+
+    @property
+    def path(self) -> str:
+        return f"{TUS_PATH}/{self.id}"
+
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """`Upload-Metadata`: comma-separated `key base64(value)` pairs (a value may be absent)."""
+    if not header:
+        return {}
+    if len(header) > _METADATA_MAX_CHARS:
+        raise ValidationFailed("Upload-Metadata is too long.", field="Upload-Metadata")
+    pairs: dict[str, str] = {}
+    for item in header.split(","):
+        key, _, encoded = item.strip().partition(" ")
+        if not _METADATA_KEY.fullmatch(key) or key in pairs:
+            raise ValidationFailed(
+                "Upload-Metadata keys must be unique, plain ASCII words.", field="Upload-Metadata"
+            )
+        try:
+            pairs[key] = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ValidationFailed(
+                f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text.",
+                field="Upload-Metadata",
+            ) from exc
+    return pairs
+
+
+def request_from_metadata(metadata: dict[str, str], *, length: int) -> UploadRequest:
+    """The upload request a tus creation amounts to. Understands the names tus clients
+    (Uppy, tus-js-client) send: `filename`/`name`, `filetype`/`type`/`content_type`."""
+    filename = metadata.get("filename") or metadata.get("name")
+    if not filename:
+        raise ValidationFailed("Upload-Metadata needs a `filename`.", field="filename")
+    content_type = (
+        metadata.get("content_type") or metadata.get("filetype") or metadata.get("type") or None
+    )
+    tags = metadata.get("tags")
+    try:
+        return UploadRequest(
+            filename=filename,
+            content_type=content_type,
+            kind=metadata.get("kind") or None,
+            size=length,
+            tenant_id=metadata.get("tenant_id") or None,
+            tags=[tag for tag in tags.split(",") if tag.strip()] if tags else None,
+            description=metadata.get("description") or None,
+            mode="resumable",
+        )
+    except ValidationError as exc:
+        problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed(errors=problems) from exc
+
+
+class ResumableUploads:
+    def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
+        self.session = session
+        self.store = store
+        self.settings = settings
+        self.media = MediaService(session, store=store, settings=settings)
+
+    def create(
+        self, workspace: Workspace, request: UploadRequest, *, raw_metadata: str | None = None
+    ) -> UploadView:
+        """A new upload of `request.size` bytes, and its `uploading` media."""
+        if request.size is None:
+            raise ValidationFailed("A resumable upload needs its size up front.", field="size")
+        kind = infer_kind(
+            kind=request.kind, content_type=request.content_type, filename=request.filename
+        )
+        self.media.check_quota(workspace, adding=request.size)
+        content_type = (
+            sniff.normalise_mime(request.content_type)
+            or sniff.mime_from_filename(request.filename)
+            or "application/octet-stream"
+        )
+        media = self.media.new_media(
+            workspace,
+            filename=request.filename,
+            kind=kind,
+            content_type=content_type,
+            size=request.size,
+            tenant_id=request.tenant_id,
+            tags=request.tags,
+            description=request.description,
+        )
+        media.status = MediaStatus.UPLOADING
+        media.upload_expires_at = self._new_expiry()
+        upload = ResumableUpload(
+            id=new_id("upl"),
+            workspace_id=workspace.id,
+            media_id=media.id,
+            length=request.size,
+            upload_metadata=raw_metadata,
+            expires_at=media.upload_expires_at,
+        )
+        self.session.add(upload)
+        self.session.flush()
+        self.store.partials.start(upload.id)
+        return _view(upload, media)
+
+    def find(self, workspace: Workspace, upload_id: str) -> UploadView:
+        """The workspace's upload; an unfinished one past its expiry answers 410."""
+        found = self.session.execute(
+            select(ResumableUpload, Media)
+            .join(Media, Media.id == ResumableUpload.media_id)
+            .where(ResumableUpload.id == upload_id, ResumableUpload.workspace_id == workspace.id)
+        ).first()
+        if found is None:
+            raise NotFound("No such upload.")
+        upload, media = found
+        if upload.completed_at is None and upload.expires_at <= utcnow():
+            raise UploadExpired()
+        return _view(upload, media)
+
+    def keep_alive(self, view: UploadView) -> dt.datetime:
+        """Bytes arrived: the upload expires a full time-to-live from now."""
+        expires_at = self._new_expiry()
+        upload = self.session.get(ResumableUpload, view.id)
+        media = self.session.get(Media, view.media_id)
+        if upload is not None and upload.completed_at is None:
+            upload.expires_at = expires_at
+        if media is not None and media.status == MediaStatus.UPLOADING:
+            media.upload_expires_at = expires_at
+        self.session.flush()
+        return expires_at
+
+    def complete(self, workspace: Workspace, view: UploadView) -> ConfirmOutcome:
+        """Every byte is in the store: confirm the media (idempotent, like any confirm)."""
+        upload = self.session.get(ResumableUpload, view.id)
+        if upload is not None and upload.completed_at is None:
+            upload.completed_at = utcnow()
+        return self.media.confirm(workspace, view.media_id)
+
+    def terminate(self, workspace: Workspace, upload_id: str) -> UploadView:
+        """Forget an unfinished upload and its media; the caller removes its bytes."""
+        view = self.find(workspace, upload_id)
+        if view.completed:
+            raise InvalidState(
+                "This upload is finished; delete its media with DELETE /v1/media/{id}.",
+                media_id=view.media_id,
+            )
+        media = self.media.repository.get_for_update(workspace.id, view.media_id)
+        if media is not None and media.status == MediaStatus.UPLOADING:
+            self.media.repository.remove(media)
+        upload = self.session.get(ResumableUpload, view.id)
+        if upload is not None:
+            self.session.delete(upload)
+        self.session.flush()
+        return view
+
+    def remove_expired(self, *, limit: int = 1000) -> int:
+        """Remove uploads past their expiry: an unfinished one's bytes and media too."""
+        expired = self.session.scalars(
+            select(ResumableUpload).where(ResumableUpload.expires_at < utcnow()).limit(limit)
+        ).all()
+        for upload in expired:
+            if upload.completed_at is None:
+                media = self.media.repository.get_for_update(upload.workspace_id, upload.media_id)
+                if media is not None and media.status == MediaStatus.UPLOADING:
+                    self.store.delete(media.storage_key)
+                    self.media.repository.remove(media)
+                self.store.partials.discard(upload.id)
+            self.session.delete(upload)
+        self.session.flush()
+        return len(expired)
+
+    def _new_expiry(self) -> dt.datetime:
+        ttl = dt.timedelta(seconds=self.settings.resumable_ttl_seconds)
+        return (utcnow() + ttl).replace(microsecond=0)
+
+
+def _view(upload: ResumableUpload, media: Media) -> UploadView:
+    return UploadView(
+        id=upload.id,
+        media_id=media.id,
+        storage_key=media.storage_key,
+        content_type=media.declared_content_type,
+        length=upload.length,
+        upload_metadata=upload.upload_metadata,
+        expires_at=upload.expires_at,
+        completed=upload.completed_at is not None,
+    )
