@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
 
+from medialib.db import session_scope
+from medialib.workspaces.service import set_quota
 from tests import mediafiles
 from tests.conftest import RunningServer
 from tests.helpers import upload_file, wait_settled
@@ -149,6 +152,24 @@ def test_a_large_file_goes_in_pieces_and_resumes_after_a_break_and_a_reload(
     assert media["status"] == "ready" and media["size"] == big.stat().st_size
     assert media["checksum_sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
     assert page.evaluate("() => localStorage.getItem('medialib.resumableUploads')") == "{}"
+
+
+def test_usage_shows_the_quota_and_an_upload_over_it_is_explained(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    name = f"quota-web-{uuid.uuid4().hex[:6]}"
+    key = web_server.new_key(name)
+    photo = files / "photo.jpg"
+    upload_file(_api(web_server, key), photo)
+    with session_scope(web_server.state.session_factory) as session:
+        assert set_quota(session, name, photo.stat().st_size + 100)
+    _sign_in(page, web_server, key)
+    expect(page.locator("#usage")).to_have_text(re.compile(r"\d B of \d.* used$"))
+    expect(page.locator("#usage-meter")).to_be_visible()
+    assert page.eval_on_selector("#usage-meter", "m => m.value") > 0.8
+    _drop(page, [(files / "alpha.png", "alpha.png", "image/png")])
+    page.wait_for_selector(".upload.failed")
+    assert "quota" in (page.text_content(".upload.failed .status") or "")
 
 
 def test_search_tabs_and_filters_live_in_the_url(

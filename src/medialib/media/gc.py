@@ -46,6 +46,8 @@ def collect_garbage(
     removed_temp = 0
     if isinstance(store, LocalObjectStore):
         removed_temp = store.sweep_temporary(older_than=ABANDONED_AFTER)
+        idle_limit = dt.timedelta(seconds=settings.resumable_ttl_seconds) + ABANDONED_AFTER
+        removed_temp += store.partials.sweep(older_than=idle_limit)
     return {
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,

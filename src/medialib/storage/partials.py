@@ -11,11 +11,13 @@ object, with the same sidecar as any other write.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +79,18 @@ class LocalPartials:
             self._running.pop(upload_id, None)
         with contextlib.suppress(FileNotFoundError, PartialMissing):
             self._path(upload_id).unlink()
+
+    def sweep(self, *, older_than: dt.timedelta) -> int:
+        """Remove partials untouched for longer than any upload may idle: left behind by a
+        creation whose transaction failed (expired uploads are removed with their rows)."""
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        for entry in os.scandir(self._dir):
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    self.discard(entry.name)
+                    removed += 1
+        return removed
 
     def _running_hash(self, upload_id: str, offset: int) -> Any:
         with self._lock:

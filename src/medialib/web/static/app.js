@@ -180,6 +180,12 @@ async function refreshUsage() {
   if (!usage) return;
   const quota = usage.quota_bytes ? ` of ${formatBytes(usage.quota_bytes)}` : "";
   $("#usage").textContent = `· ${formatBytes(usage.bytes_used)}${quota} used`;
+  const meter = $("#usage-meter");
+  meter.hidden = !usage.quota_bytes;
+  if (usage.quota_bytes) {
+    meter.value = Math.min(1, usage.bytes_used / usage.quota_bytes);
+    meter.title = `${Math.round(meter.value * 100)}% of the quota (the trash counts until it is emptied)`;
+  }
 }
 
 $("#more").addEventListener("click", async () => {
