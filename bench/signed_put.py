@@ -200,9 +200,12 @@ def _signed_put(url: str, key: str, source: Path) -> tuple[float, float]:
     return put_seconds, time.perf_counter() - started
 
 
+_PATCH_HEADERS = {"Content-Type": "application/offset+octet-stream"}
+
+
 def _tus_upload(url: str, key: str, source: Path, *, piece: int | None) -> float:
-    """Create a tus upload, then send the file with curl: in one PATCH, or in pieces (each
-    its own PATCH, from a slice of the file). The time includes the final confirm."""
+    """Create a tus upload, then send the file: in one PATCH (curl), or in pieces (each
+    its own PATCH, httpx on one connection). The time includes the final confirm."""
     size = source.stat().st_size
     auth = {"Authorization": f"Bearer {key}", "Tus-Resumable": "1.0.0"}
     started = time.perf_counter()
@@ -211,23 +214,17 @@ def _tus_upload(url: str, key: str, source: Path, *, piece: int | None) -> float
         headers={**auth, "Upload-Length": str(size), "Upload-Metadata": "filename YmlnLm1wNA=="},
     )
     location = f"{url}{created.headers['Location']}"
-    step = piece or size
-    for offset in range(0, size, step):
-        curl = ["curl", "-sS", "-X", "PATCH", location, "-o", "/dev/null"]
-        headers = {
-            **auth,
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": str(offset),
-        }
-        for name, value in headers.items():
+    if piece is None:
+        curl = ["curl", "-sS", "-X", "PATCH", location, "-o", "/dev/null", "-T", str(source)]
+        for name, value in {**auth, **_PATCH_HEADERS, "Upload-Offset": "0"}.items():
             curl += ["-H", f"{name}: {value}"]
-        if piece is None:
-            subprocess.run([*curl, "-T", str(source)], check=True)
-            continue
-        with source.open("rb") as handle:
-            handle.seek(offset)
-            body = handle.read(min(step, size - offset))
-        subprocess.run([*curl, "--data-binary", "@-"], input=body, check=True)
+        subprocess.run(curl, check=True)
+        return time.perf_counter() - started
+    # Pieces go over one kept-alive connection, as a browser sends them.
+    with httpx.Client(headers=auth, timeout=120) as client, source.open("rb") as handle:
+        for offset in range(0, size, piece):
+            headers = {**_PATCH_HEADERS, "Upload-Offset": str(offset)}
+            client.patch(location, content=handle.read(piece), headers=headers)
     return time.perf_counter() - started
 
 
@@ -279,7 +276,7 @@ Resumable (tus) uploads of the same bytes, the final confirm included:
 | what | time | throughput |
 |---|---|---|
 | one `PATCH` (curl `-T`) | {result["tus_seconds"]:.2f} s (range {result["tus_range"]}) | {result["tus_mb_s"]:.0f} MB/s |
-| 8 MiB `PATCH`es, as the web page sends them (curl, a process per piece) | {result["tus_pieces_seconds"]:.2f} s (range {result["tus_pieces_range"]}) | {result["tus_pieces_mb_s"]:.0f} MB/s |
+| 8 MiB `PATCH`es on one connection, as the web page sends them (httpx) | {result["tus_pieces_seconds"]:.2f} s (range {result["tus_pieces_range"]}) | {result["tus_pieces_mb_s"]:.0f} MB/s |
 
 A tus append writes through the page cache (its offsets are not block-aligned, so no
 `O_DIRECT`) and fdatasyncs at the end of every PATCH, so it trails the signed PUT; the SHA-256

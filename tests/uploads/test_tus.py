@@ -4,6 +4,8 @@ locks, expiry and the hostile cases. Every answer must carry `Tus-Resumable`."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import email.utils
 import hashlib
 import itertools
 import socket
@@ -221,7 +223,7 @@ def test_creation_with_upload_sends_a_whole_image_in_one_request(
 
 
 def test_a_second_patch_while_one_runs_is_told_the_upload_is_busy(
-    api: httpx.Client, big_jpeg: bytes
+    server: RunningServer, api: httpx.Client, big_jpeg: bytes
 ) -> None:
     location = created(api, len(big_jpeg), filename="noise.jpg")
     release = threading.Event()
@@ -239,17 +241,22 @@ def test_a_second_patch_while_one_runs_is_told_the_upload_is_busy(
     )
     runner.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:  # offset 5 is never right: 409 until the first holds the lock, then 423
-            busy = patch(api, location, 5, big_jpeg[5:10])
-            if busy.status_code == 423 or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        _wait_until_locked(server, location.rsplit("/", 1)[1])
+        busy = patch(api, location, 0, big_jpeg[:10])
         assert busy.status_code == 423 and error_of(busy)["code"] == "upload_locked"
     finally:
         release.set()
         runner.join(20)
     assert results[0].status_code == 204 and results[0].headers["Upload-Offset"] == "2000"
+
+
+def _wait_until_locked(server: RunningServer, upload_id: str) -> None:
+    """Watch /proc/locks (without touching the lock) until the upload's file is held."""
+    inode = (server.state.store.root / ".partial" / upload_id).stat().st_ino  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while f":{inode} " not in Path("/proc/locks").read_text():
+        assert time.monotonic() < deadline, "the first PATCH never took the upload's lock"
+        time.sleep(0.02)
 
 
 def test_termination_removes_the_bytes_and_the_media(api: httpx.Client, files: Path) -> None:
@@ -296,6 +303,24 @@ def test_an_expired_upload_answers_410_and_gc_removes_it(
     assert api.get(f"/v1/media/{media_id}").status_code == 404
     with pytest.raises(Exception, match=upload_id):
         server.state.store.partials.offset(upload_id)
+
+
+def test_bytes_arriving_push_the_expiry_back(
+    server: RunningServer, api: httpx.Client, files: Path
+) -> None:
+    data = (files / "clip.mp4").read_bytes()
+    location = created(api, len(data), filename="clip.mp4")
+    upload_id = location.rsplit("/", 1)[1]
+    with session_scope(server.state.session_factory) as session:
+        upload = session.get(ResumableUpload, upload_id)
+        assert upload is not None
+        upload.expires_at = utcnow() + dt.timedelta(minutes=10)
+    answer = patch(api, location, 0, data[:100])
+    assert answer.status_code == 204
+    expires = email.utils.parsedate_to_datetime(answer.headers["Upload-Expires"])
+    assert expires > utcnow() + dt.timedelta(hours=23)
+    head = api.head(location, headers=TUS)
+    assert email.utils.parsedate_to_datetime(head.headers["Upload-Expires"]) == expires
 
 
 def test_refused_bytes_answer_the_confirm_error_on_the_last_patch(

@@ -121,13 +121,13 @@ def test_a_large_file_goes_in_pieces_and_resumes_after_a_break_and_a_reload(
     )
     _sign_in(page, web_server, key)
     offsets: list[int] = []
-    page.on(
-        "request",
-        lambda r: offsets.append(int(r.headers["upload-offset"])) if r.method == "PATCH" else None,
-    )
 
     def cut_after_two_pieces(route: Any) -> None:
-        if route.request.method == "PATCH" and len(offsets) > 2:
+        if route.request.method != "PATCH":
+            route.continue_()
+            return
+        offsets.append(int(route.request.headers["upload-offset"]))
+        if len(offsets) > 2:
             route.abort("connectionreset")
         else:
             route.continue_()
@@ -143,6 +143,10 @@ def test_a_large_file_goes_in_pieces_and_resumes_after_a_break_and_a_reload(
     page.reload()
     page.wait_for_selector("#library:not([hidden])")
     offsets.clear()
+    page.on(
+        "request",
+        lambda r: offsets.append(int(r.headers["upload-offset"])) if r.method == "PATCH" else None,
+    )
     _drop(page, [(big, "big.jpg", "image/jpeg")])
     expect(page.locator(".upload.done")).to_have_count(1, timeout=30000)
     assert offsets[0] == 2 * 1024 * 1024

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import datetime as dt
 import email.utils
 import hashlib
 from collections.abc import Callable, Coroutine
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from medialib.db import session_scope
+from medialib.db import session_scope, utcnow
 from medialib.deps import AppState, KeyDep, StateDep, workspace_for_key
 from medialib.errors import (
     ChecksumMismatch,
@@ -56,6 +58,7 @@ from medialib.workspaces.models import Workspace
 
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")
+KEEP_ALIVE_EVERY = dt.timedelta(minutes=1)
 
 
 class _TusRoute(APIRoute):
@@ -82,6 +85,7 @@ router = APIRouter(prefix=TUS_PATH, tags=["uploads"], route_class=_TusRoute)
 
 @dataclass(frozen=True, slots=True)
 class _Received:
+    view: UploadView  # as it is after this request
     offset: int
     outcome: ConfirmOutcome | None = None  # set when this request finished the upload
 
@@ -122,7 +126,7 @@ async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Respo
     if request.headers.get("content-type") != OFFSET_CONTENT_TYPE:
         return Response(status_code=201, headers=headers)
     received = await _receive(state, workspace, view, request, offset=0, checksum=checksum)
-    return _answer(received, view, headers, status_code=201)
+    return _answer(received, headers, status_code=201)
 
 
 @router.head("/{upload_id}")
@@ -156,7 +160,7 @@ async def append_bytes(upload_id: str, request: Request, state: StateDep, key: K
     checksum = _parse_checksum(request.headers.get("upload-checksum"))
     view = await run_in_threadpool(_find, state, workspace, upload_id)
     received = await _receive(state, workspace, view, request, offset=offset, checksum=checksum)
-    return _answer(received, view, {}, status_code=204)
+    return _answer(received, {}, status_code=204)
 
 
 @router.delete("/{upload_id}", status_code=204)
@@ -195,10 +199,10 @@ async def _receive(
         if offset != view.length:
             raise UploadOffsetMismatch(offset=view.length)
         # A repeat of the last PATCH (its answer was lost): the same answer again.
-        return _Received(view.length, await run_in_threadpool(_complete, state, workspace, view))
+        return await _completed(state, workspace, view)
     append = await to_thread.run_sync(_open_append, state, view, offset)
     if append is None:  # every byte was already in; only the confirm may be missing
-        return _Received(view.length, await run_in_threadpool(_complete, state, workspace, view))
+        return await _completed(state, workspace, view)
     finished = False
     try:
         await _stream_into(append, request, max_bytes=view.length - offset, checksum=checksum)
@@ -209,9 +213,15 @@ async def _receive(
     finally:
         await to_thread.run_sync(append.close)
     if finished:
-        return _Received(new_offset, await run_in_threadpool(_complete, state, workspace, view))
-    await run_in_threadpool(_keep_alive, state, view)
-    return _Received(new_offset)
+        return await _completed(state, workspace, view)
+    if _due_for_keep_alive(state, view):
+        view = await run_in_threadpool(_keep_alive, state, view)
+    return _Received(view, new_offset)
+
+
+async def _completed(state: AppState, workspace: Workspace, view: UploadView) -> _Received:
+    outcome = await run_in_threadpool(_complete, state, workspace, view)
+    return _Received(dataclasses.replace(view, completed=True), view.length, outcome)
 
 
 async def _stream_into(
@@ -280,10 +290,8 @@ def _stored_offset(state: AppState, view: UploadView) -> int:
         raise UploadExpired() from None
 
 
-def _answer(
-    received: _Received, view: UploadView, headers: dict[str, str], *, status_code: int
-) -> Response:
-    headers = {**headers, **_upload_headers(view), "Upload-Offset": str(received.offset)}
+def _answer(received: _Received, headers: dict[str, str], *, status_code: int) -> Response:
+    headers = {**headers, **_upload_headers(received.view), "Upload-Offset": str(received.offset)}
     outcome = received.outcome
     if outcome is not None:
         headers["Medialib-Media-Status"] = str(outcome.media.status)
@@ -349,9 +357,16 @@ def _find(state: AppState, workspace: Workspace, upload_id: str) -> UploadView:
         return _uploads(state, session).find(workspace, upload_id)
 
 
-def _keep_alive(state: AppState, view: UploadView) -> None:
+def _due_for_keep_alive(state: AppState, view: UploadView) -> bool:
+    """Push the expiry back at most once a minute: not a database write per piece."""
+    ttl = dt.timedelta(seconds=state.settings.resumable_ttl_seconds)
+    return view.expires_at - utcnow() < ttl - KEEP_ALIVE_EVERY
+
+
+def _keep_alive(state: AppState, view: UploadView) -> UploadView:
     with session_scope(state.session_factory) as session:
-        _uploads(state, session).keep_alive(view)
+        expires_at = _uploads(state, session).keep_alive(view)
+    return dataclasses.replace(view, expires_at=expires_at)
 
 
 def _complete(state: AppState, workspace: Workspace, view: UploadView) -> ConfirmOutcome:
