@@ -336,6 +336,31 @@ def test_keyboard_alone_opens_and_closes_a_detail_sheet(
     expect(page.locator("#detail")).not_to_have_attribute("open", "")
 
 
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
+
+
+def test_every_text_meets_wcag_aa_contrast(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    page.goto(web_server.base_url)
+    assert page.evaluate(CONTRAST) == []  # sign-in
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        for name in ("photo.jpg", "clip.mp4", "doc.pdf"):
+            upload_file(api, files / name, tags=["launch"])
+        failed = api.post("/v1/media", files={"file": ("page.jpg", b"<html></html>", "image/jpeg")})
+        assert failed.status_code == 415
+    _sign_in(page, web_server, key)
+    expect(page.locator("#grid .card[data-status=ready]")).to_have_count(3, timeout=30000)
+    page.select_option("#status", "")  # every status, the failed one too
+    _drop(page, [(files / "page.html", "refused.jpg", "image/jpeg")])
+    page.wait_for_selector(".upload.failed")
+    assert page.evaluate(CONTRAST) == []  # grid, badges, upload row with its error
+    page.click("#grid .card[data-status=ready] button.open >> nth=0")
+    expect(page.locator("#network-list li").first).to_be_visible()
+    assert page.evaluate(CONTRAST) == []  # detail sheet with network badges
+
+
 def test_import_from_url_shows_a_preview_then_imports_and_explains_refusals(
     page: Any, web_server: RunningServer, files: Path
 ) -> None:
