@@ -135,7 +135,9 @@ class MediaService:
             self.repository.replace_tags(media, tags)
         return media
 
-    def request_upload(self, workspace: Workspace, request: UploadRequest) -> NewUpload:
+    def media_for_request(self, workspace: Workspace, request: UploadRequest) -> Media:
+        """The `pending_upload` media an upload request asks for: its kind inferred, its
+        size checked against the kind's cap and the workspace's quota."""
         kind = infer_kind(
             kind=request.kind, content_type=request.content_type, filename=request.filename
         )
@@ -145,7 +147,7 @@ class MediaService:
             or sniff.mime_from_filename(request.filename)
             or "application/octet-stream"
         )
-        media = self.new_media(
+        return self.new_media(
             workspace,
             filename=request.filename,
             kind=kind,
@@ -155,15 +157,19 @@ class MediaService:
             tags=request.tags,
             description=request.description,
         )
+
+    def request_upload(self, workspace: Workspace, request: UploadRequest) -> NewUpload:
+        media = self.media_for_request(workspace, request)
         expires_at = (
             utcnow() + dt.timedelta(seconds=self.settings.upload_url_ttl_seconds)
         ).replace(microsecond=0)
         media.upload_expires_at = expires_at
+        cap = request.size if request.size is not None else self.settings.kind_cap(media.kind)
         grant = UploadGrant(
             key=media.storage_key,
             workspace_id=workspace.id,
-            content_type=content_type,
-            max_bytes=request.size if request.size is not None else self.settings.kind_cap(kind),
+            content_type=media.declared_content_type,
+            max_bytes=cap,
             expires_at=expires_at,
         )
         return NewUpload(media=media, target=self.store.upload_target(grant))

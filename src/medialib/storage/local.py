@@ -16,7 +16,6 @@ import os
 import re
 import stat
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,6 +25,7 @@ from urllib.parse import urlencode
 from medialib.storage.base import ObjectInfo, ObjectTooLarge, UploadGrant, UploadTarget
 from medialib.storage.partials import LocalPartials
 from medialib.storage.signing import SigningKeys, sign
+from medialib.storage.sweep import idle_files
 
 _HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="medialib-hash")
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+)*$")
@@ -173,14 +173,10 @@ class LocalObjectStore:
 
     def sweep_temporary(self, *, older_than: dt.timedelta) -> int:
         """Remove temporary files of writes that never finished (a crash, a dropped client)."""
-        cutoff = time.time() - older_than.total_seconds()
-        removed = 0
-        for entry in os.scandir(self._tmp_dir):
-            with contextlib.suppress(FileNotFoundError):
-                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-                    removed += 1
-        return removed
+        idle = idle_files(self._tmp_dir, older_than=older_than)
+        for path in idle:
+            path.unlink(missing_ok=True)
+        return len(idle)
 
     def check(self) -> None:
         with tempfile.NamedTemporaryFile(dir=self._tmp_dir):

@@ -17,12 +17,12 @@ import hashlib
 import os
 import re
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medialib.storage.base import ObjectInfo, OffsetMismatch, PartialBusy, PartialMissing
+from medialib.storage.sweep import idle_files
 
 if TYPE_CHECKING:
     from medialib.storage.local import LocalObjectStore
@@ -83,14 +83,10 @@ class LocalPartials:
     def sweep(self, *, older_than: dt.timedelta) -> int:
         """Remove partials untouched for longer than any upload may idle: left behind by a
         creation whose transaction failed (expired uploads are removed with their rows)."""
-        cutoff = time.time() - older_than.total_seconds()
-        removed = 0
-        for entry in os.scandir(self._dir):
-            with contextlib.suppress(FileNotFoundError):
-                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
-                    self.discard(entry.name)
-                    removed += 1
-        return removed
+        idle = idle_files(self._dir, older_than=older_than)
+        for path in idle:
+            self.discard(path.name)
+        return len(idle)
 
     def _running_hash(self, upload_id: str, offset: int) -> Any:
         with self._lock:

@@ -23,8 +23,7 @@ from medialib.errors import InvalidState, NotFound, UploadExpired, ValidationFai
 from medialib.ids import new_id
 from medialib.media.models import Media, MediaStatus
 from medialib.media.schemas import UploadRequest
-from medialib.media.service import ConfirmOutcome, MediaService, infer_kind
-from medialib.processing import sniff
+from medialib.media.service import ConfirmOutcome, MediaService
 from medialib.storage.base import ObjectStore
 from medialib.uploads.models import ResumableUpload
 from medialib.workspaces.models import Workspace
@@ -116,25 +115,7 @@ class ResumableUploads:
         """A new upload of `request.size` bytes, and its `uploading` media."""
         if request.size is None:
             raise ValidationFailed("A resumable upload needs its size up front.", field="size")
-        kind = infer_kind(
-            kind=request.kind, content_type=request.content_type, filename=request.filename
-        )
-        self.media.check_quota(workspace, adding=request.size)
-        content_type = (
-            sniff.normalise_mime(request.content_type)
-            or sniff.mime_from_filename(request.filename)
-            or "application/octet-stream"
-        )
-        media = self.media.new_media(
-            workspace,
-            filename=request.filename,
-            kind=kind,
-            content_type=content_type,
-            size=request.size,
-            tenant_id=request.tenant_id,
-            tags=request.tags,
-            description=request.description,
-        )
+        media = self.media.media_for_request(workspace, request)
         media.status = MediaStatus.UPLOADING
         media.upload_expires_at = self._new_expiry()
         upload = ResumableUpload(

@@ -93,7 +93,7 @@ class _Received:
 @router.options("", status_code=204, include_in_schema=False)
 @router.options("/", status_code=204, include_in_schema=False)
 @router.options("/{upload_id}", status_code=204, include_in_schema=False)
-def discover(state: StateDep) -> Response:
+async def discover(state: StateDep) -> Response:
     """What this tus server speaks; needs no key."""
     return Response(
         status_code=204,
@@ -168,6 +168,7 @@ def terminate_upload(upload_id: str, request: Request, state: StateDep, key: Key
     """Abandon an unfinished upload: its bytes and its media are removed."""
     _require_version(request)
     workspace = workspace_for_key(state, key)
+    _find(state, workspace, upload_id)  # another workspace's upload is not found, not busy
     partials = state.store.partials
     try:
         append = partials.append(upload_id, offset=partials.offset(upload_id))
