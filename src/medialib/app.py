@@ -13,6 +13,7 @@ from medialib import __version__, http_errors
 from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
+from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
 from medialib.jobs.registry import JobContext, load_handlers
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     )
     app.state.medialib = state
     http_errors.install(app)
+    app.add_middleware(IdempotencyMiddleware, state=state)
     app.include_router(media_router)
     app.include_router(usage_router)
     app.include_router(uploads_router)

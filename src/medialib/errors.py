@@ -13,11 +13,15 @@
     ├── ContentTypeMismatch            415 content_type_mismatch  declared, detected
     ├── ImageTooLarge                  422 image_too_large      a decompression-bomb guard
     ├── MediaProcessingFailed          422 processing_failed    probe/decoder refused the bytes
+    ├── MediaRejectedSecurity          422 media_rejected_security  threat: what ClamAV found
+    ├── ScanIncomplete                 422 scan_incomplete      the scanner stopped at a limit
     ├── TusVersionUnsupported          412 tus_version_unsupported  (resumable uploads)
     ├── UploadOffsetMismatch           409 upload_offset_mismatch   offset: where it is
     ├── UploadExpired                  410 upload_expired
     ├── UploadBusy                     423 upload_locked        another request is appending
     ├── ChecksumMismatch               460 checksum_mismatch    the chunk was not kept
+    ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
+    ├── IdempotencyInProgress          409 idempotency_in_progress
     └── ServiceUnavailable             503 service_unavailable  a dependency is down
 
 The HTTP layer renders them as `{"error": {"code", "message", **details}}`.
@@ -121,6 +125,21 @@ class MediaProcessingFailed(MedialibError):
     default_message = "The file could not be processed."
 
 
+class MediaRejectedSecurity(MedialibError):
+    code = "media_rejected_security"
+    status_code = 422
+    default_message = "The virus scanner found a threat in the file; it was not kept."
+
+
+class ScanIncomplete(MedialibError):
+    code = "scan_incomplete"
+    status_code = 422
+    default_message = (
+        "The file could not be scanned completely (it is past the scanner's limits); "
+        "it was not kept."
+    )
+
+
 class UrlNotAllowed(MedialibError):
     code = "url_not_allowed"
     status_code = 422
@@ -161,6 +180,18 @@ class ChecksumMismatch(MedialibError):
     code = "checksum_mismatch"
     status_code = 460  # tus checksum extension
     default_message = "The bytes do not match Upload-Checksum; they were not kept."
+
+
+class IdempotencyKeyReused(MedialibError):
+    code = "idempotency_key_reused"
+    status_code = 422
+    default_message = "This Idempotency-Key was used for another request; use a new key."
+
+
+class IdempotencyInProgress(MedialibError):
+    code = "idempotency_in_progress"
+    status_code = 409
+    default_message = "A request with this Idempotency-Key is still running; retry later."
 
 
 class ServiceUnavailable(MedialibError):

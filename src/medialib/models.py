@@ -1,8 +1,17 @@
 """Every mapped model, imported once so Alembic and the app see the whole schema."""
 
+from medialib.idempotency.models import IdempotencyRecord
 from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaTag
 from medialib.uploads.models import ResumableUpload
 from medialib.workspaces.models import ApiKey, Workspace
 
-__all__ = ["ApiKey", "Job", "Media", "MediaTag", "ResumableUpload", "Workspace"]
+__all__ = [
+    "ApiKey",
+    "IdempotencyRecord",
+    "Job",
+    "Media",
+    "MediaTag",
+    "ResumableUpload",
+    "Workspace",
+]

@@ -63,9 +63,14 @@ class Client:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def request_upload(self, **fields: Any) -> dict[str, Any]:
+    def request_upload(
+        self, *, idempotency_key: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Ask for an upload URL. The same `idempotency_key` (any unique string, e.g. a
+        uuid4) sent again gets the first answer back instead of a second media."""
         body = {name: value for name, value in fields.items() if value is not None}
-        return self._call("POST", "/v1/media/upload", json=body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/v1/media/upload", json=body, headers=headers)
 
     def upload(
         self,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medialib.config import Settings
 from medialib.db import session_scope, utcnow
+from medialib.idempotency.repository import IdempotencyKeys
 from medialib.media.repository import MediaRepository
 from medialib.media.service import TRASH_KEEPS
 from medialib.storage.base import ObjectStore
@@ -43,6 +44,7 @@ def collect_garbage(
         expired_resumable = ResumableUploads(
             session, store=store, settings=settings
         ).remove_expired()
+    expired_keys = IdempotencyKeys(factory).remove_expired()
     removed_temp = 0
     if isinstance(store, LocalObjectStore):
         removed_temp = store.sweep_temporary(older_than=ABANDONED_AFTER)
@@ -52,5 +54,6 @@ def collect_garbage(
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,
         "expired_resumable_uploads": expired_resumable,
+        "expired_idempotency_keys": expired_keys,
         "temporary_files": removed_temp,
     }

@@ -1,0 +1,176 @@
+"""`Idempotency-Key` on the calls that create media, over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from medialib.db import session_scope, utcnow
+from medialib.idempotency.models import IdempotencyRecord
+from medialib.media.gc import collect_garbage
+from tests.conftest import RunningServer
+from tests.helpers import error_of
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": f"test-{uuid.uuid4()}"}
+
+
+def _total(api: httpx.Client) -> int:
+    return int(
+        api.get("/v1/media", params={"status": "pending_upload"}).json()["pagination"]["total"]
+    )
+
+
+def test_a_repeated_upload_request_replays_the_first_answer(api: httpx.Client) -> None:
+    key = _key()
+    body = {"filename": "photo.jpg", "size": 1000}
+    first = api.post("/v1/media/upload", json=body, headers=key)
+    again = api.post("/v1/media/upload", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert _total(api) == 1
+    # Without the key, the same body is a new upload.
+    assert api.post("/v1/media/upload", json=body).json()["id"] != first.json()["id"]
+
+
+def test_the_same_key_for_another_request_answers_422(api: httpx.Client) -> None:
+    key = _key()
+    assert api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key).status_code == 201
+    other = api.post("/v1/media/upload", json={"filename": "b.jpg"}, headers=key)
+    assert other.status_code == 422 and error_of(other)["code"] == "idempotency_key_reused"
+    elsewhere = api.post("/v1/media/import", json={"url": "https://example.com/a.jpg"}, headers=key)
+    assert elsewhere.status_code == 422 and error_of(elsewhere)["code"] == "idempotency_key_reused"
+    assert _total(api) == 1
+
+
+def test_a_retried_direct_upload_makes_one_media(api: httpx.Client, files: Path) -> None:
+    """A client picks a new multipart boundary for every attempt: still the same request."""
+    key = _key()
+    data = (files / "photo.jpg").read_bytes()
+    answers = [
+        api.post(
+            "/v1/media",
+            files={"file": ("photo.jpg", data, "image/jpeg")},
+            data={"tags": "launch"},
+            headers=key,
+        )
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert api.get("/v1/media").json()["pagination"]["total"] == 1
+    changed = api.post(
+        "/v1/media", files={"file": ("photo.jpg", data + b"x", "image/jpeg")}, headers=key
+    )
+    assert changed.status_code == 422
+
+
+def test_while_the_first_runs_a_second_answers_409(
+    server: RunningServer, api: httpx.Client, files: Path
+) -> None:
+    key = _key()
+    data = (files / "photo.jpg").read_bytes()
+    boundary = "slowboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    release = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        yield head + data[:100]
+        release.wait(20)
+        yield data[100:] + f"\r\n--{boundary}--\r\n".encode()
+
+    results: list[httpx.Response] = []
+    headers = {**key, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    runner = threading.Thread(
+        target=lambda: results.append(api.post("/v1/media", content=slow_body(), headers=headers))
+    )
+    runner.start()
+    try:
+        _wait_until_claimed(server, key["Idempotency-Key"])
+        second = api.post("/v1/media/upload", json={"filename": "x.jpg"}, headers=key)
+        assert second.status_code == 409
+        assert error_of(second)["code"] == "idempotency_in_progress"
+    finally:
+        release.set()
+        runner.join(20)
+    assert results[0].status_code == 201
+
+
+def _wait_until_claimed(server: RunningServer, key: str) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        with session_scope(server.state.session_factory) as session:
+            if session.query(IdempotencyRecord).filter_by(key=key).count():
+                return
+        assert time.monotonic() < deadline, "the first request never claimed its key"
+        time.sleep(0.02)
+
+
+def test_a_refusal_is_not_kept_so_a_corrected_retry_runs(api: httpx.Client) -> None:
+    key = _key()
+    refused = api.post("/v1/media/upload", json={"filename": "a.jpg", "size": -1}, headers=key)
+    assert refused.status_code == 422 and "Idempotent-Replayed" not in refused.headers
+    fixed = api.post("/v1/media/upload", json={"filename": "a.jpg", "size": 10}, headers=key)
+    assert fixed.status_code == 201
+
+
+def test_keys_belong_to_a_workspace(server: RunningServer, api: httpx.Client) -> None:
+    key = _key()
+    mine = api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key)
+    other_key = server.new_key()
+    theirs = httpx.post(
+        f"{server.base_url}/v1/media/upload",
+        json={"filename": "a.jpg"},
+        headers={**key, "Authorization": f"Bearer {other_key}"},
+    )
+    assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
+    assert theirs.json()["id"] != mine.json()["id"]
+
+
+def test_bad_keys_and_missing_auth_are_refused(api: httpx.Client, anon: httpx.Client) -> None:
+    for bad in ("x" * 256, "tab\there"):
+        answer = api.post(
+            "/v1/media/upload", json={"filename": "a.jpg"}, headers={"Idempotency-Key": bad}
+        )
+        assert answer.status_code == 422 and error_of(answer)["field"] == "Idempotency-Key"
+    unauthorised = anon.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=_key())
+    assert unauthorised.status_code == 401
+    assert _total(api) == 0
+
+
+def test_expired_keys_run_afresh_and_gc_removes_them(
+    server: RunningServer, api: httpx.Client
+) -> None:
+    key = _key()
+    first = api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key).json()
+    with session_scope(server.state.session_factory) as session:
+        for record in session.query(IdempotencyRecord).filter_by(key=key["Idempotency-Key"]):
+            record.expires_at = utcnow()
+    again = api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key)
+    assert again.status_code == 201 and again.json()["id"] != first["id"]
+    with session_scope(server.state.session_factory) as session:
+        for record in session.query(IdempotencyRecord).filter_by(key=key["Idempotency-Key"]):
+            record.expires_at = utcnow()
+    report = collect_garbage(server.state.session_factory, server.state.store, server.settings)
+    assert report["expired_idempotency_keys"] >= 1
+
+
+def test_the_python_client_passes_the_key(server: RunningServer, api_key: str) -> None:
+    from medialib.client import Client
+
+    with Client(server.base_url, api_key) as client:
+        first = client.request_upload(filename="a.jpg", idempotency_key="client-1")
+        again = client.request_upload(filename="a.jpg", idempotency_key="client-1")
+        other = client.request_upload(filename="a.jpg")
+    assert first["id"] == again["id"] != other["id"]
