@@ -145,15 +145,14 @@ def running_server(
 ) -> Iterator[RunningServer]:
     """A medialib server with embedded workers on a free loopback port."""
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=database_url_for(backend, request, data_dir),
-        public_url=f"http://127.0.0.1:{free_port()}",
-        job_poll_seconds=0.2,
-        job_retry_base_seconds=0.1,
-        worker_threads=2,
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "database_url": database_url_for(backend, request, data_dir),
+        "public_url": f"http://127.0.0.1:{free_port()}",
+        "job_poll_seconds": 0.2,
+        "job_retry_base_seconds": 0.1,
+        "worker_threads": 2,
+    }
+    settings = Settings(data_dir=data_dir, **{**defaults, **overrides})
     running, uvicorn_server, thread = start_server(settings, backend)
     try:
         yield running

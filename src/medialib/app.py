@@ -20,6 +20,7 @@ from medialib.jobs.registry import JobContext, load_handlers
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
 from medialib.media.endpoints import usage_router
+from medialib.scanning.clamd import scanner_for
 from medialib.storage.endpoints import router as files_router
 from medialib.storage.factory import open_store
 from medialib.uploads.endpoints import router as uploads_router
@@ -98,16 +99,22 @@ def _add_health_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["health"])
     def readyz(state: StateDep) -> JSONResponse:
-        """200 when the database, the object store and the job runner answer; 503 otherwise."""
+        """200 when the database, the object store, the job runner and (when configured)
+        the virus scanner answer; 503 otherwise. Scanning off shows as `disabled`."""
         checks = {
             "database": _check(lambda: ping(state.engine)),
             "storage": _check(state.store.check),
             "jobs": _jobs_check(state),
-            "scanner": "disabled" if not state.settings.clamd_url else "not_configured",
+            "scanner": _scanner_check(state),
         }
-        healthy = all(value in ("ok", "disabled", "not_configured") for value in checks.values())
+        healthy = all(value in ("ok", "disabled") for value in checks.values())
         body = {"status": "ready" if healthy else "unavailable", "checks": checks}
         return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def _scanner_check(state: AppState) -> str:
+    scanner = scanner_for(state.settings)
+    return "disabled" if scanner is None else _check(scanner.ping)
 
 
 def _jobs_check(state: AppState) -> str:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     job_sweep_seconds: float = Field(default=15.0, gt=0)
     job_sweep_grace_seconds: float = Field(default=60.0, ge=0)
     probe_timeout_seconds: float = Field(default=120.0, gt=0)
+    # ClamAV: uploads up to this size are scanned during confirm (images are `ready` at
+    # confirm, so they must be); bigger ones at the start of their processing job.
+    scan_inline_max_bytes: int = Field(default=100_000_000, ge=0)
+    scan_timeout_seconds: float = Field(default=120.0, gt=0)
     # Fault injection for crash tests only: a handler sleeps this long before its work.
     fault_job_delay_seconds: float = Field(default=0.0, ge=0)
 

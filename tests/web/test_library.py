@@ -215,6 +215,7 @@ def test_detail_sheet_shows_facts_and_saves_edits(
         page.wait_for_selector("#detail[open]")
         facts = page.text_content("#detail-meta") or ""
         assert "160 \u00d7 120" in facts and "h264" in facts and "25 fps" in facts
+        assert "Virus scanoff on this server" in facts  # the web server runs without ClamAV
         assert page.is_visible("#detail-preview video")
         expect(page.locator("#network-list li")).to_have_count(11)
         expect(page.locator("#network-list li[data-platform=youtube]")).to_have_attribute(

@@ -104,10 +104,12 @@ def confirm_upload(
     """Check the uploaded bytes and start processing.
 
     Verifies the object, records its size, re-checks the cap, sniffs the type from the
-    bytes. Images come back `ready`; other kinds `processing`. Idempotent: repeated or
+    bytes, and has ClamAV scan them when it is configured (an infected file answers 422
+    `media_rejected_security` with the threat, and its bytes are removed; a scanner that
+    cannot answer, 503). Images come back `ready`; other kinds `processing`. Idempotent: repeated or
     parallel confirms make one transition and get the same answer.
     """
-    outcome = service.confirm(workspace, media_id)
+    outcome = service.scan_then_confirm(workspace, media_id)
     session.commit()
     if outcome.error is not None:
         raise outcome.error

@@ -50,6 +50,8 @@ class MediaRepository:
             .where(Media.id == media_id, Media.workspace_id == workspace_id)
             .options(selectinload(Media.tags))
             .with_for_update()
+            # Fresh values even when this session loaded the row before taking the lock.
+            .execution_options(populate_existing=True)
         )
         return self.session.scalar(query)
 

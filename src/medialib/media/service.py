@@ -36,6 +36,14 @@ from medialib.media.schemas import MediaUpdate, UploadRequest
 from medialib.platforms.verdicts import Facts, Verdict, judge_all
 from medialib.processing import sniff
 from medialib.processing.filenames import clean_filename
+from medialib.scanning.clamd import ScanVerdict
+from medialib.scanning.service import (
+    SCAN_CLEAN,
+    SCAN_OFF,
+    SCAN_PENDING,
+    refuse_unclean,
+    scan_object,
+)
 from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
 from medialib.workspaces.models import Workspace
 from medialib.workspaces.repository import WorkspaceRepository
@@ -43,6 +51,7 @@ from medialib.workspaces.repository import WorkspaceRepository
 TRASH_KEEPS = dt.timedelta(days=30)
 CONFIRM_STAGE = "confirm"
 PROCESSING_STAGE = "processing"
+SCAN_STAGE = "scan"
 
 # The job that makes an asset's derived files, by kind.
 _PROCESS_JOB = {
@@ -174,7 +183,20 @@ class MediaService:
         )
         return NewUpload(media=media, target=self.store.upload_target(grant))
 
-    def confirm(self, workspace: Workspace, media_id: str) -> ConfirmOutcome:
+    def scan_then_confirm(self, workspace: Workspace, media_id: str) -> ConfirmOutcome:
+        """Confirm, scanning the bytes first. The scan runs outside any transaction (it
+        takes time, and on SQLite a transaction holds the write lock): this commits."""
+        media = self.repository.get(workspace.id, media_id)
+        key = media.storage_key if media is not None and media.status in CONFIRMABLE else None
+        self.session.commit()
+        verdict = scan_object(self.settings, self.store, key) if key else None
+        return self.confirm(workspace, media_id, scan=verdict)
+
+    def confirm(
+        self, workspace: Workspace, media_id: str, *, scan: ScanVerdict | None = None
+    ) -> ConfirmOutcome:
+        """`scan`: the verdict on the bytes, when they were scanned before (see
+        `scan_then_confirm`); with scanning on and no verdict, the processing job scans."""
         media = self.repository.get_for_update(workspace.id, media_id)
         if media is None or media.status == MediaStatus.DELETED:
             raise NotFound("No such media.")
@@ -195,12 +217,18 @@ class MediaService:
                 cap=self.settings.kind_cap(media.kind),
                 max_pixels=self.settings.image_max_pixels,
             )
+            refuse_unclean(scan)
         except MedialibError as refusal:
             self._fail(media, refusal, stage=CONFIRM_STAGE, size=info.size)
             self.store.delete(media.storage_key)
             return ConfirmOutcome(media=media, error=refusal)
-        self._accept(media, result)
+        self._accept(media, result, scan_status=self._scan_status(scan))
         return ConfirmOutcome(media=media)
+
+    def _scan_status(self, scan: ScanVerdict | None) -> str:
+        if not self.settings.clamd_url:
+            return SCAN_OFF
+        return SCAN_CLEAN if scan is not None else SCAN_PENDING
 
     def check_quota(self, workspace: Workspace, *, adding: int) -> None:
         """Refuse early (on an upload request) what could not fit; confirm checks again."""
@@ -225,19 +253,26 @@ class MediaService:
             return ConfirmOutcome(media=media, error=error_from_dict(media.error or {}))
         return ConfirmOutcome(media=media)
 
-    def _accept(self, media: Media, result: intake.IntakeResult) -> None:
+    def _accept(self, media: Media, result: intake.IntakeResult, *, scan_status: str) -> None:
         media.size = result.size
         media.checksum_sha256 = result.sha256
         media.content_type = result.content_type
         media.width, media.height = result.width, result.height
-        media.media_metadata = result.metadata
-        earlier = self.repository.processed_duplicate(
-            media.workspace_id, checksum_sha256=result.sha256, kind=media.kind, exclude_id=media.id
-        )
+        media.media_metadata = {**result.metadata, "scan": {"status": scan_status}}
+        earlier = None
+        if scan_status != SCAN_PENDING:  # unscanned bytes are never passed off as done
+            earlier = self.repository.processed_duplicate(
+                media.workspace_id,
+                checksum_sha256=result.sha256,
+                kind=media.kind,
+                exclude_id=media.id,
+            )
         if earlier is not None:
             self._reuse_processing(media, earlier)
         else:
-            ready_now = result.content_type in _READY_AT_CONFIRM_TYPES
+            ready_now = (
+                result.content_type in _READY_AT_CONFIRM_TYPES and scan_status != SCAN_PENDING
+            )
             media.status = MediaStatus.READY if ready_now else MediaStatus.PROCESSING
             self._enqueue(_PROCESS_JOB[MediaKind(media.kind)], media)
         self.session.flush()
@@ -250,7 +285,10 @@ class MediaService:
             earlier.height,
             earlier.duration_ms,
         )
-        media.media_metadata = dict(earlier.media_metadata or {})
+        media.media_metadata = {
+            **(earlier.media_metadata or {}),
+            "scan": media.media_metadata["scan"],
+        }
         media.thumbnail = self._copy_derived(earlier.thumbnail, media)
         media.display = self._copy_derived(earlier.display, media)
         media.status = MediaStatus.READY
@@ -419,7 +457,8 @@ class MediaService:
         if media is None or media.workspace_id != parts[0]:
             return False
         if storage_key == media.storage_key:
-            return media.status in (MediaStatus.PROCESSING, MediaStatus.READY)
+            unscanned = (media.media_metadata or {}).get("scan", {}).get("status") == SCAN_PENDING
+            return media.status in (MediaStatus.PROCESSING, MediaStatus.READY) and not unscanned
         derived_keys = {d["key"] for d in (media.thumbnail, media.display) if d}
         servable = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
         return storage_key in derived_keys and media.status in servable
@@ -437,6 +476,19 @@ class MediaService:
         return deleted, not_found
 
     # --- used by jobs -------------------------------------------------------------------
+
+    def apply_scan(self, media: Media, verdict: ScanVerdict) -> bool:
+        """Record the processing job's scan of big bytes; False when they were refused
+        (the media fails and its bytes are removed)."""
+        try:
+            refuse_unclean(verdict)
+        except MedialibError as refusal:
+            self._fail(media, refusal, stage=SCAN_STAGE)
+            self.store.delete(media.storage_key)
+            return False
+        media.media_metadata = {**(media.media_metadata or {}), "scan": {"status": SCAN_CLEAN}}
+        self.session.flush()
+        return True
 
     def apply_derivatives(self, media: Media, derived: Derivatives) -> bool:
         """Record what a processing job made; False (apply nothing) if the media moved on."""

@@ -19,6 +19,8 @@ from medialib.media.derivatives import Original
 from medialib.media.models import Media, MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.media.service import MediaService
+from medialib.scanning.clamd import ScannerUnavailable, scanner_for
+from medialib.scanning.service import SCAN_PENDING
 
 
 def _service(context: JobContext, session: Session) -> MediaService:
@@ -66,7 +68,10 @@ def process_media(context: JobContext, payload: dict[str, Any]) -> None:
         if media.status == MediaStatus.READY and media.thumbnail is not None:
             return  # already done by an earlier delivery
         original = _original(media)
+        unscanned = (media.media_metadata or {}).get("scan", {}).get("status") == SCAN_PENDING
     _pause_for_fault_injection(context)
+    if unscanned and not _scan(context, original):
+        return
     try:
         made = derivatives.process(context.store, context.settings, original)
     except MedialibError as refusal:  # the bytes are at fault: retrying will not help
@@ -81,6 +86,18 @@ def process_media(context: JobContext, payload: dict[str, Any]) -> None:
     if not applied:
         for key in made.stored_keys():
             context.store.delete(key)
+
+
+def _scan(context: JobContext, original: Original) -> bool:
+    """Scan bytes too big to scan during confirm; False when they were refused. A scanner
+    that cannot answer raises, so the job is retried (and in the end gives up): fail closed."""
+    scanner = scanner_for(context.settings)
+    if scanner is None:
+        raise ScannerUnavailable("this media waits for a scan, but MEDIALIB_CLAMD_URL is unset")
+    verdict = scanner.scan(context.store.iter_bytes(original.storage_key))
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(original.media_id)
+        return media is not None and _service(context, session).apply_scan(media, verdict)
 
 
 for _name in (JobName.PROCESS_IMAGE, JobName.PROCESS_AV, JobName.PROCESS_DOCUMENT):

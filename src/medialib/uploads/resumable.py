@@ -24,6 +24,7 @@ from medialib.ids import new_id
 from medialib.media.models import Media, MediaStatus
 from medialib.media.schemas import UploadRequest
 from medialib.media.service import ConfirmOutcome, MediaService
+from medialib.scanning.clamd import ScanVerdict
 from medialib.storage.base import ObjectStore
 from medialib.uploads.models import ResumableUpload
 from medialib.workspaces.models import Workspace
@@ -157,12 +158,14 @@ class ResumableUploads:
         self.session.flush()
         return expires_at
 
-    def complete(self, workspace: Workspace, view: UploadView) -> ConfirmOutcome:
+    def complete(
+        self, workspace: Workspace, view: UploadView, *, scan: ScanVerdict | None = None
+    ) -> ConfirmOutcome:
         """Every byte is in the store: confirm the media (idempotent, like any confirm)."""
         upload = self.session.get(ResumableUpload, view.id)
         if upload is not None and upload.completed_at is None:
             upload.completed_at = utcnow()
-        return self.media.confirm(workspace, view.media_id)
+        return self.media.confirm(workspace, view.media_id, scan=scan)
 
     def terminate(self, workspace: Workspace, upload_id: str) -> UploadView:
         """Forget an unfinished upload and its media; the caller removes its bytes."""

@@ -14,6 +14,7 @@ from medialib.media.presenter import present
 from medialib.media.schemas import MediaOut
 from medialib.media.service import MediaService, infer_kind
 from medialib.processing import sniff
+from medialib.scanning.service import scan_object
 from medialib.workspaces.models import Workspace
 
 
@@ -31,6 +32,7 @@ class StoredBytes:
 
 def confirm_stored(state: AppState, workspace: Workspace, stored: StoredBytes) -> MediaOut:
     try:
+        verdict = scan_object(state.settings, state.store, stored.storage_key)
         with session_scope(state.session_factory) as session:
             service = MediaService(session, store=state.store, settings=state.settings)
             declared = sniff.normalise_mime(stored.declared_content_type)
@@ -46,7 +48,7 @@ def confirm_stored(state: AppState, workspace: Workspace, stored: StoredBytes) -
                 media_id=stored.media_id,
                 storage_key=stored.storage_key,
             )
-            outcome = service.confirm(workspace, media.id)
+            outcome = service.confirm(workspace, media.id, scan=verdict)
     except MedialibError:
         state.store.delete(stored.storage_key)  # refused before confirm: keep nothing
         raise

@@ -43,6 +43,7 @@ from medialib.errors import (
 )
 from medialib.http_errors import error_response
 from medialib.media.service import ConfirmOutcome
+from medialib.scanning.service import scan_object
 from medialib.storage.base import OffsetMismatch, PartialAppend, PartialBusy, PartialMissing
 from medialib.uploads.resumable import (
     OFFSET_CONTENT_TYPE,
@@ -371,5 +372,6 @@ def _keep_alive(state: AppState, view: UploadView) -> UploadView:
 
 
 def _complete(state: AppState, workspace: Workspace, view: UploadView) -> ConfirmOutcome:
+    verdict = scan_object(state.settings, state.store, view.storage_key)  # outside a transaction
     with session_scope(state.session_factory) as session:
-        return _uploads(state, session).complete(workspace, view)
+        return _uploads(state, session).complete(workspace, view, scan=verdict)

@@ -13,6 +13,7 @@ const CHUNK_BYTES = Number(localStorage.getItem("medialib.chunkBytes")) || 8 * 1
 const RESUMES_STORAGE = "medialib.resumableUploads";
 const RESUME_AFTER = new Set([409, 423, 500, 502, 503, 504]);
 const RETRIES = 3;
+const SCAN_STATES = { clean: "clean", pending: "waiting for the scanner", off: "off on this server" };
 
 const $ = (selector) => document.querySelector(selector);
 const state = { filters: readFilters(), items: [], total: 0, selecting: false, selected: new Set() };
@@ -538,6 +539,7 @@ function renderDetail() {
     ["Codec", [media.metadata.codec, media.metadata.audio_codec].filter(Boolean).join(" / ") || null],
     ["Frame rate", media.metadata.fps ? `${media.metadata.fps} fps` : null],
     ["Pages", media.metadata.pages],
+    ["Virus scan", SCAN_STATES[media.metadata.scan?.status] ?? null],
     ["Used in", `${media.usage_count} post${media.usage_count === 1 ? "" : "s"}`],
     ["Uploaded", new Date(media.created_at).toLocaleString()],
     ["Id", media.id],
