@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from tests import mediafiles
 from tests.conftest import RunningServer
 from tests.helpers import upload_file, wait_settled
 from tests.web.conftest import save_screenshot
+
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
 
 
 def _sign_in(page: Any, server: RunningServer, key: str, query: str = "") -> None:
@@ -237,6 +240,29 @@ def test_detail_sheet_shows_facts_and_saves_edits(
         assert api.get(f"/v1/media/{media['id']}").json()["thumbnail"]["frame_time_ms"] == 0
 
 
+def test_the_detail_sheet_offers_each_networks_variant(
+    page: Any, web_server: RunningServer, tmp_path: Path
+) -> None:
+    key = web_server.new_key()
+    big = mediafiles.noisy_jpeg(tmp_path / "poster.jpg")  # about 5.7 MB: over X and Bluesky
+    with _api(web_server, key) as api:
+        media = upload_file(api, big)
+        wait_settled(api, media["id"])
+        deadline = time.monotonic() + 60
+        while api.get(f"/v1/media/{media['id']}/variants").json()["variants_status"] != "ready":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    _sign_in(page, web_server, key)
+    page.click(f"#grid .card[data-id='{media['id']}'] button.open")
+    link = page.locator("#network-list li[data-platform=bluesky] a.variant")
+    expect(link).to_contain_text("JPEG variant ready")
+    href = link.get_attribute("href") or ""
+    downloaded = httpx.get(href)
+    assert downloaded.status_code == 200 and len(downloaded.content) <= 2_000_000
+    expect(page.locator("#network-list li[data-platform=pinterest] a.variant")).to_have_count(0)
+    assert page.evaluate(CONTRAST) == []
+
+
 def test_bulk_delete_removes_the_selected(
     page: Any, web_server: RunningServer, files: Path
 ) -> None:
@@ -335,9 +361,6 @@ def test_keyboard_alone_opens_and_closes_a_detail_sheet(
     expect(page.locator("#detail")).to_have_attribute("open", "")
     page.keyboard.press("Escape")
     expect(page.locator("#detail")).not_to_have_attribute("open", "")
-
-
-CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
 
 
 def test_every_text_meets_wcag_aa_contrast(

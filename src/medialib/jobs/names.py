@@ -11,6 +11,7 @@ class JobName(enum.StrEnum):
     PROCESS_AV = "media.process_av"
     PROCESS_DOCUMENT = "media.process_document"
     MAKE_THUMBNAIL = "media.make_thumbnail"
+    MAKE_VARIANTS = "media.make_variants"
 
 
 class Queue(enum.StrEnum):
@@ -24,4 +25,5 @@ QUEUE_OF: dict[JobName, Queue] = {
     JobName.PROCESS_AV: Queue.VIDEO,
     JobName.PROCESS_DOCUMENT: Queue.DOCUMENT,
     JobName.MAKE_THUMBNAIL: Queue.VIDEO,
+    JobName.MAKE_VARIANTS: Queue.IMAGE,
 }

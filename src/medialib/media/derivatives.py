@@ -61,7 +61,7 @@ def sibling_key(existing_key: str, storage_key: str) -> str:
 def _store(
     store: ObjectStore, original: Original, image: DerivedImage, name: str
 ) -> dict[str, Any]:
-    extension = "webp" if image.content_type == "image/webp" else "jpg"
+    extension = {"image/webp": "webp", "image/png": "png"}.get(image.content_type, "jpg")
     key = derived_key(original.storage_key, name, extension)
     put_file(store, key, image.path, content_type=image.content_type)
     return {
@@ -203,3 +203,70 @@ def custom_thumbnail(
     if regenerated.thumbnail is None:
         raise MediaProcessingFailed("This kind of media has no preview.")
     return regenerated.thumbnail
+
+
+def make_variants(
+    store: ObjectStore, source: Original, *, width: int, height: int, specs: dict[Any, list[str]]
+) -> list[dict[str, Any]]:
+    """One stored file per variant spec (see platforms/variants.py), from `source` (the
+    image's usable form), each listing the networks it is for."""
+    made: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="medialib-") as work,
+        store.local_copy(source.storage_key) as path,
+    ):
+        try:
+            # The most permissive first: a file made for it may serve stricter networks too.
+            for spec, platforms in sorted(specs.items(), key=_permissiveness, reverse=True):
+                box = images.variant_box(
+                    width, height, spec.max_width, spec.max_height, spec.max_pixels
+                )
+                reusable = next((entry for entry in made if _meets(entry, spec, box)), None)
+                if reusable is not None:
+                    reusable["platforms"] = [*reusable["platforms"], *platforms]
+                    continue
+                image = images.render_variant(
+                    path,
+                    Path(work),
+                    width=width,
+                    height=height,
+                    fmt=spec.format,
+                    max_width=spec.max_width,
+                    max_height=spec.max_height,
+                    max_pixels=spec.max_pixels,
+                    max_bytes=spec.max_bytes,
+                )
+                entry = _store(store, source, image, "variant")
+                entry.update(
+                    platforms=platforms, size=image.path.stat().st_size, spec=spec.as_dict()
+                )
+                made.append(entry)
+        except BaseException:
+            for entry in made:
+                store.delete(entry["key"])
+            raise
+    return made
+
+
+def _permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
+    spec = item[0]
+    unbounded = float("inf")
+    return tuple(
+        unbounded if limit is None else float(limit)
+        for limit in (spec.max_bytes, spec.max_pixels, spec.max_width, spec.max_height)
+    )
+
+
+def _meets(entry: dict[str, Any], spec: Any, box: tuple[int, int]) -> bool:
+    """Whether an already made variant file serves another spec as well as its own would:
+    within its limits, and not made smaller than that spec needs."""
+    width, height, size = entry["width"], entry["height"], entry["size"]
+    full_size = width >= box[0] or height >= box[1]
+    return (
+        entry["spec"]["format"] == spec.format
+        and full_size
+        and (spec.max_bytes is None or size <= spec.max_bytes)
+        and (spec.max_width is None or width <= spec.max_width)
+        and (spec.max_height is None or height <= spec.max_height)
+        and (spec.max_pixels is None or width * height <= spec.max_pixels)
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from medialib.deps import AppState, CurrentWorkspace, MediaServiceDep, SessionDep, StateDep
 from medialib.media.models import Media, MediaKind, MediaStatus
-from medialib.media.presenter import present
+from medialib.media.presenter import present, present_variant
 from medialib.media.repository import MediaFilters, SortOrder
 from medialib.media.schemas import (
     BulkDelete,
@@ -177,19 +177,30 @@ def request_thumbnail(
 
 @router.get("/{media_id}/variants", response_model=Variants)
 def media_variants(
-    media_id: str, workspace: CurrentWorkspace, service: MediaServiceDep
+    media_id: str, workspace: CurrentWorkspace, service: MediaServiceDep, state: StateDep
 ) -> Variants:
     """Each network's verdict on this media: green (taken as it is), amber (taken once a
-    variant is made: smaller, resized, converted) or red (not taken), with reasons. The
-    limits come from the platforms data file."""
+    variant is made: smaller, resized, converted) or red (not taken), with reasons, and
+    for an image the variant made for each amber network (made ahead of time once the
+    image is ready; one file may serve several networks). The limits come from the
+    platforms data file."""
     media, verdicts = service.platform_verdicts(workspace, media_id)
+    made = [present_variant(entry, state.store) for entry in media.variants or []]
+    for_platform = {name: variant for variant in made for name in variant.platforms}
+    status = "none" if media.kind != MediaKind.IMAGE else "pending"
     return Variants(
         id=media.id,
         platforms=[
-            PlatformVerdict(platform=v.platform, verdict=v.verdict, reasons=v.reasons)
+            PlatformVerdict(
+                platform=v.platform,
+                verdict=v.verdict,
+                reasons=v.reasons,
+                variant=for_platform.get(v.platform),
+            )
             for v in verdicts
         ],
-        variants=[],
+        variants=made,
+        variants_status="ready" if media.variants is not None else status,
     )
 
 

@@ -11,7 +11,7 @@ from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.idempotency.repository import IdempotencyKeys
 from medialib.media.repository import MediaRepository
-from medialib.media.service import TRASH_KEEPS
+from medialib.media.service import TRASH_KEEPS, derived_keys_of
 from medialib.storage.base import ObjectStore
 from medialib.storage.local import LocalObjectStore
 from medialib.uploads.resumable import ResumableUploads
@@ -34,9 +34,8 @@ def collect_garbage(
     with session_scope(factory) as session:
         repository = MediaRepository(session)
         for media in repository.trash_older_than(utcnow() - TRASH_KEEPS):
-            for derived in (media.thumbnail, media.display):
-                if derived:
-                    store.delete(derived["key"])
+            for key in derived_keys_of(media):
+                store.delete(key)
             store.delete(media.storage_key)
             repository.remove(media)
             purged += 1

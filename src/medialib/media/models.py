@@ -67,6 +67,9 @@ class Media(Base):
     display: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # What POST /thumbnail asked for while its job runs: {}, {frame_time_ms} or {source_media_id}.
     thumbnail_request: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Per-network variants: [{key, platforms, width, height, size, content_type, spec}];
+    # None until the variants job has run, [] when none is needed.
+    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     # Restoring from the trash puts the media back in the state it was deleted in.
     status_before_delete: Mapped[str | None] = mapped_column(String(20))

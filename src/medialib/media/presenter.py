@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from medialib.media.models import Media, MediaStatus
-from medialib.media.schemas import MediaOut, Thumbnail
+from medialib.media.schemas import MediaOut, Thumbnail, VariantOut
 from medialib.storage.base import ObjectStore
 
 _BYTES_AVAILABLE = (MediaStatus.PROCESSING, MediaStatus.READY)
@@ -62,3 +64,14 @@ def _thumbnail(media: Media, store: ObjectStore, url: str | None) -> Thumbnail |
         # Until its preview is made, a web-displayable image is its own preview.
         return Thumbnail(url=url, width=media.width, height=media.height, source="original")
     return None
+
+
+def present_variant(entry: dict[str, Any], store: ObjectStore) -> VariantOut:
+    return VariantOut(
+        url=store.public_url(entry["key"]),
+        platforms=list(entry["platforms"]),
+        content_type=entry["content_type"],
+        width=entry["width"],
+        height=entry["height"],
+        size=entry["size"],
+    )

@@ -140,17 +140,31 @@ class MediaList(BaseModel):
     pagination: Pagination
 
 
+class VariantOut(BaseModel):
+    url: str
+    platforms: list[str]
+    content_type: str
+    width: int
+    height: int
+    size: int
+
+
 class PlatformVerdict(BaseModel):
     platform: str
+    # Of the original as it is; amber means a variant is needed, and `variant` is it once
+    # it has been made.
     verdict: Literal["green", "amber", "red"]
     reasons: list[str]
+    variant: VariantOut | None = None
 
 
 class Variants(BaseModel):
     id: str
     platforms: list[PlatformVerdict]
-    # Per-platform renditions made so far (the variants pipeline will fill this).
-    variants: list[dict[str, Any]]
+    # The variant files made (one may serve several networks). `variants_status`:
+    # "pending" while they are being made, "ready" after, "none" for kinds without them.
+    variants: list[VariantOut]
+    variants_status: Literal["pending", "ready", "none"]
 
 
 class KindUsage(BaseModel):

@@ -94,6 +94,12 @@ def infer_kind(*, kind: MediaKind | None, content_type: str | None, filename: st
     )
 
 
+def derived_keys_of(media: Media) -> list[str]:
+    """Every file made from a media's original: previews, renditions, variants."""
+    derived = [media.thumbnail, media.display, *(media.variants or [])]
+    return [item["key"] for item in derived if item]
+
+
 def storage_key_for(workspace_id: str, media_id: str) -> str:
     """Server-made and unguessable: the user's filename never reaches a path."""
     return f"{workspace_id}/{media_id}/{new_token()}/original"
@@ -291,6 +297,10 @@ class MediaService:
         }
         media.thumbnail = self._copy_derived(earlier.thumbnail, media)
         media.display = self._copy_derived(earlier.display, media)
+        if earlier.variants is not None:
+            media.variants = [self._copy_derived(v, media) or v for v in earlier.variants]
+        elif media.kind == MediaKind.IMAGE:
+            self._enqueue(JobName.MAKE_VARIANTS, media)
         media.status = MediaStatus.READY
 
     def _copy_derived(self, derived: dict[str, Any] | None, media: Media) -> dict[str, Any] | None:
@@ -422,8 +432,12 @@ class MediaService:
                 f"Verdicts are given for ready media; this one is {media.status}.",
                 status=media.status,
             )
+        return media, judge_all(self.facts(media))
+
+    def facts(self, media: Media) -> Facts:
+        """What the networks' rules need to know of a media."""
         metadata = media.media_metadata or {}
-        facts = Facts(
+        return Facts(
             kind=media.kind,
             # A HEIC is used through its JPEG rendition.
             content_type=media.display["content_type"] if media.display else media.content_type,
@@ -437,7 +451,6 @@ class MediaService:
             frames=metadata.get("frames"),
             pages=metadata.get("pages"),
         )
-        return media, judge_all(facts)
 
     def usage(self, workspace: Workspace) -> dict[str, tuple[int, int]]:
         """(count, bytes) per kind of everything the workspace keeps, trash included."""
@@ -459,7 +472,7 @@ class MediaService:
         if storage_key == media.storage_key:
             unscanned = (media.media_metadata or {}).get("scan", {}).get("status") == SCAN_PENDING
             return media.status in (MediaStatus.PROCESSING, MediaStatus.READY) and not unscanned
-        derived_keys = {d["key"] for d in (media.thumbnail, media.display) if d}
+        derived_keys = set(derived_keys_of(media))
         servable = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
         return storage_key in derived_keys and media.status in servable
 
@@ -505,6 +518,16 @@ class MediaService:
         media.thumbnail = derived.thumbnail
         media.display = derived.display or media.display
         media.status = MediaStatus.READY
+        if media.kind == MediaKind.IMAGE and media.variants is None:
+            self._enqueue(JobName.MAKE_VARIANTS, media)
+        self.session.flush()
+        return True
+
+    def apply_variants(self, media: Media, variants: list[dict[str, Any]]) -> bool:
+        """Record the variants a job made; False (keep nothing) if the media moved on."""
+        if media.status != MediaStatus.READY or media.variants is not None:
+            return False
+        media.variants = variants
         self.session.flush()
         return True
 

@@ -19,6 +19,7 @@ from medialib.media.derivatives import Original
 from medialib.media.models import Media, MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.media.service import MediaService
+from medialib.platforms.variants import image_specs
 from medialib.scanning.clamd import ScannerUnavailable, scanner_for
 from medialib.scanning.service import SCAN_PENDING
 
@@ -151,3 +152,35 @@ def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
             stale = _service(context, session).apply_thumbnail(media, request, thumbnail)
     if stale:
         context.store.delete(stale)
+
+
+def _give_up_variants(context: JobContext, payload: dict[str, Any], error: str) -> None:
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(payload["media_id"])
+        if media is not None:
+            _service(context, session).apply_variants(media, [])
+
+
+@registry.register(JobName.MAKE_VARIANTS, give_up=_give_up_variants)
+def make_variants(context: JobContext, payload: dict[str, Any]) -> None:
+    """Make the per-network variants a ready image needs (platforms/variants.py)."""
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(payload["media_id"])
+        if media is None or media.status != MediaStatus.READY or media.variants is not None:
+            return
+        facts = _service(context, session).facts(media)
+        has_alpha = bool((media.media_metadata or {}).get("has_alpha"))
+        source = _usable_form(media)
+        width, height = media.width or 0, media.height or 0
+    specs = image_specs(facts, has_alpha=has_alpha)
+    made = (
+        derivatives.make_variants(context.store, source, width=width, height=height, specs=specs)
+        if specs and width and height
+        else []
+    )
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(source.media_id)
+        applied = media is not None and _service(context, session).apply_variants(media, made)
+    if not applied:
+        for entry in made:
+            context.store.delete(entry["key"])

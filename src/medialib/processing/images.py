@@ -131,6 +131,74 @@ def make_thumbnail(
         ) from exc
 
 
+_VARIANT_QUALITIES = (90, 82, 74, 66, 58)
+_VARIANT_SHRINK = 0.8
+_VARIANT_ROUNDS = 12
+
+
+def render_variant(
+    source: Path,
+    out_dir: Path,
+    *,
+    width: int,
+    height: int,
+    fmt: str,
+    max_width: int | None = None,
+    max_height: int | None = None,
+    max_pixels: int | None = None,
+    max_bytes: int | None = None,
+) -> DerivedImage:
+    """A network's variant of an image (`width` x `height` as displayed): upright, within
+    its pixel bounds, JPEG (or PNG to keep transparency) with no metadata, and under its
+    byte cap. A JPEG first gives up quality (down to 58), then pixels (80 % a round)."""
+    pyvips = _vips()
+    box_w, box_h = variant_box(width, height, max_width, max_height, max_pixels)
+    try:
+        for _ in range(_VARIANT_ROUNDS):
+            image = pyvips.Image.thumbnail(
+                str(source), box_w, height=box_h, size="down", fail_on="error"
+            )
+            if image.interpretation not in ("srgb", "b-w"):
+                image = image.colourspace("srgb")
+            # Several encodings read the pixels several times: keep them decoded (at most
+            # the box's pixels, bounded by the cap on what is accepted at all).
+            image = image.copy_memory()
+            for data in _encodings(image, fmt):
+                if max_bytes is None or len(data) <= max_bytes:
+                    out = out_dir / f"variant.{'png' if fmt == 'png' else 'jpg'}"
+                    out.write_bytes(data)
+                    content_type = "image/png" if fmt == "png" else "image/jpeg"
+                    return DerivedImage(out, image.width, image.height, content_type)
+            box_w = max(1, int(image.width * _VARIANT_SHRINK))
+            box_h = max(1, int(image.height * _VARIANT_SHRINK))
+    except pyvips.Error as exc:
+        raise MediaProcessingFailed(
+            "The image could not be decoded.", reason=_first_line(exc)
+        ) from exc
+    raise MediaProcessingFailed("No variant small enough could be made.", max_bytes=max_bytes)
+
+
+def variant_box(
+    width: int, height: int, max_w: int | None, max_h: int | None, max_pixels: int | None
+) -> tuple[int, int]:
+    """The box the variant must fit in (never larger than the image)."""
+    scale = 1.0
+    if max_pixels and width * height > max_pixels:
+        scale = (max_pixels / (width * height)) ** 0.5
+    box_w, box_h = int(width * scale), int(height * scale)
+    return min(box_w, max_w or box_w), min(box_h, max_h or box_h)
+
+
+def _encodings(image: Any, fmt: str) -> Any:
+    if fmt == "png":
+        yield image.pngsave_buffer(compression=9, keep="none")
+        return
+    if image.hasalpha():
+        image = image.flatten(background=[255, 255, 255])
+    for quality in _VARIANT_QUALITIES:
+        yield image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True)
+
+
 def heif_to_jpeg(source: Path, out_dir: Path, *, max_pixels: int) -> DerivedImage:
     """HEIC/HEIF (HEVC-coded, which this libvips cannot decode) to an upright JPEG through
     pillow-heif; the JPEG becomes the image's usable form. No metadata is carried over."""

@@ -571,7 +571,18 @@ async function renderNetworks(media) {
   $("#network-list").replaceChildren(...answer.platforms.map((p) => el("li", { "data-platform": p.platform, "data-verdict": p.verdict },
     el("span", { class: `network ${p.verdict}`, text: NETWORK_NAMES[p.platform] || p.platform,
       title: VERDICT_WORDS[p.verdict], "aria-label": `${NETWORK_NAMES[p.platform] || p.platform}: ${VERDICT_WORDS[p.verdict]}` }),
-    el("span", { class: "network-reasons", text: p.reasons.join("; ") || VERDICT_WORDS[p.verdict] }))));
+    el("span", { class: "network-reasons", text: p.reasons.join("; ") || VERDICT_WORDS[p.verdict] },
+      p.variant ? variantLink(p.platform, p.variant) : null))));
+}
+
+function variantLink(platform, variant) {
+  // The file made for this network: what a post there would carry.
+  return el("a", {
+    class: "variant", href: variant.url, download: "",
+    text: ` ${variant.content_type === "image/png" ? "PNG" : "JPEG"} variant ready: ` +
+      `${variant.width} × ${variant.height}, ${formatBytes(variant.size)}`,
+    "aria-label": `Download the ${NETWORK_NAMES[platform] || platform} variant`,
+  });
 }
 
 $("#detail-close").addEventListener("click", () => $("#detail").close());

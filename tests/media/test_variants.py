@@ -1,0 +1,112 @@
+"""Per-network image variants, made ahead of time once an image is ready, checked by
+decoding what is served."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pyvips
+
+from medialib.platforms import rules as platform_rules
+from tests.helpers import upload_file, wait_settled
+
+
+def _variants(api: httpx.Client, media_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer: dict[str, Any] = api.get(f"/v1/media/{media_id}/variants").json()
+        if answer["variants_status"] != "pending" or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def big_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3000x2000 of noise: about 18 MB as PNG, over most networks' byte caps."""
+    path = tmp_path_factory.mktemp("variants") / "poster.png"
+    noise = pyvips.Image.gaussnoise(3000, 2000, mean=128, sigma=50)
+    rgb = noise.bandjoin([noise.rot180(), noise.fliphor()]).cast("uchar")
+    rgb.copy(interpretation="srgb").pngsave(str(path), compression=1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clear_webp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("variants") / "logo.webp"
+    colour = (pyvips.Image.black(800, 800, bands=3) + [20, 120, 200]).cast("uchar")  # noqa: RUF005
+    alpha = (pyvips.Image.black(800, 800) + 128).cast("uchar")
+    colour.bandjoin(alpha).copy(interpretation="srgb").webpsave(str(path), lossless=True)
+    return path
+
+
+def _decoded(url: str) -> tuple[bytes, Any]:
+    answer = httpx.get(url, timeout=30)
+    assert answer.status_code == 200
+    return answer.content, pyvips.Image.new_from_buffer(answer.content, "")
+
+
+def test_a_big_png_gets_variants_that_meet_each_networks_limits(
+    api: httpx.Client, big_png: Path
+) -> None:
+    media = upload_file(api, big_png)
+    assert wait_settled(api, media["id"])["status"] == "ready"
+    answer = _variants(api, media["id"])
+    assert answer["variants_status"] == "ready"
+    rules = platform_rules.load()
+    covered: set[str] = set()
+    for variant in answer["variants"]:
+        data, image = _decoded(variant["url"])
+        assert len(data) == variant["size"] and variant["content_type"] == "image/jpeg"
+        assert (image.width, image.height) == (variant["width"], variant["height"])
+        assert image.get_typeof("exif-data") == 0  # rebuilt from pixels: no metadata
+        assert abs(image.width / image.height - 1.5) < 0.01  # the shape is kept
+        for name in variant["platforms"]:
+            limits = platform_rules.section(rules[name], "image") or {}
+            assert len(data) <= (limits.get("max_file_bytes") or len(data))
+            assert image.width <= (limits.get("max_width") or image.width)
+            assert image.height <= (limits.get("max_height") or image.height)
+            assert image.width * image.height <= (limits.get("max_pixels") or 10**9)
+            covered.add(name)
+    verdicts = {p["platform"]: p for p in answer["platforms"]}
+    amber = {name for name, p in verdicts.items() if p["verdict"] == "amber"}
+    assert amber and amber == covered
+    assert {"x", "bluesky", "threads"} <= covered
+    assert verdicts["bluesky"]["variant"]["size"] <= 2_000_000
+    assert verdicts["threads"]["variant"]["width"] <= 1440
+    assert verdicts["pinterest"]["verdict"] == "green" and verdicts["pinterest"]["variant"] is None
+    # One file per distinct limit, not per network.
+    assert len(answer["variants"]) < len(covered)
+
+    # The same bytes again: the processing and its variants are reused, not redone.
+    again = upload_file(api, big_png, filename="poster-again.png")
+    assert again["duplicate_of"] == media["id"]
+    reused = _variants(api, again["id"])
+    assert sorted(v["size"] for v in reused["variants"]) == sorted(
+        v["size"] for v in answer["variants"]
+    )
+    assert {v["url"] for v in reused["variants"]}.isdisjoint(v["url"] for v in answer["variants"])
+
+
+def test_transparency_survives_where_png_is_taken(api: httpx.Client, clear_webp: Path) -> None:
+    media = upload_file(api, clear_webp)
+    assert wait_settled(api, media["id"])["status"] == "ready"
+    verdicts = {p["platform"]: p for p in _variants(api, media["id"])["platforms"]}
+    threads = verdicts["threads"]["variant"]
+    assert threads["content_type"] == "image/png"
+    _, image = _decoded(threads["url"])
+    assert image.hasalpha() and (image.width, image.height) == (800, 800)
+    assert verdicts["x"]["verdict"] == "green" and verdicts["x"]["variant"] is None
+
+
+def test_small_images_and_other_kinds_need_none(api: httpx.Client, files: Path) -> None:
+    photo = upload_file(api, files / "photo.jpg")
+    wait_settled(api, photo["id"])
+    answer = _variants(api, photo["id"])
+    assert answer["variants_status"] == "ready" and answer["variants"] == []
+    clip = upload_file(api, files / "clip.mp4")
+    wait_settled(api, clip["id"])
+    assert _variants(api, clip["id"])["variants_status"] == "none"
