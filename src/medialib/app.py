@@ -20,6 +20,7 @@ from medialib.jobs.registry import JobContext, load_handlers
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
 from medialib.media.endpoints import usage_router
+from medialib.posts.endpoints import router as posts_router
 from medialib.scanning.clamd import scanner_for
 from medialib.storage.endpoints import router as files_router
 from medialib.storage.factory import open_store
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.add_middleware(IdempotencyMiddleware, state=state)
     app.include_router(media_router)
     app.include_router(usage_router)
+    app.include_router(posts_router)
     app.include_router(uploads_router)
     app.include_router(tus_router)
     app.include_router(files_router)

@@ -20,6 +20,8 @@
     ├── UploadExpired                  410 upload_expired
     ├── UploadBusy                     423 upload_locked        another request is appending
     ├── ChecksumMismatch               460 checksum_mismatch    the chunk was not kept
+    ├── MediaValidationFailed          422 media_validation_failed  errors: per target, media
+    ├── MediaInUse                     409 media_in_use         post_ids: the scheduled posts
     ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
     ├── IdempotencyInProgress          409 idempotency_in_progress
     └── ServiceUnavailable             503 service_unavailable  a dependency is down
@@ -180,6 +182,18 @@ class ChecksumMismatch(MedialibError):
     code = "checksum_mismatch"
     status_code = 460  # tus checksum extension
     default_message = "The bytes do not match Upload-Checksum; they were not kept."
+
+
+class MediaValidationFailed(MedialibError):
+    code = "media_validation_failed"
+    status_code = 422
+    default_message = "The post's media do not meet every target's rules; see errors."
+
+
+class MediaInUse(MedialibError):
+    code = "media_in_use"
+    status_code = 409
+    default_message = "A scheduled post uses this media; delete or change the post first."
 
 
 class IdempotencyKeyReused(MedialibError):

@@ -3,6 +3,7 @@
 from medialib.idempotency.models import IdempotencyRecord
 from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaTag
+from medialib.posts.models import Post, PostMedia
 from medialib.uploads.models import ResumableUpload
 from medialib.workspaces.models import ApiKey, Workspace
 
@@ -12,6 +13,8 @@ __all__ = [
     "Job",
     "Media",
     "MediaTag",
+    "Post",
+    "PostMedia",
     "ResumableUpload",
     "Workspace",
 ]

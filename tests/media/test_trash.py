@@ -59,7 +59,11 @@ def test_bulk_delete_moves_many_and_reports_unknown_ids(api: httpx.Client, files
     response = api.post(
         "/v1/media/bulk-delete", json={"ids": [*made[:2], "med_01NOSUCHMEDIA000000000000"]}
     )
-    assert response.json() == {"deleted": made[:2], "not_found": ["med_01NOSUCHMEDIA000000000000"]}
+    assert response.json() == {
+        "deleted": made[:2],
+        "not_found": ["med_01NOSUCHMEDIA000000000000"],
+        "in_use": [],
+    }
     assert api.get("/v1/media").json()["pagination"]["total"] == 1
     assert api.post("/v1/media/bulk-delete", json={"ids": []}).status_code == 422
 

@@ -39,7 +39,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GUARDED = frozenset(
-    {("POST", "/v1/media/upload"), ("POST", "/v1/media"), ("POST", "/v1/media/import")}
+    {
+        ("POST", "/v1/media/upload"),
+        ("POST", "/v1/media"),
+        ("POST", "/v1/media/import"),
+        ("POST", "/v1/posts"),
+    }
 )
 _KEPT_HEADERS = ("content-type", "location")
 _MAX_KEY_LENGTH = 255

@@ -148,10 +148,11 @@ def restore_media(
 def bulk_delete(
     body: BulkDelete, workspace: CurrentWorkspace, service: MediaServiceDep, session: SessionDep
 ) -> BulkDeleted:
-    """Move up to 100 media to the trash in one call; unknown ids come back in `not_found`."""
-    deleted, not_found = service.delete_many(workspace, body.ids)
+    """Move up to 100 media to the trash in one call; unknown ids come back in `not_found`,
+    ids a scheduled post uses in `in_use` (those stay)."""
+    deleted, not_found, in_use = service.delete_many(workspace, body.ids)
     session.commit()
-    return BulkDeleted(deleted=deleted, not_found=not_found)
+    return BulkDeleted(deleted=deleted, not_found=not_found, in_use=in_use)
 
 
 @router.post("/{media_id}/thumbnail", status_code=202, response_model=ThumbnailAccepted)

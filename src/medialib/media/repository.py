@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
+from medialib.posts.models import Post, PostMedia, PostStatus
 
 # Media whose bytes the workspace keeps (and which count against its quota).
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
@@ -168,6 +169,14 @@ class MediaRepository:
         )
         rows = self.session.execute(query).all()
         return {kind: (int(count or 0), int(size or 0)) for kind, count, size in rows}
+
+    def scheduled_posts_using(self, media_id: str) -> list[str]:
+        query = (
+            select(Post.id)
+            .join(PostMedia, PostMedia.post_id == Post.id)
+            .where(PostMedia.media_id == media_id, Post.status == PostStatus.SCHEDULED)
+        )
+        return list(self.session.scalars(query).all())
 
     def bytes_kept(self, workspace_id: str, *, exclude_id: str | None = None) -> int:
         """Bytes counted against the quota: media kept, trash included."""

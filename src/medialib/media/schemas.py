@@ -187,6 +187,7 @@ class BulkDelete(_Strict):
 class BulkDeleted(BaseModel):
     deleted: list[str]
     not_found: list[str]
+    in_use: list[str] = Field(default_factory=list)
 
 
 class Deleted(BaseModel):

@@ -17,6 +17,7 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import (
     InvalidState,
+    MediaInUse,
     MedialibError,
     NotFound,
     PayloadTooLarge,
@@ -351,6 +352,9 @@ class MediaService:
         media = self.repository.get_for_update(workspace.id, media_id)
         if media is None or media.status == MediaStatus.DELETED:
             raise NotFound("No such media.")
+        scheduled = self.repository.scheduled_posts_using(media.id)
+        if scheduled:
+            raise MediaInUse(post_ids=scheduled)
         media.status_before_delete = media.status
         media.status = MediaStatus.DELETED
         media.deleted_at = utcnow()
@@ -478,15 +482,18 @@ class MediaService:
 
     def delete_many(
         self, workspace: Workspace, media_ids: list[str]
-    ) -> tuple[list[str], list[str]]:
-        """Move each to the trash; ids that are missing (or not this workspace's) are listed."""
-        deleted, not_found = [], []
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Move each to the trash; ids that are missing (or not this workspace's), and ids
+        a scheduled post uses, are listed instead."""
+        deleted, not_found, in_use = [], [], []
         for media_id in dict.fromkeys(media_ids):
             try:
                 deleted.append(self.delete(workspace, media_id).id)
             except NotFound:
                 not_found.append(media_id)
-        return deleted, not_found
+            except MediaInUse:
+                in_use.append(media_id)
+        return deleted, not_found, in_use
 
     # --- used by jobs -------------------------------------------------------------------
 
