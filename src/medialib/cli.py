@@ -139,7 +139,7 @@ def _worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if state.broker is not None:
         state.broker.start_workers()
-        queues = ", ".join(f"{q} x{n}" for q, n in settings.queue_threads.items())
+        queues = ", ".join(f"{q} x{n}" for q, n in settings.all_queue_threads.items())
         print(f"medialib worker {state.broker.worker_id} on the broker: {queues}", flush=True)
         stop.wait()
         state.broker.stop()

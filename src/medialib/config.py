@@ -24,6 +24,7 @@ DEFAULT_KIND_CAPS: dict[str, int] = {
     "audio": 200 * MB,
 }
 DIRECT_UPLOAD_MAX_BYTES = 100 * MB
+DEFAULT_QUEUE_THREADS = {"image": 2, "video": 1, "document": 1, "webhook": 2}
 
 
 class Settings(BaseSettings):
@@ -59,9 +60,7 @@ class Settings(BaseSettings):
     job_time_limit_seconds: float = Field(default=900.0, gt=0)
     # Broker mode: Redis key namespace, threads per queue, and the overdue-job sweep.
     broker_namespace: str = "medialib"
-    queue_threads: dict[str, int] = Field(
-        default_factory=lambda: {"image": 2, "video": 1, "document": 1}
-    )
+    queue_threads: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUEUE_THREADS))
     job_sweep_seconds: float = Field(default=15.0, gt=0)
     job_sweep_grace_seconds: float = Field(default=60.0, ge=0)
     probe_timeout_seconds: float = Field(default=120.0, gt=0)
@@ -69,6 +68,10 @@ class Settings(BaseSettings):
     # confirm, so they must be); bigger ones at the start of their processing job.
     scan_inline_max_bytes: int = Field(default=100_000_000, ge=0)
     scan_timeout_seconds: float = Field(default=120.0, gt=0)
+    # Webhooks: attempts per delivery (back-off doubling from job_retry_base_seconds, so
+    # 15 spans about 18 hours), and deliveries given up in a row before an endpoint is off.
+    webhook_max_attempts: int = Field(default=15, ge=1, le=30)
+    webhook_disable_after: int = Field(default=5, ge=1)
     # Fault injection for crash tests only: a handler sleeps this long before its work.
     fault_job_delay_seconds: float = Field(default=0.0, ge=0)
 
@@ -101,6 +104,11 @@ class Settings(BaseSettings):
     @property
     def public_base_url(self) -> str:
         return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
+
+    @property
+    def all_queue_threads(self) -> dict[str, int]:
+        """Threads per queue, the defaults filling any queue the setting leaves out."""
+        return {**DEFAULT_QUEUE_THREADS, **self.queue_threads}
 
     def kind_cap(self, kind: str) -> int:
         return self.kind_caps.get(kind, DEFAULT_KIND_CAPS[kind])

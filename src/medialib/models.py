@@ -5,6 +5,7 @@ from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaTag
 from medialib.posts.models import Post, PostMedia
 from medialib.uploads.models import ResumableUpload
+from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.workspaces.models import ApiKey, Workspace
 
 __all__ = [
@@ -16,5 +17,7 @@ __all__ = [
     "Post",
     "PostMedia",
     "ResumableUpload",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
 ]

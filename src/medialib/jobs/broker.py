@@ -103,7 +103,7 @@ class BrokerRunner:
         # Dramatiq's own CLI announces the boot; middleware such as TimeLimit (which starts
         # its deadline monitor then) relies on it, so a process embedding workers must too.
         self.broker.emit_after("process_boot")
-        for queue, threads in self.context.settings.queue_threads.items():
+        for queue, threads in self.context.settings.all_queue_threads.items():
             if threads > 0:
                 worker = dramatiq.Worker(
                     self.broker, queues={f"medialib-{queue}"}, worker_threads=threads

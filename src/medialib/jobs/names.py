@@ -12,12 +12,14 @@ class JobName(enum.StrEnum):
     PROCESS_DOCUMENT = "media.process_document"
     MAKE_THUMBNAIL = "media.make_thumbnail"
     MAKE_VARIANTS = "media.make_variants"
+    DELIVER_WEBHOOK = "webhooks.deliver"
 
 
 class Queue(enum.StrEnum):
     IMAGE = "image"
     VIDEO = "video"
     DOCUMENT = "document"
+    WEBHOOK = "webhook"
 
 
 QUEUE_OF: dict[JobName, Queue] = {
@@ -26,4 +28,5 @@ QUEUE_OF: dict[JobName, Queue] = {
     JobName.PROCESS_DOCUMENT: Queue.DOCUMENT,
     JobName.MAKE_THUMBNAIL: Queue.VIDEO,
     JobName.MAKE_VARIANTS: Queue.IMAGE,
+    JobName.DELIVER_WEBHOOK: Queue.WEBHOOK,
 }

@@ -68,7 +68,8 @@ registry = JobRegistry()
 
 def load_handlers() -> JobRegistry:
     """Import every module that registers handlers, then check none is missing."""
-    import medialib.media.tasks  # noqa: F401
+    import medialib.media.tasks
+    import medialib.webhooks.tasks  # noqa: F401
 
     registry.check_complete()
     return registry

@@ -15,6 +15,7 @@ from medialib.media.service import TRASH_KEEPS, derived_keys_of
 from medialib.storage.base import ObjectStore
 from medialib.storage.local import LocalObjectStore
 from medialib.uploads.resumable import ResumableUploads
+from medialib.webhooks.outbox import emit, event_data
 
 # An upload URL lives an hour; its pending row is removed a day after that.
 ABANDONED_AFTER = dt.timedelta(days=1)
@@ -36,6 +37,8 @@ def collect_garbage(
         for media in repository.trash_older_than(utcnow() - TRASH_KEEPS):
             for key in derived_keys_of(media):
                 store.delete(key)
+            purged_event = {**event_data(media), "status": "purged"}
+            emit(session, settings, media.workspace_id, "media.purged", purged_event)
             store.delete(media.storage_key)
             repository.remove(media)
             purged += 1

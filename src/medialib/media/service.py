@@ -46,6 +46,7 @@ from medialib.scanning.service import (
     scan_object,
 )
 from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
+from medialib.webhooks.outbox import emit, event_data
 from medialib.workspaces.models import Workspace
 from medialib.workspaces.repository import WorkspaceRepository
 
@@ -282,6 +283,8 @@ class MediaService:
             )
             media.status = MediaStatus.READY if ready_now else MediaStatus.PROCESSING
             self._enqueue(_PROCESS_JOB[MediaKind(media.kind)], media)
+        if media.status == MediaStatus.READY:
+            self._emit("media.ready", media)
         self.session.flush()
 
     def _reuse_processing(self, media: Media, earlier: Media) -> None:
@@ -311,6 +314,10 @@ class MediaService:
         self.store.copy(derived["key"], key)
         return {**derived, "key": key}
 
+    def _emit(self, event_type: str, media: Media) -> None:
+        """Queue a webhook event about `media` in this transaction (see webhooks/)."""
+        emit(self.session, self.settings, media.workspace_id, event_type, event_data(media))
+
     def _enqueue(self, name: JobName, media: Media) -> None:
         enqueue(self.session, name, max_attempts=self.settings.job_max_attempts, media_id=media.id)
 
@@ -322,6 +329,7 @@ class MediaService:
         media.error = error.to_dict()
         if size is not None:
             media.size = size
+        self._emit("media.failed", media)
         self.session.flush()
 
     def get(self, workspace: Workspace, media_id: str) -> Media:
@@ -359,6 +367,7 @@ class MediaService:
         media.status = MediaStatus.DELETED
         media.deleted_at = utcnow()
         media.expires_at = media.deleted_at + TRASH_KEEPS
+        self._emit("media.deleted", media)
         self.session.flush()
         return media
 
@@ -522,9 +531,12 @@ class MediaService:
             if isinstance(value, int):
                 setattr(media, column, value)
         media.media_metadata = {**(media.media_metadata or {}), **facts}
+        became_ready = media.status != MediaStatus.READY
         media.thumbnail = derived.thumbnail
         media.display = derived.display or media.display
         media.status = MediaStatus.READY
+        if became_ready:
+            self._emit("media.ready", media)
         if media.kind == MediaKind.IMAGE and media.variants is None:
             self._enqueue(JobName.MAKE_VARIANTS, media)
         self.session.flush()

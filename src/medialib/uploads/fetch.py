@@ -179,7 +179,26 @@ def fetch(
             own.close()
 
 
-def _send(client: httpx.Client, url: SplitResult, policy: FetchPolicy) -> httpx.Response:
+def post_json(raw_url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> int:
+    """POST to a URL under the same policy (webhooks); the status code. Redirects are not
+    followed: a 3xx is an answer like any other."""
+    url = check_url(raw_url, policy)
+    timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        response = _send(client, url, policy, method="POST", content=body, headers=headers)
+        response.close()
+        return response.status_code
+
+
+def _send(
+    client: httpx.Client,
+    url: SplitResult,
+    policy: FetchPolicy,
+    *,
+    method: str = "GET",
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     assert url.hostname is not None
     port = url.port or (443 if url.scheme == "https" else 80)
     address = vet_host(url.hostname, port, policy)
@@ -187,12 +206,14 @@ def _send(client: httpx.Client, url: SplitResult, policy: FetchPolicy) -> httpx.
     target = url._replace(netloc=f"{host_in_url}:{port}").geturl()
     host_header = url.hostname if url.port is None else f"{url.hostname}:{url.port}"
     request = client.build_request(
-        "GET",
+        method,
         target,
+        content=content,
         headers={
             "Host": host_header,
             "Accept-Encoding": "gzip, deflate",
-            "User-Agent": "medialib-import",
+            "User-Agent": "medialib",
+            **(headers or {}),
         },
         extensions={"sni_hostname": url.hostname} if url.scheme == "https" else {},
     )

@@ -1,0 +1,153 @@
+"""Webhook routes: thin over `WebhookService`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.media.schemas import Deleted, Pagination
+from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.service import WebhookService
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=2048)
+    # Empty: every event (media.ready, media.failed, media.deleted, media.expiring,
+    # media.purged).
+    events: list[str] = Field(default_factory=list, max_length=10)
+
+
+class EndpointOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    failures_in_a_row: int
+    created_at: dt.datetime
+    # Shown when the endpoint is made and when its secret is rotated; verify deliveries
+    # with any Standard Webhooks library.
+    secret: str | None = None
+
+
+class EndpointList(BaseModel):
+    data: list[EndpointOut]
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    payload: dict[str, Any]
+
+
+class DeliveryList(BaseModel):
+    data: list[DeliveryOut]
+    pagination: Pagination
+
+
+async def webhook_service(session: SessionDep, state: StateDep) -> WebhookService:
+    return WebhookService(session, settings=state.settings)
+
+
+ServiceDep = Annotated[WebhookService, Depends(webhook_service)]
+
+
+@router.post("", status_code=201, response_model=EndpointOut)
+def add_endpoint(
+    body: EndpointIn, workspace: CurrentWorkspace, service: ServiceDep, session: SessionDep
+) -> EndpointOut:
+    """Send this workspace's events to a URL (public `https`, checked like imports).
+    Deliveries are signed per Standard Webhooks with the `secret` returned here."""
+    endpoint = service.add(workspace, body.url, body.events)
+    session.commit()
+    return _out(endpoint, secret=True)
+
+
+@router.get("", response_model=EndpointList)
+def list_endpoints(workspace: CurrentWorkspace, service: ServiceDep) -> EndpointList:
+    return EndpointList(data=[_out(endpoint) for endpoint in service.all(workspace)])
+
+
+@router.post("/{endpoint_id}/rotate-secret", response_model=EndpointOut)
+def rotate_secret(
+    endpoint_id: str, workspace: CurrentWorkspace, service: ServiceDep, session: SessionDep
+) -> EndpointOut:
+    """A new secret; for 24 hours deliveries carry a signature with the old one too."""
+    endpoint = service.rotate(workspace, endpoint_id)
+    session.commit()
+    return _out(endpoint, secret=True)
+
+
+@router.post("/{endpoint_id}/enable", response_model=EndpointOut)
+def enable_endpoint(
+    endpoint_id: str, workspace: CurrentWorkspace, service: ServiceDep, session: SessionDep
+) -> EndpointOut:
+    """Turn an endpoint that kept failing (and was disabled) back on."""
+    endpoint = service.enable(workspace, endpoint_id)
+    session.commit()
+    return _out(endpoint)
+
+
+@router.get("/{endpoint_id}/deliveries", response_model=DeliveryList)
+def list_deliveries(
+    endpoint_id: str,
+    workspace: CurrentWorkspace,
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DeliveryList:
+    """The delivery log, newest first: status, attempts, the last answer."""
+    rows, total = service.deliveries(workspace, endpoint_id, limit=limit, offset=offset)
+    return DeliveryList(
+        data=[_delivery(row) for row in rows],
+        pagination=Pagination(limit=limit, offset=offset, total=total),
+    )
+
+
+@router.delete("/{endpoint_id}", response_model=Deleted)
+def remove_endpoint(
+    endpoint_id: str, workspace: CurrentWorkspace, service: ServiceDep, session: SessionDep
+) -> Deleted:
+    service.remove(workspace, endpoint_id)
+    session.commit()
+    return Deleted(id=endpoint_id, deleted=True)
+
+
+def _out(endpoint: WebhookEndpoint, *, secret: bool = False) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.id,
+        url=endpoint.url,
+        events=list(endpoint.events),
+        enabled=endpoint.disabled_at is None,
+        failures_in_a_row=endpoint.failures_in_a_row,
+        created_at=endpoint.created_at,
+        secret=endpoint.secret if secret else None,
+    )
+
+
+def _delivery(row: WebhookDelivery) -> DeliveryOut:
+    return DeliveryOut.model_validate(
+        {
+            "id": row.id,
+            "event_type": row.event_type,
+            "status": row.status,
+            "attempts": row.attempts,
+            "last_status_code": row.last_status_code,
+            "last_error": row.last_error,
+            "created_at": row.created_at,
+            "delivered_at": row.delivered_at,
+            "payload": row.payload,
+        }
+    )

@@ -1,0 +1,62 @@
+"""Writing events: one delivery row per subscribed endpoint and a job to send it, in the
+same transaction as the change the event describes (so an event is never lost, nor sent
+for a change that was rolled back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medialib.config import Settings
+from medialib.db import utcnow
+from medialib.ids import new_id
+from medialib.jobs.names import JobName
+from medialib.jobs.queue import enqueue
+from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+EVENTS = ("media.ready", "media.failed", "media.deleted", "media.expiring", "media.purged")
+
+
+def event_data(media: Any) -> dict[str, Any]:
+    """What an event says of a media: enough to act on, the rest is a GET away."""
+    return {
+        "id": media.id,
+        "kind": media.kind,
+        "status": media.status,
+        "filename": media.filename,
+        "tenant_id": media.tenant_id,
+        "error": media.error,
+    }
+
+
+def emit(
+    session: Session, settings: Settings, workspace_id: str, event_type: str, data: dict[str, Any]
+) -> int:
+    """Queue `event_type` for every enabled endpoint of the workspace that wants it."""
+    endpoints = session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.disabled_at.is_(None)
+        )
+    ).all()
+    sent = 0
+    for endpoint in endpoints:
+        if endpoint.events and event_type not in endpoint.events:
+            continue
+        delivery = WebhookDelivery(
+            id=new_id("msg"),
+            endpoint_id=endpoint.id,
+            event_type=event_type,
+            payload={"type": event_type, "timestamp": utcnow().isoformat(), "data": data},
+        )
+        session.add(delivery)
+        session.flush()
+        enqueue(
+            session,
+            JobName.DELIVER_WEBHOOK,
+            max_attempts=settings.webhook_max_attempts,
+            delivery_id=delivery.id,
+        )
+        sent += 1
+    return sent

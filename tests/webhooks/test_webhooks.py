@@ -1,0 +1,270 @@
+"""Webhooks delivered to a real HTTP receiver on loopback, every delivery verified with the
+`standardwebhooks` package (the reference implementation of the signing scheme)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from medialib.db import session_scope
+from medialib.media.gc import collect_garbage
+from medialib.media.models import Media
+from tests.conftest import RunningServer, fresh_postgres_database, running_server
+from tests.helpers import error_of, put_bytes, request_upload, upload_file
+
+
+@dataclass
+class Receiver:
+    """Records every request; answers with the next queued status (200 when none)."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    always: int | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[tuple[dict[str, str], bytes]]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"{len(self.received)} of {count} deliveries"
+            time.sleep(0.05)
+        return list(self.received)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            target = state["r"]
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            with target.lock:
+                target.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = target.answers.pop(0) if target.answers else (target.always or 200)
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["r"] = Receiver(url=f"http://127.0.0.1:{http.server_address[1]}/hooks")
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield state["r"]
+    http.shutdown()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hook_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """Allowed to reach loopback (tests only), with a database of its own so that no other
+    server's workers take its deliveries."""
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            database = stack.enter_context(fresh_postgres_database())
+        else:
+            database = f"sqlite:///{tmp_path_factory.mktemp('hooks') / 'own.db'}"
+        yield stack.enter_context(
+            running_server(
+                request,
+                tmp_path_factory,
+                request.param,
+                database_url=database,
+                allow_loopback_targets=True,
+                import_allow_http=True,
+                webhook_max_attempts=3,
+                webhook_disable_after=2,
+            )
+        )
+
+
+@pytest.fixture
+def api(hook_server: RunningServer) -> Iterator[httpx.Client]:
+    key = hook_server.new_key()
+    with httpx.Client(
+        base_url=hook_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:
+        yield client
+
+
+def _add(api: httpx.Client, url: str, events: list[str] | None = None) -> dict[str, Any]:
+    answer = api.post("/v1/webhooks", json={"url": url, "events": events or []})
+    assert answer.status_code == 201, answer.text
+    endpoint: dict[str, Any] = answer.json()
+    assert endpoint["secret"].startswith("whsec_") and endpoint["enabled"] is True
+    return endpoint
+
+
+def _settled_log(api: httpx.Client, endpoint_id: str, timeout: float = 15) -> dict[str, Any]:
+    """The delivery log once no delivery is pending (the receiver hears a delivery a moment
+    before medialib records its answer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log: dict[str, Any] = api.get(f"/v1/webhooks/{endpoint_id}/deliveries").json()
+        if all(d["status"] != "pending" for d in log["data"]) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.05)
+
+
+def _verified(secret: str, delivery: tuple[dict[str, str], bytes]) -> dict[str, Any]:
+    headers, body = delivery
+    payload: dict[str, Any] = Webhook(secret).verify(body, headers)
+    return payload
+
+
+def test_a_ready_media_is_announced_with_a_verifiable_signature(
+    api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    endpoint = _add(api, receiver.url)
+    media = upload_file(api, files / "photo.jpg")
+    delivery = receiver.wait_for(1)[0]
+    event = _verified(endpoint["secret"], delivery)
+    assert event["type"] == "media.ready" and event["data"]["id"] == media["id"]
+    assert event["data"]["status"] == "ready" and delivery[0]["webhook-id"].startswith("msg_")
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "A" * 32).verify(delivery[1], delivery[0])
+    log = _settled_log(api, endpoint["id"])
+    assert log["pagination"]["total"] == 1
+    entry = log["data"][0]
+    assert entry["status"] == "succeeded" and entry["attempts"] == 1
+    assert entry["last_status_code"] == 200 and entry["id"] == delivery[0]["webhook-id"]
+    listed = api.get("/v1/webhooks").json()["data"]
+    assert [e["id"] for e in listed] == [endpoint["id"]] and listed[0]["secret"] is None
+
+
+def test_each_lifecycle_event_reaches_endpoints_that_want_it(
+    hook_server: RunningServer, api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    everything = _add(api, receiver.url)
+    deleted_only = _add(api, receiver.url + "?only=deleted", ["media.deleted"])
+    photo = upload_file(api, files / "photo.jpg")
+    upload = request_upload(api, filename="page.jpg")
+    put_bytes(upload, (files / "page.html").read_bytes())
+    assert api.post(f"/v1/media/{upload['id']}/confirm").status_code == 415
+    assert api.delete(f"/v1/media/{photo['id']}").status_code == 200
+    with session_scope(hook_server.state.session_factory) as session:
+        trashed = session.get(Media, photo["id"])
+        assert trashed is not None and trashed.expires_at is not None
+        trashed.expires_at = trashed.deleted_at = trashed.expires_at.replace(year=2000)
+    collect_garbage(
+        hook_server.state.session_factory, hook_server.state.store, hook_server.settings
+    )
+    received = receiver.wait_for(5)
+    time.sleep(0.5)  # nothing more should come
+    assert len(receiver.received) == 5
+    to_all = [
+        _verified(everything["secret"], d) for d in received if _is_for(d, everything["secret"])
+    ]
+    assert sorted(e["type"] for e in to_all) == [
+        "media.deleted",
+        "media.failed",
+        "media.purged",
+        "media.ready",
+    ]
+    failed = next(e for e in to_all if e["type"] == "media.failed")
+    assert failed["data"]["id"] == upload["id"] and failed["data"]["error"]["code"]
+    to_one = [d for d in received if _is_for(d, deleted_only["secret"])]
+    assert [_verified(deleted_only["secret"], d)["type"] for d in to_one] == ["media.deleted"]
+
+
+def _is_for(delivery: tuple[dict[str, str], bytes], secret: str) -> bool:
+    try:
+        Webhook(secret).verify(delivery[1], delivery[0])
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+def test_failed_attempts_are_retried_with_the_same_id(
+    api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    endpoint = _add(api, receiver.url)
+    receiver.answers = [500, 503]
+    upload_file(api, files / "photo.jpg")
+    attempts = receiver.wait_for(3)
+    assert len({headers["webhook-id"] for headers, _ in attempts}) == 1
+    log = _settled_log(api, endpoint["id"])["data"]
+    assert log[0]["status"] == "succeeded" and log[0]["attempts"] == 3
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_enabled(
+    api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    endpoint = _add(api, receiver.url)
+    receiver.always = 500
+    for name in ("a.jpg", "b.jpg"):
+        upload_file(api, files / "photo.jpg", filename=name)
+    receiver.wait_for(6)  # two deliveries, three attempts each, then given up
+    deadline = time.monotonic() + 10
+    while api.get("/v1/webhooks").json()["data"][0]["enabled"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    statuses = {d["status"] for d in _settled_log(api, endpoint["id"])["data"]}
+    assert statuses == {"failed"}
+    upload_file(api, files / "photo.jpg", filename="c.jpg")
+    time.sleep(0.5)
+    assert len(receiver.received) == 6  # nothing is sent to a disabled endpoint
+    receiver.always = None
+    enabled = api.post(f"/v1/webhooks/{endpoint['id']}/enable").json()
+    assert enabled["enabled"] is True and enabled["failures_in_a_row"] == 0
+
+
+def test_a_rotated_secret_keeps_signing_beside_the_new_one(
+    api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    old = _add(api, receiver.url)
+    new = api.post(f"/v1/webhooks/{old['id']}/rotate-secret").json()
+    assert new["secret"] != old["secret"]
+    upload_file(api, files / "photo.jpg")
+    delivery = receiver.wait_for(1)[0]
+    assert len(delivery[0]["webhook-signature"].split(" ")) == 2
+    assert _verified(old["secret"], delivery)["type"] == "media.ready"
+    assert _verified(new["secret"], delivery)["type"] == "media.ready"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://user:pw@127.0.0.1/hook",
+        "ftp://127.0.0.1/hook",
+        "not a url",
+    ],
+)
+def test_private_and_odd_targets_are_refused(api: httpx.Client, url: str) -> None:
+    answer = api.post("/v1/webhooks", json={"url": url})
+    assert answer.status_code == 422 and error_of(answer)["code"] == "url_not_allowed"
+
+
+def test_unknown_events_and_other_workspaces_endpoints(
+    hook_server: RunningServer, api: httpx.Client, receiver: Receiver
+) -> None:
+    bad = api.post("/v1/webhooks", json={"url": receiver.url, "events": ["media.exploded"]})
+    assert bad.status_code == 422 and error_of(bad)["unknown"] == ["media.exploded"]
+    endpoint = _add(api, receiver.url)
+    with httpx.Client(
+        base_url=hook_server.base_url,
+        headers={"Authorization": f"Bearer {hook_server.new_key()}"},
+    ) as other:
+        assert other.get(f"/v1/webhooks/{endpoint['id']}/deliveries").status_code == 404
+        assert other.delete(f"/v1/webhooks/{endpoint['id']}").status_code == 404
+        assert other.get("/v1/webhooks").json()["data"] == []
+    assert api.delete(f"/v1/webhooks/{endpoint['id']}").json()["deleted"] is True
+    assert json.loads(api.get("/v1/webhooks").text)["data"] == []
