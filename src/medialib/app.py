@@ -29,6 +29,7 @@ from medialib.uploads.tus import router as tus_router
 from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
 from medialib.webhooks.endpoints import router as webhooks_router
+from medialib.workspaces.endpoints import router as workspace_router
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     app.include_router(usage_router)
     app.include_router(posts_router)
     app.include_router(webhooks_router)
+    app.include_router(workspace_router)
     app.include_router(uploads_router)
     app.include_router(tus_router)
     app.include_router(files_router)

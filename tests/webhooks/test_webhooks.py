@@ -4,12 +4,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,86 +15,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from medialib.db import session_scope
 from medialib.media.gc import collect_garbage
 from medialib.media.models import Media
-from tests.conftest import RunningServer, fresh_postgres_database, running_server
+from tests.conftest import RunningServer
 from tests.helpers import error_of, put_bytes, request_upload, upload_file
-
-
-@dataclass
-class Receiver:
-    """Records every request; answers with the next queued status (200 when none)."""
-
-    url: str
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
-    always: int | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait_for(self, count: int, timeout: float = 30) -> list[tuple[dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            assert time.monotonic() < deadline, f"{len(self.received)} of {count} deliveries"
-            time.sleep(0.05)
-        return list(self.received)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state: dict[str, Receiver] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            target = state["r"]
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            with target.lock:
-                target.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = target.answers.pop(0) if target.answers else (target.always or 200)
-            self.send_response(status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state["r"] = Receiver(url=f"http://127.0.0.1:{http.server_address[1]}/hooks")
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield state["r"]
-    http.shutdown()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def hook_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    """Allowed to reach loopback (tests only), with a database of its own so that no other
-    server's workers take its deliveries."""
-    with ExitStack() as stack:
-        if request.param == "postgresql":
-            database = stack.enter_context(fresh_postgres_database())
-        else:
-            database = f"sqlite:///{tmp_path_factory.mktemp('hooks') / 'own.db'}"
-        yield stack.enter_context(
-            running_server(
-                request,
-                tmp_path_factory,
-                request.param,
-                database_url=database,
-                allow_loopback_targets=True,
-                import_allow_http=True,
-                webhook_max_attempts=3,
-                webhook_disable_after=2,
-            )
-        )
-
-
-@pytest.fixture
-def api(hook_server: RunningServer) -> Iterator[httpx.Client]:
-    key = hook_server.new_key()
-    with httpx.Client(
-        base_url=hook_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
-        yield client
+from tests.webhooks.conftest import Receiver
 
 
 def _add(api: httpx.Client, url: str, events: list[str] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Garbage collection: uploads never confirmed, expired resumable uploads, trash past 30
-days, temporary files."""
+days, media past its workspace's retention (announced a week ahead), temporary files.
+`medialib gc` runs it; run it from cron (hourly is plenty)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.idempotency.repository import IdempotencyKeys
+from medialib.media.models import Media
 from medialib.media.repository import MediaRepository
 from medialib.media.service import TRASH_KEEPS, derived_keys_of
 from medialib.storage.base import ObjectStore
@@ -19,6 +21,8 @@ from medialib.webhooks.outbox import emit, event_data
 
 # An upload URL lives an hour; its pending row is removed a day after that.
 ABANDONED_AFTER = dt.timedelta(days=1)
+# `media.expiring` goes out this long before retention purges a media.
+EXPIRING_NOTICE = dt.timedelta(days=7)
 
 
 def collect_garbage(
@@ -35,13 +39,9 @@ def collect_garbage(
     with session_scope(factory) as session:
         repository = MediaRepository(session)
         for media in repository.trash_older_than(utcnow() - TRASH_KEEPS):
-            for key in derived_keys_of(media):
-                store.delete(key)
-            purged_event = {**event_data(media), "status": "purged"}
-            emit(session, settings, media.workspace_id, "media.purged", purged_event)
-            store.delete(media.storage_key)
-            repository.remove(media)
+            _purge(session, settings, store, media)
             purged += 1
+    announced, retention_purged = _retention(factory, store, settings)
     with session_scope(factory) as session:
         expired_resumable = ResumableUploads(
             session, store=store, settings=settings
@@ -55,7 +55,49 @@ def collect_garbage(
     return {
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,
+        "announced_expiring": announced,
+        "purged_by_retention": retention_purged,
         "expired_resumable_uploads": expired_resumable,
         "expired_idempotency_keys": expired_keys,
         "temporary_files": removed_temp,
     }
+
+
+def _retention(
+    factory: sessionmaker[Session], store: ObjectStore, settings: Settings
+) -> tuple[int, int]:
+    """Announce media whose retention ends within a week (`media.expiring`, once), and
+    purge media whose retention has ended, unless a scheduled post still uses it."""
+    now = utcnow()
+    with session_scope(factory) as session:
+        repository = MediaRepository(session)
+        expiring = repository.expiring(before=now + EXPIRING_NOTICE)
+        for media in expiring:
+            expires_at = media.expires_at.isoformat() if media.expires_at else None
+            data = {**event_data(media), "expires_at": expires_at}
+            emit(session, settings, media.workspace_id, "media.expiring", data)
+            media.expiry_notified_at = now
+    purged = 0
+    with session_scope(factory) as session:
+        repository = MediaRepository(session)
+        for media in repository.retention_over(now=now):
+            if repository.scheduled_posts_using(media.id):
+                continue  # kept while a scheduled post needs it
+            _purge(session, settings, store, media)
+            purged += 1
+    return len(expiring), purged
+
+
+def _purge(session: Session, settings: Settings, store: ObjectStore, media: Media) -> None:
+    """The bytes, every derived file and the row go; `media.purged` says so."""
+    for key in derived_keys_of(media):
+        store.delete(key)
+    store.delete(media.storage_key)
+    emit(
+        session,
+        settings,
+        media.workspace_id,
+        "media.purged",
+        {**event_data(media), "status": "purged"},
+    )
+    MediaRepository(session).remove(media)

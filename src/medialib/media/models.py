@@ -38,6 +38,7 @@ class Media(Base):
         Index("ix_media_workspace_status", "workspace_id", "status"),
         Index("ix_media_workspace_checksum", "workspace_id", "checksum_sha256"),
         Index("ix_media_workspace_deleted", "workspace_id", "deleted_at"),
+        Index("ix_media_expires_at", "expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -76,7 +77,10 @@ class Media(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     upload_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the media will be purged: its workspace's retention, or 30 days in the trash.
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When `media.expiring` was sent for the current `expires_at`.
+    expiry_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     tags: Mapped[list[MediaTag]] = relationship(

@@ -170,6 +170,36 @@ class MediaRepository:
         rows = self.session.execute(query).all()
         return {kind: (int(count or 0), int(size or 0)) for kind, count, size in rows}
 
+    def kept(self, workspace_id: str) -> list[Media]:
+        """Every media of the workspace outside the trash."""
+        query = select(Media).where(
+            Media.workspace_id == workspace_id, Media.status != MediaStatus.DELETED
+        )
+        return list(self.session.scalars(query).all())
+
+    def expiring(self, *, before: dt.datetime, limit: int = 1000) -> list[Media]:
+        """Media outside the trash whose retention ends before `before`, not yet announced."""
+        query = (
+            select(Media)
+            .where(
+                Media.status != MediaStatus.DELETED,
+                Media.expires_at < before,
+                Media.expiry_notified_at.is_(None),
+            )
+            .limit(limit)
+        )
+        return list(self.session.scalars(query).all())
+
+    def retention_over(self, *, now: dt.datetime, limit: int = 1000) -> list[Media]:
+        """Media outside the trash whose retention has ended."""
+        query = (
+            select(Media)
+            .where(Media.status != MediaStatus.DELETED, Media.expires_at < now)
+            .options(selectinload(Media.tags))
+            .limit(limit)
+        )
+        return list(self.session.scalars(query).all())
+
     def scheduled_posts_using(self, media_id: str) -> list[str]:
         query = (
             select(Post.id)

@@ -96,6 +96,11 @@ def infer_kind(*, kind: MediaKind | None, content_type: str | None, filename: st
     )
 
 
+def retention_expiry(days: int | None, start: dt.datetime) -> dt.datetime | None:
+    """When media made at `start` is purged under a retention of `days` (None: never)."""
+    return start + dt.timedelta(days=days) if days else None
+
+
 def derived_keys_of(media: Media) -> list[str]:
     """Every file made from a media's original: previews, renditions, variants."""
     derived = [media.thumbnail, media.display, *(media.variants or [])]
@@ -146,6 +151,7 @@ class MediaService:
             description=description,
             media_metadata={},
             tags=[],
+            expires_at=retention_expiry(workspace.retention_days, utcnow()),
         )
         self.repository.add(media)
         if tags:
@@ -381,7 +387,8 @@ class MediaService:
         media.status = media.status_before_delete or MediaStatus.READY
         media.status_before_delete = None
         media.deleted_at = None
-        media.expires_at = None
+        media.expires_at = retention_expiry(workspace.retention_days, media.created_at)
+        media.expiry_notified_at = None
         self.session.flush()
         return media
 
@@ -468,6 +475,18 @@ class MediaService:
     def usage(self, workspace: Workspace) -> dict[str, tuple[int, int]]:
         """(count, bytes) per kind of everything the workspace keeps, trash included."""
         return self.repository.usage(workspace.id)
+
+    def set_retention(self, workspace: Workspace, days: int | None) -> Workspace:
+        """Set a workspace's retention and re-date every media it keeps outside the trash."""
+        row = WorkspaceRepository(self.session).get(workspace.id)
+        if row is None:
+            raise NotFound("No such workspace.")
+        row.retention_days = days
+        for media in self.repository.kept(workspace.id):
+            media.expires_at = retention_expiry(days, media.created_at)
+            media.expiry_notified_at = None
+        self.session.flush()
+        return row
 
     def quota(self, workspace: Workspace) -> int | None:
         return WorkspaceRepository(self.session).get_quota(workspace.id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medialib.db import Base, UTCDateTime, utcnow
@@ -15,6 +15,8 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # Bytes the workspace may keep (media and trash); None is no limit.
     quota_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # Media older than this many days is purged (None: kept until deleted).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -542,6 +542,7 @@ function renderDetail() {
     ["Virus scan", SCAN_STATES[media.metadata.scan?.status] ?? null],
     ["Used in", `${media.usage_count} post${media.usage_count === 1 ? "" : "s"}`],
     ["Uploaded", new Date(media.created_at).toLocaleString()],
+    ["Kept until", media.expires_at ? new Date(media.expires_at).toLocaleDateString() : null],
     ["Id", media.id],
   ].filter(([, value]) => value !== null && value !== undefined && value !== "");
   $("#detail-meta").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: String(value) })]));
