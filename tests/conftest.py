@@ -88,6 +88,46 @@ def redis_url() -> Iterator[str]:
     yield url
 
 
+@pytest.fixture
+def rabbitmq_url() -> Iterator[str]:
+    """The RabbitMQ on 127.0.0.1:5672 (required in CI); tests isolate by queue prefix."""
+    import pika
+
+    url = os.environ.get("MEDIALIB_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    try:
+        pika.BlockingConnection(pika.URLParameters(url)).close()
+    except pika.exceptions.AMQPError as exc:
+        if IN_CI:
+            pytest.fail(f"RabbitMQ is required in CI and did not answer: {exc}")
+        pytest.skip(f"RabbitMQ not reachable: {exc}")
+    yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3 endpoint on loopback: moto's server, speaking the S3 HTTP API (no S3 or
+    MinIO can run here; moto is the closest real peer: real HTTP, real signatures)."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "medialib-test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "medialib-test-secret")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    yield f"http://127.0.0.1:{port}"
+    moto.stop()
+
+
+def new_bucket(endpoint: str) -> str:
+    """A fresh bucket; its `MEDIALIB_STORAGE_URL`."""
+    import boto3
+
+    name = f"medialib-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    return f"s3://{name}?endpoint_url={endpoint}&region=us-east-1"
+
+
 def database_url_for(backend: str, request: pytest.FixtureRequest, data_dir: Path) -> str:
     """The shared server's database URL for `backend`."""
     if backend == "postgresql":

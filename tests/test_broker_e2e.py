@@ -1,5 +1,5 @@
-"""Scale-out: `medialib serve` publishes jobs to Redis and `medialib worker` processes do
-the processing; a worker killed in the middle of a video loses nothing."""
+"""Scale-out: `medialib serve` publishes jobs to Redis or RabbitMQ and `medialib worker`
+processes do the processing; a worker killed in the middle of a video loses nothing."""
 
 from __future__ import annotations
 
@@ -17,22 +17,37 @@ from tests.helpers import upload_file, wait_settled
 from tests.processes import MEDIALIB, ServeProcess, WorkerProcess, env_for
 
 
-@pytest.fixture
-def broker_env(tmp_path: Path, redis_url: str) -> Iterator[dict[str, str]]:
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     namespace = f"medialib-e2e-{uuid.uuid4().hex[:8]}"
+    url = str(request.getfixturevalue(f"{request.param}_url"))
     env = env_for(
         tmp_path,
         f"sqlite:///{tmp_path / 'medialib.db'}",
-        MEDIALIB_BROKER_URL=redis_url,
+        MEDIALIB_BROKER_URL=url,
         MEDIALIB_BROKER_NAMESPACE=namespace,
         MEDIALIB_JOB_LEASE_SECONDS="2",
         MEDIALIB_JOB_SWEEP_SECONDS="0.5",
         MEDIALIB_JOB_SWEEP_GRACE_SECONDS="1",
     )
     yield env
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(f"{namespace}*"):
-        client.delete(key)
+    if request.param == "redis":
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"{namespace}*"):
+            client.delete(key)
+    else:
+        _delete_rabbitmq_queues(url, namespace)
+
+
+def _delete_rabbitmq_queues(url: str, namespace: str) -> None:
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    for queue in ("image", "video", "document", "webhook"):
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(queue=f"{namespace}-{queue}{suffix}")
+    connection.close()
 
 
 def _client(server: ServeProcess, env: dict[str, str]) -> httpx.Client:

@@ -13,13 +13,19 @@ import pytest
 from medialib.storage import local
 from medialib.storage.base import ObjectStore, ObjectTooLarge, UploadGrant
 from medialib.storage.local import LocalObjectStore
+from medialib.storage.s3 import S3ObjectStore
 from medialib.storage.signing import SigningKeys
+from tests.conftest import new_bucket
 
 
-@pytest.fixture(params=["local", "local-without-o-direct"])
+@pytest.fixture(params=["local", "local-without-o-direct", "s3"])
 def store(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ObjectStore]:
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        yield S3ObjectStore.from_url(new_bucket(endpoint), public_base_url="http://127.0.0.1:9")
+        return
     if request.param == "local-without-o-direct":  # tmpfs and others refuse O_DIRECT
         monkeypatch.setattr(local._DirectWriter, "try_open", classmethod(lambda cls, path: None))
     if request.param.startswith("local"):
@@ -42,7 +48,7 @@ def _write(store: ObjectStore, key: str, data: bytes, *, exclusive: bool = False
     writer.commit()
 
 
-@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 5000, 4 * 1024 * 1024 + 7])
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 5000, 4 * 1024 * 1024 + 7, 17 * 1024 * 1024])
 def test_written_object_reads_back_with_size_and_checksum(store: ObjectStore, size: int) -> None:
     data = os.urandom(size)
     writer = store.open_writer(KEY, content_type="image/jpeg", max_bytes=size)

@@ -92,18 +92,24 @@ class Client:
         size = path.stat().st_size
         content_type = content_type or mimetypes.guess_type(path.name)[0]
         resumable = size > RESUMABLE_ABOVE if resumable is None else resumable
-        upload = self.request_upload(
-            filename=path.name,
-            content_type=content_type,
-            kind=kind,
-            size=size,
-            tags=tags,
-            description=description,
-            tenant_id=tenant_id,
-            mode="resumable" if resumable else None,
-        )
+        fields: dict[str, Any] = {
+            "filename": path.name,
+            "content_type": content_type,
+            "kind": kind,
+            "size": size,
+            "tags": tags,
+            "description": description,
+            "tenant_id": tenant_id,
+        }
         if resumable:
-            return self.send_resumable(upload, path, progress=progress)
+            try:
+                upload = self.request_upload(**fields, mode="resumable")
+            except MedialibAPIError as exc:
+                if exc.status_code != 501:  # 501: this server's storage cannot resume
+                    raise
+            else:
+                return self.send_resumable(upload, path, progress=progress)
+        upload = self.request_upload(**fields)
         self.put_bytes(upload, path, progress=progress)
         return self.confirm(upload["id"])
 

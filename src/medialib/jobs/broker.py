@@ -1,5 +1,5 @@
-"""The broker-backed runner: Dramatiq on Redis delivers job ids to `medialib worker`
-processes on any number of machines.
+"""The broker-backed runner: Dramatiq on Redis or RabbitMQ delivers job ids to
+`medialib worker` processes on any number of machines.
 
 Each queue (image, video, document) has its own Dramatiq worker with its own thread
 count, and every delivery runs under a time limit. Dramatiq never retries by itself
@@ -39,7 +39,21 @@ def make_broker(url: str, namespace: str) -> Any:
 
         logging.getLogger("dramatiq.broker.RedisBroker").addFilter(_OneWorkerPerQueueIsIntended())
         return RedisBroker(url=url, namespace=namespace)  # type: ignore[no-untyped-call]
-    raise ValueError(f"MEDIALIB_BROKER_URL must be a redis:// URL (got {url.split(':', 1)[0]}://)")
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        logging.getLogger("dramatiq.broker.RabbitmqBroker").addFilter(
+            _OneWorkerPerQueueIsIntended()
+        )
+        return RabbitmqBroker(url=url)
+    scheme = url.split(":", 1)[0]
+    raise ValueError(f"MEDIALIB_BROKER_URL must be a redis:// or amqp:// URL (got {scheme}://)")
+
+
+def queue_name(namespace: str, queue: str) -> str:
+    """The broker queue of a job queue; the namespace keeps deployments (and tests) that
+    share a RabbitMQ virtual host apart (Redis keys are namespaced as well)."""
+    return f"{namespace}-{queue}"
 
 
 class BrokerRunner:
@@ -55,7 +69,7 @@ class BrokerRunner:
         self.actors = {
             queue: dramatiq.actor(
                 actor_name=f"medialib_{queue}",
-                queue_name=f"medialib-{queue}",
+                queue_name=queue_name(settings.broker_namespace, queue),
                 broker=self.broker,
                 max_retries=0,
                 time_limit=time_limit_ms,
@@ -88,7 +102,13 @@ class BrokerRunner:
         self.send(job_id, queue, delay_seconds=delay_seconds)
 
     def ping(self) -> None:
-        self.broker.client.ping()
+        client = getattr(self.broker, "client", None)  # Redis
+        if client is not None:
+            client.ping()
+            return
+        import pika  # RabbitMQ: a fresh connection, closed at once
+
+        pika.BlockingConnection(pika.URLParameters(self.context.settings.broker_url)).close()
 
     # --- consuming (`medialib worker`) --------------------------------------------------
 
@@ -106,7 +126,9 @@ class BrokerRunner:
         for queue, threads in self.context.settings.all_queue_threads.items():
             if threads > 0:
                 worker = dramatiq.Worker(
-                    self.broker, queues={f"medialib-{queue}"}, worker_threads=threads
+                    self.broker,
+                    queues={queue_name(self.context.settings.broker_namespace, queue)},
+                    worker_threads=threads,
                 )
                 worker.start()
                 self._workers.append(worker)

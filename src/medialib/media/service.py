@@ -194,6 +194,7 @@ class MediaService:
             content_type=media.declared_content_type,
             max_bytes=cap,
             expires_at=expires_at,
+            size=request.size,
         )
         return NewUpload(media=media, target=self.store.upload_target(grant))
 

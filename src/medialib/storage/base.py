@@ -37,6 +37,8 @@ class UploadGrant:
     content_type: str
     max_bytes: int
     expires_at: dt.datetime
+    # The size the client declared, when it did (a store may sign it as exact).
+    size: int | None = None
 
 
 class ObjectWriter(Protocol):

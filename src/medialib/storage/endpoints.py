@@ -1,4 +1,5 @@
-"""Serving objects of the local store at their public URLs.
+"""Serving stored objects at their public URLs: local files directly, objects of a remote
+store (S3) streamed through, with Range requests either way.
 
 URLs carry an unguessable key segment and never change, so responses are cacheable for
 good. Only re-encodable raster/video/audio types are shown inline; everything else is an
@@ -7,8 +8,10 @@ attachment, and nothing is ever sniffed into HTML by the browser.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from medialib.deps import MediaServiceDep, StateDep
 from medialib.errors import NotFound
@@ -45,12 +48,8 @@ SAFETY_HEADERS = {
 @router.api_route(FILES_PATH + "/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
 def serve_file(key: str, request: Request, state: StateDep, service: MediaServiceDep) -> Response:
     store = state.store
-    if not isinstance(store, LocalObjectStore) or not service.may_serve(key):
+    if not service.may_serve(key):
         raise NotFound()
-    try:
-        path = store.path_for(key)
-    except InvalidKey as exc:
-        raise NotFound() from exc
     info = store.stat(key)
     if info is None:
         raise NotFound()
@@ -62,4 +61,55 @@ def serve_file(key: str, request: Request, state: StateDep, service: MediaServic
         "Content-Disposition": content_disposition(name, inline=inline),
     }
     media_type = declared if inline else "application/octet-stream"
-    return FileResponse(path, media_type=media_type, headers=headers)
+    if isinstance(store, LocalObjectStore):
+        try:
+            path = store.path_for(key)
+        except InvalidKey as exc:
+            raise NotFound() from exc
+        return FileResponse(path, media_type=media_type, headers=headers)
+    return _stream(store, key, info.size, request, media_type, headers)
+
+
+def _stream(
+    store: Any,
+    key: str,
+    size: int,
+    request: Request,
+    media_type: str,
+    headers: dict[str, str],
+) -> Response:
+    """A remote store's object through this route, with single-range requests."""
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    wanted = _range(request.headers.get("range"), size)
+    if wanted == "unsatisfiable":
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    status, byte_range, length = 200, None, size
+    if isinstance(wanted, tuple):
+        status, byte_range = 206, wanted
+        length = wanted[1] - wanted[0] + 1
+        headers["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD" or length == 0:
+        return Response(status_code=status, media_type=media_type, headers=headers)
+    return StreamingResponse(
+        store.iter_range(key, byte_range),
+        status_code=status,
+        media_type=media_type,
+        headers=headers,
+    )
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """(first, last) of a single `bytes=` range; None for the whole object."""
+    if not header or not header.startswith("bytes=") or "," in header or size == 0:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    try:
+        if not first:  # the last N bytes
+            count = int(last)
+            return (max(0, size - count), size - 1) if count > 0 else "unsatisfiable"
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    return (start, end) if start <= end and start < size else "unsatisfiable"

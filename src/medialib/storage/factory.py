@@ -19,6 +19,10 @@ def open_store(settings: Settings) -> ObjectStore:
             signing_keys=SigningKeys.load_or_create(settings.resolved_data_dir),
             public_base_url=settings.public_base_url,
         )
-    raise ValueError(
-        f"Unsupported MEDIALIB_STORAGE_URL scheme: {url.scheme!r} (file:// only so far)"
-    )
+    if url.scheme == "s3":
+        from medialib.storage.s3 import S3ObjectStore
+
+        return S3ObjectStore.from_url(
+            settings.resolved_storage_url, public_base_url=settings.public_base_url
+        )
+    raise ValueError(f"Unsupported MEDIALIB_STORAGE_URL scheme: {url.scheme!r} (file:// or s3://)")

@@ -1,0 +1,279 @@
+"""S3-compatible object storage (AWS S3, MinIO, R2, Ceph) through boto3.
+
+Clients send bytes straight to the bucket with a presigned PUT that signs the key, the
+Content-Type and, when the size was declared, the Content-Length; confirm re-checks size,
+type and checksum itself whatever the store enforced. Server-side writes (direct uploads,
+derived files) stream as a multipart upload in 8 MiB parts, hashed as they go; objects
+that fit one part carry their SHA-256 in their metadata, bigger ones are hashed by the
+reader. Public URLs stay medialib's own (`/files/<key>`, streamed from the bucket) so the
+same access rules apply to every store; put a CDN in front for scale.
+
+Resumable (tus) uploads need the local store for now: their partial objects want a lock
+and appends, which S3 has no cheap form of.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from medialib.errors import ResumableUnavailable
+from medialib.storage.base import (
+    ObjectInfo,
+    ObjectTooLarge,
+    PartialAppend,
+    PartialMissing,
+    UploadGrant,
+    UploadTarget,
+)
+from medialib.storage.local import FILES_PATH
+
+PART_BYTES = 8 * 1024 * 1024
+_SHA256_META = "sha256"
+
+
+class S3ObjectStore:
+    def __init__(self, client: Any, bucket: str, *, public_base_url: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.public_base_url = public_base_url.rstrip("/")
+        self._partials = _NoPartials()
+
+    @classmethod
+    def from_url(cls, url: str, *, public_base_url: str) -> S3ObjectStore:
+        """`s3://bucket?endpoint_url=https://…&region=…`; credentials come from the usual
+        AWS sources (environment, config files, instance roles)."""
+        import boto3
+        from botocore.config import Config
+
+        parts = urlsplit(url)
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        client = boto3.client(
+            "s3",
+            endpoint_url=options.get("endpoint_url"),
+            region_name=options.get("region", "us-east-1"),
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+        return cls(client, parts.netloc, public_base_url=public_base_url)
+
+    @property
+    def partials(self) -> _NoPartials:
+        return self._partials
+
+    def upload_target(self, grant: UploadGrant) -> UploadTarget:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": grant.key,
+            "ContentType": grant.content_type,
+        }
+        headers = {"Content-Type": grant.content_type}
+        if grant.size is not None:
+            params["ContentLength"] = grant.size
+        seconds = max(1, int((grant.expires_at - _now()).total_seconds()))
+        url = self.client.generate_presigned_url(
+            "put_object", Params=params, ExpiresIn=seconds, HttpMethod="PUT"
+        )
+        return UploadTarget(url=url, method="PUT", headers=headers)
+
+    def open_writer(
+        self, key: str, *, content_type: str, max_bytes: int, exclusive: bool = False
+    ) -> S3ObjectWriter:
+        return S3ObjectWriter(
+            self, key, content_type=content_type, max_bytes=max_bytes, exclusive=exclusive
+        )
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        metadata = head.get("Metadata") or {}
+        return ObjectInfo(
+            size=int(head["ContentLength"]),
+            sha256=metadata.get(_SHA256_META),
+            content_type=head.get("ContentType"),
+        )
+
+    def read_head(self, key: str, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            answer = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}"
+            )
+        except self.client.exceptions.ClientError as exc:
+            if _not_found(exc):
+                raise FileNotFoundError(key) from exc
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""  # an empty object
+            raise
+        data: bytes = answer["Body"].read()
+        return data
+
+    def iter_bytes(self, key: str, *, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        yield from self.iter_range(key, None, chunk_size=chunk_size)
+
+    def iter_range(
+        self, key: str, byte_range: tuple[int, int] | None, *, chunk_size: int = 1024 * 1024
+    ) -> Iterator[bytes]:
+        """The object's bytes, or `byte_range` (first, last; inclusive) of them."""
+        extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else {}
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key, **extra)
+        except self.client.exceptions.ClientError as exc:
+            if _not_found(exc):
+                raise FileNotFoundError(key) from exc
+            raise
+        body = answer["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="medialib-s3-") as folder:
+            path = Path(folder) / "object"
+            with path.open("wb") as handle:
+                for chunk in self.iter_bytes(key, chunk_size=PART_BYTES):
+                    handle.write(chunk)
+            yield path
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=target_key,
+            CopySource={"Bucket": self.bucket, "Key": source_key},
+            MetadataDirective="COPY",
+        )
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def public_url(self, key: str) -> str:
+        return f"{self.public_base_url}{FILES_PATH}/{key}"
+
+    def check(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)
+
+
+class S3ObjectWriter:
+    """One part buffered at a time: a single PUT when the object fits one part, else a
+    multipart upload; nothing is visible until `commit`, and `abort` removes the parts."""
+
+    def __init__(
+        self,
+        store: S3ObjectStore,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        exclusive: bool,
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._content_type = content_type
+        self._max_bytes = max_bytes
+        self._exclusive = exclusive
+        self._hash = hashlib.sha256()
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self.size = 0
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        if self.size + len(chunk) > self._max_bytes:
+            self.abort()
+            raise ObjectTooLarge(self._max_bytes, self.size + len(chunk))
+        self._hash.update(chunk)
+        self._buffer += chunk
+        self.size += len(chunk)
+        while len(self._buffer) >= PART_BYTES:
+            self._send_part(bytes(self._buffer[:PART_BYTES]))
+            del self._buffer[:PART_BYTES]
+
+    def commit(self) -> ObjectInfo:
+        client, bucket = self._store.client, self._store.bucket
+        if self._exclusive and self._store.stat(self._key) is not None:
+            self.abort()
+            raise FileExistsError(self._key)
+        sha256 = self._hash.hexdigest()
+        if self._upload_id is None:
+            client.put_object(
+                Bucket=bucket,
+                Key=self._key,
+                Body=bytes(self._buffer),
+                ContentType=self._content_type,
+                Metadata={_SHA256_META: sha256},
+            )
+        else:
+            if self._buffer:
+                self._send_part(bytes(self._buffer))
+            client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+        self._buffer.clear()
+        self._done = True
+        stored_hash = sha256 if self._upload_id is None else None
+        return ObjectInfo(size=self.size, sha256=stored_hash, content_type=self._content_type)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._buffer.clear()
+        if self._upload_id is not None:
+            with contextlib.suppress(Exception):
+                self._store.client.abort_multipart_upload(
+                    Bucket=self._store.bucket, Key=self._key, UploadId=self._upload_id
+                )
+
+    def _send_part(self, data: bytes) -> None:
+        client, bucket = self._store.client, self._store.bucket
+        if self._upload_id is None:
+            started = client.create_multipart_upload(
+                Bucket=bucket, Key=self._key, ContentType=self._content_type
+            )
+            self._upload_id = started["UploadId"]
+        number = len(self._parts) + 1
+        answer = client.upload_part(
+            Bucket=bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )
+        self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
+
+
+class _NoPartials:
+    """Resumable uploads are refused on this store (see the module's note)."""
+
+    def start(self, upload_id: str) -> None:
+        raise ResumableUnavailable()
+
+    def offset(self, upload_id: str) -> int:
+        raise PartialMissing(upload_id)
+
+    def append(self, upload_id: str, *, offset: int) -> PartialAppend:
+        raise PartialMissing(upload_id)
+
+    def discard(self, upload_id: str) -> None:
+        return None
+
+
+def _not_found(exc: Any) -> bool:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code in ("404", "NoSuchKey", "NotFound")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

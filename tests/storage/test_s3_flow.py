@@ -1,0 +1,127 @@
+"""The whole upload flow with S3 storage (moto's S3 server on loopback): presigned PUT
+straight to the bucket, confirm, processing from the bucket, files served back with
+ranges, refusals removed from the bucket."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from tests.conftest import RunningServer, fresh_postgres_database, new_bucket, running_server
+from tests.helpers import error_of, put_bytes, request_upload, wait_settled
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def s3_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str
+) -> Iterator[RunningServer]:
+    """Its own database: other servers' workers (local store) must not take its jobs."""
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            database = stack.enter_context(fresh_postgres_database())
+        else:
+            database = f"sqlite:///{tmp_path_factory.mktemp('s3') / 'own.db'}"
+        yield stack.enter_context(
+            running_server(
+                request,
+                tmp_path_factory,
+                request.param,
+                database_url=database,
+                storage_url=new_bucket(s3_endpoint),
+            )
+        )
+
+
+@pytest.fixture
+def api(s3_server: RunningServer) -> Iterator[httpx.Client]:
+    key = s3_server.new_key()
+    with httpx.Client(
+        base_url=s3_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:
+        yield client
+
+
+def _bucket_keys(server: RunningServer, s3_endpoint: str) -> set[str]:
+    store = server.state.store
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    listed = client.list_objects_v2(Bucket=store.bucket)  # type: ignore[attr-defined]
+    return {item["Key"] for item in listed.get("Contents", [])}
+
+
+def test_presigned_upload_to_the_bucket_then_confirm_process_and_serve(
+    s3_server: RunningServer, api: httpx.Client, files: Path, s3_endpoint: str
+) -> None:
+    data = (files / "photo.jpg").read_bytes()
+    upload = request_upload(api, filename="photo.jpg", size=len(data))
+    assert upload["upload_url"].startswith(s3_endpoint) and upload["method"] == "PUT"
+    assert "X-Amz-Signature" in upload["upload_url"]
+    assert put_bytes(upload, data).status_code == 200
+    media = api.post(f"/v1/media/{upload['id']}/confirm").json()
+    assert media["status"] == "ready" and media["size"] == len(data)
+    settled = wait_settled(api, media["id"])
+    assert settled["thumbnail"] and settled["url"].startswith(s3_server.base_url)
+    served = httpx.get(settled["url"])
+    assert served.status_code == 200 and served.content == data
+    assert served.headers["x-content-type-options"] == "nosniff"
+    part = httpx.get(settled["url"], headers={"Range": "bytes=2-9"})
+    assert part.status_code == 206 and part.content == data[2:10]
+    assert part.headers["content-range"] == f"bytes 2-9/{len(data)}"
+    assert httpx.get(settled["url"], headers={"Range": "bytes=999999-"}).status_code == 416
+    thumbnail = httpx.get(settled["thumbnail_url"])
+    assert thumbnail.status_code == 200 and thumbnail.content[:3] == b"\xff\xd8\xff"
+
+
+def test_a_video_is_processed_from_the_bucket(api: httpx.Client, files: Path) -> None:
+    data = (files / "clip.mp4").read_bytes()
+    direct = api.post("/v1/media", files={"file": ("clip.mp4", data, "video/mp4")})
+    assert direct.status_code == 201, direct.text
+    settled = wait_settled(api, direct.json()["id"])
+    assert settled["status"] == "ready" and settled["duration_ms"]
+    assert settled["thumbnail"]["source"] == "generated"
+
+
+def test_refused_bytes_are_removed_from_the_bucket(
+    s3_server: RunningServer, api: httpx.Client, files: Path, s3_endpoint: str
+) -> None:
+    upload = request_upload(api, filename="photo.jpg")
+    put_bytes(upload, (files / "page.html").read_bytes())
+    keys_before = _bucket_keys(s3_server, s3_endpoint)
+    refused = api.post(f"/v1/media/{upload['id']}/confirm")
+    assert refused.status_code == 415
+    removed = keys_before - _bucket_keys(s3_server, s3_endpoint)
+    assert len(removed) == 1 and upload["id"] in removed.pop()
+
+
+def test_resumable_uploads_say_they_need_the_local_store(api: httpx.Client) -> None:
+    answer = api.post(
+        "/v1/tus/",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": "100",
+            "Upload-Metadata": f"filename {base64.b64encode(b'a.jpg').decode()}",
+        },
+    )
+    assert answer.status_code == 501 and error_of(answer)["code"] == "resumable_unavailable"
+    assert api.get("/v1/media").json()["pagination"]["total"] == 0  # nothing was kept
+
+
+def test_readiness_checks_the_bucket(s3_server: RunningServer) -> None:
+    ready = httpx.get(f"{s3_server.base_url}/readyz").json()
+    assert ready["checks"]["storage"] == "ok"
+
+
+def test_the_client_falls_back_to_one_piece(
+    s3_server: RunningServer, api: httpx.Client, files: Path
+) -> None:
+    from medialib.client import Client
+
+    key = api.headers["Authorization"].removeprefix("Bearer ")
+    with Client(s3_server.base_url, key) as client:
+        media = client.upload(files / "photo.jpg", resumable=True)
+    assert media["status"] == "ready"
