@@ -258,8 +258,11 @@ Medians of {result["runs"]} alternating runs (dd, bare endpoint, PUT, …), 1 Gi
 
 How to read it: the PUT handler receives on the event loop while a worker thread writes
 and hashes the previous 1 MiB batch (`uploads/streaming.py`), so it runs at whichever is
-slower, the HTTP server or the disk. Profiling (py-spy) shows the handler's time is in the
-kernel's `write()` being throttled to disk speed, not in Python or SHA-256. The virtual
+slower, the HTTP server or the disk. Where the disk is the slower (as on earlier
+machines), the time is the kernel's `write()` throttled to disk speed, not Python or
+SHA-256; where it is not, the PUT runs at the bare endpoint's speed (uvicorn's own body
+handling) and can beat dd, which writes through the page cache and pays for all of it in
+its final fdatasync, while the upload writer's `O_DIRECT` writes overlap the receive. The virtual
 disk here is noisy (see the dd range): compare medians, and re-run when ranges are wide.
 Before each measured write the bench syncs, drops clean page-cache pages (as root) and
 re-reads the source, so no run pays for the previous run's page reclaim.
