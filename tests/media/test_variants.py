@@ -3,15 +3,18 @@ decoding what is served."""
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import pytest
 import pyvips
 
 from medialib.platforms import rules as platform_rules
+from tests import mediafiles
 from tests.helpers import upload_file, wait_settled
 
 
@@ -107,6 +110,44 @@ def test_small_images_and_other_kinds_need_none(api: httpx.Client, files: Path) 
     wait_settled(api, photo["id"])
     answer = _variants(api, photo["id"])
     assert answer["variants_status"] == "ready" and answer["variants"] == []
-    clip = upload_file(api, files / "clip.mp4")
-    wait_settled(api, clip["id"])
-    assert _variants(api, clip["id"])["variants_status"] == "none"
+    tone = upload_file(api, files / "tone.m4a")
+    wait_settled(api, tone["id"])
+    assert _variants(api, tone["id"])["variants_status"] == "none"
+
+
+def test_a_webm_video_gets_an_mp4_variant_where_networks_need_one(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    webm = mediafiles.video(
+        tmp_path / "teaser.webm",
+        seconds=4.0,
+        width=640,
+        height=480,
+        fps=50,
+        codec="libvpx-vp9",
+        container="webm",
+    )
+    media = upload_file(api, webm)
+    assert wait_settled(api, media["id"], timeout=60)["status"] == "ready"
+    answer = _variants(api, media["id"], timeout=120)
+    assert answer["variants_status"] == "ready"
+    verdicts = {p["platform"]: p for p in answer["platforms"]}
+    amber = {name for name, p in verdicts.items() if p["verdict"] == "amber"}
+    covered = {name for v in answer["variants"] for name in v["platforms"]}
+    assert amber == covered and {"x", "bluesky", "linkedin"} <= covered
+    assert verdicts["mastodon"]["verdict"] == "green" and verdicts["mastodon"]["variant"] is None
+    rules = platform_rules.load()
+    for variant in answer["variants"]:
+        served = httpx.get(variant["url"], timeout=30)
+        assert served.status_code == 200 and len(served.content) == variant["size"]
+        with av.open(io.BytesIO(served.content)) as clip:
+            video = clip.streams.video[0]
+            assert "mp4" in clip.format.name and video.codec_context.name == "h264"
+            assert [a.codec_context.name for a in clip.streams.audio] == ["aac"]
+            assert (video.width, video.height) == (variant["width"], variant["height"])
+            assert abs(float(clip.duration or 0) / 1e6 - 4.0) < 0.3
+        for name in variant["platforms"]:
+            limits = platform_rules.section(rules[name], "video") or {}
+            assert variant["fps"] <= (limits.get("max_fps") or 1000)
+            assert variant["width"] <= (limits.get("max_width") or 10**5)
+    assert verdicts["linkedin"]["variant"]["fps"] <= 30  # LinkedIn takes at most 30 fps

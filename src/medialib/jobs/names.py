@@ -12,6 +12,7 @@ class JobName(enum.StrEnum):
     PROCESS_DOCUMENT = "media.process_document"
     MAKE_THUMBNAIL = "media.make_thumbnail"
     MAKE_VARIANTS = "media.make_variants"
+    MAKE_VIDEO_VARIANTS = "media.make_video_variants"
     DELIVER_WEBHOOK = "webhooks.deliver"
 
 
@@ -28,5 +29,6 @@ QUEUE_OF: dict[JobName, Queue] = {
     JobName.PROCESS_DOCUMENT: Queue.DOCUMENT,
     JobName.MAKE_THUMBNAIL: Queue.VIDEO,
     JobName.MAKE_VARIANTS: Queue.IMAGE,
+    JobName.MAKE_VIDEO_VARIANTS: Queue.VIDEO,
     JobName.DELIVER_WEBHOOK: Queue.WEBHOOK,
 }

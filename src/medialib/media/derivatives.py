@@ -16,7 +16,7 @@ from medialib.config import Settings
 from medialib.errors import InvalidState, MediaProcessingFailed
 from medialib.ids import new_token
 from medialib.media.models import MediaKind
-from medialib.processing import avprobe, documents, frames, images
+from medialib.processing import avprobe, documents, frames, images, transcode
 from medialib.processing.images import THUMBNAIL_MAX_SIDE, DerivedImage
 from medialib.storage.base import ObjectStore, put_file
 
@@ -61,7 +61,9 @@ def sibling_key(existing_key: str, storage_key: str) -> str:
 def _store(
     store: ObjectStore, original: Original, image: DerivedImage, name: str
 ) -> dict[str, Any]:
-    extension = {"image/webp": "webp", "image/png": "png"}.get(image.content_type, "jpg")
+    extension = {"image/webp": "webp", "image/png": "png", "video/mp4": "mp4"}.get(
+        image.content_type, "jpg"
+    )
     key = derived_key(original.storage_key, name, extension)
     put_file(store, key, image.path, content_type=image.content_type)
     return {
@@ -270,3 +272,74 @@ def _meets(entry: dict[str, Any], spec: Any, box: tuple[int, int]) -> bool:
         and (spec.max_height is None or height <= spec.max_height)
         and (spec.max_pixels is None or width * height <= spec.max_pixels)
     )
+
+
+def make_video_variants(
+    store: ObjectStore,
+    settings: Settings,
+    source: Original,
+    *,
+    specs: dict[Any, list[str]],
+) -> list[dict[str, Any]]:
+    """One MP4 per distinct need (see platforms/variants.py), the most permissive first; a
+    file already made serves a stricter network when it meets that network's limits."""
+    made: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="medialib-") as work,
+        store.local_copy(source.storage_key) as path,
+    ):
+        try:
+            for number, (spec, platforms) in enumerate(
+                sorted(specs.items(), key=_video_permissiveness, reverse=True)
+            ):
+                reusable = next((e for e in made if _video_meets(e, spec)), None)
+                if reusable is not None:
+                    reusable["platforms"] = [*reusable["platforms"], *platforms]
+                    continue
+                out = Path(work) / f"variant-{number}.mp4"
+                facts = transcode.transcode_mp4(
+                    path,
+                    source.content_type,
+                    out,
+                    max_width=spec.max_width,
+                    max_height=spec.max_height,
+                    max_fps=spec.max_fps,
+                    max_bytes=spec.max_bytes,
+                    duration_ms=source.duration_ms,
+                    timeout_seconds=settings.job_time_limit_seconds,
+                )
+                clip = DerivedImage(out, facts["width"], facts["height"], "video/mp4")
+                entry = _store(store, source, clip, "variant")
+                entry.update(
+                    platforms=platforms, size=facts["size"], fps=facts["fps"], spec=spec.as_dict()
+                )
+                made.append(entry)
+        except BaseException:
+            for entry in made:
+                store.delete(entry["key"])
+            raise
+    return made
+
+
+def _video_permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
+    spec = item[0]
+    return tuple(
+        float("inf") if limit is None else float(limit)
+        for limit in (spec.max_bytes, spec.max_fps, spec.max_width, spec.max_height)
+    )
+
+
+def _video_meets(entry: dict[str, Any], spec: Any) -> bool:
+    within = (
+        (spec.max_bytes is None or entry["size"] <= spec.max_bytes)
+        and (spec.max_width is None or entry["width"] <= spec.max_width)
+        and (spec.max_height is None or entry["height"] <= spec.max_height)
+        and (spec.max_fps is None or entry["fps"] <= spec.max_fps)
+    )
+    # Not made smaller or slower than this network would have needed.
+    made_for = entry["spec"]
+    same_bounds = (made_for["max_width"], made_for["max_height"]) == (
+        spec.max_width,
+        spec.max_height,
+    ) or (made_for["max_width"] is None and made_for["max_height"] is None)
+    return within and same_bounds

@@ -182,13 +182,13 @@ def media_variants(
 ) -> Variants:
     """Each network's verdict on this media: green (taken as it is), amber (taken once a
     variant is made: smaller, resized, converted) or red (not taken), with reasons, and
-    for an image the variant made for each amber network (made ahead of time once the
-    image is ready; one file may serve several networks). The limits come from the
+    for an image or a video the variant made for each amber network (made ahead of time
+    once it is ready; one file may serve several networks). The limits come from the
     platforms data file."""
     media, verdicts = service.platform_verdicts(workspace, media_id)
     made = [present_variant(entry, state.store) for entry in media.variants or []]
     for_platform = {name: variant for variant in made for name in variant.platforms}
-    status = "none" if media.kind != MediaKind.IMAGE else "pending"
+    status = "pending" if media.kind in (MediaKind.IMAGE, MediaKind.VIDEO) else "none"
     return Variants(
         id=media.id,
         platforms=[

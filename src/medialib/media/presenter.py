@@ -74,4 +74,5 @@ def present_variant(entry: dict[str, Any], store: ObjectStore) -> VariantOut:
         width=entry["width"],
         height=entry["height"],
         size=entry["size"],
+        fps=entry.get("fps"),
     )

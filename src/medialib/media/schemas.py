@@ -147,6 +147,7 @@ class VariantOut(BaseModel):
     width: int
     height: int
     size: int
+    fps: float | None = None  # videos
 
 
 class PlatformVerdict(BaseModel):

@@ -310,8 +310,8 @@ class MediaService:
         media.display = self._copy_derived(earlier.display, media)
         if earlier.variants is not None:
             media.variants = [self._copy_derived(v, media) or v for v in earlier.variants]
-        elif media.kind == MediaKind.IMAGE:
-            self._enqueue(JobName.MAKE_VARIANTS, media)
+        else:
+            self._enqueue_variants(media)
         media.status = MediaStatus.READY
 
     def _copy_derived(self, derived: dict[str, Any] | None, media: Media) -> dict[str, Any] | None:
@@ -557,10 +557,17 @@ class MediaService:
         media.status = MediaStatus.READY
         if became_ready:
             self._emit("media.ready", media)
-        if media.kind == MediaKind.IMAGE and media.variants is None:
-            self._enqueue(JobName.MAKE_VARIANTS, media)
+        self._enqueue_variants(media)
         self.session.flush()
         return True
+
+    def _enqueue_variants(self, media: Media) -> None:
+        if media.variants is not None:
+            return
+        if media.kind == MediaKind.IMAGE:
+            self._enqueue(JobName.MAKE_VARIANTS, media)
+        elif media.kind == MediaKind.VIDEO:
+            self._enqueue(JobName.MAKE_VIDEO_VARIANTS, media)
 
     def apply_variants(self, media: Media, variants: list[dict[str, Any]]) -> bool:
         """Record the variants a job made; False (keep nothing) if the media moved on."""

@@ -19,7 +19,7 @@ from medialib.media.derivatives import Original
 from medialib.media.models import Media, MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.media.service import MediaService
-from medialib.platforms.variants import image_specs
+from medialib.platforms.variants import image_specs, video_specs
 from medialib.scanning.clamd import ScannerUnavailable, scanner_for
 from medialib.scanning.service import SCAN_PENDING
 
@@ -178,6 +178,28 @@ def make_variants(context: JobContext, payload: dict[str, Any]) -> None:
         if specs and width and height
         else []
     )
+    _keep_variants(context, source, made)
+
+
+@registry.register(JobName.MAKE_VIDEO_VARIANTS, give_up=_give_up_variants)
+def make_video_variants(context: JobContext, payload: dict[str, Any]) -> None:
+    """Make the MP4 variants a ready video needs (platforms/variants.py)."""
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(payload["media_id"])
+        if media is None or media.status != MediaStatus.READY or media.variants is not None:
+            return
+        facts = _service(context, session).facts(media)
+        source = _original(media)
+    specs = video_specs(facts)
+    made = (
+        derivatives.make_video_variants(context.store, context.settings, source, specs=specs)
+        if specs
+        else []
+    )
+    _keep_variants(context, source, made)
+
+
+def _keep_variants(context: JobContext, source: Original, made: list[dict[str, Any]]) -> None:
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(source.media_id)
         applied = media is not None and _service(context, session).apply_variants(media, made)

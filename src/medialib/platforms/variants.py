@@ -52,6 +52,46 @@ def image_specs(facts: Facts, *, has_alpha: bool) -> dict[ImageSpec, list[str]]:
     return specs
 
 
+@dataclass(frozen=True, slots=True)
+class VideoSpec:
+    """What one MP4 (H.264/AAC) variant must be."""
+
+    max_width: int | None = None
+    max_height: int | None = None
+    max_fps: float | None = None
+    max_bytes: int | None = None
+
+    @property
+    def format(self) -> str:
+        return "mp4"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": "mp4", **asdict(self)}
+
+
+def video_specs(facts: Facts) -> dict[VideoSpec, list[str]]:
+    """The MP4 variants a video needs (container, codec, frame rate, pixels or bytes),
+    each with the networks it is for; too long or too short is not mended here."""
+    if facts.kind != "video":
+        return {}
+    specs: dict[VideoSpec, list[str]] = {}
+    for name, network in platform_rules.load().items():
+        rules = platform_rules.section(network, "video")
+        if rules is None or judge(name, network, facts).verdict != "amber":
+            continue
+        if not _aspect_fits(rules, facts):
+            continue
+        fps = rules.get("max_fps")
+        spec = VideoSpec(
+            max_width=_int(rules.get("max_width")),
+            max_height=_int(rules.get("max_height")),
+            max_fps=float(fps) if isinstance(fps, int | float) else None,
+            max_bytes=_int(rules.get("max_file_bytes")),
+        )
+        specs.setdefault(spec, []).append(name)
+    return specs
+
+
 def _aspect_fits(rules: dict[str, Any], facts: Facts) -> bool:
     if not facts.width or not facts.height:
         return True

@@ -195,7 +195,7 @@ class PostService:
             )
         variant = next((v for v in media.variants or [] if platform in v["platforms"]), None)
         if variant is None:
-            waiting = media.kind == "image" and media.variants is None
+            waiting = media.kind in ("image", "video") and media.variants is None
             why = (
                 "its variant for this network is still being made"
                 if waiting

@@ -24,6 +24,7 @@ _PRELOAD = [
     "medialib.processing.avprobe",
     "medialib.processing.frames",
     "medialib.processing.documents",
+    "medialib.processing.transcode",
 ]
 _context_lock = threading.Lock()
 _context: Any = None

@@ -582,11 +582,13 @@ async function renderNetworks(media) {
       p.variant ? variantLink(p.platform, p.variant) : null))));
 }
 
+const VARIANT_FORMATS = { "image/png": "PNG", "image/jpeg": "JPEG", "video/mp4": "MP4" };
+
 function variantLink(platform, variant) {
   // The file made for this network: what a post there would carry.
   return el("a", {
     class: "variant", href: variant.url, download: "",
-    text: ` ${variant.content_type === "image/png" ? "PNG" : "JPEG"} variant ready: ` +
+    text: ` ${VARIANT_FORMATS[variant.content_type] || "Variant"} variant ready: ` +
       `${variant.width} × ${variant.height}, ${formatBytes(variant.size)}`,
     "aria-label": `Download the ${NETWORK_NAMES[platform] || platform} variant`,
   });
