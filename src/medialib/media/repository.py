@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
@@ -169,6 +169,24 @@ class MediaRepository:
         )
         rows = self.session.execute(query).all()
         return {kind: (int(count or 0), int(size or 0)) for kind, count, size in rows}
+
+    def by_ids(self, workspace_id: str, media_ids: list[str]) -> list[Media]:
+        """The workspace's media among `media_ids` (any status)."""
+        query = select(Media).where(Media.workspace_id == workspace_id, Media.id.in_(media_ids))
+        return list(self.session.scalars(query).all())
+
+    def count_usage(self, media_ids: list[str], step: int) -> None:
+        """Add `step` to each media's `usage_count` in one UPDATE (never below zero)."""
+        if not media_ids:
+            return
+        query = update(Media).where(Media.id.in_(set(media_ids)))
+        if step < 0:
+            query = query.where(Media.usage_count > 0)
+        self.session.execute(
+            query.values(usage_count=Media.usage_count + step).execution_options(
+                synchronize_session=False
+            )
+        )
 
     def kept(self, workspace_id: str) -> list[Media]:
         """Every media of the workspace outside the trash."""

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
@@ -26,6 +25,7 @@ from medialib.media.service import MediaService
 from medialib.platforms import rules as platform_rules
 from medialib.platforms.verdicts import judge
 from medialib.posts.models import Post, PostMedia, PostStatus
+from medialib.posts.repository import PostRepository
 from medialib.posts.rules import post_limits
 from medialib.posts.schemas import PlannedMedia, PlannedTarget, PostCreate
 from medialib.storage.base import ObjectStore
@@ -59,6 +59,7 @@ class PostService:
         self.session = session
         self.store = store
         self.media = MediaService(session, store=store, settings=settings)
+        self.posts = PostRepository(session)
 
     def create(self, workspace: Workspace, body: PostCreate) -> Post:
         networks = platform_rules.load()
@@ -84,9 +85,8 @@ class PostService:
         media = self._media_of(workspace, post)
         if body.scheduled_at is not None:
             self._schedule(post, media, body.scheduled_at)
-        self.session.add(post)
-        self._count_usage(ids, +1)
-        self.session.flush()
+        self.posts.add(post)
+        self.media.repository.count_usage(ids, +1)
         return post
 
     def schedule(self, workspace: Workspace, post_id: str, scheduled_at: dt.datetime) -> Post:
@@ -96,26 +96,18 @@ class PostService:
         return post
 
     def get(self, workspace: Workspace, post_id: str) -> Post:
-        post = self.session.scalar(
-            select(Post).where(Post.id == post_id, Post.workspace_id == workspace.id)
-        )
+        post = self.posts.get(workspace.id, post_id)
         if post is None:
             raise NotFound("No such post.")
         return post
 
     def page(self, workspace: Workspace, *, limit: int, offset: int) -> tuple[list[Post], int]:
-        query = select(Post).where(Post.workspace_id == workspace.id)
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = self.session.scalars(
-            query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit).offset(offset)
-        ).all()
-        return list(rows), int(total)
+        return self.posts.page(workspace.id, limit=limit, offset=offset)
 
     def delete(self, workspace: Workspace, post_id: str) -> None:
         post = self.get(workspace, post_id)
-        self._count_usage([item.media_id for item in post.media], -1)
-        self.session.delete(post)
-        self.session.flush()
+        self.media.repository.count_usage([item.media_id for item in post.media], -1)
+        self.posts.remove(post)
 
     def plan(self, workspace: Workspace, post_id: str) -> tuple[Post, Evaluation]:
         post = self.get(workspace, post_id)
@@ -137,9 +129,7 @@ class PostService:
         ids = [item.media_id for item in post.media]
         found = {
             media.id: media
-            for media in self.session.scalars(
-                select(Media).where(Media.workspace_id == workspace.id, Media.id.in_(ids))
-            )
+            for media in self.media.repository.by_ids(workspace.id, ids)
             if media.status != MediaStatus.DELETED
         }
         missing = [media_id for media_id in ids if media_id not in found]
@@ -211,18 +201,6 @@ class PostService:
             height=variant["height"],
             size=variant["size"],
             reasons=reasons,
-        )
-
-    def _count_usage(self, media_ids: list[str], step: int) -> None:
-        if not media_ids:
-            return
-        query = update(Media).where(Media.id.in_(set(media_ids)))
-        if step < 0:
-            query = query.where(Media.usage_count > 0)
-        self.session.execute(
-            query.values(usage_count=Media.usage_count + step).execution_options(
-                synchronize_session=False
-            )
         )
 
 

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
@@ -27,6 +26,7 @@ from medialib.media.service import ConfirmOutcome, MediaService
 from medialib.scanning.clamd import ScanVerdict
 from medialib.storage.base import ObjectStore
 from medialib.uploads.models import ResumableUpload
+from medialib.uploads.repository import ResumableUploadRepository
 from medialib.workspaces.models import Workspace
 
 TUS_PATH = "/v1/tus"
@@ -109,6 +109,7 @@ class ResumableUploads:
         self.store = store
         self.settings = settings
         self.media = MediaService(session, store=store, settings=settings)
+        self.uploads = ResumableUploadRepository(session)
 
     def create(
         self, workspace: Workspace, request: UploadRequest, *, raw_metadata: str | None = None
@@ -127,18 +128,13 @@ class ResumableUploads:
             upload_metadata=raw_metadata,
             expires_at=media.upload_expires_at,
         )
-        self.session.add(upload)
-        self.session.flush()
+        self.uploads.add(upload)
         self.store.partials.start(upload.id)
         return _view(upload, media)
 
     def find(self, workspace: Workspace, upload_id: str) -> UploadView:
         """The workspace's upload; an unfinished one past its expiry answers 410."""
-        found = self.session.execute(
-            select(ResumableUpload, Media)
-            .join(Media, Media.id == ResumableUpload.media_id)
-            .where(ResumableUpload.id == upload_id, ResumableUpload.workspace_id == workspace.id)
-        ).first()
+        found = self.uploads.with_media(workspace.id, upload_id)
         if found is None:
             raise NotFound("No such upload.")
         upload, media = found
@@ -149,8 +145,8 @@ class ResumableUploads:
     def keep_alive(self, view: UploadView) -> dt.datetime:
         """Bytes arrived: the upload expires a full time-to-live from now."""
         expires_at = self._new_expiry()
-        upload = self.session.get(ResumableUpload, view.id)
-        media = self.session.get(Media, view.media_id)
+        upload = self.uploads.get(view.id)
+        media = self.media.repository.get_by_id(view.media_id)
         if upload is not None and upload.completed_at is None:
             upload.expires_at = expires_at
         if media is not None and media.status == MediaStatus.UPLOADING:
@@ -162,7 +158,7 @@ class ResumableUploads:
         self, workspace: Workspace, view: UploadView, *, scan: ScanVerdict | None = None
     ) -> ConfirmOutcome:
         """Every byte is in the store: confirm the media (idempotent, like any confirm)."""
-        upload = self.session.get(ResumableUpload, view.id)
+        upload = self.uploads.get(view.id)
         if upload is not None and upload.completed_at is None:
             upload.completed_at = utcnow()
         return self.media.confirm(workspace, view.media_id, scan=scan)
@@ -178,17 +174,14 @@ class ResumableUploads:
         media = self.media.repository.get_for_update(workspace.id, view.media_id)
         if media is not None and media.status == MediaStatus.UPLOADING:
             self.media.repository.remove(media)
-        upload = self.session.get(ResumableUpload, view.id)
+        upload = self.uploads.get(view.id)
         if upload is not None:
-            self.session.delete(upload)
-        self.session.flush()
+            self.uploads.remove(upload)
         return view
 
     def remove_expired(self, *, limit: int = 1000) -> int:
         """Remove uploads past their expiry: an unfinished one's bytes and media too."""
-        expired = self.session.scalars(
-            select(ResumableUpload).where(ResumableUpload.expires_at < utcnow()).limit(limit)
-        ).all()
+        expired = self.uploads.expired(now=utcnow(), limit=limit)
         for upload in expired:
             if upload.completed_at is None:
                 media = self.media.repository.get_for_update(upload.workspace_id, upload.media_id)
@@ -196,8 +189,7 @@ class ResumableUploads:
                     self.store.delete(media.storage_key)
                     self.media.repository.remove(media)
                 self.store.partials.discard(upload.id)
-            self.session.delete(upload)
-        self.session.flush()
+            self.uploads.remove(upload)
         return len(expired)
 
     def _new_expiry(self) -> dt.datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
@@ -14,7 +13,8 @@ from medialib.db import utcnow
 from medialib.ids import new_id
 from medialib.jobs.names import JobName
 from medialib.jobs.queue import enqueue
-from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.models import WebhookDelivery
+from medialib.webhooks.repository import WebhookRepository
 
 EVENTS = ("media.ready", "media.failed", "media.deleted", "media.expiring", "media.purged")
 
@@ -35,13 +35,9 @@ def emit(
     session: Session, settings: Settings, workspace_id: str, event_type: str, data: dict[str, Any]
 ) -> int:
     """Queue `event_type` for every enabled endpoint of the workspace that wants it."""
-    endpoints = session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.disabled_at.is_(None)
-        )
-    ).all()
+    repository = WebhookRepository(session)
     sent = 0
-    for endpoint in endpoints:
+    for endpoint in repository.enabled_endpoints(workspace_id):
         if endpoint.events and event_type not in endpoint.events:
             continue
         delivery = WebhookDelivery(
@@ -50,8 +46,7 @@ def emit(
             event_type=event_type,
             payload={"type": event_type, "timestamp": utcnow().isoformat(), "data": data},
         )
-        session.add(delivery)
-        session.flush()
+        repository.add(delivery)
         enqueue(
             session,
             JobName.DELIVER_WEBHOOK,

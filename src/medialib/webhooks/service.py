@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
@@ -15,6 +14,7 @@ from medialib.ids import new_id
 from medialib.uploads.fetch import FetchPolicy, check_url, vet_host
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.outbox import EVENTS
+from medialib.webhooks.repository import WebhookRepository
 from medialib.webhooks.signing import new_secret
 from medialib.workspaces.models import Workspace
 
@@ -25,6 +25,7 @@ class WebhookService:
     def __init__(self, session: Session, *, settings: Settings) -> None:
         self.session = session
         self.settings = settings
+        self.repository = WebhookRepository(session)
 
     def add(self, workspace: Workspace, url: str, events: list[str]) -> WebhookEndpoint:
         unknown = sorted(set(events) - set(EVENTS))
@@ -40,28 +41,20 @@ class WebhookService:
             events=sorted(set(events)),
             secret=new_secret(),
         )
-        self.session.add(endpoint)
-        self.session.flush()
+        self.repository.add(endpoint)
         return endpoint
 
     def get(self, workspace: Workspace, endpoint_id: str) -> WebhookEndpoint:
-        endpoint = self.session.get(WebhookEndpoint, endpoint_id)
+        endpoint = self.repository.endpoint(endpoint_id)
         if endpoint is None or endpoint.workspace_id != workspace.id:
             raise NotFound("No such webhook endpoint.")
         return endpoint
 
     def all(self, workspace: Workspace) -> list[WebhookEndpoint]:
-        query = select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == workspace.id)
-        return list(self.session.scalars(query.order_by(WebhookEndpoint.created_at)).all())
+        return self.repository.endpoints(workspace.id)
 
     def remove(self, workspace: Workspace, endpoint_id: str) -> None:
-        endpoint = self.get(workspace, endpoint_id)
-        for delivery in self.session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-        ):
-            self.session.delete(delivery)
-        self.session.delete(endpoint)
-        self.session.flush()
+        self.repository.remove_endpoint(self.get(workspace, endpoint_id))
 
     def rotate(self, workspace: Workspace, endpoint_id: str) -> WebhookEndpoint:
         """A new secret; the old one still signs (a second signature) for 24 hours."""
@@ -83,14 +76,7 @@ class WebhookService:
         self, workspace: Workspace, endpoint_id: str, *, limit: int, offset: int
     ) -> tuple[list[WebhookDelivery], int]:
         endpoint = self.get(workspace, endpoint_id)
-        query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = self.session.scalars(
-            query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return list(rows), int(total)
+        return self.repository.deliveries(endpoint.id, limit=limit, offset=offset)
 
     def _check_target(self, url: str) -> None:
         """The same SSRF rules as imports: refused now, and again on every attempt."""

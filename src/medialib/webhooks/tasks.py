@@ -18,7 +18,7 @@ from medialib.jobs.names import JobName
 from medialib.jobs.registry import JobContext, registry
 from medialib.uploads.fetch import FetchPolicy, post_json
 from medialib.webhooks import signing
-from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.repository import WebhookRepository
 
 
 class DeliveryFailed(Exception):
@@ -39,8 +39,9 @@ def _policy(context: JobContext) -> FetchPolicy:
 @registry.register(JobName.DELIVER_WEBHOOK, give_up=lambda c, p, e: _give_up(c, p, e))
 def deliver(context: JobContext, payload: dict[str, Any]) -> None:
     with session_scope(context.session_factory) as session:
-        delivery = session.get(WebhookDelivery, payload["delivery_id"])
-        endpoint = session.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
+        repository = WebhookRepository(session)
+        delivery = repository.delivery(payload["delivery_id"])
+        endpoint = repository.endpoint(delivery.endpoint_id) if delivery else None
         if delivery is None or endpoint is None or delivery.status != "pending":
             return
         if endpoint.disabled_at is not None:
@@ -60,7 +61,8 @@ def deliver(context: JobContext, payload: dict[str, Any]) -> None:
         error = exc.message
     ok = status is not None and 200 <= status < 300
     with session_scope(context.session_factory) as session:
-        delivery = session.get(WebhookDelivery, message_id)
+        repository = WebhookRepository(session)
+        delivery = repository.delivery(message_id)
         if delivery is None:
             return
         delivery.attempts += 1
@@ -69,7 +71,7 @@ def deliver(context: JobContext, payload: dict[str, Any]) -> None:
         if ok:
             delivery.status = "succeeded"
             delivery.delivered_at = utcnow()
-            endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+            endpoint = repository.endpoint(delivery.endpoint_id)
             if endpoint is not None:
                 endpoint.failures_in_a_row = 0
     if not ok:
@@ -78,11 +80,12 @@ def deliver(context: JobContext, payload: dict[str, Any]) -> None:
 
 def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
     with session_scope(context.session_factory) as session:
-        delivery = session.get(WebhookDelivery, payload["delivery_id"])
+        repository = WebhookRepository(session)
+        delivery = repository.delivery(payload["delivery_id"])
         if delivery is None:
             return
         delivery.status = "failed"
-        endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+        endpoint = repository.endpoint(delivery.endpoint_id)
         if endpoint is None:
             return
         endpoint.failures_in_a_row += 1

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+
+class WebhookRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enabled_endpoints(self, workspace_id: str) -> list[WebhookEndpoint]:
+        query = select(WebhookEndpoint).where(
+            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.disabled_at.is_(None)
+        )
+        return list(self.session.scalars(query).all())
+
+    def endpoints(self, workspace_id: str) -> list[WebhookEndpoint]:
+        query = select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == workspace_id)
+        return list(self.session.scalars(query.order_by(WebhookEndpoint.created_at)).all())
+
+    def endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return self.session.get(WebhookEndpoint, endpoint_id)
+
+    def delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        return self.session.get(WebhookDelivery, delivery_id)
+
+    def add(self, row: WebhookEndpoint | WebhookDelivery) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def remove_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        self.session.execute(
+            delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+        )
+        self.session.delete(endpoint)
+        self.session.flush()
+
+    def deliveries(
+        self, endpoint_id: str, *, limit: int, offset: int
+    ) -> tuple[list[WebhookDelivery], int]:
+        query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return list(rows), int(total)
