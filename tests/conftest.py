@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,13 @@ class RunningServer:
                 session, workspace_name=workspace or f"ws-{uuid.uuid4().hex[:8]}"
             ).plaintext
 
+    @contextmanager
+    def client(self, workspace: str | None = None) -> Iterator[httpx.Client]:
+        """An API client with a key of a fresh workspace (or of `workspace`)."""
+        headers = {"Authorization": f"Bearer {self.new_key(workspace)}"}
+        with httpx.Client(base_url=self.base_url, headers=headers, timeout=60) as client:
+            yield client
+
 
 def start_server(
     settings: Settings, backend: str
@@ -199,6 +206,25 @@ def running_server(
     finally:
         uvicorn_server.should_exit = True
         thread.join(15)
+
+
+@contextmanager
+def isolated_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    **overrides: Any,
+) -> Iterator[RunningServer]:
+    """A server with a database of its own: for servers whose jobs other servers' workers
+    (with other settings) must not take."""
+    with ExitStack() as stack:
+        if backend == "postgresql":
+            database = stack.enter_context(fresh_postgres_database())
+        else:
+            database = f"sqlite:///{tmp_path_factory.mktemp('own-db') / 'own.db'}"
+        yield stack.enter_context(
+            running_server(request, tmp_path_factory, backend, database_url=database, **overrides)
+        )
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,14 @@ import pytest
 from medialib.db import session_scope
 from medialib.media.models import Media
 from medialib.scanning.clamd import ClamdScanner, ScannerUnavailable, ScanVerdict, _verdict
-from tests.conftest import RunningServer, fresh_postgres_database, running_server
+from tests.conftest import RunningServer, isolated_server
 from tests.helpers import error_of, put_bytes, request_upload, wait_settled
 from tests.scanning.clamd import EICAR, THREAT, Clamd
 
 
 @pytest.fixture
 def api(scanning_server: RunningServer) -> Iterator[httpx.Client]:
-    key = scanning_server.new_key()
-    with httpx.Client(
-        base_url=scanning_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
+    with scanning_server.client() as client:
         yield client
 
 
@@ -125,22 +121,15 @@ def job_scanning_server(
 ) -> Iterator[RunningServer]:
     """Scans nothing during confirm, so every upload is scanned by its job. A database of
     its own: other servers' workers (without a scanner) must not take its jobs."""
-    with ExitStack() as stack:
-        if request.param == "postgresql":
-            database = stack.enter_context(fresh_postgres_database())
-        else:
-            database = f"sqlite:///{tmp_path_factory.mktemp('jobscan') / 'own.db'}"
-        yield stack.enter_context(
-            running_server(
-                request,
-                tmp_path_factory,
-                request.param,
-                clamd_url=clamd.url,
-                scan_inline_max_bytes=0,
-                database_url=database,
-                fault_job_delay_seconds=1.0,  # the job waits: what is unscanned can be seen
-            )
-        )
+    with isolated_server(
+        request,
+        tmp_path_factory,
+        request.param,
+        clamd_url=clamd.url,
+        scan_inline_max_bytes=0,
+        fault_job_delay_seconds=1.0,
+    ) as server:
+        yield server
 
 
 def _client(server: RunningServer) -> httpx.Client:

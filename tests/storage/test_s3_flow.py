@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import boto3
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, fresh_postgres_database, new_bucket, running_server
+from tests.conftest import RunningServer, isolated_server, new_bucket
 from tests.helpers import error_of, put_bytes, request_upload, wait_settled
 
 
@@ -22,28 +21,15 @@ def s3_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str
 ) -> Iterator[RunningServer]:
     """Its own database: other servers' workers (local store) must not take its jobs."""
-    with ExitStack() as stack:
-        if request.param == "postgresql":
-            database = stack.enter_context(fresh_postgres_database())
-        else:
-            database = f"sqlite:///{tmp_path_factory.mktemp('s3') / 'own.db'}"
-        yield stack.enter_context(
-            running_server(
-                request,
-                tmp_path_factory,
-                request.param,
-                database_url=database,
-                storage_url=new_bucket(s3_endpoint),
-            )
-        )
+    with isolated_server(
+        request, tmp_path_factory, request.param, storage_url=new_bucket(s3_endpoint)
+    ) as server:
+        yield server
 
 
 @pytest.fixture
 def api(s3_server: RunningServer) -> Iterator[httpx.Client]:
-    key = s3_server.new_key()
-    with httpx.Client(
-        base_url=s3_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
+    with s3_server.client() as client:
         yield client
 
 

@@ -182,10 +182,7 @@ def import_server(
 
 @pytest.fixture
 def importer(import_server: RunningServer) -> Iterator[httpx.Client]:
-    key = import_server.new_key()
-    with httpx.Client(
-        base_url=import_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
+    with import_server.client() as client:
         yield client
 
 

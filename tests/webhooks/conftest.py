@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, fresh_postgres_database, running_server
+from tests.conftest import RunningServer, isolated_server
 
 
 @dataclass
@@ -66,29 +65,19 @@ def hook_server(
 ) -> Iterator[RunningServer]:
     """Allowed to reach loopback (tests only), with a database of its own so that no other
     server's workers take its deliveries."""
-    with ExitStack() as stack:
-        if request.param == "postgresql":
-            database = stack.enter_context(fresh_postgres_database())
-        else:
-            database = f"sqlite:///{tmp_path_factory.mktemp('hooks') / 'own.db'}"
-        yield stack.enter_context(
-            running_server(
-                request,
-                tmp_path_factory,
-                request.param,
-                database_url=database,
-                allow_loopback_targets=True,
-                import_allow_http=True,
-                webhook_max_attempts=3,
-                webhook_disable_after=2,
-            )
-        )
+    with isolated_server(
+        request,
+        tmp_path_factory,
+        request.param,
+        allow_loopback_targets=True,
+        import_allow_http=True,
+        webhook_max_attempts=3,
+        webhook_disable_after=2,
+    ) as server:
+        yield server
 
 
 @pytest.fixture
 def api(hook_server: RunningServer) -> Iterator[httpx.Client]:
-    key = hook_server.new_key()
-    with httpx.Client(
-        base_url=hook_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
+    with hook_server.client() as client:
         yield client

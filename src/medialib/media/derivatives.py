@@ -8,6 +8,7 @@ a fresh key beside the original (immutable URLs: a new preview gets a new key).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,38 +211,57 @@ def custom_thumbnail(
 def make_variants(
     store: ObjectStore, source: Original, *, width: int, height: int, specs: dict[Any, list[str]]
 ) -> list[dict[str, Any]]:
-    """One stored file per variant spec (see platforms/variants.py), from `source` (the
+    """One stored image per variant spec (see platforms/variants.py), from `source` (the
     image's usable form), each listing the networks it is for."""
+
+    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, dict[str, Any]]:
+        image = images.render_variant(
+            path,
+            work,
+            width=width,
+            height=height,
+            fmt=spec.format,
+            max_width=spec.max_width,
+            max_height=spec.max_height,
+            max_pixels=spec.max_pixels,
+            max_bytes=spec.max_bytes,
+        )
+        return image, {"size": image.path.stat().st_size}
+
+    def serves(entry: dict[str, Any], spec: Any) -> bool:
+        box = images.variant_box(width, height, spec.max_width, spec.max_height, spec.max_pixels)
+        return _meets(entry, spec, box)
+
+    return _variant_files(store, source, specs, _permissiveness, serves, render)
+
+
+def _variant_files(
+    store: ObjectStore,
+    source: Original,
+    specs: dict[Any, list[str]],
+    order: Callable[[tuple[Any, list[str]]], tuple[float, ...]],
+    serves: Callable[[dict[str, Any], Any], bool],
+    render: Callable[[Any, Path, Path], tuple[DerivedImage, dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Render and store one file per spec, the most permissive first: a file already made
+    serves a stricter network when `serves` says it does. Nothing is left on failure."""
     made: list[dict[str, Any]] = []
     with (
         tempfile.TemporaryDirectory(prefix="medialib-") as work,
         store.local_copy(source.storage_key) as path,
     ):
         try:
-            # The most permissive first: a file made for it may serve stricter networks too.
-            for spec, platforms in sorted(specs.items(), key=_permissiveness, reverse=True):
-                box = images.variant_box(
-                    width, height, spec.max_width, spec.max_height, spec.max_pixels
-                )
-                reusable = next((entry for entry in made if _meets(entry, spec, box)), None)
+            ordered = sorted(specs.items(), key=order, reverse=True)
+            for number, (spec, platforms) in enumerate(ordered):
+                reusable = next((entry for entry in made if serves(entry, spec)), None)
                 if reusable is not None:
                     reusable["platforms"] = [*reusable["platforms"], *platforms]
                     continue
-                image = images.render_variant(
-                    path,
-                    Path(work),
-                    width=width,
-                    height=height,
-                    fmt=spec.format,
-                    max_width=spec.max_width,
-                    max_height=spec.max_height,
-                    max_pixels=spec.max_pixels,
-                    max_bytes=spec.max_bytes,
-                )
-                entry = _store(store, source, image, "variant")
-                entry.update(
-                    platforms=platforms, size=image.path.stat().st_size, spec=spec.as_dict()
-                )
+                folder = Path(work) / str(number)
+                folder.mkdir()
+                derived, extra = render(spec, path, folder)
+                entry = _store(store, source, derived, "variant")
+                entry.update(platforms=platforms, spec=spec.as_dict(), **extra)
                 made.append(entry)
         except BaseException:
             for entry in made:
@@ -281,44 +301,25 @@ def make_video_variants(
     *,
     specs: dict[Any, list[str]],
 ) -> list[dict[str, Any]]:
-    """One MP4 per distinct need (see platforms/variants.py), the most permissive first; a
-    file already made serves a stricter network when it meets that network's limits."""
-    made: list[dict[str, Any]] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="medialib-") as work,
-        store.local_copy(source.storage_key) as path,
-    ):
-        try:
-            for number, (spec, platforms) in enumerate(
-                sorted(specs.items(), key=_video_permissiveness, reverse=True)
-            ):
-                reusable = next((e for e in made if _video_meets(e, spec)), None)
-                if reusable is not None:
-                    reusable["platforms"] = [*reusable["platforms"], *platforms]
-                    continue
-                out = Path(work) / f"variant-{number}.mp4"
-                facts = transcode.transcode_mp4(
-                    path,
-                    source.content_type,
-                    out,
-                    max_width=spec.max_width,
-                    max_height=spec.max_height,
-                    max_fps=spec.max_fps,
-                    max_bytes=spec.max_bytes,
-                    duration_ms=source.duration_ms,
-                    timeout_seconds=settings.job_time_limit_seconds,
-                )
-                clip = DerivedImage(out, facts["width"], facts["height"], "video/mp4")
-                entry = _store(store, source, clip, "variant")
-                entry.update(
-                    platforms=platforms, size=facts["size"], fps=facts["fps"], spec=spec.as_dict()
-                )
-                made.append(entry)
-        except BaseException:
-            for entry in made:
-                store.delete(entry["key"])
-            raise
-    return made
+    """One MP4 per distinct need (see platforms/variants.py)."""
+
+    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, dict[str, Any]]:
+        out = work / "variant.mp4"
+        facts = transcode.transcode_mp4(
+            path,
+            source.content_type,
+            out,
+            max_width=spec.max_width,
+            max_height=spec.max_height,
+            max_fps=spec.max_fps,
+            max_bytes=spec.max_bytes,
+            duration_ms=source.duration_ms,
+            timeout_seconds=settings.job_time_limit_seconds,
+        )
+        clip = DerivedImage(out, facts["width"], facts["height"], "video/mp4")
+        return clip, {"size": facts["size"], "fps": facts["fps"]}
+
+    return _variant_files(store, source, specs, _video_permissiveness, _video_meets, render)
 
 
 def _video_permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
