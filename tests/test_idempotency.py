@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 import uuid
@@ -174,3 +175,22 @@ def test_the_python_client_passes_the_key(server: RunningServer, api_key: str) -
         again = client.request_upload(filename="a.jpg", idempotency_key="client-1")
         other = client.request_upload(filename="a.jpg")
     assert first["id"] == again["id"] != other["id"]
+
+
+def test_a_repeated_tus_creation_replays_the_same_upload(api: httpx.Client) -> None:
+    key = _key()
+    tus = {"Tus-Resumable": "1.0.0", "Upload-Length": "1000"}
+    meta = {"Upload-Metadata": f"filename {base64.b64encode(b'clip.mp4').decode()}"}
+    first = api.post("/v1/tus/", headers={**tus, **meta, **key})
+    again = api.post("/v1/tus/", headers={**tus, **meta, **key})
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    for header in ("Location", "Medialib-Media-Id", "Upload-Expires", "Tus-Resumable"):
+        assert again.headers[header] == first.headers[header]
+    listed = api.get("/v1/media", params={"status": "uploading"}).json()
+    assert listed["pagination"]["total"] == 1
+    other = {"Upload-Metadata": f"filename {base64.b64encode(b'other.mp4').decode()}"}
+    reused = api.post("/v1/tus/", headers={**tus, **other, **key})
+    assert reused.status_code == 422 and error_of(reused)["code"] == "idempotency_key_reused"
+    longer = api.post("/v1/tus/", headers={**tus, **meta, **key, "Upload-Length": "2000"})
+    assert longer.status_code == 422

@@ -8,8 +8,8 @@ refusal created nothing, so a retry runs again.
 
 An ASGI middleware, not a dependency, because it must see the whole request body to
 fingerprint it and hold the answer back until it is recorded. A request's fingerprint is
-its method, path and body, with a multipart body's boundary (chosen afresh by a client on
-every retry) left out.
+its method, path, tus creation headers and body, with a multipart body's boundary (chosen
+afresh by a client on every retry) left out.
 """
 
 from __future__ import annotations
@@ -44,9 +44,21 @@ GUARDED = frozenset(
         ("POST", "/v1/media"),
         ("POST", "/v1/media/import"),
         ("POST", "/v1/posts"),
+        ("POST", "/v1/tus"),
+        ("POST", "/v1/tus/"),
     }
 )
-_KEPT_HEADERS = ("content-type", "location")
+_KEPT_HEADERS = (
+    "content-type",
+    "location",
+    "medialib-media-id",
+    "medialib-media-status",
+    "tus-resumable",
+    "upload-expires",
+    "upload-offset",
+)
+# A tus creation says what it creates in headers, not in a body: they are fingerprinted too.
+_FINGERPRINTED_HEADERS = ("upload-length", "upload-metadata", "upload-defer-length")
 _MAX_KEY_LENGTH = 255
 
 
@@ -123,11 +135,14 @@ class IdempotencyMiddleware:
 
 
 class _Fingerprint:
-    """SHA-256 over method, path and body; a multipart boundary is replaced by a constant
-    as the body streams by (a tail the boundary's length is held back between chunks)."""
+    """SHA-256 over method, path, the tus creation headers and the body; a multipart
+    boundary is replaced by a constant as the body streams by (a tail the boundary's length
+    is held back between chunks)."""
 
     def __init__(self, scope: Scope, headers: Headers) -> None:
         self._hash = hashlib.sha256(f"{scope['method']} {scope['path']}\n".encode())
+        for name in _FINGERPRINTED_HEADERS:
+            self._hash.update(f"{name}: {headers.get(name, '')}\n".encode())
         boundary = _boundary(headers.get("content-type", ""))
         self._boundary = b"--" + boundary.encode("latin-1") if boundary else b""
         self._tail = b""
