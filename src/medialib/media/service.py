@@ -201,6 +201,8 @@ class MediaService:
     def scan_then_confirm(self, workspace: Workspace, media_id: str) -> ConfirmOutcome:
         """Confirm, scanning the bytes first. The scan runs outside any transaction (it
         takes time, and on SQLite a transaction holds the write lock): this commits."""
+        if not self.settings.clamd_url:
+            return self.confirm(workspace, media_id)  # scanning off: no extra read
         media = self.repository.get(workspace.id, media_id)
         key = media.storage_key if media is not None and media.status in CONFIRMABLE else None
         self.session.commit()
