@@ -26,7 +26,7 @@ from medialib.app import create_app
 from medialib.config import Settings
 from medialib.db import session_scope
 from medialib.deps import AppState
-from medialib.workspaces.service import create_key
+from medialib.workspaces.keys import create_key
 
 PG_ADMIN_DSN = os.environ.get("MEDIALIB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

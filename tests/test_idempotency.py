@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 
 from medialib.db import session_scope, utcnow
+from medialib.gc import collect_garbage
 from medialib.idempotency.models import IdempotencyRecord
-from medialib.media.gc import collect_garbage
 from tests.conftest import RunningServer
 from tests.helpers import error_of
 
@@ -163,7 +163,7 @@ def test_expired_keys_run_afresh_and_gc_removes_them(
     with session_scope(server.state.session_factory) as session:
         for record in session.query(IdempotencyRecord).filter_by(key=key["Idempotency-Key"]):
             record.expires_at = utcnow()
-    report = collect_garbage(server.state.session_factory, server.state.store, server.settings)
+    report = collect_garbage(server.state.runtime)
     assert report["expired_idempotency_keys"] >= 1
 
 

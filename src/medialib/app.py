@@ -16,14 +16,16 @@ from medialib.deps import AppState, StateDep
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
-from medialib.jobs.registry import JobContext, load_handlers
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
 from medialib.media.endpoints import usage_router
+from medialib.media.file_endpoints import router as files_router
 from medialib.posts.endpoints import router as posts_router
+from medialib.runtime import Runtime
+from medialib.scanning.base import Scanner
 from medialib.scanning.clamd import scanner_for
-from medialib.storage.endpoints import router as files_router
 from medialib.storage.factory import open_store
+from medialib.tasks import load_handlers
 from medialib.uploads.endpoints import router as uploads_router
 from medialib.uploads.tus import router as tus_router
 from medialib.web.views import mount_static
@@ -34,32 +36,34 @@ from medialib.workspaces.endpoints import router as workspace_router
 log = logging.getLogger(__name__)
 
 
-def build_state(settings: Settings, *, run_workers: bool) -> AppState:
+def build_state(
+    settings: Settings, *, run_workers: bool, scanner: Scanner | None = None
+) -> AppState:
+    """`scanner`: one to use instead of the configured one (in-process tests)."""
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     session_factory = make_session_factory(engine)
-    store = open_store(settings)
-    context = JobContext(settings=settings, session_factory=session_factory, store=store)
+    runtime = Runtime(
+        settings=settings,
+        session_factory=session_factory,
+        store=open_store(settings),
+        scanner=scanner or scanner_for(settings),
+    )
     runner, broker = None, None
     if settings.broker_url:
         # Jobs go to `medialib worker` processes through the broker.
-        broker = BrokerRunner(context, load_handlers())
+        broker = BrokerRunner(runtime, load_handlers())
         dispatch_after_commit(session_factory, broker.dispatch)
     elif run_workers and settings.worker_threads > 0:
-        runner = EmbeddedRunner(context, load_handlers(), threads=settings.worker_threads)
+        runner = EmbeddedRunner(runtime, load_handlers(), threads=settings.worker_threads)
         dispatch_after_commit(session_factory, lambda _jobs: runner.wake())
-    return AppState(
-        settings=settings,
-        engine=engine,
-        session_factory=session_factory,
-        store=store,
-        runner=runner,
-        broker=broker,
-    )
+    return AppState(runtime=runtime, engine=engine, runner=runner, broker=broker)
 
 
-def create_app(settings: Settings | None = None, *, run_workers: bool = True) -> FastAPI:
-    state = build_state(settings or Settings(), run_workers=run_workers)
+def create_app(
+    settings: Settings | None = None, *, run_workers: bool = True, scanner: Scanner | None = None
+) -> FastAPI:
+    state = build_state(settings or Settings(), run_workers=run_workers, scanner=scanner)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -119,7 +123,7 @@ def _add_health_routes(app: FastAPI) -> None:
 
 
 def _scanner_check(state: AppState) -> str:
-    scanner = scanner_for(state.settings)
+    scanner = state.runtime.scanner
     return "disabled" if scanner is None else _check(scanner.ping)
 
 

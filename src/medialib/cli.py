@@ -101,8 +101,8 @@ def _first_run_key(settings: Settings) -> str | None:
     In development the key is kept in the data dir (0600) so later starts show it again.
     """
     from medialib.db import make_engine, make_session_factory, session_scope
+    from medialib.workspaces.keys import create_key
     from medialib.workspaces.repository import WorkspaceRepository
-    from medialib.workspaces.service import create_key
 
     key_file = settings.resolved_data_dir / FIRST_KEY_FILE
     if key_file.exists():
@@ -129,8 +129,8 @@ def _worker(args: argparse.Namespace) -> int:
     import threading
 
     from medialib.app import build_state
-    from medialib.jobs.registry import JobContext, load_handlers
     from medialib.jobs.runner import EmbeddedRunner
+    from medialib.tasks import load_handlers
 
     settings = Settings()
     state = build_state(settings, run_workers=False)
@@ -144,9 +144,7 @@ def _worker(args: argparse.Namespace) -> int:
         stop.wait()
         state.broker.stop()
         return 0
-    context = JobContext(
-        settings=settings, session_factory=state.session_factory, store=state.store
-    )
+    context = state.runtime
     runner = EmbeddedRunner(
         context, load_handlers(), threads=args.threads or settings.worker_threads
     )
@@ -173,7 +171,7 @@ def _with_session(action: object) -> object:
 
 
 def _keys_create(args: argparse.Namespace) -> int:
-    from medialib.workspaces.service import create_key
+    from medialib.workspaces.keys import create_key
 
     created = _with_session(
         lambda session: create_key(session, workspace_name=args.workspace, key_name=args.name)
@@ -184,7 +182,7 @@ def _keys_create(args: argparse.Namespace) -> int:
 
 
 def _keys_revoke(args: argparse.Namespace) -> int:
-    from medialib.workspaces.service import KEY_PREFIX, revoke_key
+    from medialib.workspaces.keys import KEY_PREFIX, revoke_key
 
     lookup = args.key.removeprefix(KEY_PREFIX).split("_", 1)[0]
     revoked = _with_session(lambda session: revoke_key(session, lookup))
@@ -219,14 +217,16 @@ def parse_size(text: str) -> int | None:
 
 
 def _quota(args: argparse.Namespace) -> int:
-    from medialib.workspaces.service import set_quota
+    from medialib.workspaces.service import WorkspaceService
 
     try:
         quota = parse_size(args.size)
     except ValueError as exc:
         print(f"medialib quota: {exc}", file=sys.stderr)
         return 2
-    found = _with_session(lambda session: set_quota(session, args.workspace, quota))
+    found = _with_session(
+        lambda session: WorkspaceService(session).set_quota(args.workspace, quota)
+    )
     if not found:
         print(f"medialib quota: no workspace named {args.workspace!r}", file=sys.stderr)
         return 1
@@ -293,10 +293,10 @@ def _stored_first_key(settings: Settings) -> str | None:
 
 def _gc(_: argparse.Namespace) -> int:
     from medialib.app import build_state
-    from medialib.media.gc import collect_garbage
+    from medialib.gc import collect_garbage
 
     state = build_state(Settings(), run_workers=False)
-    report = collect_garbage(state.session_factory, state.store, state.settings)
+    report = collect_garbage(state.runtime)
     print(report)
     return 0
 

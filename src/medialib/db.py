@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from pydantic import TypeAdapter
+from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,6 +56,31 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class RecordJSON(TypeDecorator[Any]):
+    """A JSON column holding typed records (pydantic models, or lists of them): validated
+    when read, dumped when written, so code never handles the raw dicts. Records are
+    frozen; a change is a new value assigned to the attribute, which the ORM sees."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, record_type: Any) -> None:
+        super().__init__()
+        self.record_type = record_type
+        self._adapter: TypeAdapter[Any] = TypeAdapter(record_type)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._adapter.dump_python(value, mode="json")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._adapter.validate_python(value)
 
 
 def make_engine(url: str) -> Engine:

@@ -1,4 +1,8 @@
-"""Application state and the `Annotated` dependency aliases routes use."""
+"""The HTTP side's application state and the `Annotated` dependency aliases routes use.
+
+Only routes (and the HTTP middleware) see `AppState`; what they call below gets the
+`Runtime` or plain arguments.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +18,30 @@ from medialib.config import Settings
 from medialib.db import session_scope
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.runner import EmbeddedRunner
-from medialib.media.service import MediaService
+from medialib.runtime import Runtime
 from medialib.storage.base import ObjectStore
+from medialib.workspaces.keys import api_key_from, authenticate
 from medialib.workspaces.models import Workspace
-from medialib.workspaces.service import authenticate
 
 
 @dataclass
 class AppState:
-    settings: Settings
+    runtime: Runtime
     engine: Engine
-    session_factory: sessionmaker[Session]
-    store: ObjectStore
     runner: EmbeddedRunner | None
     broker: BrokerRunner | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self.runtime.session_factory
+
+    @property
+    def store(self) -> ObjectStore:
+        return self.runtime.store
 
 
 # Dependencies without I/O are `async def` so they run on the event loop. Sync ones run on
@@ -41,6 +55,13 @@ async def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def get_runtime(state: StateDep) -> Runtime:
+    return state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[Session]:
@@ -62,9 +83,7 @@ async def bearer_key(
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> str | None:
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    return x_api_key.strip() if x_api_key else None
+    return api_key_from(authorization, x_api_key)
 
 
 KeyDep = Annotated[str | None, Depends(bearer_key)]
@@ -86,10 +105,3 @@ def current_workspace(
 
 
 CurrentWorkspace = Annotated[Workspace, Depends(current_workspace)]
-
-
-async def media_service(session: SessionDep, state: StateDep) -> MediaService:
-    return MediaService(session, store=state.store, settings=state.settings)
-
-
-MediaServiceDep = Annotated[MediaService, Depends(media_service)]

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy import update
 
-from medialib.media.gc import collect_garbage
+from medialib.gc import collect_garbage
 from medialib.media.models import Media
 from tests.conftest import RunningServer
 from tests.helpers import error_of, upload_file, wait_settled
@@ -82,9 +82,7 @@ def test_gc_purges_trash_older_than_30_days_with_its_files(
             .values(deleted_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
         )
         session.commit()
-    report = collect_garbage(
-        server.state.session_factory, server.state.store, server.state.settings
-    )
+    report = collect_garbage(server.state.runtime)
     assert report["purged_from_trash"] >= 1
     assert httpx.get(old["url"]).status_code == 404
     assert httpx.get(old["thumbnail"]["url"]).status_code == 404

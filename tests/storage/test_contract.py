@@ -179,5 +179,5 @@ def test_sweep_removes_only_old_temporary_files(tmp_path: Path) -> None:
     old.write_bytes(b"x")
     new.write_bytes(b"y")
     os.utime(old, (1, 1))
-    assert store.sweep_temporary(older_than=dt.timedelta(hours=1)) == 1
+    assert store.sweep(older_than=dt.timedelta(hours=1)) == 1
     assert not old.exists() and new.exists()

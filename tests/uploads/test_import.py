@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from medialib.errors import UrlNotAllowed
-from medialib.uploads.fetch import FetchPolicy, address_allowed, check_url, vet_host
+from medialib.fetch import FetchPolicy, address_allowed, check_url, vet_host
 from tests.conftest import RunningServer, running_server
 from tests.helpers import error_of
 

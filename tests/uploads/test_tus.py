@@ -20,7 +20,7 @@ import pytest
 
 from medialib.client import Client
 from medialib.db import session_scope, utcnow
-from medialib.media.gc import collect_garbage
+from medialib.gc import collect_garbage
 from medialib.uploads.models import ResumableUpload
 from tests import mediafiles
 from tests.conftest import RunningServer
@@ -301,9 +301,7 @@ def test_an_expired_upload_answers_410_and_gc_removes_it(
         assert answer.status_code == 410
     assert error_of(patch(api, location, 500, data[500:]))["code"] == "upload_expired"
 
-    removed = collect_garbage(
-        server.state.session_factory, server.state.store, server.state.settings
-    )
+    removed = collect_garbage(server.state.runtime)
     assert removed["expired_resumable_uploads"] >= 1
     assert api.head(location, headers=TUS).status_code == 404
     assert api.get(f"/v1/media/{media_id}").status_code == 404

@@ -15,7 +15,7 @@ import httpx
 from playwright.sync_api import expect
 
 from medialib.db import session_scope
-from medialib.workspaces.service import set_quota
+from medialib.workspaces.service import WorkspaceService
 from tests import mediafiles
 from tests.conftest import RunningServer
 from tests.helpers import upload_file, wait_settled
@@ -169,7 +169,7 @@ def test_usage_shows_the_quota_and_an_upload_over_it_is_explained(
     photo = files / "photo.jpg"
     upload_file(_api(web_server, key), photo)
     with session_scope(web_server.state.session_factory) as session:
-        assert set_quota(session, name, photo.stat().st_size + 100)
+        assert WorkspaceService(session).set_quota(name, photo.stat().st_size + 100)
     _sign_in(page, web_server, key)
     expect(page.locator("#usage")).to_have_text(re.compile(r"\d B of \d.* used$"))
     expect(page.locator("#usage-meter")).to_be_visible()

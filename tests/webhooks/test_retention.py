@@ -12,7 +12,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from medialib.db import session_scope, utcnow
-from medialib.media.gc import collect_garbage
+from medialib.gc import collect_garbage
 from medialib.media.models import Media
 from tests.conftest import RunningServer
 from tests.helpers import error_of, upload_file
@@ -20,7 +20,7 @@ from tests.webhooks.conftest import Receiver
 
 
 def _gc(server: RunningServer) -> dict[str, int]:
-    return collect_garbage(server.state.session_factory, server.state.store, server.settings)
+    return collect_garbage(server.state.runtime)
 
 
 def _set_expiry(server: RunningServer, media_id: str, when: dt.datetime) -> str:

@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from medialib.db import session_scope
-from medialib.media.gc import collect_garbage
+from medialib.gc import collect_garbage
 from medialib.media.models import Media
 from tests.conftest import RunningServer
 from tests.helpers import error_of, put_bytes, request_upload, upload_file
@@ -79,9 +79,7 @@ def test_each_lifecycle_event_reaches_endpoints_that_want_it(
         trashed = session.get(Media, photo["id"])
         assert trashed is not None and trashed.expires_at is not None
         trashed.expires_at = trashed.deleted_at = trashed.expires_at.replace(year=2000)
-    collect_garbage(
-        hook_server.state.session_factory, hook_server.state.store, hook_server.settings
-    )
+    collect_garbage(hook_server.state.runtime)
     received = receiver.wait_for(5)
     time.sleep(0.5)  # nothing more should come
     assert len(receiver.received) == 5

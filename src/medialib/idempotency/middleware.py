@@ -31,6 +31,7 @@ from medialib.errors import (
 )
 from medialib.http_errors import error_response
 from medialib.idempotency.repository import Answer, Claimed, IdempotencyKeys, Running
+from medialib.workspaces.keys import api_key_from
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,7 +85,11 @@ class IdempotencyMiddleware:
                 ),
             )
         try:
-            workspace = await run_in_threadpool(workspace_for_key, self.state, _api_key(headers))
+            workspace = await run_in_threadpool(
+                workspace_for_key,
+                self.state,
+                api_key_from(headers.get("authorization"), headers.get("x-api-key")),
+            )
         except Unauthorized:
             return await self.app(scope, receive, send)  # the route answers 401
         claim = await run_in_threadpool(self.keys.claim, workspace.id, key)
@@ -170,14 +175,6 @@ def _boundary(content_type: str) -> str | None:
         if name.lower() == "boundary" and value:
             return value.strip('"')
     return None
-
-
-def _api_key(headers: Headers) -> str | None:
-    authorization = headers.get("authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    api_key = headers.get("x-api-key")
-    return api_key.strip() if api_key else None
 
 
 async def _drain(receive: Receive, fingerprint: _Fingerprint) -> None:

@@ -8,19 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from medialib.config import Settings
 from medialib.jobs.names import JobName
-from medialib.storage.base import ObjectStore
+from medialib.runtime import Runtime
 
-
-@dataclass(frozen=True, slots=True)
-class JobContext:
-    settings: Settings
-    session_factory: sessionmaker[Session]
-    store: ObjectStore
-
+# What a handler works with: the process's settings, database, store and scanner.
+JobContext = Runtime
 
 Handler = Callable[[JobContext, dict[str, Any]], None]
 GiveUp = Callable[[JobContext, dict[str, Any], str], None]
@@ -63,13 +55,6 @@ class JobRegistry:
             raise MissingHandlers(", ".join(missing))
 
 
+# Filled by each domain's tasks module as it is imported; `medialib.tasks.load_handlers`
+# imports them all and checks the registry is complete.
 registry = JobRegistry()
-
-
-def load_handlers() -> JobRegistry:
-    """Import every module that registers handlers, then check none is missing."""
-    import medialib.media.tasks
-    import medialib.webhooks.tasks  # noqa: F401
-
-    registry.check_complete()
-    return registry

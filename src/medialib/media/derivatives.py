@@ -16,7 +16,8 @@ from typing import Any
 from medialib.config import Settings
 from medialib.errors import InvalidState, MediaProcessingFailed
 from medialib.ids import new_token
-from medialib.media.models import MediaKind
+from medialib.media.models import IMAGE_KINDS, MediaKind
+from medialib.media.records import DerivedFile, PreviewSource, Variant
 from medialib.processing import avprobe, documents, frames, images, transcode
 from medialib.processing.images import THUMBNAIL_MAX_SIDE, DerivedImage
 from medialib.storage.base import ObjectStore, put_file
@@ -41,11 +42,11 @@ class Original:
 @dataclass(slots=True)
 class Derivatives:
     facts: dict[str, Any] = field(default_factory=dict)
-    thumbnail: dict[str, Any] | None = None
-    display: dict[str, Any] | None = None
+    thumbnail: DerivedFile | None = None
+    display: DerivedFile | None = None
 
     def stored_keys(self) -> list[str]:
-        return [item["key"] for item in (self.thumbnail, self.display) if item]
+        return [item.key for item in (self.thumbnail, self.display) if item is not None]
 
 
 def derived_key(storage_key: str, name: str, extension: str) -> str:
@@ -59,20 +60,33 @@ def sibling_key(existing_key: str, storage_key: str) -> str:
     return derived_key(storage_key, file_name.split("-", 1)[0], file_name.rsplit(".", 1)[1])
 
 
-def _store(
-    store: ObjectStore, original: Original, image: DerivedImage, name: str
-) -> dict[str, Any]:
+def _put(store: ObjectStore, original: Original, image: DerivedImage, name: str) -> str:
+    """Store a made file beside the original; its new key."""
     extension = {"image/webp": "webp", "image/png": "png", "video/mp4": "mp4"}.get(
         image.content_type, "jpg"
     )
     key = derived_key(original.storage_key, name, extension)
     put_file(store, key, image.path, content_type=image.content_type)
-    return {
-        "key": key,
-        "width": image.width,
-        "height": image.height,
-        "content_type": image.content_type,
-    }
+    return key
+
+
+def _store(
+    store: ObjectStore,
+    original: Original,
+    image: DerivedImage,
+    name: str,
+    *,
+    source: PreviewSource = "generated",
+    frame_time_ms: int | None = None,
+) -> DerivedFile:
+    return DerivedFile(
+        key=_put(store, original, image, name),
+        width=image.width,
+        height=image.height,
+        content_type=image.content_type,
+        source=source,
+        frame_time_ms=frame_time_ms,
+    )
 
 
 def process(store: ObjectStore, settings: Settings, original: Original) -> Derivatives:
@@ -82,7 +96,7 @@ def process(store: ObjectStore, settings: Settings, original: Original) -> Deriv
         store.local_copy(original.storage_key) as path,
     ):
         folder = Path(work)
-        if original.kind in (MediaKind.IMAGE, MediaKind.GIF):
+        if original.kind in IMAGE_KINDS:
             return _image(store, settings, original, path, folder)
         if original.kind in (MediaKind.VIDEO, MediaKind.AUDIO):
             return _audio_video(store, settings, original, path, folder)
@@ -100,7 +114,7 @@ def _image(
         result.facts = {"width": rendition.width, "height": rendition.height}
         source = rendition.path
     thumbnail = images.make_thumbnail(source, folder)
-    result.thumbnail = {**_store(store, original, thumbnail, "thumbnail"), "source": "generated"}
+    result.thumbnail = _store(store, original, thumbnail, "thumbnail")
     return result
 
 
@@ -119,7 +133,7 @@ def _audio_video(
         keep = ("container", "duration_ms", "bitrate", "audio_codec")
         return Derivatives(facts={name: facts.get(name) for name in keep})
     at_ms = default_cover_ms(facts.get("duration_ms"))
-    thumbnail = _frame(store, settings, original, path, folder, at_ms=at_ms, source="generated")
+    thumbnail = _frame(store, settings, original, path, folder, at_ms=at_ms)
     return Derivatives(facts=facts, thumbnail=thumbnail)
 
 
@@ -138,8 +152,7 @@ def _frame(
     folder: Path,
     *,
     at_ms: int,
-    source: str,
-) -> dict[str, Any]:
+) -> DerivedFile:
     out = folder / f"frame-{at_ms}.jpg"
     grabbed = frames.extract_frame(
         path,
@@ -150,11 +163,7 @@ def _frame(
         timeout_seconds=settings.probe_timeout_seconds,
     )
     image = DerivedImage(out, int(grabbed["width"]), int(grabbed["height"]), "image/jpeg")
-    return {
-        **_store(store, original, image, "cover"),
-        "frame_time_ms": int(grabbed["frame_time_ms"]),
-        "source": source,
-    }
+    return _store(store, original, image, "cover", frame_time_ms=int(grabbed["frame_time_ms"]))
 
 
 def _document(
@@ -169,12 +178,11 @@ def _document(
             timeout_seconds=settings.probe_timeout_seconds,
         )
         image = DerivedImage(out, int(preview["width"]), int(preview["height"]), "image/jpeg")
-        thumbnail = {**_store(store, original, image, "thumbnail"), "source": "generated"}
+        thumbnail = _store(store, original, image, "thumbnail")
         return Derivatives(facts={"pages": int(preview["pages"])}, thumbnail=thumbnail)
     label = next((v for k, v in _OFFICE_LABELS.items() if k in original.content_type), "DOC")
     tile = images.document_tile(label, folder)
-    thumbnail = {**_store(store, original, tile, "thumbnail"), "source": "generated"}
-    return Derivatives(thumbnail=thumbnail)
+    return Derivatives(thumbnail=_store(store, original, tile, "thumbnail"))
 
 
 def custom_thumbnail(
@@ -183,25 +191,23 @@ def custom_thumbnail(
     original: Original,
     request: dict[str, Any],
     source_image: Original | None,
-) -> dict[str, Any]:
+) -> DerivedFile:
     """The preview POST /thumbnail asked for: a frame, another image, or the default."""
     with tempfile.TemporaryDirectory(prefix="medialib-") as work:
         folder = Path(work)
         if source_image is not None:  # given exactly when the request names a source
-            if source_image.kind not in (MediaKind.IMAGE, MediaKind.GIF):
+            if source_image.kind not in IMAGE_KINDS:
                 raise InvalidState("The thumbnail source must be an image.")
             with store.local_copy(source_image.storage_key) as source_path:
                 thumbnail = images.make_thumbnail(source_path, folder)
-            return {**_store(store, original, thumbnail, "thumbnail"), "source": "custom"}
+            return _store(store, original, thumbnail, "thumbnail", source="custom")
         if "frame_time_ms" in request:
             with store.local_copy(original.storage_key) as path:
                 at_ms = int(request["frame_time_ms"])
-                return _frame(
-                    store, settings, original, path, folder, at_ms=at_ms, source="generated"
-                )
+                return _frame(store, settings, original, path, folder, at_ms=at_ms)
     regenerated = process(store, settings, original)
     for key in regenerated.stored_keys():
-        if regenerated.thumbnail is None or key != regenerated.thumbnail["key"]:
+        if regenerated.thumbnail is None or key != regenerated.thumbnail.key:
             store.delete(key)
     if regenerated.thumbnail is None:
         raise MediaProcessingFailed("This kind of media has no preview.")
@@ -210,11 +216,11 @@ def custom_thumbnail(
 
 def make_variants(
     store: ObjectStore, source: Original, *, width: int, height: int, specs: dict[Any, list[str]]
-) -> list[dict[str, Any]]:
+) -> list[Variant]:
     """One stored image per variant spec (see platforms/variants.py), from `source` (the
     image's usable form), each listing the networks it is for."""
 
-    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, dict[str, Any]]:
+    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, float | None]:
         image = images.render_variant(
             path,
             work,
@@ -226,11 +232,11 @@ def make_variants(
             max_pixels=spec.max_pixels,
             max_bytes=spec.max_bytes,
         )
-        return image, {"size": image.path.stat().st_size}
+        return image, None
 
-    def serves(entry: dict[str, Any], spec: Any) -> bool:
+    def serves(made: Variant, spec: Any) -> bool:
         box = images.variant_box(width, height, spec.max_width, spec.max_height, spec.max_pixels)
-        return _meets(entry, spec, box)
+        return _meets(made, spec, box)
 
     return _variant_files(store, source, specs, _permissiveness, serves, render)
 
@@ -240,12 +246,13 @@ def _variant_files(
     source: Original,
     specs: dict[Any, list[str]],
     order: Callable[[tuple[Any, list[str]]], tuple[float, ...]],
-    serves: Callable[[dict[str, Any], Any], bool],
-    render: Callable[[Any, Path, Path], tuple[DerivedImage, dict[str, Any]]],
-) -> list[dict[str, Any]]:
+    serves: Callable[[Variant, Any], bool],
+    render: Callable[[Any, Path, Path], tuple[DerivedImage, float | None]],
+) -> list[Variant]:
     """Render and store one file per spec, the most permissive first: a file already made
-    serves a stricter network when `serves` says it does. Nothing is left on failure."""
-    made: list[dict[str, Any]] = []
+    serves a stricter network when `serves` says it does. Nothing is left on failure.
+    `render` gives the file and, for a video, its frame rate."""
+    made: list[Variant] = []
     with (
         tempfile.TemporaryDirectory(prefix="medialib-") as work,
         store.local_copy(source.storage_key) as path,
@@ -253,19 +260,28 @@ def _variant_files(
         try:
             ordered = sorted(specs.items(), key=order, reverse=True)
             for number, (spec, platforms) in enumerate(ordered):
-                reusable = next((entry for entry in made if serves(entry, spec)), None)
-                if reusable is not None:
-                    reusable["platforms"] = [*reusable["platforms"], *platforms]
+                at = next((i for i, variant in enumerate(made) if serves(variant, spec)), None)
+                if at is not None:
+                    more = (*made[at].platforms, *platforms)
+                    made[at] = made[at].model_copy(update={"platforms": more})
                     continue
                 folder = Path(work) / str(number)
                 folder.mkdir()
-                derived, extra = render(spec, path, folder)
-                entry = _store(store, source, derived, "variant")
-                entry.update(platforms=platforms, spec=spec.as_dict(), **extra)
-                made.append(entry)
+                derived, fps = render(spec, path, folder)
+                variant = Variant(
+                    key=_put(store, source, derived, "variant"),
+                    platforms=tuple(platforms),
+                    content_type=derived.content_type,
+                    width=derived.width,
+                    height=derived.height,
+                    size=derived.path.stat().st_size,
+                    fps=fps,
+                    spec=spec.as_dict(),
+                )
+                made.append(variant)
         except BaseException:
-            for entry in made:
-                store.delete(entry["key"])
+            for variant in made:
+                store.delete(variant.key)
             raise
     return made
 
@@ -279,13 +295,13 @@ def _permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
     )
 
 
-def _meets(entry: dict[str, Any], spec: Any, box: tuple[int, int]) -> bool:
+def _meets(made: Variant, spec: Any, box: tuple[int, int]) -> bool:
     """Whether an already made variant file serves another spec as well as its own would:
     within its limits, and not made smaller than that spec needs."""
-    width, height, size = entry["width"], entry["height"], entry["size"]
+    width, height, size = made.width, made.height, made.size
     full_size = width >= box[0] or height >= box[1]
     return (
-        entry["spec"]["format"] == spec.format
+        made.spec["format"] == spec.format
         and full_size
         and (spec.max_bytes is None or size <= spec.max_bytes)
         and (spec.max_width is None or width <= spec.max_width)
@@ -300,10 +316,10 @@ def make_video_variants(
     source: Original,
     *,
     specs: dict[Any, list[str]],
-) -> list[dict[str, Any]]:
+) -> list[Variant]:
     """One MP4 per distinct need (see platforms/variants.py)."""
 
-    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, dict[str, Any]]:
+    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, float | None]:
         out = work / "variant.mp4"
         facts = transcode.transcode_mp4(
             path,
@@ -317,7 +333,7 @@ def make_video_variants(
             timeout_seconds=settings.job_time_limit_seconds,
         )
         clip = DerivedImage(out, facts["width"], facts["height"], "video/mp4")
-        return clip, {"size": facts["size"], "fps": facts["fps"]}
+        return clip, facts["fps"]
 
     return _variant_files(store, source, specs, _video_permissiveness, _video_meets, render)
 
@@ -330,15 +346,15 @@ def _video_permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
     )
 
 
-def _video_meets(entry: dict[str, Any], spec: Any) -> bool:
+def _video_meets(made: Variant, spec: Any) -> bool:
     within = (
-        (spec.max_bytes is None or entry["size"] <= spec.max_bytes)
-        and (spec.max_width is None or entry["width"] <= spec.max_width)
-        and (spec.max_height is None or entry["height"] <= spec.max_height)
-        and (spec.max_fps is None or entry["fps"] <= spec.max_fps)
+        (spec.max_bytes is None or made.size <= spec.max_bytes)
+        and (spec.max_width is None or made.width <= spec.max_width)
+        and (spec.max_height is None or made.height <= spec.max_height)
+        and (spec.max_fps is None or (made.fps or 0) <= spec.max_fps)
     )
     # Not made smaller or slower than this network would have needed.
-    made_for = entry["spec"]
+    made_for = made.spec
     same_bounds = (made_for["max_width"], made_for["max_height"]) == (
         spec.max_width,
         spec.max_height,

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medialib.db import Base, JSONType, UTCDateTime, utcnow
+from medialib.db import Base, JSONType, RecordJSON, UTCDateTime, utcnow
+from medialib.media.records import DerivedFile, UsableFile, Variant
 
 
 class MediaKind(enum.StrEnum):
@@ -28,7 +29,18 @@ class MediaStatus(enum.StrEnum):
     DELETED = "deleted"
 
 
+class ScanStatus(enum.StrEnum):
+    """What is known of a media's bytes (`metadata.scan.status`)."""
+
+    OFF = "off"  # no scanner configured (/readyz says so too)
+    CLEAN = "clean"
+    PENDING = "pending"  # too big to scan during confirm: its processing job scans first
+
+
 CONFIRMABLE = (MediaStatus.PENDING_UPLOAD, MediaStatus.UPLOADING, MediaStatus.UPLOADED)
+IMAGE_KINDS = (MediaKind.IMAGE, MediaKind.GIF)
+# Kinds that get per-network variant files once ready (the rest are judged as they are).
+VARIANT_KINDS = (MediaKind.IMAGE, MediaKind.VIDEO)
 
 
 class Media(Base):
@@ -62,15 +74,14 @@ class Media(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # "confirm" when intake refused the bytes: a repeated confirm answers the same error.
     failed_stage: Mapped[str | None] = mapped_column(String(16))
-    # Derived files, each {key, width, height, content_type, …}: the preview, and for
-    # HEIC/HEIF the JPEG rendition that is the asset's usable form.
-    thumbnail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    display: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Derived files: the preview, and for HEIC/HEIF the JPEG rendition that is the
+    # asset's usable form.
+    thumbnail: Mapped[DerivedFile | None] = mapped_column(RecordJSON(DerivedFile))
+    display: Mapped[DerivedFile | None] = mapped_column(RecordJSON(DerivedFile))
     # What POST /thumbnail asked for while its job runs: {}, {frame_time_ms} or {source_media_id}.
     thumbnail_request: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    # Per-network variants: [{key, platforms, width, height, size, content_type, spec}];
-    # None until the variants job has run, [] when none is needed.
-    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    # Per-network variants: None until the variants job has run, [] when none is needed.
+    variants: Mapped[list[Variant] | None] = mapped_column(RecordJSON(list[Variant]))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     # Restoring from the trash puts the media back in the state it was deleted in.
     status_before_delete: Mapped[str | None] = mapped_column(String(20))
@@ -90,6 +101,34 @@ class Media(Base):
     @property
     def tag_names(self) -> list[str]:
         return [tag.tag for tag in self.tags]
+
+    @property
+    def usable_file(self) -> UsableFile:
+        """What stands for this media wherever it is used: a HEIC through its JPEG
+        rendition, everything else as uploaded."""
+        if self.display is not None:
+            return UsableFile(key=self.display.key, content_type=self.display.content_type)
+        return UsableFile(key=self.storage_key, content_type=self.content_type or "")
+
+    @property
+    def derived_keys(self) -> list[str]:
+        """Every file made from the original: previews, renditions, variants."""
+        derived = [self.thumbnail, self.display, *(self.variants or [])]
+        return [item.key for item in derived if item is not None]
+
+    @property
+    def gets_variants(self) -> bool:
+        return self.kind in VARIANT_KINDS
+
+    @property
+    def scan_status(self) -> ScanStatus | None:
+        scan = (self.media_metadata or {}).get("scan")
+        status = scan.get("status") if isinstance(scan, dict) else None
+        return ScanStatus(status) if status in tuple(ScanStatus) else None
+
+    @scan_status.setter
+    def scan_status(self, status: ScanStatus) -> None:
+        self.media_metadata = {**(self.media_metadata or {}), "scan": {"status": str(status)}}
 
 
 class MediaTag(Base):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from medialib.media.models import Media, MediaStatus
+from medialib.media.models import IMAGE_KINDS, Media, MediaStatus
+from medialib.media.records import Variant
 from medialib.media.schemas import MediaOut, Thumbnail, VariantOut
 from medialib.storage.base import ObjectStore
 
@@ -15,10 +14,10 @@ def present(media: Media, store: ObjectStore) -> MediaOut:
     available = media.status in _BYTES_AVAILABLE
     metadata = dict(media.media_metadata or {})
     url = store.public_url(media.storage_key) if available else None
-    if available and media.display:
+    if available and media.display is not None:
         # HEIC/HEIF: the JPEG rendition is the usable form; the original stays reachable.
         metadata["original_url"] = url
-        url = store.public_url(media.display["key"])
+        url = store.public_url(media.usable_file.key)
     # Trashed media keeps its preview (the trash shows it), not its public URL.
     in_trash = media.status == MediaStatus.DELETED
     thumbnail = _thumbnail(media, store, url) if available or in_trash else None
@@ -52,27 +51,27 @@ def present(media: Media, store: ObjectStore) -> MediaOut:
 
 def _thumbnail(media: Media, store: ObjectStore, url: str | None) -> Thumbnail | None:
     derived = media.thumbnail
-    if derived:
+    if derived is not None:
         return Thumbnail(
-            url=store.public_url(derived["key"]),
-            width=derived.get("width"),
-            height=derived.get("height"),
-            frame_time_ms=derived.get("frame_time_ms"),
-            source=derived.get("source", "generated"),
+            url=store.public_url(derived.key),
+            width=derived.width,
+            height=derived.height,
+            frame_time_ms=derived.frame_time_ms,
+            source=derived.source,
         )
-    if url and media.kind in ("image", "gif"):
+    if url and media.kind in IMAGE_KINDS:
         # Until its preview is made, a web-displayable image is its own preview.
         return Thumbnail(url=url, width=media.width, height=media.height, source="original")
     return None
 
 
-def present_variant(entry: dict[str, Any], store: ObjectStore) -> VariantOut:
+def present_variant(variant: Variant, store: ObjectStore) -> VariantOut:
     return VariantOut(
-        url=store.public_url(entry["key"]),
-        platforms=list(entry["platforms"]),
-        content_type=entry["content_type"],
-        width=entry["width"],
-        height=entry["height"],
-        size=entry["size"],
-        fps=entry.get("fps"),
+        url=store.public_url(variant.key),
+        platforms=list(variant.platforms),
+        content_type=variant.content_type,
+        width=variant.width,
+        height=variant.height,
+        size=variant.size,
+        fps=variant.fps,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from medialib.media.models import MediaKind, MediaStatus
+from medialib.schemas import Pagination, Strict
 
 MAX_TAGS = 50
 MAX_TAG_CHARS = 100
@@ -32,11 +33,7 @@ def normalise_tags(tags: list[str] | None) -> list[str] | None:
     return cleaned
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class UploadRequest(_Strict):
+class UploadRequest(Strict):
     filename: str = Field(min_length=1, max_length=4096)
     content_type: str | None = Field(default=None, max_length=255)
     kind: MediaKind | None = None
@@ -60,7 +57,7 @@ class UploadResponse(BaseModel):
     mode: Literal["single", "resumable"] = "single"
 
 
-class MediaUpdate(_Strict):
+class MediaUpdate(Strict):
     tags: list[str] | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
     filename: str | None = Field(default=None, min_length=1, max_length=4096)
@@ -68,7 +65,7 @@ class MediaUpdate(_Strict):
     _tags = field_validator("tags")(normalise_tags)
 
 
-class ThumbnailRequest(_Strict):
+class ThumbnailRequest(Strict):
     """Exactly one of the two, or neither to regenerate the default preview."""
 
     source_media_id: str | None = Field(default=None, max_length=40)
@@ -129,12 +126,6 @@ class MediaOut(BaseModel):
     deleted_at: dt.datetime | None
 
 
-class Pagination(BaseModel):
-    limit: int
-    offset: int
-    total: int
-
-
 class MediaList(BaseModel):
     data: list[MediaOut]
     pagination: Pagination
@@ -181,7 +172,7 @@ class Usage(BaseModel):
     by_kind: dict[str, KindUsage]
 
 
-class BulkDelete(_Strict):
+class BulkDelete(Strict):
     ids: list[str] = Field(min_length=1, max_length=100)
 
 
@@ -189,8 +180,3 @@ class BulkDeleted(BaseModel):
     deleted: list[str]
     not_found: list[str]
     in_use: list[str] = Field(default_factory=list)
-
-
-class Deleted(BaseModel):
-    id: str
-    deleted: bool

@@ -16,16 +16,22 @@ from medialib.jobs.names import JobName
 from medialib.jobs.registry import JobContext, registry
 from medialib.media import derivatives
 from medialib.media.derivatives import Original
-from medialib.media.models import Media, MediaStatus
+from medialib.media.facts import facts_of
+from medialib.media.models import Media, MediaStatus, ScanStatus
+from medialib.media.outcomes import JobOutcomes
+from medialib.media.records import Variant
 from medialib.media.repository import MediaRepository
-from medialib.media.service import MediaService
+from medialib.media.thumbnails import Thumbnails
 from medialib.platforms.variants import image_specs, video_specs
-from medialib.scanning.clamd import ScannerUnavailable, scanner_for
-from medialib.scanning.service import SCAN_PENDING
+from medialib.scanning.base import ScannerUnavailable
 
 
-def _service(context: JobContext, session: Session) -> MediaService:
-    return MediaService(session, store=context.store, settings=context.settings)
+def _outcomes(context: JobContext, session: Session) -> JobOutcomes:
+    return JobOutcomes(session, store=context.store, settings=context.settings)
+
+
+def _thumbnails(context: JobContext, session: Session) -> Thumbnails:
+    return Thumbnails(session, settings=context.settings)
 
 
 def _original(media: Media) -> Original:
@@ -40,9 +46,8 @@ def _original(media: Media) -> Original:
 
 def _usable_form(media: Media) -> Original:
     """The bytes a decoder here can read: the JPEG rendition of a HEIC, else the original."""
-    if media.display:
-        return Original(media.id, media.kind, media.display["key"], media.display["content_type"])
-    return _original(media)
+    usable = media.usable_file
+    return Original(media.id, media.kind, usable.key, usable.content_type, media.duration_ms)
 
 
 def _pause_for_fault_injection(context: JobContext) -> None:
@@ -57,7 +62,7 @@ def _give_up_processing(context: JobContext, payload: dict[str, Any], error: str
             failure = MediaProcessingFailed(
                 "Processing failed after several attempts.", reason=error[:300]
             )
-            _service(context, session).fail_processing(media, failure)
+            _outcomes(context, session).fail_processing(media, failure)
 
 
 def process_media(context: JobContext, payload: dict[str, Any]) -> None:
@@ -69,7 +74,7 @@ def process_media(context: JobContext, payload: dict[str, Any]) -> None:
         if media.status == MediaStatus.READY and media.thumbnail is not None:
             return  # already done by an earlier delivery
         original = _original(media)
-        unscanned = (media.media_metadata or {}).get("scan", {}).get("status") == SCAN_PENDING
+        unscanned = media.scan_status == ScanStatus.PENDING
     _pause_for_fault_injection(context)
     if unscanned and not _scan(context, original):
         return
@@ -79,11 +84,11 @@ def process_media(context: JobContext, payload: dict[str, Any]) -> None:
         with session_scope(context.session_factory) as session:
             media = MediaRepository(session).get_by_id(original.media_id)
             if media is not None:
-                _service(context, session).fail_processing(media, refusal)
+                _outcomes(context, session).fail_processing(media, refusal)
         return
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
-        applied = media is not None and _service(context, session).apply_derivatives(media, made)
+        applied = media is not None and _outcomes(context, session).apply_derivatives(media, made)
     if not applied:
         for key in made.stored_keys():
             context.store.delete(key)
@@ -92,13 +97,12 @@ def process_media(context: JobContext, payload: dict[str, Any]) -> None:
 def _scan(context: JobContext, original: Original) -> bool:
     """Scan bytes too big to scan during confirm; False when they were refused. A scanner
     that cannot answer raises, so the job is retried (and in the end gives up): fail closed."""
-    scanner = scanner_for(context.settings)
-    if scanner is None:
+    if context.scanner is None:
         raise ScannerUnavailable("this media waits for a scan, but MEDIALIB_CLAMD_URL is unset")
-    verdict = scanner.scan(context.store.iter_bytes(original.storage_key))
+    verdict = context.scanner.scan(context.store.iter_bytes(original.storage_key))
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
-        return media is not None and _service(context, session).apply_scan(media, verdict)
+        return media is not None and _outcomes(context, session).apply_scan(media, verdict)
 
 
 for _name in (JobName.PROCESS_IMAGE, JobName.PROCESS_AV, JobName.PROCESS_DOCUMENT):
@@ -110,7 +114,7 @@ def _give_up_thumbnail(context: JobContext, payload: dict[str, Any], error: str)
         media = MediaRepository(session).get_by_id(payload["media_id"])
         if media is not None and media.thumbnail_request is not None:
             failure = MediaProcessingFailed("The thumbnail could not be made.", reason=error[:300])
-            _service(context, session).fail_thumbnail(media, media.thumbnail_request, failure)
+            _thumbnails(context, session).fail(media, media.thumbnail_request, failure)
 
 
 @registry.register(JobName.MAKE_THUMBNAIL, give_up=_give_up_thumbnail)
@@ -135,21 +139,22 @@ def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
     try:
         if "source_media_id" in request and source is None:
             raise MediaProcessingFailed("The thumbnail source no longer exists.")
-        thumbnail = derivatives.custom_thumbnail(
+        made = derivatives.custom_thumbnail(
             context.store, context.settings, original, request, source
         )
-        thumbnail["request"] = request  # what made it: repeating the request is then a no-op
+        # What made it: repeating the request is then a no-op.
+        thumbnail = made.model_copy(update={"request": request})
     except MedialibError as refusal:
         with session_scope(context.session_factory) as session:
             media = MediaRepository(session).get_by_id(original.media_id)
             if media is not None:
-                _service(context, session).fail_thumbnail(media, request, refusal)
+                _thumbnails(context, session).fail(media, request, refusal)
         return
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
-        stale = thumbnail["key"]
+        stale: str | None = thumbnail.key
         if media is not None:
-            stale = _service(context, session).apply_thumbnail(media, request, thumbnail)
+            stale = _thumbnails(context, session).apply(media, request, thumbnail)
     if stale:
         context.store.delete(stale)
 
@@ -158,7 +163,7 @@ def _give_up_variants(context: JobContext, payload: dict[str, Any], error: str) 
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(payload["media_id"])
         if media is not None:
-            _service(context, session).apply_variants(media, [])
+            _outcomes(context, session).apply_variants(media, [])
 
 
 @registry.register(JobName.MAKE_VARIANTS, give_up=_give_up_variants)
@@ -168,7 +173,7 @@ def make_variants(context: JobContext, payload: dict[str, Any]) -> None:
         media = MediaRepository(session).get_by_id(payload["media_id"])
         if media is None or media.status != MediaStatus.READY or media.variants is not None:
             return
-        facts = _service(context, session).facts(media)
+        facts = facts_of(media)
         has_alpha = bool((media.media_metadata or {}).get("has_alpha"))
         source = _usable_form(media)
         width, height = media.width or 0, media.height or 0
@@ -188,7 +193,7 @@ def make_video_variants(context: JobContext, payload: dict[str, Any]) -> None:
         media = MediaRepository(session).get_by_id(payload["media_id"])
         if media is None or media.status != MediaStatus.READY or media.variants is not None:
             return
-        facts = _service(context, session).facts(media)
+        facts = facts_of(media)
         source = _original(media)
     specs = video_specs(facts)
     made = (
@@ -199,10 +204,10 @@ def make_video_variants(context: JobContext, payload: dict[str, Any]) -> None:
     _keep_variants(context, source, made)
 
 
-def _keep_variants(context: JobContext, source: Original, made: list[dict[str, Any]]) -> None:
+def _keep_variants(context: JobContext, source: Original, made: list[Variant]) -> None:
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(source.media_id)
-        applied = media is not None and _service(context, session).apply_variants(media, made)
+        applied = media is not None and _outcomes(context, session).apply_variants(media, made)
     if not applied:
-        for entry in made:
-            context.store.delete(entry["key"])
+        for variant in made:
+            context.store.delete(variant.key)

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
-from medialib.media.schemas import Deleted, Pagination
 from medialib.posts.models import Post
 from medialib.posts.schemas import Plan, PostCreate, PostList, PostOut, ScheduleRequest
 from medialib.posts.service import PostService
+from medialib.schemas import Deleted, Pagination
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"])
 
@@ -90,7 +90,7 @@ def _out(post: Post) -> PostOut:
             "id": post.id,
             "text": post.text,
             "status": post.status,
-            "targets": post.targets,
+            "targets": [target.model_dump() for target in post.targets],
             "media": [{"media_id": m.media_id, "alt_text": m.alt_text} for m in post.media],
             "scheduled_at": post.scheduled_at,
             "created_at": post.created_at,

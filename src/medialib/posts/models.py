@@ -2,17 +2,25 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medialib.db import Base, JSONType, UTCDateTime, utcnow
+from medialib.db import Base, RecordJSON, UTCDateTime, utcnow
 
 
 class PostStatus(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
+
+
+class Target(BaseModel):
+    """A network (and the account on it) a post goes to."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    platform: str
+    account_id: str | None = None
 
 
 class Post(Base):
@@ -25,8 +33,7 @@ class Post(Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.DRAFT)
-    # [{platform, account_id}]
-    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    targets: Mapped[list[Target]] = mapped_column(RecordJSON(list[Target]), default=list)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -3,13 +3,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from medialib.media.schemas import Pagination
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from medialib.schemas import Pagination, Strict
 
 
 def _require_timezone(value: dt.datetime | None) -> dt.datetime | None:
@@ -18,17 +14,17 @@ def _require_timezone(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-class TargetIn(_Strict):
+class TargetIn(Strict):
     platform: str = Field(min_length=1, max_length=40)
     account_id: str | None = Field(default=None, max_length=200)
 
 
-class PostMediaIn(_Strict):
+class PostMediaIn(Strict):
     media_id: str = Field(min_length=1, max_length=40)
     alt_text: str | None = Field(default=None, max_length=10_000)
 
 
-class PostCreate(_Strict):
+class PostCreate(Strict):
     text: str = Field(default="", max_length=100_000)
     targets: list[TargetIn] = Field(min_length=1, max_length=20)
     media: list[PostMediaIn] = Field(default_factory=list, max_length=50)
@@ -38,7 +34,7 @@ class PostCreate(_Strict):
     _aware = field_validator("scheduled_at")(_require_timezone)
 
 
-class ScheduleRequest(_Strict):
+class ScheduleRequest(Strict):
     scheduled_at: dt.datetime
 
     _aware = field_validator("scheduled_at")(_require_timezone)

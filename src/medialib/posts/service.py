@@ -20,11 +20,12 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import MediaValidationFailed, NotFound, ValidationFailed
 from medialib.ids import new_id
+from medialib.media.facts import facts_of
 from medialib.media.models import Media, MediaStatus
-from medialib.media.service import MediaService
+from medialib.media.repository import MediaRepository
 from medialib.platforms import rules as platform_rules
 from medialib.platforms.verdicts import judge
-from medialib.posts.models import Post, PostMedia, PostStatus
+from medialib.posts.models import Post, PostMedia, PostStatus, Target
 from medialib.posts.repository import PostRepository
 from medialib.posts.rules import post_limits
 from medialib.posts.schemas import PlannedMedia, PlannedTarget, PostCreate
@@ -58,7 +59,7 @@ class PostService:
     def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
         self.session = session
         self.store = store
-        self.media = MediaService(session, store=store, settings=settings)
+        self.media = MediaRepository(session)
         self.posts = PostRepository(session)
 
     def create(self, workspace: Workspace, body: PostCreate) -> Post:
@@ -76,7 +77,7 @@ class PostService:
             workspace_id=workspace.id,
             text=body.text,
             status=PostStatus.DRAFT,
-            targets=[t.model_dump() for t in body.targets],
+            targets=[Target(platform=t.platform, account_id=t.account_id) for t in body.targets],
             media=[
                 PostMedia(position=i, media_id=item.media_id, alt_text=item.alt_text)
                 for i, item in enumerate(body.media)
@@ -86,7 +87,7 @@ class PostService:
         if body.scheduled_at is not None:
             self._schedule(post, media, body.scheduled_at)
         self.posts.add(post)
-        self.media.repository.count_usage(ids, +1)
+        self.media.count_usage(ids, +1)
         return post
 
     def schedule(self, workspace: Workspace, post_id: str, scheduled_at: dt.datetime) -> Post:
@@ -106,7 +107,7 @@ class PostService:
 
     def delete(self, workspace: Workspace, post_id: str) -> None:
         post = self.get(workspace, post_id)
-        self.media.repository.count_usage([item.media_id for item in post.media], -1)
+        self.media.count_usage([item.media_id for item in post.media], -1)
         self.posts.remove(post)
 
     def plan(self, workspace: Workspace, post_id: str) -> tuple[Post, Evaluation]:
@@ -129,7 +130,7 @@ class PostService:
         ids = [item.media_id for item in post.media]
         found = {
             media.id: media
-            for media in self.media.repository.by_ids(workspace.id, ids)
+            for media in self.media.by_ids(workspace.id, ids)
             if media.status != MediaStatus.DELETED
         }
         missing = [media_id for media_id in ids if media_id not in found]
@@ -142,13 +143,13 @@ class PostService:
         ordered = [(item, media[item.media_id]) for item in post.media]
         targets = []
         for target in post.targets:
-            network = networks[target["platform"]]
+            network = networks[target.platform]
             reasons = _post_reasons(network, [m for _, m in ordered])
-            planned = [self._plan_one(target["platform"], network, item, m) for item, m in ordered]
+            planned = [self._plan_one(target.platform, network, item, m) for item, m in ordered]
             targets.append(
                 PlannedTarget(
-                    platform=target["platform"],
-                    account_id=target.get("account_id"),
+                    platform=target.platform,
+                    account_id=target.account_id,
                     ok=not reasons and all(not p.reasons for p in planned),
                     reasons=reasons,
                     media=planned,
@@ -165,27 +166,25 @@ class PostService:
                 send=None,
                 reasons=[f"is {media.status}; only ready media can be scheduled"],
             )
-        verdict = judge(platform, network, self.media.facts(media))
+        verdict = judge(platform, network, facts_of(media))
         reasons = _alt_text_reasons(network, media.kind, item.alt_text)
         if verdict.verdict == "red":
             return PlannedMedia(media_id=media.id, send=None, reasons=verdict.reasons + reasons)
         if verdict.verdict == "green":
-            key = media.display["key"] if media.display else media.storage_key
+            usable = media.usable_file
             return PlannedMedia(
                 media_id=media.id,
                 send="original",
-                url=self.store.public_url(key),
-                content_type=(
-                    media.display["content_type"] if media.display else media.content_type
-                ),
+                url=self.store.public_url(usable.key),
+                content_type=usable.content_type,
                 width=media.width,
                 height=media.height,
                 size=media.size,
                 reasons=reasons,
             )
-        variant = next((v for v in media.variants or [] if platform in v["platforms"]), None)
+        variant = next((v for v in media.variants or [] if platform in v.platforms), None)
         if variant is None:
-            waiting = media.kind in ("image", "video") and media.variants is None
+            waiting = media.gets_variants and media.variants is None
             why = (
                 "its variant for this network is still being made"
                 if waiting
@@ -195,11 +194,11 @@ class PostService:
         return PlannedMedia(
             media_id=media.id,
             send="variant",
-            url=self.store.public_url(variant["key"]),
-            content_type=variant["content_type"],
-            width=variant["width"],
-            height=variant["height"],
-            size=variant["size"],
+            url=self.store.public_url(variant.key),
+            content_type=variant.content_type,
+            width=variant.width,
+            height=variant.height,
+            size=variant.size,
             reasons=reasons,
         )
 

@@ -11,28 +11,13 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from medialib.config import Settings
+from medialib.scanning.base import Scanner, ScannerUnavailable, ScanVerdict
 
 _CHUNK_LIMIT = 1024 * 1024  # clamd reads chunks of at most StreamMaxLength; keep them small
 _LIMITS_EXCEEDED = "Heuristics.Limits.Exceeded"
-
-
-class ScannerUnavailable(Exception):
-    """The daemon could not give an answer (down, slow, or an error): try again later."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScanVerdict:
-    threat: str | None = None
-    # The scan stopped at one of the daemon's size limits: not clean, not a threat either.
-    incomplete: bool = False
-
-    @property
-    def clean(self) -> bool:
-        return self.threat is None and not self.incomplete
 
 
 class ClamdScanner:
@@ -93,7 +78,7 @@ class ClamdScanner:
         return conn
 
 
-def scanner_for(settings: Settings) -> ClamdScanner | None:
+def scanner_for(settings: Settings) -> Scanner | None:
     """The configured scanner, or None when scanning is off (MEDIALIB_CLAMD_URL unset)."""
     if not settings.clamd_url:
         return None

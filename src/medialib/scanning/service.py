@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from medialib.config import Settings
 from medialib.errors import MediaRejectedSecurity, ScanIncomplete, ServiceUnavailable
-from medialib.scanning.clamd import ScannerUnavailable, ScanVerdict, scanner_for
+from medialib.scanning.base import Scanner, ScannerUnavailable, ScanVerdict
 from medialib.storage.base import ObjectStore
 
-# `metadata.scan.status` of a media: what is known of its bytes.
-SCAN_OFF = "off"  # no scanner configured (readyz says so too)
-SCAN_CLEAN = "clean"
-SCAN_PENDING = "pending"  # too big to scan during confirm: its processing job scans first
 
-
-def scan_object(settings: Settings, store: ObjectStore, key: str) -> ScanVerdict | None:
+def scan_object(
+    scanner: Scanner | None, store: ObjectStore, key: str, *, inline_max_bytes: int
+) -> ScanVerdict | None:
     """Scan a stored object if scanning is on and it is small enough to scan now; None
     when it is not scanned now. Raises `ServiceUnavailable` when the scanner cannot answer
     (fail closed: nothing may be accepted unscanned)."""
-    if not settings.clamd_url:
+    if scanner is None:
         return None  # scanning off: not even a stat
     info = store.stat(key)
-    if info is None or info.size > settings.scan_inline_max_bytes:
+    if info is None or info.size > inline_max_bytes:
         return None
-    return scan_now(settings, store, key)
+    return scan_now(scanner, store, key)
 
 
-def scan_now(settings: Settings, store: ObjectStore, key: str) -> ScanVerdict:
-    scanner = scanner_for(settings)
-    assert scanner is not None
+def scan_now(scanner: Scanner, store: ObjectStore, key: str) -> ScanVerdict:
     try:
         return scanner.scan(store.iter_bytes(key))
     except ScannerUnavailable as exc:

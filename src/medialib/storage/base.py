@@ -1,15 +1,24 @@
-"""The object store contract. Every backend (local disk, S3) implements `ObjectStore`
-and passes the same contract test (tests/storage/test_contract.py).
+"""The object store contract. Every backend (local disk, S3, in-memory) implements
+`ObjectStore` and passes the same contract test (tests/storage/test_contract.py); callers
+need nothing that is not declared here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+# Where medialib serves stored objects (`/files/<key>`, whatever the store) and where it
+# receives the bytes of upload URLs it signs itself.
+FILES_PATH = "/files"
+UPLOAD_PATH = "/v1/uploads/local"
+
+# (first, last) byte of a range, both inclusive, as in an HTTP Range header.
+ByteRange = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,11 @@ class PartialStore(Protocol):
 
     def discard(self, upload_id: str) -> None: ...
 
+    def sweep(self, *, older_than: dt.timedelta) -> int:
+        """Remove partials untouched for longer than `older_than` (left behind by a creation
+        whose transaction failed); how many."""
+        ...
+
 
 class ObjectStore(Protocol):
     @property
@@ -104,6 +118,26 @@ class ObjectStore(Protocol):
 
     def iter_bytes(self, key: str, *, chunk_size: int = 1024 * 1024) -> Iterator[bytes]: ...
 
+    def iter_range(
+        self, key: str, byte_range: ByteRange | None, *, chunk_size: int = 1024 * 1024
+    ) -> Iterator[bytes]:
+        """The object's bytes, or only `byte_range` of them; a missing object raises
+        `FileNotFoundError` (at the latest when the first chunk is asked for)."""
+        ...
+
+    def file_path(self, key: str) -> Path | None:
+        """The object's own file on this machine, when the store keeps one that may be
+        served as it is (no copy), else None (stream it with `iter_range`)."""
+        ...
+
+    def verify_upload(
+        self, method: str, params: Mapping[str, str], *, now: dt.datetime
+    ) -> UploadGrant:
+        """The grant of an upload URL this store signed for medialib to receive itself (at
+        `UPLOAD_PATH`); `Forbidden` when it is altered or expired, or when this store's
+        upload URLs point elsewhere (S3 receives its own)."""
+        ...
+
     def local_copy(self, key: str) -> AbstractContextManager[Path]:
         """A local file path with the object's bytes, for decoders that need a file."""
         ...
@@ -117,6 +151,11 @@ class ObjectStore(Protocol):
         ...
 
     def public_url(self, key: str) -> str: ...
+
+    def sweep(self, *, older_than: dt.timedelta) -> int:
+        """Remove what writes that never finished (a crash, a dropped client) left behind
+        longer than `older_than` ago; how many."""
+        ...
 
     def check(self) -> None:
         """Raise when the store cannot be used (for /readyz)."""

@@ -16,21 +16,27 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
 
-from medialib.storage.base import ObjectInfo, ObjectTooLarge, UploadGrant, UploadTarget
+from medialib.storage.base import (
+    FILES_PATH,
+    UPLOAD_PATH,
+    ByteRange,
+    ObjectInfo,
+    ObjectTooLarge,
+    UploadGrant,
+    UploadTarget,
+)
 from medialib.storage.partials import LocalPartials
-from medialib.storage.signing import SigningKeys, sign
+from medialib.storage.signing import SigningKeys, sign, verify
 from medialib.storage.sweep import idle_files
 
 _HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="medialib-hash")
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+)*$")
-LOCAL_UPLOAD_PATH = "/v1/uploads/local"
-FILES_PATH = "/files"
 
 
 class InvalidKey(ValueError):
@@ -77,7 +83,7 @@ class LocalObjectStore:
         self.path_for(grant.key)
         query = urlencode(sign(self.signing_keys, "PUT", grant))
         return UploadTarget(
-            url=f"{self.public_base_url}{LOCAL_UPLOAD_PATH}?{query}",
+            url=f"{self.public_base_url}{UPLOAD_PATH}?{query}",
             method="PUT",
             headers={"Content-Type": grant.content_type},
         )
@@ -124,9 +130,39 @@ class LocalObjectStore:
             return handle.read(length)
 
     def iter_bytes(self, key: str, *, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
-        with self.open_read(key) as handle:
-            while chunk := handle.read(chunk_size):
-                yield chunk
+        return self.iter_range(key, None, chunk_size=chunk_size)
+
+    def iter_range(
+        self, key: str, byte_range: ByteRange | None, *, chunk_size: int = 1024 * 1024
+    ) -> Iterator[bytes]:
+        handle = self.open_read(key)  # opened now: a missing object fails at the call
+
+        def chunks() -> Iterator[bytes]:
+            with handle:
+                left = -1
+                if byte_range is not None:
+                    handle.seek(byte_range[0])
+                    left = byte_range[1] - byte_range[0] + 1
+                while left != 0:
+                    chunk = handle.read(chunk_size if left < 0 else min(chunk_size, left))
+                    if not chunk:
+                        return
+                    left -= len(chunk) if left > 0 else 0
+                    yield chunk
+
+        return chunks()
+
+    def file_path(self, key: str) -> Path | None:
+        try:
+            path = self.path_for(key)
+        except InvalidKey:
+            return None
+        return path if path.is_file() and not path.is_symlink() else None
+
+    def verify_upload(
+        self, method: str, params: Mapping[str, str], *, now: dt.datetime
+    ) -> UploadGrant:
+        return verify(self.signing_keys, method, dict(params), now=now)
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
@@ -171,7 +207,7 @@ class LocalObjectStore:
     def public_url(self, key: str) -> str:
         return f"{self.public_base_url}{FILES_PATH}/{key}"
 
-    def sweep_temporary(self, *, older_than: dt.timedelta) -> int:
+    def sweep(self, *, older_than: dt.timedelta) -> int:
         """Remove temporary files of writes that never finished (a crash, a dropped client)."""
         idle = idle_files(self._tmp_dir, older_than=older_than)
         for path in idle:

@@ -57,7 +57,7 @@ class LocalPartials:
         except FileNotFoundError as exc:
             raise PartialMissing(upload_id) from exc
 
-    def append(self, upload_id: str, *, offset: int) -> PartialAppend:
+    def append(self, upload_id: str, *, offset: int) -> LocalAppend:
         """Begin appending at `offset`, which must be where the partial ends."""
         try:
             fd = os.open(self._path(upload_id), os.O_WRONLY | os.O_NOFOLLOW)
@@ -72,7 +72,7 @@ class LocalPartials:
         if size != offset:
             os.close(fd)
             raise OffsetMismatch(size)
-        return PartialAppend(self, upload_id, fd, offset, self._running_hash(upload_id, offset))
+        return LocalAppend(self, upload_id, fd, offset, self._running_hash(upload_id, offset))
 
     def discard(self, upload_id: str) -> None:
         with self._lock:
@@ -101,7 +101,7 @@ class LocalPartials:
                 self._running.popitem(last=False)
 
 
-class PartialAppend:
+class LocalAppend:
     """One request's bytes for a partial, under the partial's lock until `close`.
 
     `commit` keeps what was written; `close` without a commit cuts it back off.

@@ -9,7 +9,8 @@ reader. Public URLs stay medialib's own (`/files/<key>`, streamed from the bucke
 same access rules apply to every store; put a CDN in front for scale.
 
 Resumable (tus) uploads need the local store for now: their partial objects want a lock
-and appends, which S3 has no cheap form of.
+and appends, which S3 has no cheap form of. Clients send bytes to the bucket itself, so
+`verify_upload` refuses every URL: medialib receives none.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import contextlib
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from medialib.errors import ResumableUnavailable
+from medialib.errors import Forbidden, ResumableUnavailable
 from medialib.storage.base import (
+    FILES_PATH,
+    ByteRange,
     ObjectInfo,
     ObjectTooLarge,
     PartialAppend,
@@ -32,7 +35,6 @@ from medialib.storage.base import (
     UploadGrant,
     UploadTarget,
 )
-from medialib.storage.local import FILES_PATH
 
 PART_BYTES = 8 * 1024 * 1024
 _SHA256_META = "sha256"
@@ -122,9 +124,8 @@ class S3ObjectStore:
         yield from self.iter_range(key, None, chunk_size=chunk_size)
 
     def iter_range(
-        self, key: str, byte_range: tuple[int, int] | None, *, chunk_size: int = 1024 * 1024
+        self, key: str, byte_range: ByteRange | None, *, chunk_size: int = 1024 * 1024
     ) -> Iterator[bytes]:
-        """The object's bytes, or `byte_range` (first, last; inclusive) of them."""
         extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else {}
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=key, **extra)
@@ -160,6 +161,29 @@ class S3ObjectStore:
 
     def public_url(self, key: str) -> str:
         return f"{self.public_base_url}{FILES_PATH}/{key}"
+
+    def file_path(self, key: str) -> Path | None:
+        return None  # the bytes are in the bucket: streamed through
+
+    def verify_upload(
+        self, method: str, params: Mapping[str, str], *, now: dt.datetime
+    ) -> UploadGrant:
+        raise Forbidden("This server does not accept uploads itself; use the bucket's URL.")
+
+    def sweep(self, *, older_than: dt.timedelta) -> int:
+        """Abort multipart uploads begun longer ago than `older_than` (a writer that never
+        committed or aborted: a killed process); their parts cost storage until then."""
+        cutoff = _now() - older_than
+        aborted = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < cutoff:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        return aborted
 
     def check(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
@@ -268,6 +292,9 @@ class _NoPartials:
 
     def discard(self, upload_id: str) -> None:
         return None
+
+    def sweep(self, *, older_than: dt.timedelta) -> int:
+        return 0
 
 
 def _not_found(exc: Any) -> bool:

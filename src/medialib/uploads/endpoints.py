@@ -1,7 +1,8 @@
-"""Byte-moving routes: the app-signed PUT of the local store, and direct uploads.
+"""Upload routes: asking for an upload URL, the app-signed PUT, confirm, direct uploads
+and URL imports. Every way in ends in the confirm flow (`flows.py`).
 
-These are async and stream: a body is never held in memory, and no database transaction
-stays open while bytes flow.
+The byte-moving routes are async and stream: a body is never held in memory, and no
+database transaction stays open while bytes flow.
 """
 
 from __future__ import annotations
@@ -13,19 +14,22 @@ from starlette.concurrency import run_in_threadpool
 
 from medialib.config import DIRECT_UPLOAD_MAX_BYTES
 from medialib.db import utcnow
-from medialib.deps import AppState, CurrentWorkspace, KeyDep, StateDep, workspace_for_key
-from medialib.errors import (
-    Forbidden,
-    InvalidState,
-    PayloadTooLarge,
-    ValidationFailed,
+from medialib.deps import (
+    CurrentWorkspace,
+    KeyDep,
+    RuntimeDep,
+    SessionDep,
+    StateDep,
+    workspace_for_key,
 )
+from medialib.errors import Forbidden, InvalidState, PayloadTooLarge, ValidationFailed
 from medialib.ids import new_id
-from medialib.media.schemas import MediaOut
-from medialib.media.service import storage_key_for
-from medialib.storage.base import ObjectTooLarge, ObjectWriter
-from medialib.storage.local import LOCAL_UPLOAD_PATH, LocalObjectStore
-from medialib.storage.signing import verify
+from medialib.media.intake import ConfirmOutcome, MediaIntake, storage_key_for
+from medialib.media.presenter import present
+from medialib.media.schemas import MediaOut, UploadRequest, UploadResponse
+from medialib.runtime import Runtime
+from medialib.storage.base import UPLOAD_PATH, ObjectTooLarge, ObjectWriter
+from medialib.uploads import flows
 from medialib.uploads.importer import (
     ImportRequest,
     ProbeRequest,
@@ -34,8 +38,8 @@ from medialib.uploads.importer import (
     probe_url,
 )
 from medialib.uploads.multipart import FilePart, FormReader
+from medialib.uploads.resumable import OFFSET_CONTENT_TYPE, TUS_VERSION, ResumableUploads
 from medialib.uploads.schemas import DirectUploadFields, StoredUpload
-from medialib.uploads.stored import StoredBytes, confirm_stored
 from medialib.uploads.streaming import BodyTooLarge, pump
 from medialib.workspaces.models import Workspace
 
@@ -44,7 +48,55 @@ router = APIRouter(tags=["uploads"])
 _FORM_OVERHEAD_BYTES = 256 * 1024
 
 
-@router.put(LOCAL_UPLOAD_PATH, response_model=StoredUpload)
+@router.post("/v1/media/upload", status_code=201, response_model=UploadResponse, tags=["media"])
+def request_upload(
+    body: UploadRequest, workspace: CurrentWorkspace, session: SessionDep, runtime: RuntimeDep
+) -> UploadResponse:
+    """Reserve a media id and get a URL to send its bytes to.
+
+    `mode=single` (default): send the bytes with exactly the returned `method` and
+    `headers`, then call confirm. `mode=resumable` (needs `size`): the URL is a tus upload;
+    send PATCHes with `Upload-Offset` and your key, ask HEAD where it got to after a break;
+    the last byte confirms it. A declared `size` over the kind's cap answers 413 at once.
+    """
+    if body.mode == "resumable":
+        uploads = ResumableUploads(session, store=runtime.store, settings=runtime.settings)
+        view = uploads.create(workspace, body)
+        session.commit()
+        return UploadResponse(
+            id=view.media_id,
+            upload_url=f"{runtime.settings.public_base_url}{view.path}",
+            method="PATCH",
+            headers={"Tus-Resumable": TUS_VERSION, "Content-Type": OFFSET_CONTENT_TYPE},
+            expires_at=view.expires_at,
+            mode="resumable",
+        )
+    intake = MediaIntake(session, store=runtime.store, settings=runtime.settings)
+    upload = intake.request_upload(workspace, body)
+    session.commit()
+    return UploadResponse(
+        id=upload.media.id,
+        upload_url=upload.target.url,
+        method=upload.target.method,
+        headers=upload.target.headers,
+        expires_at=upload.media.upload_expires_at,
+    )
+
+
+@router.post("/v1/media/{media_id}/confirm", response_model=MediaOut, tags=["media"])
+def confirm_upload(media_id: str, workspace: CurrentWorkspace, runtime: RuntimeDep) -> MediaOut:
+    """Check the uploaded bytes and start processing.
+
+    Verifies the object, records its size, re-checks the cap, sniffs the type from the
+    bytes, and has ClamAV scan them when it is configured (an infected file answers 422
+    `media_rejected_security` with the threat, and its bytes are removed; a scanner that
+    cannot answer, 503). Images come back `ready`; other kinds `processing`. Idempotent: repeated or
+    parallel confirms make one transition and get the same answer.
+    """
+    return _answer(runtime, flows.confirm_upload(runtime, workspace, media_id))
+
+
+@router.put(UPLOAD_PATH, response_model=StoredUpload)
 async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     """Receive the bytes for a signed upload URL (local store).
 
@@ -53,9 +105,7 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     cut off with 413 and nothing of it is kept. Uploads are write-once.
     """
     store = state.store
-    if not isinstance(store, LocalObjectStore):
-        raise Forbidden("This server does not accept uploads itself.")
-    grant = verify(store.signing_keys, "PUT", dict(request.query_params), now=utcnow())
+    grant = store.verify_upload("PUT", request.query_params, now=utcnow())
     if request.headers.get("content-type", "") != grant.content_type:
         raise Forbidden(
             "The Content-Type must be exactly the one the upload URL was issued for.",
@@ -120,22 +170,29 @@ async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> Media
         for writer in writers:
             await to_thread.run_sync(writer.abort)
     return await run_in_threadpool(
-        _create_and_confirm, state, workspace, reader, media_id=media_id, storage_key=storage_key
+        _create_and_confirm,
+        state.runtime,
+        workspace,
+        reader,
+        media_id=media_id,
+        storage_key=storage_key,
     )
 
 
 @router.post("/v1/media/import/probe", response_model=ProbeResult, tags=["media"])
-def probe_import(body: ProbeRequest, workspace: CurrentWorkspace, state: StateDep) -> ProbeResult:
+def probe_import(
+    body: ProbeRequest, workspace: CurrentWorkspace, runtime: RuntimeDep
+) -> ProbeResult:
     """What a URL holds (type from its first bytes, server's type, size, name), keeping
     nothing. The URL must be public `https`; private addresses answer `url_not_allowed`."""
-    return probe_url(state.settings, body)
+    return probe_url(runtime.settings, body)
 
 
 @router.post("/v1/media/import", status_code=201, response_model=MediaOut, tags=["media"])
-def import_media(body: ImportRequest, workspace: CurrentWorkspace, state: StateDep) -> MediaOut:
+def import_media(body: ImportRequest, workspace: CurrentWorkspace, runtime: RuntimeDep) -> MediaOut:
     """Import a file from a public `https` URL (up to 100 MB); it goes through the same
     checks as an upload and comes back as the media object."""
-    return import_url(state, workspace, body)
+    return _answer(runtime, import_url(runtime, workspace, body))
 
 
 def _refuse_declared_oversize(request: Request, max_bytes: int) -> None:
@@ -149,17 +206,23 @@ def _seen(exc: BodyTooLarge | ObjectTooLarge) -> int:
     return exc.seen if isinstance(exc, BodyTooLarge) else exc.size
 
 
+def _answer(runtime: Runtime, outcome: ConfirmOutcome) -> MediaOut:
+    if outcome.error is not None:
+        raise outcome.error
+    return present(outcome.media, runtime.store)
+
+
 def _create_and_confirm(
-    state: AppState, workspace: Workspace, reader: FormReader, *, media_id: str, storage_key: str
+    runtime: Runtime, workspace: Workspace, reader: FormReader, *, media_id: str, storage_key: str
 ) -> MediaOut:
     assert reader.file is not None
     try:
         fields = DirectUploadFields.from_form(reader.fields)
     except ValidationError as exc:
-        state.store.delete(storage_key)
+        runtime.store.delete(storage_key)
         problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
         raise ValidationFailed(errors=problems) from exc
-    stored = StoredBytes(
+    stored = flows.StoredBytes(
         media_id=media_id,
         storage_key=storage_key,
         filename=reader.file.filename,
@@ -169,4 +232,4 @@ def _create_and_confirm(
         description=fields.description,
         tenant_id=fields.tenant_id,
     )
-    return confirm_stored(state, workspace, stored)
+    return _answer(runtime, flows.confirm_stored(runtime, workspace, stored))

@@ -9,15 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from python_multipart.multipart import parse_options_header
 
 from medialib.config import Settings
-from medialib.deps import AppState
+from medialib.fetch import Fetched, FetchPolicy, fetch
 from medialib.ids import new_id
+from medialib.media.intake import ConfirmOutcome, storage_key_for
 from medialib.media.models import MediaKind
-from medialib.media.schemas import MediaOut, normalise_tags
-from medialib.media.service import storage_key_for
+from medialib.media.schemas import normalise_tags
 from medialib.processing import sniff
 from medialib.processing.filenames import clean_filename
-from medialib.uploads.fetch import Fetched, FetchPolicy, fetch
-from medialib.uploads.stored import StoredBytes, confirm_stored
+from medialib.runtime import Runtime
+from medialib.uploads.flows import StoredBytes, confirm_stored
 from medialib.workspaces.models import Workspace
 
 
@@ -77,13 +77,13 @@ def probe_url(settings: Settings, request: ProbeRequest) -> ProbeResult:
         )
 
 
-def import_url(state: AppState, workspace: Workspace, request: ImportRequest) -> MediaOut:
+def import_url(runtime: Runtime, workspace: Workspace, request: ImportRequest) -> ConfirmOutcome:
     media_id = new_id("med")
     storage_key = storage_key_for(workspace.id, media_id)
-    cap = state.settings.import_max_bytes
-    with fetch(request.url, policy_for(state.settings)) as fetched:
+    cap = runtime.settings.import_max_bytes
+    with fetch(request.url, policy_for(runtime.settings)) as fetched:
         declared = sniff.normalise_mime(fetched.response.headers.get("content-type")) or None
-        writer = state.store.open_writer(
+        writer = runtime.store.open_writer(
             storage_key,
             content_type=declared or "application/octet-stream",
             max_bytes=cap,
@@ -106,7 +106,7 @@ def import_url(state: AppState, workspace: Workspace, request: ImportRequest) ->
         description=request.description,
         tenant_id=request.tenant_id,
     )
-    return confirm_stored(state, workspace, stored)
+    return confirm_stored(runtime, workspace, stored)
 
 
 def _filename(fetched: Fetched, given: str | None) -> str:

@@ -20,10 +20,10 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import InvalidState, NotFound, UploadExpired, ValidationFailed
 from medialib.ids import new_id
+from medialib.media.intake import MediaIntake
 from medialib.media.models import Media, MediaStatus
+from medialib.media.repository import MediaRepository
 from medialib.media.schemas import UploadRequest
-from medialib.media.service import ConfirmOutcome, MediaService
-from medialib.scanning.clamd import ScanVerdict
 from medialib.storage.base import ObjectStore
 from medialib.uploads.models import ResumableUpload
 from medialib.uploads.repository import ResumableUploadRepository
@@ -108,7 +108,7 @@ class ResumableUploads:
         self.session = session
         self.store = store
         self.settings = settings
-        self.media = MediaService(session, store=store, settings=settings)
+        self.media = MediaRepository(session)
         self.uploads = ResumableUploadRepository(session)
 
     def create(
@@ -117,7 +117,8 @@ class ResumableUploads:
         """A new upload of `request.size` bytes, and its `uploading` media."""
         if request.size is None:
             raise ValidationFailed("A resumable upload needs its size up front.", field="size")
-        media = self.media.media_for_request(workspace, request)
+        intake = MediaIntake(self.session, store=self.store, settings=self.settings)
+        media = intake.media_for_request(workspace, request)
         media.status = MediaStatus.UPLOADING
         media.upload_expires_at = self._new_expiry()
         upload = ResumableUpload(
@@ -146,7 +147,7 @@ class ResumableUploads:
         """Bytes arrived: the upload expires a full time-to-live from now."""
         expires_at = self._new_expiry()
         upload = self.uploads.get(view.id)
-        media = self.media.repository.get_by_id(view.media_id)
+        media = self.media.get_by_id(view.media_id)
         if upload is not None and upload.completed_at is None:
             upload.expires_at = expires_at
         if media is not None and media.status == MediaStatus.UPLOADING:
@@ -154,14 +155,11 @@ class ResumableUploads:
         self.session.flush()
         return expires_at
 
-    def complete(
-        self, workspace: Workspace, view: UploadView, *, scan: ScanVerdict | None = None
-    ) -> ConfirmOutcome:
-        """Every byte is in the store: confirm the media (idempotent, like any confirm)."""
-        upload = self.uploads.get(view.id)
+    def mark_complete(self, upload_id: str) -> None:
+        """Every byte is in the store (its media is confirmed next, by the confirm flow)."""
+        upload = self.uploads.get(upload_id)
         if upload is not None and upload.completed_at is None:
             upload.completed_at = utcnow()
-        return self.media.confirm(workspace, view.media_id, scan=scan)
 
     def terminate(self, workspace: Workspace, upload_id: str) -> UploadView:
         """Forget an unfinished upload and its media; the caller removes its bytes."""
@@ -171,9 +169,9 @@ class ResumableUploads:
                 "This upload is finished; delete its media with DELETE /v1/media/{id}.",
                 media_id=view.media_id,
             )
-        media = self.media.repository.get_for_update(workspace.id, view.media_id)
+        media = self.media.get_for_update(workspace.id, view.media_id)
         if media is not None and media.status == MediaStatus.UPLOADING:
-            self.media.repository.remove(media)
+            self.media.remove(media)
         upload = self.uploads.get(view.id)
         if upload is not None:
             self.uploads.remove(upload)
@@ -184,10 +182,10 @@ class ResumableUploads:
         expired = self.uploads.expired(now=utcnow(), limit=limit)
         for upload in expired:
             if upload.completed_at is None:
-                media = self.media.repository.get_for_update(upload.workspace_id, upload.media_id)
+                media = self.media.get_for_update(upload.workspace_id, upload.media_id)
                 if media is not None and media.status == MediaStatus.UPLOADING:
                     self.store.delete(media.storage_key)
-                    self.media.repository.remove(media)
+                    self.media.remove(media)
                 self.store.partials.discard(upload.id)
             self.uploads.remove(upload)
         return len(expired)

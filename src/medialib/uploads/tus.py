@@ -42,9 +42,9 @@ from medialib.errors import (
     ValidationFailed,
 )
 from medialib.http_errors import error_response
-from medialib.media.service import ConfirmOutcome
-from medialib.scanning.service import scan_object
+from medialib.media.intake import ConfirmOutcome
 from medialib.storage.base import OffsetMismatch, PartialAppend, PartialBusy, PartialMissing
+from medialib.uploads.flows import complete_resumable
 from medialib.uploads.resumable import (
     OFFSET_CONTENT_TYPE,
     TUS_PATH,
@@ -222,7 +222,7 @@ async def _receive(
 
 
 async def _completed(state: AppState, workspace: Workspace, view: UploadView) -> _Received:
-    outcome = await run_in_threadpool(_complete, state, workspace, view)
+    outcome = await run_in_threadpool(complete_resumable, state.runtime, workspace, view)
     return _Received(dataclasses.replace(view, completed=True), view.length, outcome)
 
 
@@ -369,9 +369,3 @@ def _keep_alive(state: AppState, view: UploadView) -> UploadView:
     with session_scope(state.session_factory) as session:
         expires_at = _uploads(state, session).keep_alive(view)
     return dataclasses.replace(view, expires_at=expires_at)
-
-
-def _complete(state: AppState, workspace: Workspace, view: UploadView) -> ConfirmOutcome:
-    verdict = scan_object(state.settings, state.store, view.storage_key)  # outside a transaction
-    with session_scope(state.session_factory) as session:
-        return _uploads(state, session).complete(workspace, view, scan=verdict)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
-from medialib.media.schemas import Deleted, Pagination
+from medialib.schemas import Deleted, Pagination
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.service import WebhookService
 

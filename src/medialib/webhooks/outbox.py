@@ -4,7 +4,7 @@ for a change that was rolled back)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -13,13 +13,15 @@ from medialib.db import utcnow
 from medialib.ids import new_id
 from medialib.jobs.names import JobName
 from medialib.jobs.queue import enqueue
+from medialib.webhooks.events import EventType
 from medialib.webhooks.models import WebhookDelivery
 from medialib.webhooks.repository import WebhookRepository
 
-EVENTS = ("media.ready", "media.failed", "media.deleted", "media.expiring", "media.purged")
+if TYPE_CHECKING:
+    from medialib.media.models import Media
 
 
-def event_data(media: Any) -> dict[str, Any]:
+def event_data(media: Media) -> dict[str, Any]:
     """What an event says of a media: enough to act on, the rest is a GET away."""
     return {
         "id": media.id,
@@ -32,7 +34,11 @@ def event_data(media: Any) -> dict[str, Any]:
 
 
 def emit(
-    session: Session, settings: Settings, workspace_id: str, event_type: str, data: dict[str, Any]
+    session: Session,
+    settings: Settings,
+    workspace_id: str,
+    event_type: EventType,
+    data: dict[str, Any],
 ) -> int:
     """Queue `event_type` for every enabled endpoint of the workspace that wants it."""
     repository = WebhookRepository(session)

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import NotFound, ValidationFailed
+from medialib.fetch import FetchPolicy, check_url, vet_host
 from medialib.ids import new_id
-from medialib.uploads.fetch import FetchPolicy, check_url, vet_host
+from medialib.webhooks.events import EventType
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
-from medialib.webhooks.outbox import EVENTS
 from medialib.webhooks.repository import WebhookRepository
 from medialib.webhooks.signing import new_secret
 from medialib.workspaces.models import Workspace
@@ -28,10 +28,11 @@ class WebhookService:
         self.repository = WebhookRepository(session)
 
     def add(self, workspace: Workspace, url: str, events: list[str]) -> WebhookEndpoint:
-        unknown = sorted(set(events) - set(EVENTS))
+        known = [str(event) for event in EventType]
+        unknown = sorted(set(events) - set(known))
         if unknown:
             raise ValidationFailed(
-                "Unknown event type.", field="events", unknown=unknown, known=list(EVENTS)
+                "Unknown event type.", field="events", unknown=unknown, known=known
             )
         self._check_target(url)
         endpoint = WebhookEndpoint(

@@ -14,9 +14,9 @@ from typing import Any
 
 from medialib.db import session_scope, utcnow
 from medialib.errors import MedialibError
+from medialib.fetch import FetchPolicy, post_json
 from medialib.jobs.names import JobName
 from medialib.jobs.registry import JobContext, registry
-from medialib.uploads.fetch import FetchPolicy, post_json
 from medialib.webhooks import signing
 from medialib.webhooks.repository import WebhookRepository
 

@@ -23,8 +23,16 @@ class WorkspaceRepository:
 
     def quota_for_update(self, workspace_id: str) -> int | None:
         """The workspace's quota, its row locked until the transaction ends (PostgreSQL), so
-        that confirms counting against one quota take turns."""
-        query = select(Workspace.quota_bytes).where(Workspace.id == workspace_id).with_for_update()
+        that confirms counting against one quota take turns.
+
+        `FOR NO KEY UPDATE`, not `FOR UPDATE`: a transaction that inserts a media row holds
+        a key-share lock on its workspace (the foreign key), which `FOR UPDATE` would wait
+        for; two such transactions each waiting for the other's is a deadlock."""
+        query = (
+            select(Workspace.quota_bytes)
+            .where(Workspace.id == workspace_id)
+            .with_for_update(key_share=True)
+        )
         return self.session.scalar(query)
 
     def any_exists(self) -> bool:

@@ -1,90 +1,71 @@
-"""Workspaces and their API keys.
-
-A key reads `mlk_<lookup>_<secret>`. Only the lookup part and the SHA-256 of the whole key
-are stored; authentication finds the row by lookup and compares hashes in constant time.
-"""
+"""A workspace's own settings and limits: retention (its users choose it) and the storage
+quota (the operator's, set with `medialib quota`), which uploads are checked against."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from dataclasses import dataclass
+import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from medialib.db import utcnow
-from medialib.errors import Unauthorized
-from medialib.ids import new_id
-from medialib.workspaces.models import ApiKey, Workspace
+from medialib.errors import NotFound, QuotaExceeded
+from medialib.media.repository import MediaRepository
+from medialib.workspaces.models import Workspace
 from medialib.workspaces.repository import WorkspaceRepository
 
-KEY_PREFIX = "mlk_"
+
+def retention_expiry(days: int | None, start: dt.datetime) -> dt.datetime | None:
+    """When media made at `start` is purged under a retention of `days` (None: never)."""
+    return start + dt.timedelta(days=days) if days else None
 
 
-@dataclass(frozen=True, slots=True)
-class CreatedKey:
-    workspace: Workspace
-    api_key: ApiKey
-    plaintext: str
+class WorkspaceService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.workspaces = WorkspaceRepository(session)
+        self.media = MediaRepository(session)
 
+    def set_retention(self, workspace: Workspace, days: int | None) -> Workspace:
+        """Set the retention and re-date every media the workspace keeps outside the trash."""
+        row = self.workspaces.get(workspace.id)
+        if row is None:
+            raise NotFound("No such workspace.")
+        row.retention_days = days
+        for media in self.media.kept(workspace.id):
+            media.expires_at = retention_expiry(days, media.created_at)
+            media.expiry_notified_at = None
+        self.session.flush()
+        return row
 
-def _hash(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode()).hexdigest()
+    def set_quota(self, workspace_name: str, quota_bytes: int | None) -> bool:
+        """Give a workspace a storage quota (None: none); False when there is none so named."""
+        workspace = self.workspaces.get_by_name(workspace_name)
+        if workspace is None:
+            return False
+        workspace.quota_bytes = quota_bytes
+        self.session.flush()
+        return True
 
+    def quota(self, workspace: Workspace) -> int | None:
+        return self.workspaces.get_quota(workspace.id)
 
-def get_or_create_workspace(session: Session, name: str) -> Workspace:
-    repository = WorkspaceRepository(session)
-    return repository.get_by_name(name) or repository.add(Workspace(id=new_id("ws"), name=name))
+    def check_room(self, workspace: Workspace, *, adding: int) -> None:
+        """Refuse early (an upload request) what could not fit; confirm checks again."""
+        quota = self.workspaces.get_quota(workspace.id)
+        if quota is None:
+            return
+        used = self.media.bytes_kept(workspace.id)
+        # A size not declared yet needs at least some room.
+        if used + max(adding, 1) > quota:
+            raise QuotaExceeded(quota_bytes=quota, used_bytes=used, size=adding)
 
-
-def create_key(session: Session, *, workspace_name: str, key_name: str | None = None) -> CreatedKey:
-    workspace = get_or_create_workspace(session, workspace_name)
-    lookup = secrets.token_hex(6)
-    plaintext = f"{KEY_PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
-    api_key = WorkspaceRepository(session).add_key(
-        ApiKey(
-            id=new_id("key"),
-            workspace_id=workspace.id,
-            lookup_prefix=lookup,
-            key_sha256=_hash(plaintext),
-            name=key_name,
-        )
-    )
-    return CreatedKey(workspace=workspace, api_key=api_key, plaintext=plaintext)
-
-
-def set_quota(session: Session, workspace_name: str, quota_bytes: int | None) -> bool:
-    """Give a workspace a storage quota (None: none); False when there is no such workspace."""
-    workspace = WorkspaceRepository(session).get_by_name(workspace_name)
-    if workspace is None:
-        return False
-    workspace.quota_bytes = quota_bytes
-    session.flush()
-    return True
-
-
-def revoke_key(session: Session, lookup_prefix: str) -> bool:
-    api_key = WorkspaceRepository(session).key_by_prefix(lookup_prefix)
-    if api_key is None or api_key.revoked_at is not None:
-        return False
-    api_key.revoked_at = utcnow()
-    session.flush()
-    return True
-
-
-def authenticate(session: Session, plaintext: str | None) -> Workspace:
-    """The workspace a key belongs to, or `Unauthorized` (same answer for every failure)."""
-    if not plaintext or not plaintext.startswith(KEY_PREFIX) or len(plaintext) > 200:
-        raise Unauthorized()
-    lookup = plaintext[len(KEY_PREFIX) :].split("_", 1)[0]
-    repository = WorkspaceRepository(session)
-    api_key = repository.key_by_prefix(lookup)
-    expected = api_key.key_sha256 if api_key is not None else _hash("no such key")
-    matches = hmac.compare_digest(expected, _hash(plaintext))
-    if api_key is None or not matches or api_key.revoked_at is not None:
-        raise Unauthorized()
-    workspace = repository.get(api_key.workspace_id)
-    if workspace is None:
-        raise Unauthorized()
-    return workspace
+    def check_room_locked(self, workspace: Workspace, *, media_id: str, size: int) -> None:
+        """At confirm, with the real size: the workspace row is locked (PostgreSQL) so that
+        confirms counting against one quota take turns."""
+        if self.workspaces.get_quota(workspace.id) is None:
+            return  # no quota: nothing to take turns over, so no lock
+        quota = self.workspaces.quota_for_update(workspace.id)
+        if quota is None:
+            return
+        used = self.media.bytes_kept(workspace.id, exclude_id=media_id)
+        if used + size > quota:
+            raise QuotaExceeded(quota_bytes=quota, used_bytes=used, size=size)

@@ -1,22 +1,24 @@
-"""Garbage collection: uploads never confirmed, expired resumable uploads, trash past 30
-days, media past its workspace's retention (announced a week ahead), temporary files.
+"""Garbage collection, a flow across the domains: uploads never confirmed, expired
+resumable uploads, trash past 30 days, media past its workspace's retention (announced a
+week ahead), expired idempotency keys, and what interrupted writes left in the store.
 `medialib gc` runs it; run it from cron (hourly is plenty)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.idempotency.repository import IdempotencyKeys
 from medialib.media.models import Media
 from medialib.media.repository import MediaRepository
-from medialib.media.service import TRASH_KEEPS, derived_keys_of
+from medialib.media.service import TRASH_KEEPS
+from medialib.runtime import Runtime
 from medialib.storage.base import ObjectStore
-from medialib.storage.local import LocalObjectStore
 from medialib.uploads.resumable import ResumableUploads
+from medialib.webhooks.events import EventType
 from medialib.webhooks.outbox import emit, event_data
 
 # An upload URL lives an hour; its pending row is removed a day after that.
@@ -25,9 +27,8 @@ ABANDONED_AFTER = dt.timedelta(days=1)
 EXPIRING_NOTICE = dt.timedelta(days=7)
 
 
-def collect_garbage(
-    factory: sessionmaker[Session], store: ObjectStore, settings: Settings
-) -> dict[str, int]:
+def collect_garbage(runtime: Runtime) -> dict[str, int]:
+    factory, store, settings = runtime.session_factory, runtime.store, runtime.settings
     removed_uploads = 0
     with session_scope(factory) as session:
         repository = MediaRepository(session)
@@ -41,17 +42,15 @@ def collect_garbage(
         for media in repository.trash_older_than(utcnow() - TRASH_KEEPS):
             _purge(session, settings, store, media)
             purged += 1
-    announced, retention_purged = _retention(factory, store, settings)
+    announced, retention_purged = _retention(runtime)
     with session_scope(factory) as session:
         expired_resumable = ResumableUploads(
             session, store=store, settings=settings
         ).remove_expired()
     expired_keys = IdempotencyKeys(factory).remove_expired()
-    removed_temp = 0
-    if isinstance(store, LocalObjectStore):
-        removed_temp = store.sweep_temporary(older_than=ABANDONED_AFTER)
-        idle_limit = dt.timedelta(seconds=settings.resumable_ttl_seconds) + ABANDONED_AFTER
-        removed_temp += store.partials.sweep(older_than=idle_limit)
+    removed_temp = store.sweep(older_than=ABANDONED_AFTER)
+    idle_limit = dt.timedelta(seconds=settings.resumable_ttl_seconds) + ABANDONED_AFTER
+    removed_temp += store.partials.sweep(older_than=idle_limit)
     return {
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,
@@ -63,11 +62,10 @@ def collect_garbage(
     }
 
 
-def _retention(
-    factory: sessionmaker[Session], store: ObjectStore, settings: Settings
-) -> tuple[int, int]:
+def _retention(runtime: Runtime) -> tuple[int, int]:
     """Announce media whose retention ends within a week (`media.expiring`, once), and
     purge media whose retention has ended, unless a scheduled post still uses it."""
+    factory, store, settings = runtime.session_factory, runtime.store, runtime.settings
     now = utcnow()
     with session_scope(factory) as session:
         repository = MediaRepository(session)
@@ -75,7 +73,7 @@ def _retention(
         for media in expiring:
             expires_at = media.expires_at.isoformat() if media.expires_at else None
             data = {**event_data(media), "expires_at": expires_at}
-            emit(session, settings, media.workspace_id, "media.expiring", data)
+            emit(session, settings, media.workspace_id, EventType.MEDIA_EXPIRING, data)
             media.expiry_notified_at = now
     purged = 0
     with session_scope(factory) as session:
@@ -90,14 +88,14 @@ def _retention(
 
 def _purge(session: Session, settings: Settings, store: ObjectStore, media: Media) -> None:
     """The bytes, every derived file and the row go; `media.purged` says so."""
-    for key in derived_keys_of(media):
+    for key in media.derived_keys:
         store.delete(key)
     store.delete(media.storage_key)
     emit(
         session,
         settings,
         media.workspace_id,
-        "media.purged",
+        EventType.MEDIA_PURGED,
         {**event_data(media), "status": "purged"},
     )
     MediaRepository(session).remove(media)

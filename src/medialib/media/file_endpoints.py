@@ -1,5 +1,6 @@
-"""Serving stored objects at their public URLs: local files directly, objects of a remote
-store (S3) streamed through, with Range requests either way.
+"""Serving stored objects at their public URLs (`/files/<key>`), under the media's rules
+(`serving.py`): a store's own files directly, other stores' objects (S3) streamed
+through, with Range requests either way.
 
 URLs carry an unguessable key segment and never change, so responses are cacheable for
 good. Only re-encodable raster/video/audio types are shown inline; everything else is an
@@ -8,16 +9,15 @@ attachment, and nothing is ever sniffed into HTML by the browser.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from medialib.deps import MediaServiceDep, StateDep
+from medialib.deps import SessionDep, StateDep
 from medialib.errors import NotFound
+from medialib.media.serving import may_serve
 from medialib.processing.filenames import content_disposition
 from medialib.processing.sniff import normalise_mime
-from medialib.storage.local import FILES_PATH, InvalidKey, LocalObjectStore
+from medialib.storage.base import FILES_PATH, ByteRange, ObjectStore
 
 router = APIRouter(tags=["files"])
 
@@ -46,9 +46,11 @@ SAFETY_HEADERS = {
 
 
 @router.api_route(FILES_PATH + "/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def serve_file(key: str, request: Request, state: StateDep, service: MediaServiceDep) -> Response:
+def serve_file(key: str, request: Request, state: StateDep, session: SessionDep) -> Response:
     store = state.store
-    if not service.may_serve(key):
+    allowed = may_serve(session, key)
+    session.rollback()  # a read: end it before the response is sent
+    if not allowed:
         raise NotFound()
     info = store.stat(key)
     if info is None:
@@ -61,17 +63,14 @@ def serve_file(key: str, request: Request, state: StateDep, service: MediaServic
         "Content-Disposition": content_disposition(name, inline=inline),
     }
     media_type = declared if inline else "application/octet-stream"
-    if isinstance(store, LocalObjectStore):
-        try:
-            path = store.path_for(key)
-        except InvalidKey as exc:
-            raise NotFound() from exc
+    path = store.file_path(key)
+    if path is not None:
         return FileResponse(path, media_type=media_type, headers=headers)
     return _stream(store, key, info.size, request, media_type, headers)
 
 
 def _stream(
-    store: Any,
+    store: ObjectStore,
     key: str,
     size: int,
     request: Request,
@@ -99,7 +98,7 @@ def _stream(
     )
 
 
-def _range(header: str | None, size: int) -> tuple[int, int] | str | None:
+def _range(header: str | None, size: int) -> ByteRange | str | None:
     """(first, last) of a single `bytes=` range; None for the whole object."""
     if not header or not header.startswith("bytes=") or "," in header or size == 0:
         return None

@@ -1,0 +1,122 @@
+"""The confirm flow: every way bytes come in ends here, the same way.
+
+- a signed upload: the client PUTs the bytes, then calls confirm (`confirm_upload`);
+- a direct upload or a URL import: the bytes are stored first, then become a media in
+  the confirm's own transaction (`confirm_stored`);
+- a resumable (tus) upload: its last byte completes it (`complete_resumable`).
+
+Each is: a short read (which bytes, if the media still waits for them), the virus scan
+outside any transaction (it takes time, and on SQLite a transaction holds the write
+lock), then the locked confirm (`MediaIntake.confirm`) in one committed transaction. A
+refusal at confirm is committed as the media's `failed` state and returned as
+`outcome.error` for the caller to answer with.
+
+A flow is a boundary, like a route or a job: it owns its transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from medialib.db import session_scope
+from medialib.media.intake import ConfirmOutcome, MediaIntake, infer_kind
+from medialib.media.models import MediaKind
+from medialib.processing import sniff
+from medialib.runtime import Runtime
+from medialib.scanning.service import scan_object
+from medialib.uploads.resumable import ResumableUploads, UploadView
+from medialib.workspaces.models import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBytes:
+    """Bytes a direct upload or an import already stored, and what was said of them."""
+
+    media_id: str
+    storage_key: str
+    filename: str
+    declared_content_type: str | None
+    kind: MediaKind | None = None
+    tags: list[str] | None = None
+    description: str | None = None
+    tenant_id: str | None = None
+
+
+def intake(runtime: Runtime, session: Session) -> MediaIntake:
+    return MediaIntake(session, store=runtime.store, settings=runtime.settings)
+
+
+def confirm_upload(runtime: Runtime, workspace: Workspace, media_id: str) -> ConfirmOutcome:
+    """Confirm a media whose bytes were sent to its upload URL."""
+    return _confirm(runtime, workspace, media_id)
+
+
+def confirm_stored(runtime: Runtime, workspace: Workspace, stored: StoredBytes) -> ConfirmOutcome:
+    """Make a media of stored bytes and confirm it. If anything fails before the media is
+    committed (a refusal, the scanner, the database), the bytes are removed: no row would
+    own them."""
+
+    def create(session: Session) -> None:
+        declared = sniff.normalise_mime(stored.declared_content_type)
+        kind = infer_kind(kind=stored.kind, content_type=declared, filename=stored.filename)
+        intake(runtime, session).new_media(
+            workspace,
+            filename=stored.filename,
+            kind=kind,
+            content_type=declared or "application/octet-stream",
+            tenant_id=stored.tenant_id,
+            tags=stored.tags,
+            description=stored.description,
+            media_id=stored.media_id,
+            storage_key=stored.storage_key,
+        )
+
+    try:
+        return _confirm(runtime, workspace, stored.media_id, key=stored.storage_key, prepare=create)
+    except Exception:
+        runtime.store.delete(stored.storage_key)
+        raise
+
+
+def complete_resumable(runtime: Runtime, workspace: Workspace, view: UploadView) -> ConfirmOutcome:
+    """Every byte of a resumable upload is in the store: mark it complete and confirm its
+    media (idempotent, like any confirm: a repeated last PATCH gets the same answer)."""
+
+    def mark_complete(session: Session) -> None:
+        ResumableUploads(session, store=runtime.store, settings=runtime.settings).mark_complete(
+            view.id
+        )
+
+    return _confirm(runtime, workspace, view.media_id, key=view.storage_key, prepare=mark_complete)
+
+
+def _confirm(
+    runtime: Runtime,
+    workspace: Workspace,
+    media_id: str,
+    *,
+    key: str | None = None,
+    prepare: Callable[[Session], None] | None = None,
+) -> ConfirmOutcome:
+    """Scan (when on) outside any transaction, then `prepare` and confirm in one."""
+    verdict = None
+    if runtime.scanner is not None:
+        if key is None:  # scanning off needs no read before the locked one
+            with session_scope(runtime.session_factory) as session:
+                key = intake(runtime, session).confirmable_key(workspace, media_id)
+        if key is not None:
+            verdict = scan_object(
+                runtime.scanner,
+                runtime.store,
+                key,
+                inline_max_bytes=runtime.settings.scan_inline_max_bytes,
+            )
+    with session_scope(runtime.session_factory) as session:
+        if prepare is not None:
+            prepare(session)
+        return intake(runtime, session).confirm(
+            workspace, media_id, scanning=runtime.scanner is not None, scan=verdict
+        )
