@@ -1,4 +1,5 @@
-"""The ObjectStore contract. Every backend is added to `store` and must pass all of it."""
+"""The ObjectStore contract. Every backend is added to `store` and must pass all of it:
+local disk (with and without O_DIRECT), S3 (moto's server over HTTP) and memory."""
 
 from __future__ import annotations
 
@@ -7,21 +8,27 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from medialib.errors import Forbidden
 from medialib.storage import local
-from medialib.storage.base import ObjectStore, ObjectTooLarge, UploadGrant
+from medialib.storage.base import UPLOAD_PATH, ObjectStore, ObjectTooLarge, UploadGrant
 from medialib.storage.local import LocalObjectStore
+from medialib.storage.memory import MemoryObjectStore
 from medialib.storage.s3 import S3ObjectStore
 from medialib.storage.signing import SigningKeys
 from tests.conftest import new_bucket
 
 
-@pytest.fixture(params=["local", "local-without-o-direct", "s3"])
+@pytest.fixture(params=["local", "local-without-o-direct", "s3", "memory"])
 def store(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ObjectStore]:
+    if request.param == "memory":
+        yield MemoryObjectStore(public_base_url="http://127.0.0.1:9")
+        return
     if request.param == "s3":
         endpoint = request.getfixturevalue("s3_endpoint")
         yield S3ObjectStore.from_url(new_bucket(endpoint), public_base_url="http://127.0.0.1:9")
@@ -118,6 +125,77 @@ def test_upload_target_names_method_and_exact_content_type(store: ObjectStore) -
 def test_public_url_is_stable_and_names_no_user_input(store: ObjectStore) -> None:
     assert store.public_url(KEY) == store.public_url(KEY)
     assert store.public_url(KEY).endswith(KEY)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [(0, 0), (0, 9), (5, 5), (3, 4_500_000), (4_499_999, 4_499_999)]
+)
+def test_a_range_reads_exactly_its_bytes(store: ObjectStore, first: int, last: int) -> None:
+    data = os.urandom(4_500_000)
+    writer = store.open_writer(KEY, content_type="video/mp4", max_bytes=len(data))
+    writer.write(data)
+    writer.commit()
+    assert (
+        b"".join(store.iter_range(KEY, (first, last), chunk_size=65_536)) == data[first : last + 1]
+    )
+    assert b"".join(store.iter_range(KEY, None)) == data
+
+
+def test_reading_a_missing_object_raises_file_not_found(store: ObjectStore) -> None:
+    with pytest.raises(FileNotFoundError):
+        b"".join(store.iter_range(KEY, (0, 1)))
+    with pytest.raises(FileNotFoundError):
+        b"".join(store.iter_bytes(KEY))
+
+
+def test_a_file_path_when_given_holds_the_object(store: ObjectStore) -> None:
+    assert store.file_path(KEY) is None
+    _write(store, KEY, b"served as it is")
+    path = store.file_path(KEY)
+    assert path is None or path.read_bytes() == b"served as it is"
+
+
+def test_a_copy_is_independent_of_its_source(store: ObjectStore) -> None:
+    _write(store, KEY, b"shared bytes")
+    copy_key = "ws_1/med_2/token/thumbnail-a.jpg"
+    store.copy(KEY, copy_key)
+    store.delete(KEY)
+    assert store.stat(KEY) is None
+    assert b"".join(store.iter_bytes(copy_key)) == b"shared bytes"
+
+
+def test_upload_urls_are_verified_by_the_store_that_receives_them(store: ObjectStore) -> None:
+    now = dt.datetime.now(dt.UTC)
+    grant = UploadGrant(
+        key=KEY,
+        workspace_id="ws_1",
+        content_type="image/png",
+        max_bytes=99,
+        expires_at=(now + dt.timedelta(hours=1)).replace(microsecond=0),
+    )
+    target = store.upload_target(grant)
+    params = dict(parse_qsl(urlsplit(target.url).query))
+    if UPLOAD_PATH not in target.url:  # the bucket receives its own uploads
+        with pytest.raises(Forbidden):
+            store.verify_upload("PUT", params, now=now)
+        return
+    verified = store.verify_upload("PUT", params, now=now)
+    assert (verified.key, verified.max_bytes, verified.content_type) == (KEY, 99, "image/png")
+    with pytest.raises(Forbidden):
+        store.verify_upload("PUT", {**params, "max": "100"}, now=now)
+    with pytest.raises(Forbidden):
+        store.verify_upload("PUT", params, now=now + dt.timedelta(hours=2))
+
+
+def test_sweeping_keeps_every_committed_object(store: ObjectStore) -> None:
+    _write(store, KEY, b"kept")
+    unfinished = store.open_writer("ws_1/med_3/t/original", content_type="x/y", max_bytes=99)
+    unfinished.write(b"never committed")
+    assert store.sweep(older_than=dt.timedelta(0)) >= 0
+    assert store.partials.sweep(older_than=dt.timedelta(0)) >= 0
+    assert store.read_head(KEY, 10) == b"kept"
+    assert store.stat("ws_1/med_3/t/original") is None
+    unfinished.abort()
 
 
 # --- local-disk specifics --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Partial objects on local disk (the bytes of resumable uploads), on a real filesystem."""
+"""Partial objects (the bytes of resumable uploads): the contract on every store that
+keeps them (local disk, on a real filesystem, and memory), then local-disk specifics."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from medialib.storage.base import OffsetMismatch, PartialBusy, PartialMissing
+from medialib.storage.base import ObjectStore, OffsetMismatch, PartialBusy, PartialMissing
 from medialib.storage.local import LocalObjectStore
+from medialib.storage.memory import MemoryObjectStore
 from medialib.storage.signing import SigningKeys
 
 UPLOAD = "upl_01TESTPARTIAL0000000000000"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LocalObjectStore:
+def local_store(tmp_path: Path) -> LocalObjectStore:
     return LocalObjectStore(
         tmp_path / "o",
         signing_keys=SigningKeys.load_or_create(tmp_path),
@@ -25,7 +27,18 @@ def store(tmp_path: Path) -> LocalObjectStore:
     )
 
 
-def test_appends_grow_the_partial_and_finish_makes_the_object(store: LocalObjectStore) -> None:
+@pytest.fixture(params=["local", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    if request.param == "memory":
+        return MemoryObjectStore()
+    return LocalObjectStore(
+        tmp_path / "o",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://x",
+    )
+
+
+def test_appends_grow_the_partial_and_finish_makes_the_object(store: ObjectStore) -> None:
     partials = store.partials
     partials.start(UPLOAD)
     data = os.urandom(300_000)
@@ -48,14 +61,14 @@ def test_appends_grow_the_partial_and_finish_makes_the_object(store: LocalObject
         partials.offset(UPLOAD)
 
 
-def test_the_hash_is_right_when_another_process_appended(store: LocalObjectStore) -> None:
+def test_the_hash_is_right_when_another_process_appended(local_store: LocalObjectStore) -> None:
     """A fresh store object knows no running hash: finishing re-reads the file."""
-    store.partials.start(UPLOAD)
-    append = store.partials.append(UPLOAD, offset=0)
+    local_store.partials.start(UPLOAD)
+    append = local_store.partials.append(UPLOAD, offset=0)
     append.write(b"abc")
     append.commit()
     append.close()
-    other = LocalObjectStore(store.root, signing_keys=store.signing_keys, public_base_url="x")
+    other = LocalObjectStore(local_store.root, signing_keys=local_store.signing_keys, public_base_url="x")
     last = other.partials.append(UPLOAD, offset=3)
     last.write(b"def")
     last.commit()
@@ -64,7 +77,7 @@ def test_the_hash_is_right_when_another_process_appended(store: LocalObjectStore
     assert info.sha256 == hashlib.sha256(b"abcdef").hexdigest()
 
 
-def test_an_append_not_committed_is_cut_back_off(store: LocalObjectStore) -> None:
+def test_an_append_not_committed_is_cut_back_off(store: ObjectStore) -> None:
     store.partials.start(UPLOAD)
     kept = store.partials.append(UPLOAD, offset=0)
     kept.write(b"12345")
@@ -85,7 +98,7 @@ def test_an_append_not_committed_is_cut_back_off(store: LocalObjectStore) -> Non
     last.close()
 
 
-def test_one_append_at_a_time_and_only_at_the_end(store: LocalObjectStore) -> None:
+def test_one_append_at_a_time_and_only_at_the_end(store: ObjectStore) -> None:
     store.partials.start(UPLOAD)
     first = store.partials.append(UPLOAD, offset=0)
     with pytest.raises(PartialBusy):
@@ -98,19 +111,19 @@ def test_one_append_at_a_time_and_only_at_the_end(store: LocalObjectStore) -> No
     assert mismatch.value.expected == 3
 
 
-def test_ids_cannot_name_paths_and_keys_cannot_reach_partials(store: LocalObjectStore) -> None:
+def test_ids_cannot_name_paths_and_keys_cannot_reach_partials(local_store: LocalObjectStore) -> None:
     for bad in ("../../etc/passwd", "a/b", "", "x" * 100, ".."):
         with pytest.raises(PartialMissing):
-            store.partials.offset(bad)
+            local_store.partials.offset(bad)
         with pytest.raises(PartialMissing):
-            store.partials.append(bad, offset=0)
-    assert store.stat(f".partial/{UPLOAD}") is None
+            local_store.partials.append(bad, offset=0)
+    assert local_store.stat(f".partial/{UPLOAD}") is None
 
 
-def test_sweep_removes_only_partials_left_idle(store: LocalObjectStore) -> None:
-    store.partials.start(UPLOAD)
-    store.partials.start("upl_01TESTPARTIALOLD0000000000")
-    old = store.root / ".partial" / "upl_01TESTPARTIALOLD0000000000"
+def test_sweep_removes_only_partials_left_idle(local_store: LocalObjectStore) -> None:
+    local_store.partials.start(UPLOAD)
+    local_store.partials.start("upl_01TESTPARTIALOLD0000000000")
+    old = local_store.root / ".partial" / "upl_01TESTPARTIALOLD0000000000"
     os.utime(old, (1, 1))
-    assert store.partials.sweep(older_than=dt.timedelta(days=2)) == 1
-    assert not old.exists() and store.partials.offset(UPLOAD) == 0
+    assert local_store.partials.sweep(older_than=dt.timedelta(days=2)) == 1
+    assert not old.exists() and local_store.partials.offset(UPLOAD) == 0
