@@ -68,7 +68,9 @@ def test_the_hash_is_right_when_another_process_appended(local_store: LocalObjec
     append.write(b"abc")
     append.commit()
     append.close()
-    other = LocalObjectStore(local_store.root, signing_keys=local_store.signing_keys, public_base_url="x")
+    other = LocalObjectStore(
+        local_store.root, signing_keys=local_store.signing_keys, public_base_url="x"
+    )
     last = other.partials.append(UPLOAD, offset=3)
     last.write(b"def")
     last.commit()
@@ -111,7 +113,9 @@ def test_one_append_at_a_time_and_only_at_the_end(store: ObjectStore) -> None:
     assert mismatch.value.expected == 3
 
 
-def test_ids_cannot_name_paths_and_keys_cannot_reach_partials(local_store: LocalObjectStore) -> None:
+def test_ids_cannot_name_paths_and_keys_cannot_reach_partials(
+    local_store: LocalObjectStore,
+) -> None:
     for bad in ("../../etc/passwd", "a/b", "", "x" * 100, ".."):
         with pytest.raises(PartialMissing):
             local_store.partials.offset(bad)
