@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import session_scope, utcnow
-from medialib.idempotency.repository import IdempotencyKeys
+from medialib.idempotency.service import IdempotencyKeys
 from medialib.media.models import Media
 from medialib.media.repository import MediaRepository
 from medialib.media.service import TRASH_KEEPS

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from medialib.errors import Forbidden
-from medialib.storage import local
+from medialib.storage import diskio
 from medialib.storage.base import UPLOAD_PATH, ObjectStore, ObjectTooLarge, UploadGrant
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.memory import MemoryObjectStore
@@ -34,7 +34,7 @@ def store(
         yield S3ObjectStore.from_url(new_bucket(endpoint), public_base_url="http://127.0.0.1:9")
         return
     if request.param == "local-without-o-direct":  # tmpfs and others refuse O_DIRECT
-        monkeypatch.setattr(local._DirectWriter, "try_open", classmethod(lambda cls, path: None))
+        monkeypatch.setattr(diskio.DirectWriter, "try_open", classmethod(lambda cls, path: None))
     if request.param.startswith("local"):
         yield LocalObjectStore(
             tmp_path / "objects",

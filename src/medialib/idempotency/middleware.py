@@ -30,7 +30,7 @@ from medialib.errors import (
     ValidationFailed,
 )
 from medialib.http_errors import error_response
-from medialib.idempotency.repository import Answer, Claimed, IdempotencyKeys, Running
+from medialib.idempotency.service import Answer, Claimed, IdempotencyKeys, Running
 from medialib.workspaces.keys import api_key_from
 
 Scope = MutableMapping[str, Any]

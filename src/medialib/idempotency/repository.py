@@ -1,108 +1,39 @@
-"""Claiming, finishing and releasing idempotency keys; each call is its own short unit of
-work, because the request it guards runs (and streams) in between."""
+"""SQL of idempotency records."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from medialib.db import session_scope, utcnow
 from medialib.idempotency.models import IdempotencyRecord
 
-KEEP_FOR = dt.timedelta(hours=24)
-# A key still `running` after this long belongs to a request whose process died.
-STALE_AFTER = dt.timedelta(hours=1)
 
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    request_sha256: str
-    status: int
-    headers: dict[str, str]
-    body: str
+    def get(self, workspace_id: str, key: str) -> IdempotencyRecord | None:
+        return self.session.get(IdempotencyRecord, (workspace_id, key))
 
+    def add(self, record: IdempotencyRecord) -> None:
+        self.session.add(record)
+        self.session.flush()
 
-class Claimed:
-    """This request holds the key and runs."""
+    def remove(self, record: IdempotencyRecord) -> None:
+        self.session.delete(record)
+        self.session.flush()
 
-
-class Running:
-    """Another request with the key is running."""
-
-
-Claim = Claimed | Running | Answer
-
-
-class IdempotencyKeys:
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self._factory = factory
-
-    def claim(self, workspace_id: str, key: str) -> Claim:
-        now = utcnow()
-        with session_scope(self._factory) as session:
-            record = session.get(IdempotencyRecord, (workspace_id, key))
-            if record is not None and record.expires_at <= now:
-                session.delete(record)  # expired: the key may be used afresh
-                session.flush()
-                record = None
-            if record is not None:
-                if record.status == "done":
-                    return Answer(
-                        request_sha256=record.request_sha256 or "",
-                        status=record.response_status or 200,
-                        headers=dict(record.response_headers or {}),
-                        body=record.response_body or "",
-                    )
-                if now - record.created_at < STALE_AFTER:
-                    return Running()
-                record.created_at = now  # taken over from a dead request
-                return Claimed()
-        try:
-            with session_scope(self._factory) as session:
-                session.add(
-                    IdempotencyRecord(
-                        workspace_id=workspace_id,
-                        key=key,
-                        status="running",
-                        created_at=now,
-                        expires_at=now + KEEP_FOR,
-                    )
-                )
-        except IntegrityError:
-            return Running()  # another request claimed it a moment ago
-        return Claimed()
-
-    def finish(self, workspace_id: str, key: str, answer: Answer) -> None:
-        with session_scope(self._factory) as session:
-            record = session.get(IdempotencyRecord, (workspace_id, key))
-            if record is None:
-                return
-            record.status = "done"
-            record.request_sha256 = answer.request_sha256
-            record.response_status = answer.status
-            record.response_headers = answer.headers
-            record.response_body = answer.body
-            record.expires_at = utcnow() + KEEP_FOR
-
-    def release(self, workspace_id: str, key: str) -> None:
-        """The request failed without creating anything: a retry may run again."""
-        with session_scope(self._factory) as session:
-            session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.workspace_id == workspace_id, IdempotencyRecord.key == key
-                )
+    def remove_key(self, workspace_id: str, key: str) -> None:
+        self.session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.workspace_id == workspace_id, IdempotencyRecord.key == key
             )
+        )
 
-    def remove_expired(self) -> int:
-        with session_scope(self._factory) as session:
-            expired = session.scalars(
-                select(IdempotencyRecord.key).where(IdempotencyRecord.expires_at < utcnow())
-            ).all()
-            session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow())
-            )
-            return len(expired)
+    def remove_expired(self, *, now: dt.datetime) -> int:
+        expired = IdempotencyRecord.expires_at < now
+        count = self.session.scalar(select(func.count()).where(expired)) or 0
+        self.session.execute(delete(IdempotencyRecord).where(expired))
+        return int(count)

@@ -12,15 +12,16 @@ from medialib.deps import CurrentWorkspace, SessionDep, StateDep
 from medialib.media.facts import verdicts_of
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.presenter import present, present_variant
-from medialib.media.repository import MediaFilters, SortOrder
 from medialib.media.schemas import (
     BulkDelete,
     BulkDeleted,
     KindUsage,
+    MediaFilters,
     MediaList,
     MediaOut,
     MediaUpdate,
     PlatformVerdict,
+    SortOrder,
     ThumbnailAccepted,
     ThumbnailRequest,
     Usage,

@@ -1,31 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
+from medialib.media.schemas import MediaFilters, SortOrder
 from medialib.posts.models import Post, PostMedia, PostStatus
 
 # Media whose bytes the workspace keeps (and which count against its quota).
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
-
-SortOrder = Literal["recent", "name", "most_used"]
-
-
-@dataclass(frozen=True, slots=True)
-class MediaFilters:
-    kind: str | None = None
-    status: str | None = None
-    tag: str | None = None
-    tenant_id: str | None = None
-    q: str | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    sort: SortOrder = "recent"
 
 
 def _escape_like(text: str) -> str:

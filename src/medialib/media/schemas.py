@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from medialib.media.models import MediaKind, MediaStatus
 from medialib.schemas import Pagination, Strict
+
+SortOrder = Literal["recent", "name", "most_used"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFilters:
+    kind: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    tenant_id: str | None = None
+    q: str | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    sort: SortOrder = "recent"
+
 
 MAX_TAGS = 50
 MAX_TAG_CHARS = 100

@@ -13,8 +13,8 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import InvalidState, MediaInUse, NotFound
 from medialib.media.models import Media, MediaStatus
-from medialib.media.repository import MediaFilters, MediaRepository
-from medialib.media.schemas import MediaUpdate
+from medialib.media.repository import MediaRepository
+from medialib.media.schemas import MediaFilters, MediaUpdate
 from medialib.media.transitions import Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType

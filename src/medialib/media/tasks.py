@@ -14,7 +14,7 @@ from medialib.db import session_scope
 from medialib.errors import MedialibError, MediaProcessingFailed
 from medialib.jobs.names import JobName
 from medialib.jobs.registry import JobContext, registry
-from medialib.media import derivatives
+from medialib.media import derivatives, variant_files
 from medialib.media.derivatives import Original
 from medialib.media.facts import facts_of
 from medialib.media.models import Media, MediaStatus, ScanStatus
@@ -179,7 +179,7 @@ def make_variants(context: JobContext, payload: dict[str, Any]) -> None:
         width, height = media.width or 0, media.height or 0
     specs = image_specs(facts, has_alpha=has_alpha)
     made = (
-        derivatives.make_variants(context.store, source, width=width, height=height, specs=specs)
+        variant_files.make_variants(context.store, source, width=width, height=height, specs=specs)
         if specs and width and height
         else []
     )
@@ -197,7 +197,7 @@ def make_video_variants(context: JobContext, payload: dict[str, Any]) -> None:
         source = _original(media)
     specs = video_specs(facts)
     made = (
-        derivatives.make_video_variants(context.store, context.settings, source, specs=specs)
+        variant_files.make_video_variants(context.store, context.settings, source, specs=specs)
         if specs
         else []
     )

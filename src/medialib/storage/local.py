@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import mmap
 import os
 import re
 import stat
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
 
+from medialib.storage import diskio
 from medialib.storage.base import (
     FILES_PATH,
     UPLOAD_PATH,
@@ -184,10 +184,10 @@ class LocalObjectStore:
             "mtime_ns": info.st_mtime_ns,
             "content_type": content_type,
         }
-        _atomic_write(self._meta_path(key), json.dumps(meta).encode(), self._tmp_dir)
+        diskio.atomic_write(self._meta_path(key), json.dumps(meta).encode(), self._tmp_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(path, target, follow_symlinks=False)
-        _fsync_dir(target.parent)
+        diskio.fsync_dir(target.parent)
         return ObjectInfo(size=info.st_size, sha256=sha256, content_type=content_type)
 
     def copy(self, source_key: str, target_key: str) -> None:
@@ -195,9 +195,9 @@ class LocalObjectStore:
         source, target = self.path_for(source_key), self.path_for(target_key)
         target.parent.mkdir(parents=True, exist_ok=True)
         meta = self._meta_path(source_key).read_bytes()
-        _atomic_write(self._meta_path(target_key), meta, self._tmp_dir)
+        diskio.atomic_write(self._meta_path(target_key), meta, self._tmp_dir)
         os.link(source, target, follow_symlinks=False)
-        _fsync_dir(target.parent)
+        diskio.fsync_dir(target.parent)
 
     def delete(self, key: str) -> None:
         for path in (self.path_for(key), self._meta_path(key)):
@@ -243,7 +243,7 @@ class LocalObjectWriter:
         self._temp_path = Path(temp_name)
         # Unbuffered: callers hand over MiB-sized batches, and a buffer would only add a copy.
         self._file = os.fdopen(fd, "wb", buffering=0)
-        self._direct = _DirectWriter.try_open(self._temp_path)
+        self._direct = diskio.DirectWriter.try_open(self._temp_path)
         self._done = False
 
     def write(self, chunk: bytes) -> None:
@@ -257,7 +257,7 @@ class LocalObjectWriter:
             if self._direct is not None:
                 self._direct.write(chunk)
             else:
-                _write_all(self._file, chunk)
+                diskio.write_all(self._file, chunk)
         finally:
             hashed.result()
         self.size += len(chunk)
@@ -283,7 +283,7 @@ class LocalObjectWriter:
             self.abort()
             raise FileExistsError(self._key)
         meta_path = self._store._meta_path(self._key)
-        _atomic_write(meta_path, json.dumps(meta).encode(), self._store._tmp_dir)
+        diskio.atomic_write(meta_path, json.dumps(meta).encode(), self._store._tmp_dir)
         self._path.parent.mkdir(parents=True, exist_ok=True)
         if self._exclusive:
             try:  # link() never replaces: of two racing uploads, one wins
@@ -292,7 +292,7 @@ class LocalObjectWriter:
                 self._temp_path.unlink(missing_ok=True)
         else:
             os.replace(self._temp_path, self._path)
-        _fsync_dir(self._path.parent)
+        diskio.fsync_dir(self._path.parent)
         self._done = True
         return ObjectInfo(size=self.size, sha256=sha256, content_type=self._content_type)
 
@@ -305,82 +305,3 @@ class LocalObjectWriter:
         if self._direct is not None:
             self._direct.close()
         self._temp_path.unlink(missing_ok=True)
-
-
-def _write_all(handle: BinaryIO, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:  # a raw write may take less than all it is given
-        written = handle.write(view)
-        view = view[written or 0 :]
-
-
-class _DirectWriter:
-    """Large uploads bypass the page cache (O_DIRECT): no kernel copy into the cache and no
-    reclaim later, which is most of a PUT's CPU on a small machine. O_DIRECT wants aligned
-    buffers and lengths, so bytes go through an aligned buffer and whole blocks are
-    written; the last partial block is written through the cache by `finish`."""
-
-    _ALIGN = 4096
-    _BUFFER = 4 * 1024 * 1024
-
-    def __init__(self, fd: int, path: Path) -> None:
-        self._fd = fd
-        self._path = path
-        self._buffer = mmap.mmap(-1, self._BUFFER)  # page-aligned memory
-        self._filled = 0
-
-    @classmethod
-    def try_open(cls, path: Path) -> _DirectWriter | None:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_DIRECT)
-        except (OSError, AttributeError):  # tmpfs and some filesystems refuse O_DIRECT
-            return None
-        return cls(fd, path)
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            take = min(len(view), self._BUFFER - self._filled)
-            self._buffer[self._filled : self._filled + take] = view[:take]
-            self._filled += take
-            view = view[take:]
-            if self._filled == self._BUFFER:
-                os.write(self._fd, self._buffer)
-                self._filled = 0
-
-    def finish(self) -> None:
-        """Write what is left: whole blocks directly, the tail through the cache."""
-        whole = self._filled - self._filled % self._ALIGN
-        if whole:
-            os.write(self._fd, memoryview(self._buffer)[:whole])
-        tail = bytes(self._buffer[whole : self._filled])
-        self.close()
-        if tail:
-            with open(self._path, "r+b", buffering=0) as handle:
-                handle.seek(0, os.SEEK_END)
-                _write_all(handle, tail)
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        self._buffer.close()
-
-
-def _atomic_write(path: Path, content: bytes, tmp_dir: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=tmp_dir, prefix="meta-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp_name, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -38,9 +38,10 @@ from medialib.uploads.importer import (
     probe_url,
 )
 from medialib.uploads.multipart import FilePart, FormReader
-from medialib.uploads.resumable import OFFSET_CONTENT_TYPE, TUS_VERSION, ResumableUploads
+from medialib.uploads.resumable import ResumableUploads
 from medialib.uploads.schemas import DirectUploadFields, StoredUpload
 from medialib.uploads.streaming import BodyTooLarge, pump
+from medialib.uploads.tus_headers import OFFSET_CONTENT_TYPE, TUS_VERSION
 from medialib.workspaces.models import Workspace
 
 router = APIRouter(tags=["uploads"])

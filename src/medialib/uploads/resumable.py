@@ -7,13 +7,9 @@ any other upload.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import re
 from dataclasses import dataclass
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
@@ -30,10 +26,6 @@ from medialib.uploads.repository import ResumableUploadRepository
 from medialib.workspaces.models import Workspace
 
 TUS_PATH = "/v1/tus"
-TUS_VERSION = "1.0.0"
-OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
-_METADATA_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_METADATA_MAX_CHARS = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,55 +44,6 @@ class UploadView:
     @property
     def path(self) -> str:
         return f"{TUS_PATH}/{self.id}"
-
-
-def parse_metadata(header: str | None) -> dict[str, str]:
-    """`Upload-Metadata`: comma-separated `key base64(value)` pairs (a value may be absent)."""
-    if not header:
-        return {}
-    if len(header) > _METADATA_MAX_CHARS:
-        raise ValidationFailed("Upload-Metadata is too long.", field="Upload-Metadata")
-    pairs: dict[str, str] = {}
-    for item in header.split(","):
-        key, _, encoded = item.strip().partition(" ")
-        if not _METADATA_KEY.fullmatch(key) or key in pairs:
-            raise ValidationFailed(
-                "Upload-Metadata keys must be unique, plain ASCII words.", field="Upload-Metadata"
-            )
-        try:
-            pairs[key] = base64.b64decode(encoded.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise ValidationFailed(
-                f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text.",
-                field="Upload-Metadata",
-            ) from exc
-    return pairs
-
-
-def request_from_metadata(metadata: dict[str, str], *, length: int) -> UploadRequest:
-    """The upload request a tus creation amounts to. Understands the names tus clients
-    (Uppy, tus-js-client) send: `filename`/`name`, `filetype`/`type`/`content_type`."""
-    filename = metadata.get("filename") or metadata.get("name")
-    if not filename:
-        raise ValidationFailed("Upload-Metadata needs a `filename`.", field="filename")
-    content_type = (
-        metadata.get("content_type") or metadata.get("filetype") or metadata.get("type") or None
-    )
-    tags = metadata.get("tags")
-    try:
-        return UploadRequest(
-            filename=filename,
-            content_type=content_type,
-            kind=metadata.get("kind") or None,
-            size=length,
-            tenant_id=metadata.get("tenant_id") or None,
-            tags=[tag for tag in tags.split(",") if tag.strip()] if tags else None,
-            description=metadata.get("description") or None,
-            mode="resumable",
-        )
-    except ValidationError as exc:
-        problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-        raise ValidationFailed(errors=problems) from exc
 
 
 class ResumableUploads:

@@ -10,8 +10,6 @@ final PATCH answers 204 when it was accepted, or the confirm's error.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
 import email.utils
@@ -31,7 +29,6 @@ from medialib.db import session_scope, utcnow
 from medialib.deps import AppState, KeyDep, StateDep, workspace_for_key
 from medialib.errors import (
     ChecksumMismatch,
-    MalformedBody,
     MedialibError,
     PayloadTooLarge,
     TusVersionUnsupported,
@@ -45,20 +42,21 @@ from medialib.http_errors import error_response
 from medialib.media.intake import ConfirmOutcome
 from medialib.storage.base import OffsetMismatch, PartialAppend, PartialBusy, PartialMissing
 from medialib.uploads.flows import complete_resumable
-from medialib.uploads.resumable import (
+from medialib.uploads.resumable import TUS_PATH, ResumableUploads, UploadView
+from medialib.uploads.streaming import BodyTooLarge, pump
+from medialib.uploads.tus_headers import (
+    CHECKSUM_ALGORITHMS,
     OFFSET_CONTENT_TYPE,
-    TUS_PATH,
     TUS_VERSION,
-    ResumableUploads,
-    UploadView,
+    header_int,
+    parse_checksum,
     parse_metadata,
     request_from_metadata,
+    require_version,
 )
-from medialib.uploads.streaming import BodyTooLarge, pump
 from medialib.workspaces.models import Workspace
 
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
-CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")
 KEEP_ALIVE_EVERY = dt.timedelta(minutes=1)
 
 
@@ -114,14 +112,14 @@ async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Respo
     `filename` and optionally `kind`, `tags` (comma-separated), `description`,
     `content_type`. A body sent with `Content-Type: application/offset+octet-stream` is the
     upload's first bytes. Answers 201 with `Location` and `Medialib-Media-Id`."""
-    _require_version(request)
+    require_version(request)
     workspace = await run_in_threadpool(workspace_for_key, state, key)
     if "upload-defer-length" in request.headers:
         raise ValidationFailed("Upload-Defer-Length is not supported; send Upload-Length.")
-    length = _header_int(request, "upload-length")
+    length = header_int(request, "upload-length")
     raw_metadata = request.headers.get("upload-metadata")
     upload_request = request_from_metadata(parse_metadata(raw_metadata), length=length)
-    checksum = _parse_checksum(request.headers.get("upload-checksum"))
+    checksum = parse_checksum(request.headers.get("upload-checksum"))
     view = await run_in_threadpool(_create, state, workspace, upload_request, raw_metadata)
     headers = {"Location": view.path, **_upload_headers(view)}
     if request.headers.get("content-type") != OFFSET_CONTENT_TYPE:
@@ -133,7 +131,7 @@ async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Respo
 @router.head("/{upload_id}")
 def upload_status(upload_id: str, request: Request, state: StateDep, key: KeyDep) -> Response:
     """Where the upload got to: `Upload-Offset` and `Upload-Length`."""
-    _require_version(request)
+    require_version(request)
     workspace = workspace_for_key(state, key)
     view = _find(state, workspace, upload_id)
     offset = view.length if view.completed else _stored_offset(state, view)
@@ -153,12 +151,12 @@ async def append_bytes(upload_id: str, request: Request, state: StateDep, key: K
     """Send bytes from `Upload-Offset` on (`Content-Type: application/offset+octet-stream`).
     A wrong offset answers 409 and changes nothing; with `Upload-Checksum` (sha1, sha256,
     md5) bytes that do not match answer 460 and are not kept."""
-    _require_version(request)
+    require_version(request)
     workspace = await run_in_threadpool(workspace_for_key, state, key)
     if request.headers.get("content-type") != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Send the bytes as {OFFSET_CONTENT_TYPE}.")
-    offset = _header_int(request, "upload-offset")
-    checksum = _parse_checksum(request.headers.get("upload-checksum"))
+    offset = header_int(request, "upload-offset")
+    checksum = parse_checksum(request.headers.get("upload-checksum"))
     view = await run_in_threadpool(_find, state, workspace, upload_id)
     received = await _receive(state, workspace, view, request, offset=offset, checksum=checksum)
     return _answer(received, {}, status_code=204)
@@ -167,7 +165,7 @@ async def append_bytes(upload_id: str, request: Request, state: StateDep, key: K
 @router.delete("/{upload_id}", status_code=204)
 def terminate_upload(upload_id: str, request: Request, state: StateDep, key: KeyDep) -> Response:
     """Abandon an unfinished upload: its bytes and its media are removed."""
-    _require_version(request)
+    require_version(request)
     workspace = workspace_for_key(state, key)
     _find(state, workspace, upload_id)  # another workspace's upload is not found, not busy
     partials = state.store.partials
@@ -309,38 +307,6 @@ def _upload_headers(view: UploadView) -> dict[str, str]:
     if not view.completed:
         headers["Upload-Expires"] = email.utils.format_datetime(view.expires_at, usegmt=True)
     return headers
-
-
-def _require_version(request: Request) -> None:
-    if request.headers.get("tus-resumable") != TUS_VERSION:
-        raise TusVersionUnsupported(supported=TUS_VERSION)
-
-
-def _header_int(request: Request, name: str) -> int:
-    value = request.headers.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 19:
-        raise MalformedBody(f"{name} must be a non-negative integer.", field=name)
-    return int(value)
-
-
-def _parse_checksum(header: str | None) -> tuple[str, bytes] | None:
-    """`Upload-Checksum: <algorithm> <base64 digest>`."""
-    if header is None:
-        return None
-    algorithm, _, encoded = header.strip().partition(" ")
-    if algorithm not in CHECKSUM_ALGORITHMS:
-        raise MalformedBody(
-            "Upload-Checksum algorithm is not supported.",
-            field="Upload-Checksum",
-            supported=list(CHECKSUM_ALGORITHMS),
-        )
-    try:
-        digest = base64.b64decode(encoded.strip(), validate=True)
-    except binascii.Error as exc:
-        raise MalformedBody("Upload-Checksum is not base64.", field="Upload-Checksum") from exc
-    if len(digest) != hashlib.new(algorithm).digest_size:
-        raise MalformedBody("Upload-Checksum has the wrong length.", field="Upload-Checksum")
-    return algorithm, digest
 
 
 def _uploads(state: AppState, session: Session) -> ResumableUploads:
