@@ -194,3 +194,29 @@ def test_a_repeated_tus_creation_replays_the_same_upload(api: httpx.Client) -> N
     assert reused.status_code == 422 and error_of(reused)["code"] == "idempotency_key_reused"
     longer = api.post("/v1/tus/", headers={**tus, **meta, **key, "Upload-Length": "2000"})
     assert longer.status_code == 422
+
+
+def test_the_api_document_names_the_header_on_exactly_the_creating_calls(
+    api: httpx.Client,
+) -> None:
+    document = api.get("/openapi.json").json()
+    with_key = sorted(
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+    )
+    assert with_key == [
+        "POST /v1/media",
+        "POST /v1/media/import",
+        "POST /v1/media/upload",
+        "POST /v1/posts",
+        "POST /v1/tus",
+    ]
+
+
+def test_a_key_on_a_call_that_creates_nothing_is_ignored(api: httpx.Client) -> None:
+    first = api.get("/v1/media", headers={"Idempotency-Key": "same"})
+    again = api.get("/v1/media", headers={"Idempotency-Key": "same"})
+    assert first.status_code == again.status_code == 200
+    assert "idempotent-replayed" not in again.headers

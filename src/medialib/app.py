@@ -86,16 +86,22 @@ def create_app(
     )
     app.state.medialib = state
     http_errors.install(app)
-    app.add_middleware(IdempotencyMiddleware, state=state)
-    app.include_router(media_router)
-    app.include_router(usage_router)
-    app.include_router(posts_router)
-    app.include_router(webhooks_router)
-    app.include_router(workspace_router)
-    app.include_router(uploads_router)
-    app.include_router(tus_router)
-    app.include_router(files_router)
-    app.include_router(web_router)
+    routers = (
+        media_router,
+        usage_router,
+        posts_router,
+        webhooks_router,
+        workspace_router,
+        uploads_router,
+        tus_router,
+        files_router,
+        web_router,
+    )
+    for router in routers:
+        app.include_router(router)
+    # Routers are included as they are (no prefix added), so their routes match as declared.
+    routes = [route for router in routers for route in router.routes]
+    app.add_middleware(IdempotencyMiddleware, state=state, routes=routes)
     mount_static(app)
     _add_health_routes(app)
     return app

@@ -18,8 +18,10 @@ import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Match
 
 from medialib.deps import AppState, workspace_for_key
 from medialib.errors import (
@@ -30,6 +32,7 @@ from medialib.errors import (
     ValidationFailed,
 )
 from medialib.http_errors import error_response
+from medialib.idempotency.marker import is_idempotent
 from medialib.idempotency.service import Answer, Claimed, IdempotencyKeys, Running
 from medialib.workspaces.keys import api_key_from
 
@@ -39,16 +42,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-GUARDED = frozenset(
-    {
-        ("POST", "/v1/media/upload"),
-        ("POST", "/v1/media"),
-        ("POST", "/v1/media/import"),
-        ("POST", "/v1/posts"),
-        ("POST", "/v1/tus"),
-        ("POST", "/v1/tus/"),
-    }
-)
 _KEPT_HEADERS = (
     "content-type",
     "location",
@@ -64,18 +57,21 @@ _MAX_KEY_LENGTH = 255
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, state: AppState) -> None:
+    def __init__(self, app: ASGIApp, state: AppState, routes: list[BaseRoute]) -> None:
+        """`routes`: the application's routes; those marked `IDEMPOTENT` are guarded."""
         self.app = app
         self.state = state
         self.keys = IdempotencyKeys(state.session_factory)
+        self._routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"], scope["path"]) not in GUARDED:
+        # Costs nothing on requests without the header (most of them).
+        if scope["type"] != "http" or not _has_header(scope, b"idempotency-key"):
+            return await self.app(scope, receive, send)
+        if not self._guards(scope):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
-        key = headers.get("idempotency-key")
-        if key is None:
-            return await self.app(scope, receive, send)
+        key = headers["idempotency-key"]
         if not 0 < len(key) <= _MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
             return await _send_error(
                 send,
@@ -137,6 +133,18 @@ class IdempotencyMiddleware:
             await run_in_threadpool(self.keys.release, workspace_id, key)
         for message in held:
             await send(message)
+
+    def _guards(self, scope: Scope) -> bool:
+        return any(
+            isinstance(route, APIRoute)
+            and is_idempotent(route.openapi_extra)
+            and route.matches(scope)[0] == Match.FULL
+            for route in self._routes
+        )
+
+
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key.lower() == name for key, _ in scope.get("headers", ()))
 
 
 class _Fingerprint:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.idempotency.marker import IDEMPOTENT
 from medialib.posts.models import Post
 from medialib.posts.schemas import Plan, PostCreate, PostList, PostOut, ScheduleRequest
 from medialib.posts.service import PostService
@@ -22,7 +23,7 @@ async def post_service(session: SessionDep, state: StateDep) -> PostService:
 PostServiceDep = Annotated[PostService, Depends(post_service)]
 
 
-@router.post("", status_code=201, response_model=PostOut)
+@router.post("", status_code=201, response_model=PostOut, openapi_extra=IDEMPOTENT)
 def create_post(
     body: PostCreate, workspace: CurrentWorkspace, service: PostServiceDep, session: SessionDep
 ) -> PostOut:

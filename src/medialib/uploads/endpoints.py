@@ -23,6 +23,7 @@ from medialib.deps import (
     workspace_for_key,
 )
 from medialib.errors import Forbidden, InvalidState, PayloadTooLarge, ValidationFailed
+from medialib.idempotency.marker import IDEMPOTENT
 from medialib.ids import new_id
 from medialib.media.intake import ConfirmOutcome, MediaIntake, storage_key_for
 from medialib.media.presenter import present
@@ -49,7 +50,13 @@ router = APIRouter(tags=["uploads"])
 _FORM_OVERHEAD_BYTES = 256 * 1024
 
 
-@router.post("/v1/media/upload", status_code=201, response_model=UploadResponse, tags=["media"])
+@router.post(
+    "/v1/media/upload",
+    status_code=201,
+    response_model=UploadResponse,
+    tags=["media"],
+    openapi_extra=IDEMPOTENT,
+)
 def request_upload(
     body: UploadRequest, workspace: CurrentWorkspace, session: SessionDep, runtime: RuntimeDep
 ) -> UploadResponse:
@@ -131,7 +138,13 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     return StoredUpload(size=info.size, checksum_sha256=info.sha256 or "")
 
 
-@router.post("/v1/media", status_code=201, response_model=MediaOut, tags=["media"])
+@router.post(
+    "/v1/media",
+    status_code=201,
+    response_model=MediaOut,
+    tags=["media"],
+    openapi_extra=IDEMPOTENT,
+)
 async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> MediaOut:
     """Upload a file in one multipart request (`file`, `kind?`, `description?`, `tags?`).
 
@@ -189,7 +202,13 @@ def probe_import(
     return probe_url(runtime.settings, body)
 
 
-@router.post("/v1/media/import", status_code=201, response_model=MediaOut, tags=["media"])
+@router.post(
+    "/v1/media/import",
+    status_code=201,
+    response_model=MediaOut,
+    tags=["media"],
+    openapi_extra=IDEMPOTENT,
+)
 def import_media(body: ImportRequest, workspace: CurrentWorkspace, runtime: RuntimeDep) -> MediaOut:
     """Import a file from a public `https` URL (up to 100 MB); it goes through the same
     checks as an upload and comes back as the media object."""

@@ -39,6 +39,7 @@ from medialib.errors import (
     ValidationFailed,
 )
 from medialib.http_errors import error_response
+from medialib.idempotency.marker import IDEMPOTENT
 from medialib.media.intake import ConfirmOutcome
 from medialib.storage.base import OffsetMismatch, PartialAppend, PartialBusy, PartialMissing
 from medialib.uploads.flows import complete_resumable
@@ -105,8 +106,8 @@ async def discover(state: StateDep) -> Response:
     )
 
 
-@router.post("", status_code=201)
-@router.post("/", status_code=201, include_in_schema=False)
+@router.post("", status_code=201, openapi_extra=IDEMPOTENT)
+@router.post("/", status_code=201, include_in_schema=False, openapi_extra=IDEMPOTENT)
 async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Response:
     """Start a resumable upload of `Upload-Length` bytes. `Upload-Metadata` carries
     `filename` and optionally `kind`, `tags` (comma-separated), `description`,
