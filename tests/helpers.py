@@ -1,12 +1,36 @@
-"""Small helpers the API tests share: the signed-upload flow done with raw HTTP."""
+"""Small helpers the API tests share: waiting for something to happen, and the
+signed-upload flow done with raw HTTP."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
+
+
+def eventually(
+    probe: Callable[[], T],
+    until: Callable[[T], object] = bool,
+    *,
+    timeout: float = 30,
+    interval: float = 0.05,
+    what: str = "the condition",
+) -> T:
+    """Call `probe` until `until(result)` holds and return that result; fail the test
+    with the last result after `timeout` seconds. The one way tests wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if until(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout} s; last: {result!r}")
+        time.sleep(interval)
 
 
 def request_upload(api: httpx.Client, **body: Any) -> dict[str, Any]:
@@ -37,13 +61,30 @@ def upload_file(api: httpx.Client, path: Path, **fields: Any) -> dict[str, Any]:
     return result
 
 
+def get_media(api: httpx.Client, media_id: str) -> dict[str, Any]:
+    media: dict[str, Any] = api.get(f"/v1/media/{media_id}").json()
+    return media
+
+
 def wait_settled(api: httpx.Client, media_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        media: dict[str, Any] = api.get(f"/v1/media/{media_id}").json()
-        if media["status"] in ("ready", "failed") or time.monotonic() > deadline:
-            return media
-        time.sleep(0.1)
+    """The media once it is `ready` or `failed`."""
+    return eventually(
+        lambda: get_media(api, media_id),
+        lambda media: media["status"] in ("ready", "failed"),
+        timeout=timeout,
+        what=f"{media_id} settling",
+    )
+
+
+def wait_variants(api: httpx.Client, media_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The variants answer once the variants job has run."""
+    return eventually(
+        lambda: api.get(f"/v1/media/{media_id}/variants").json(),
+        lambda answer: answer["variants_status"] != "pending",
+        timeout=timeout,
+        interval=0.2,
+        what=f"{media_id}'s variants",
+    )
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from tests.helpers import upload_file, wait_settled
+from tests.helpers import eventually, get_media, upload_file, wait_settled
 from tests.processes import MEDIALIB, ServeProcess, WorkerProcess, env_for
 
 
@@ -81,10 +81,11 @@ def test_workers_process_every_kind_and_serve_alone_does_not(
             settled = wait_settled(api, media["id"], timeout=60)
             assert settled["status"] == "ready", (media["filename"], settled["error"])
         photo = upload_file(api, files / "photo.jpg")
-        deadline = time.monotonic() + 30
-        while api.get(f"/v1/media/{photo['id']}").json()["thumbnail"]["source"] != "generated":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        eventually(
+            lambda: get_media(api, photo["id"]),
+            lambda media: media["thumbnail"]["source"] == "generated",
+            what="the preview made by a worker",
+        )
     finally:
         for worker in workers:
             worker.stop()

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 
+from medialib.app import build_state
+from medialib.config import Settings
+from medialib.db import make_engine, make_session_factory, session_scope
+from medialib.media.intake import MediaIntake
+from medialib.media.models import Media
+from medialib.media.schemas import UploadRequest
+from medialib.workspaces.keys import get_or_create_workspace
 from tests.conftest import RunningServer
 from tests.processes import MEDIALIB, env_for
 
@@ -66,9 +75,42 @@ def test_upload_command_reports_refusals_and_exits_nonzero(
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
-def test_db_upgrade_and_gc_run(tmp_path: Path) -> None:
-    env = env_for(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+def test_db_upgrade_and_gc_reclaim_what_nothing_owns(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'm.db'}"
+    env = env_for(tmp_path, database)
     upgrade = _run(env, "db", "upgrade")
     assert upgrade.returncode == 0 and "up to date" in upgrade.stdout
-    gc = _run(env, "gc")
-    assert gc.returncode == 0 and "abandoned_uploads" in gc.stdout
+    pending_key = _upload_asked_for_and_never_sent(tmp_path, database)
+    stray = tmp_path / "objects" / ".tmp" / "upload-killed"
+    stray.write_bytes(b"what a killed upload wrote")
+
+    now = json.loads(_run(env, "gc", "--json").stdout)
+    assert now["abandoned_uploads"] == 0 and now["temporary_files"] == 0  # all still young
+    assert stray.exists()
+
+    two_days_on = {**env, "MEDIALIB_CLOCK_OFFSET_SECONDS": str(2 * 24 * 3600)}
+    later = _run(two_days_on, "gc")
+    assert later.returncode == 0, later.stderr
+    report = dict(line.rsplit(None, 1) for line in later.stdout.splitlines())
+    assert report["abandoned uploads"] == "1" and report["temporary files"] == "1"
+    assert not stray.exists()
+    with session_scope(make_session_factory(make_engine(database))) as session:
+        assert session.scalar(select(func.count()).select_from(Media)) == 0
+    assert not (tmp_path / "objects" / pending_key).exists()
+
+
+def _upload_asked_for_and_never_sent(data_dir: Path, database: str) -> str:
+    """An upload request and bytes PUT, never confirmed: the pending media's key."""
+    state = build_state(Settings(data_dir=data_dir, database_url=database), run_workers=False)
+    try:
+        with session_scope(state.session_factory) as session:
+            workspace = get_or_create_workspace(session, "gc")
+            intake = MediaIntake(session, store=state.store, settings=state.settings)
+            upload = intake.request_upload(workspace, UploadRequest(filename="a.jpg", size=3))
+            key = upload.media.storage_key
+        writer = state.store.open_writer(key, content_type="image/jpeg", max_bytes=3)
+        writer.write(b"abc")
+        writer.commit()
+        return key
+    finally:
+        state.engine.dispose()

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-from medialib.db import session_scope, utcnow
+from medialib import clock
+from medialib.db import session_scope
 from medialib.gc import collect_garbage
 from medialib.idempotency.models import IdempotencyRecord
 from tests.conftest import RunningServer
-from tests.helpers import error_of
+from tests.helpers import error_of, eventually
 
 
 def _key() -> dict[str, str]:
@@ -108,14 +109,13 @@ def test_while_the_first_runs_a_second_answers_409(
     assert results[0].status_code == 201
 
 
+def _claims(server: RunningServer, key: str) -> int:
+    with session_scope(server.state.session_factory) as session:
+        return session.query(IdempotencyRecord).filter_by(key=key).count()
+
+
 def _wait_until_claimed(server: RunningServer, key: str) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        with session_scope(server.state.session_factory) as session:
-            if session.query(IdempotencyRecord).filter_by(key=key).count():
-                return
-        assert time.monotonic() < deadline, "the first request never claimed its key"
-        time.sleep(0.02)
+    eventually(lambda: _claims(server, key), timeout=10, interval=0.02, what="the first claim")
 
 
 def test_a_refusal_is_not_kept_so_a_corrected_retry_runs(api: httpx.Client) -> None:
@@ -155,16 +155,13 @@ def test_expired_keys_run_afresh_and_gc_removes_them(
 ) -> None:
     key = _key()
     first = api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key).json()
-    with session_scope(server.state.session_factory) as session:
-        for record in session.query(IdempotencyRecord).filter_by(key=key["Idempotency-Key"]):
-            record.expires_at = utcnow()
-    again = api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key)
+    a_day = dt.timedelta(hours=24, seconds=1)
+    with clock.shifted(a_day):
+        again = api.post("/v1/media/upload", json={"filename": "a.jpg"}, headers=key)
     assert again.status_code == 201 and again.json()["id"] != first["id"]
-    with session_scope(server.state.session_factory) as session:
-        for record in session.query(IdempotencyRecord).filter_by(key=key["Idempotency-Key"]):
-            record.expires_at = utcnow()
-    report = collect_garbage(server.state.runtime)
+    report = collect_garbage(server.state.runtime, now=clock.utcnow() + 2 * a_day)
     assert report["expired_idempotency_keys"] >= 1
+    assert _claims(server, key["Idempotency-Key"]) == 0
 
 
 def test_the_python_client_passes_the_key(server: RunningServer, api_key: str) -> None:

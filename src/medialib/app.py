@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from medialib import __version__, http_errors
+from medialib import __version__, clock, http_errors
 from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
@@ -40,6 +41,8 @@ def build_state(
     settings: Settings, *, run_workers: bool, scanner: Scanner | None = None
 ) -> AppState:
     """`scanner`: one to use instead of the configured one (in-process tests)."""
+    if settings.clock_offset_seconds:
+        clock.set_offset(dt.timedelta(seconds=settings.clock_offset_seconds))
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     session_factory = make_session_factory(engine)

@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("--parallel", type=int, default=4)
     upload.set_defaults(handler=_upload)
 
-    gc = commands.add_parser("gc", help="remove abandoned uploads and temporary files")
+    gc = commands.add_parser(
+        "gc", help="reclaim what nothing owns: abandoned uploads, old trash, temporary files"
+    )
+    gc.add_argument("--json", action="store_true", help="print the report as JSON")
     gc.set_defaults(handler=_gc)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True)
@@ -291,13 +294,21 @@ def _stored_first_key(settings: Settings) -> str | None:
     return key_file.read_text().strip() if key_file.exists() else None
 
 
-def _gc(_: argparse.Namespace) -> int:
+def _gc(args: argparse.Namespace) -> int:
+    import json
+
     from medialib.app import build_state
     from medialib.gc import collect_garbage
 
     state = build_state(Settings(), run_workers=False)
     report = collect_garbage(state.runtime)
-    print(report)
+    state.engine.dispose()
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    width = max(len(name) for name in report)
+    for name, count in report.items():
+        print(f"{name.replace('_', ' '):<{width}}  {count}")
     return 0
 
 

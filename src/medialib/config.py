@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     webhook_disable_after: int = Field(default=5, ge=1)
     # Fault injection for crash tests only: a handler sleeps this long before its work.
     fault_job_delay_seconds: float = Field(default=0.0, ge=0)
+    # Tests only: the process's clock runs this far ahead (see clock.py).
+    clock_offset_seconds: float = 0.0
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -83,6 +85,8 @@ class Settings(BaseSettings):
             raise ValueError("MEDIALIB_IMPORT_ALLOW_HTTP is for development and tests only")
         if self.environment == "production" and self.fault_job_delay_seconds:
             raise ValueError("MEDIALIB_FAULT_JOB_DELAY_SECONDS is for tests only")
+        if self.environment == "production" and self.clock_offset_seconds:
+            raise ValueError("MEDIALIB_CLOCK_OFFSET_SECONDS is for tests only")
         return self
 
     @cached_property

@@ -27,30 +27,33 @@ ABANDONED_AFTER = dt.timedelta(days=1)
 EXPIRING_NOTICE = dt.timedelta(days=7)
 
 
-def collect_garbage(runtime: Runtime) -> dict[str, int]:
+def collect_garbage(runtime: Runtime, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """`now`: the moment to collect as of (tests pass a later one to see time pass)."""
     factory, store, settings = runtime.session_factory, runtime.store, runtime.settings
+    now = now or utcnow()
+    ahead = max(now - utcnow(), dt.timedelta(0))  # how far `now` is past the clock
     removed_uploads = 0
     with session_scope(factory) as session:
         repository = MediaRepository(session)
-        for media in repository.abandoned_uploads(before=utcnow() - ABANDONED_AFTER):
+        for media in repository.abandoned_uploads(before=now - ABANDONED_AFTER):
             store.delete(media.storage_key)
             repository.remove(media)
             removed_uploads += 1
     purged = 0
     with session_scope(factory) as session:
         repository = MediaRepository(session)
-        for media in repository.trash_older_than(utcnow() - TRASH_KEEPS):
+        for media in repository.trash_older_than(now - TRASH_KEEPS):
             _purge(session, settings, store, media)
             purged += 1
-    announced, retention_purged = _retention(runtime)
+    announced, retention_purged = _retention(runtime, now)
     with session_scope(factory) as session:
         expired_resumable = ResumableUploads(
             session, store=store, settings=settings
-        ).remove_expired()
-    expired_keys = IdempotencyKeys(factory).remove_expired()
-    removed_temp = store.sweep(older_than=ABANDONED_AFTER)
+        ).remove_expired(now=now)
+    expired_keys = IdempotencyKeys(factory).remove_expired(now=now)
+    removed_temp = store.sweep(older_than=max(ABANDONED_AFTER - ahead, dt.timedelta(0)))
     idle_limit = dt.timedelta(seconds=settings.resumable_ttl_seconds) + ABANDONED_AFTER
-    removed_temp += store.partials.sweep(older_than=idle_limit)
+    removed_temp += store.partials.sweep(older_than=max(idle_limit - ahead, dt.timedelta(0)))
     return {
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,
@@ -62,11 +65,10 @@ def collect_garbage(runtime: Runtime) -> dict[str, int]:
     }
 
 
-def _retention(runtime: Runtime) -> tuple[int, int]:
+def _retention(runtime: Runtime, now: dt.datetime) -> tuple[int, int]:
     """Announce media whose retention ends within a week (`media.expiring`, once), and
     purge media whose retention has ended, unless a scheduled post still uses it."""
     factory, store, settings = runtime.session_factory, runtime.store, runtime.settings
-    now = utcnow()
     with session_scope(factory) as session:
         repository = MediaRepository(session)
         expiring = repository.expiring(before=now + EXPIRING_NOTICE)

@@ -23,6 +23,7 @@ from medialib.jobs.queue import dispatch_after_commit, enqueue
 from medialib.jobs.registry import JobContext, JobRegistry
 from medialib.jobs.repository import JobRepository
 from medialib.storage.factory import open_store
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -76,15 +77,20 @@ def _enqueue(factory: sessionmaker[Session], *, max_attempts: int = 5) -> str:
         return session.query(Job).one().id
 
 
+def _job(factory: sessionmaker[Session], job_id: str) -> Job:
+    with factory() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
 def _wait_for(factory: sessionmaker[Session], job_id: str, status: str, timeout: float = 20) -> Job:
-    deadline = time.monotonic() + timeout
-    while True:
-        with factory() as session:
-            job = session.get(Job, job_id)
-            assert job is not None
-            if job.status == status or time.monotonic() > deadline:
-                return job
-        time.sleep(0.05)
+    return eventually(
+        lambda: _job(factory, job_id),
+        lambda job: job.status == status,
+        timeout=timeout,
+        what=f"job {job_id} {status}",
+    )
 
 
 def test_delivered_job_runs_and_failed_attempts_are_resent_later(

@@ -23,6 +23,7 @@ from medialib.jobs.repository import JobRepository
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.storage.factory import open_store
 from tests.conftest import own_database_url
+from tests.helpers import eventually
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -167,11 +168,11 @@ def test_threads_run_every_job_exactly_once(factory: sessionmaker[Session], tmp_
     ]
     for runner in runners:
         runner.start()
-    deadline = time.monotonic() + 30
-    while len(ran) < 30 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for runner in runners:
-        runner.stop()
+    try:
+        eventually(lambda: len(ran), lambda count: count >= 30, what="30 jobs run")
+    finally:
+        for runner in runners:
+            runner.stop()
     assert sorted(ran) == sorted(f"med_{i}" for i in range(30))
 
 

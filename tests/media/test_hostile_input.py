@@ -4,7 +4,6 @@ and the server keeps serving."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from medialib.jobs.models import Job
 from medialib.storage.base import UploadGrant
 from tests.conftest import RunningServer
-from tests.helpers import error_of, put_bytes, request_upload, upload_file
+from tests.helpers import error_of, eventually, put_bytes, request_upload, upload_file
 
 
 def _with_query(url: str, **changes: str) -> str:
@@ -91,14 +90,14 @@ def _peak_rss_bytes() -> int:
     raise AssertionError("no VmHWM")
 
 
+def _busy_jobs(server: RunningServer) -> int:
+    with server.state.session_factory() as session:
+        busy = session.scalar(select(func.count()).where(Job.status.in_(["queued", "running"])))
+    return int(busy or 0)
+
+
 def _wait_for_idle_jobs(server: RunningServer, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with server.state.session_factory() as session:
-            busy = session.scalar(select(func.count()).where(Job.status.in_(["queued", "running"])))
-        if not busy or time.monotonic() > deadline:
-            return
-        time.sleep(0.1)
+    eventually(lambda: _busy_jobs(server), lambda busy: busy == 0, timeout=timeout, what="idle")
 
 
 def _chunks(total: int, chunk: int = 1024 * 1024) -> object:

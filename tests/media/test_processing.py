@@ -16,7 +16,7 @@ from sqlalchemy import select
 from medialib.jobs.models import Job
 from tests import mediafiles
 from tests.conftest import RunningServer
-from tests.helpers import error_of, upload_file, wait_settled
+from tests.helpers import error_of, eventually, get_media, upload_file, wait_settled
 
 
 def _ready(api: httpx.Client, path: Path, **fields: Any) -> dict[str, Any]:
@@ -28,15 +28,18 @@ def _ready(api: httpx.Client, path: Path, **fields: Any) -> dict[str, Any]:
 
 def _settled_with_preview(api: httpx.Client, media_id: str) -> dict[str, Any]:
     """Wait for the status to settle and, for ready images, for the preview to be made."""
-    import time
-
-    deadline = time.monotonic() + 30
-    while True:
-        media = wait_settled(api, media_id)
-        preview = media["thumbnail"] and media["thumbnail"]["source"] != "original"
-        if media["status"] == "failed" or preview or time.monotonic() > deadline:
-            return media
-        time.sleep(0.1)
+    return eventually(
+        lambda: get_media(api, media_id),
+        lambda media: (
+            media["status"] == "failed"
+            or (
+                media["status"] == "ready"
+                and media["thumbnail"]
+                and media["thumbnail"]["source"] != "original"
+            )
+        ),
+        what=f"{media_id} settled with its preview",
+    )
 
 
 def _image(url: str) -> pyvips.Image:

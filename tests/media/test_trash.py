@@ -7,12 +7,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from sqlalchemy import update
 
+from medialib import clock
 from medialib.gc import collect_garbage
-from medialib.media.models import Media
 from tests.conftest import RunningServer
-from tests.helpers import error_of, upload_file, wait_settled
+from tests.helpers import error_of, eventually, get_media, upload_file, wait_settled
 
 
 def test_deleted_media_is_listed_in_the_trash_and_restored_as_it_was(
@@ -73,15 +72,9 @@ def test_gc_purges_trash_older_than_30_days_with_its_files(
 ) -> None:
     old = wait_settled(api, upload_file(api, files / "clip.mp4")["id"])
     recent = upload_file(api, files / "photo.jpg")
-    for media in (old, recent):
-        api.delete(f"/v1/media/{media['id']}")
-    with server.state.session_factory() as session:
-        session.execute(
-            update(Media)
-            .where(Media.id == old["id"])
-            .values(deleted_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
-        )
-        session.commit()
+    with clock.shifted(-dt.timedelta(days=31)):
+        api.delete(f"/v1/media/{old['id']}")
+    api.delete(f"/v1/media/{recent['id']}")
     report = collect_garbage(server.state.runtime)
     assert report["purged_from_trash"] >= 1
     assert httpx.get(old["url"]).status_code == 404
@@ -116,12 +109,11 @@ def test_only_confirmed_live_bytes_are_served(api: httpx.Client, files: Path) ->
 
     media = api.post(f"/v1/media/{upload['id']}/confirm").json()
     assert httpx.get(media["url"]).status_code == 200
-    import time
-
-    deadline = time.monotonic() + 30
-    while media["thumbnail"]["source"] != "generated" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        media = api.get(f"/v1/media/{media['id']}").json()
+    media = eventually(
+        lambda: get_media(api, media["id"]),
+        lambda media: media["thumbnail"]["source"] == "generated",
+        what="the preview",
+    )
     api.delete(f"/v1/media/{media['id']}")
     assert httpx.get(media["url"]).status_code == 404
     assert httpx.get(media["thumbnail"]["url"]).status_code == 200

@@ -4,7 +4,6 @@ decoding what is served."""
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +14,11 @@ import pyvips
 
 from medialib.platforms import rules as platform_rules
 from tests import mediafiles
-from tests.helpers import upload_file, wait_settled
+from tests.helpers import upload_file, wait_settled, wait_variants
 
 
 def _variants(api: httpx.Client, media_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer: dict[str, Any] = api.get(f"/v1/media/{media_id}/variants").json()
-        if answer["variants_status"] != "pending" or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.2)
+    return wait_variants(api, media_id, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ the plan of what each network would be sent, and media in use."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from tests import mediafiles
-from tests.helpers import error_of, upload_file, wait_settled
+from tests.helpers import error_of, upload_file, wait_settled, wait_variants
 
 LATER = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
 
@@ -144,10 +143,7 @@ def test_the_plan_sends_each_network_the_original_or_its_variant(
     api: httpx.Client, tmp_path: Path
 ) -> None:
     big = _ready(api, mediafiles.noisy_jpeg(tmp_path / "poster.jpg"))  # 5.7 MB
-    deadline = time.monotonic() + 60
-    while api.get(f"/v1/media/{big}/variants").json()["variants_status"] != "ready":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    assert wait_variants(api, big)["variants_status"] == "ready"
     post = _post(
         api,
         targets=[{"platform": "bluesky"}, {"platform": "pinterest"}, {"platform": "youtube"}],

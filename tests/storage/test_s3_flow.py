@@ -5,6 +5,7 @@ ranges, refusals removed from the bucket."""
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,9 +98,19 @@ def test_resumable_uploads_say_they_need_the_local_store(api: httpx.Client) -> N
     assert api.get("/v1/media").json()["pagination"]["total"] == 0  # nothing was kept
 
 
-def test_readiness_checks_the_bucket(s3_server: RunningServer) -> None:
-    ready = httpx.get(f"{s3_server.base_url}/readyz").json()
-    assert ready["checks"]["storage"] == "ok"
+def test_readiness_checks_the_bucket(
+    s3_server: RunningServer,
+    s3_endpoint: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    ready = httpx.get(f"{s3_server.base_url}/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["storage"] == "ok"
+    missing = f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}?endpoint_url={s3_endpoint}"
+    with isolated_server(request, tmp_path_factory, "sqlite", storage_url=missing) as server:
+        unready = httpx.get(f"{server.base_url}/readyz")
+        assert unready.status_code == 503 and unready.json()["checks"]["storage"] == "down"
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
 
 
 def test_the_client_falls_back_to_one_piece(

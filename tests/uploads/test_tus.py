@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from medialib import clock
 from medialib.client import Client
-from medialib.db import session_scope, utcnow
+from medialib.db import session_scope
 from medialib.gc import collect_garbage
-from medialib.uploads.models import ResumableUpload
 from tests import mediafiles
 from tests.conftest import RunningServer
-from tests.helpers import error_of, wait_settled
+from tests.helpers import error_of, eventually, wait_settled
 from tests.netfaults import cutting_proxy
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -133,18 +133,22 @@ def test_a_dropped_connection_keeps_what_arrived_and_the_upload_resumes(
     location = created(api, len(big_jpeg), filename="noise.jpg")
     sent = 3 * 1024 * 1024
     _send_then_drop(server.base_url, location, api_key, big_jpeg, sent)
-    deadline = time.monotonic() + 10
-    while (kept := offset_of(api, location)) == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    kept = eventually(lambda: offset_of(api, location), timeout=10, what="bytes kept")
     assert 0 < kept <= sent  # whole batches that reached the disk before the break
 
     # The broken request may still hold the upload a moment (423, as tus clients expect):
     # a client retries, from where HEAD says.
-    deadline = time.monotonic() + 10
-    while (finish := patch(api, location, kept, big_jpeg[kept:])).status_code in (409, 423):
-        assert time.monotonic() < deadline, finish.text
-        time.sleep(0.1)
-        kept = offset_of(api, location)
+    def resume() -> httpx.Response:
+        offset = offset_of(api, location)
+        return patch(api, location, offset, big_jpeg[offset:])
+
+    finish = eventually(
+        resume,
+        lambda answer: answer.status_code not in (409, 423),
+        timeout=10,
+        interval=0.1,
+        what="the upload free again",
+    )
     assert finish.status_code == 204, finish.text
     media = api.get(f"/v1/media/{finish.headers['Medialib-Media-Id']}").json()
     assert media["status"] == "ready" and media["size"] == len(big_jpeg)
@@ -259,10 +263,12 @@ def test_a_second_patch_while_one_runs_is_told_the_upload_is_busy(
 def _wait_until_locked(server: RunningServer, upload_id: str) -> None:
     """Watch /proc/locks (without touching the lock) until the upload's file is held."""
     inode = (server.state.store.root / ".partial" / upload_id).stat().st_ino  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while f":{inode} " not in Path("/proc/locks").read_text():
-        assert time.monotonic() < deadline, "the first PATCH never took the upload's lock"
-        time.sleep(0.02)
+    eventually(
+        lambda: f":{inode} " in Path("/proc/locks").read_text(),
+        timeout=10,
+        interval=0.02,
+        what="the first PATCH taking the upload's lock",
+    )
 
 
 def test_termination_removes_the_bytes_and_the_media(api: httpx.Client, files: Path) -> None:
@@ -293,15 +299,12 @@ def test_an_expired_upload_answers_410_and_gc_removes_it(
     location, media_id = response.headers["Location"], response.headers["Medialib-Media-Id"]
     assert patch(api, location, 0, data[:500]).status_code == 204
     upload_id = location.rsplit("/", 1)[1]
-    with session_scope(server.state.session_factory) as session:
-        upload = session.get(ResumableUpload, upload_id)
-        assert upload is not None
-        upload.expires_at = utcnow()
-    for answer in (api.head(location, headers=TUS), patch(api, location, 500, data[500:])):
-        assert answer.status_code == 410
-    assert error_of(patch(api, location, 500, data[500:]))["code"] == "upload_expired"
-
-    removed = collect_garbage(server.state.runtime)
+    idle = dt.timedelta(seconds=server.settings.resumable_ttl_seconds + 1)
+    with clock.shifted(idle):
+        for answer in (api.head(location, headers=TUS), patch(api, location, 500, data[500:])):
+            assert answer.status_code == 410
+        assert error_of(patch(api, location, 500, data[500:]))["code"] == "upload_expired"
+    removed = collect_garbage(server.state.runtime, now=clock.utcnow() + idle)
     assert removed["expired_resumable_uploads"] >= 1
     assert api.head(location, headers=TUS).status_code == 404
     assert api.get(f"/v1/media/{media_id}").status_code == 404
@@ -314,16 +317,13 @@ def test_bytes_arriving_push_the_expiry_back(
 ) -> None:
     data = (files / "clip.mp4").read_bytes()
     location = created(api, len(data), filename="clip.mp4")
-    upload_id = location.rsplit("/", 1)[1]
-    with session_scope(server.state.session_factory) as session:
-        upload = session.get(ResumableUpload, upload_id)
-        assert upload is not None
-        upload.expires_at = utcnow() + dt.timedelta(minutes=10)
-    answer = patch(api, location, 0, data[:100])
-    assert answer.status_code == 204
-    expires = email.utils.parsedate_to_datetime(answer.headers["Upload-Expires"])
-    assert expires > utcnow() + dt.timedelta(hours=23)
-    head = api.head(location, headers=TUS)
+    ttl = dt.timedelta(seconds=server.settings.resumable_ttl_seconds)
+    with clock.shifted(ttl - dt.timedelta(minutes=10)):  # ten minutes of life left
+        answer = patch(api, location, 0, data[:100])
+        assert answer.status_code == 204
+        expires = email.utils.parsedate_to_datetime(answer.headers["Upload-Expires"])
+        assert expires > clock.utcnow() + ttl - dt.timedelta(minutes=1)
+        head = api.head(location, headers=TUS)
     assert email.utils.parsedate_to_datetime(head.headers["Upload-Expires"]) == expires
 
 

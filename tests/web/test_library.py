@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from medialib.db import session_scope
 from medialib.workspaces.service import WorkspaceService
 from tests import mediafiles
 from tests.conftest import RunningServer
-from tests.helpers import upload_file, wait_settled
+from tests.helpers import upload_file, wait_settled, wait_variants
 from tests.web.conftest import save_screenshot
 
 CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
@@ -248,10 +247,7 @@ def test_the_detail_sheet_offers_each_networks_variant(
     with _api(web_server, key) as api:
         media = upload_file(api, big)
         wait_settled(api, media["id"])
-        deadline = time.monotonic() + 60
-        while api.get(f"/v1/media/{media['id']}/variants").json()["variants_status"] != "ready":
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        assert wait_variants(api, media["id"])["variants_status"] == "ready"
     _sign_in(page, web_server, key)
     page.click(f"#grid .card[data-id='{media['id']}'] button.open")
     link = page.locator("#network-list li[data-platform=bluesky] a.variant")

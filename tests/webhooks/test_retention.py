@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from medialib.db import session_scope, utcnow
+from medialib import clock
+from medialib.db import session_scope
 from medialib.gc import collect_garbage
 from medialib.media.models import Media
 from tests.conftest import RunningServer
@@ -19,15 +20,15 @@ from tests.helpers import error_of, upload_file
 from tests.webhooks.conftest import Receiver
 
 
-def _gc(server: RunningServer) -> dict[str, int]:
-    return collect_garbage(server.state.runtime)
+def _gc_in(server: RunningServer, days: float) -> dict[str, int]:
+    """Collect as it would be `days` from now."""
+    return collect_garbage(server.state.runtime, now=clock.utcnow() + dt.timedelta(days=days))
 
 
-def _set_expiry(server: RunningServer, media_id: str, when: dt.datetime) -> str:
+def _storage_key(server: RunningServer, media_id: str) -> str:
     with session_scope(server.state.session_factory) as session:
         media = session.get(Media, media_id)
         assert media is not None
-        media.expires_at = when
         return media.storage_key
 
 
@@ -70,16 +71,16 @@ def test_media_is_announced_a_week_ahead_once_then_purged(
     ).json()
     api.patch("/v1/workspace", json={"retention_days": 30})
     media = upload_file(api, files / "photo.jpg")
-    _set_expiry(hook_server, media["id"], utcnow() + dt.timedelta(days=3))
-    assert _gc(hook_server)["announced_expiring"] >= 1
-    _gc(hook_server)  # announced once only
+    _gc_in(hook_server, 22)  # 8 days left: not yet (else nothing would be left to announce)
+    assert _gc_in(hook_server, 27)["announced_expiring"] >= 1
+    _gc_in(hook_server, 28)  # announced once only
     announced = receiver.wait_for(1)[0]
     expiring = Webhook(endpoint["secret"]).verify(announced[1], announced[0])
     assert expiring["type"] == "media.expiring" and expiring["data"]["id"] == media["id"]
     assert expiring["data"]["expires_at"]
 
-    key = _set_expiry(hook_server, media["id"], utcnow() - dt.timedelta(minutes=1))
-    assert _gc(hook_server)["purged_by_retention"] >= 1
+    key = _storage_key(hook_server, media["id"])
+    assert _gc_in(hook_server, 30.01)["purged_by_retention"] >= 1
     purged = receiver.wait_for(2)[1]
     event = Webhook(endpoint["secret"]).verify(purged[1], purged[0])
     assert event["type"] == "media.purged" and event["data"]["id"] == media["id"]
@@ -104,9 +105,8 @@ def test_a_scheduled_post_keeps_its_media_past_retention(
         },
     )
     assert post.status_code == 201, post.text
-    _set_expiry(hook_server, media["id"], utcnow() - dt.timedelta(minutes=1))
-    _gc(hook_server)
+    _gc_in(hook_server, 31)
     assert api.get(f"/v1/media/{media['id']}").status_code == 200
     api.delete(f"/v1/posts/{post.json()['id']}")
-    _gc(hook_server)
+    _gc_in(hook_server, 31)
     assert api.get(f"/v1/media/{media['id']}").status_code == 404

@@ -94,6 +94,6 @@ class IdempotencyKeys:
         with session_scope(self._factory) as session:
             IdempotencyRepository(session).remove_key(workspace_id, key)
 
-    def remove_expired(self) -> int:
+    def remove_expired(self, *, now: dt.datetime) -> int:
         with session_scope(self._factory) as session:
-            return IdempotencyRepository(session).remove_expired(now=utcnow())
+            return IdempotencyRepository(session).remove_expired(now=now)

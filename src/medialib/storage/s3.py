@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from medialib import clock
 from medialib.errors import Forbidden, ResumableUnavailable
 from medialib.storage.base import (
     FILES_PATH,
@@ -303,4 +304,4 @@ def _not_found(exc: Any) -> bool:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.utcnow()

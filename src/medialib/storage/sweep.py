@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import time
 from pathlib import Path
+
+from medialib import clock
 
 
 def idle_files(folder: Path, *, older_than: dt.timedelta) -> list[Path]:
     """Regular files directly in `folder` last modified longer than `older_than` ago."""
-    cutoff = time.time() - older_than.total_seconds()
+    cutoff = clock.timestamp() - older_than.total_seconds()
     idle = []
     for entry in os.scandir(folder):
         with contextlib.suppress(FileNotFoundError):

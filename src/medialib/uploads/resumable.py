@@ -120,9 +120,9 @@ class ResumableUploads:
             self.uploads.remove(upload)
         return view
 
-    def remove_expired(self, *, limit: int = 1000) -> int:
+    def remove_expired(self, *, now: dt.datetime, limit: int = 1000) -> int:
         """Remove uploads past their expiry: an unfinished one's bytes and media too."""
-        expired = self.uploads.expired(now=utcnow(), limit=limit)
+        expired = self.uploads.expired(now=now, limit=limit)
         for upload in expired:
             if upload.completed_at is None:
                 media = self.media.get_for_update(upload.workspace_id, upload.media_id)
