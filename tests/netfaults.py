@@ -18,6 +18,8 @@ def cutting_proxy(target_port: int, *, cut_after: int, cuts: int = 1) -> Iterato
     remaining = [cuts]
     lock = threading.Lock()
     stop = threading.Event()
+    opened: list[socket.socket] = []
+    pipes: list[threading.Thread] = []
 
     def pipe(source: socket.socket, sink: socket.socket, limit: int | None) -> None:
         sent = 0
@@ -47,8 +49,10 @@ def cutting_proxy(target_port: int, *, cut_after: int, cuts: int = 1) -> Iterato
             except TimeoutError:
                 continue
             upstream = socket.create_connection(("127.0.0.1", target_port))
-            threading.Thread(target=pipe, args=(client, upstream, cut_after), daemon=True).start()
-            threading.Thread(target=pipe, args=(upstream, client, None), daemon=True).start()
+            opened.extend((client, upstream))
+            for args in ((client, upstream, cut_after), (upstream, client, None)):
+                pipes.append(threading.Thread(target=pipe, args=args, daemon=True))
+                pipes[-1].start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -58,3 +62,10 @@ def cutting_proxy(target_port: int, *, cut_after: int, cuts: int = 1) -> Iterato
         stop.set()
         thread.join(5)
         listener.close()
+        for sock in opened:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for piping in pipes:
+            piping.join(5)
+        for sock in opened:
+            sock.close()

@@ -44,13 +44,14 @@ class ServeProcess(_Child):
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = Path(env["MEDIALIB_DATA_DIR"]) / f"serve-{self.port}-{time.time_ns()}.log"
-        self.process = subprocess.Popen(
-            [*MEDIALIB, "serve", "--port", str(self.port)],
-            env=env,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.log.open("wb") as out:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [*MEDIALIB, "serve", "--port", str(self.port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -75,13 +76,14 @@ class WorkerProcess(_Child):
 
     def __init__(self, env: dict[str, str]) -> None:
         self.log = Path(env["MEDIALIB_DATA_DIR"]) / f"worker-{time.time_ns()}.log"
-        self.process = subprocess.Popen(
-            [*MEDIALIB, "worker"],
-            env=env,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.log.open("wb") as out:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [*MEDIALIB, "worker"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while "medialib worker" not in self.log.read_text():
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -58,10 +58,12 @@ def test_upload_command_uploads_files_in_parallel_and_prints_ids(
     assert result.returncode == 0, result.stdout + result.stderr
     ids = [line.split("\t")[1] for line in result.stdout.splitlines() if "\tmed_" in line]
     assert len(ids) == 2
-    api = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {api_key}"})
-    for media_id in ids:
-        media = api.get(f"/v1/media/{media_id}").json()
-        assert media["tags"] == ["cli"] and media["description"] == "From CLI"
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {api_key}"}
+    ) as api:
+        for media_id in ids:
+            media = api.get(f"/v1/media/{media_id}").json()
+            assert media["tags"] == ["cli"] and media["description"] == "From CLI"
 
 
 def test_upload_command_reports_refusals_and_exits_nonzero(

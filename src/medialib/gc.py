@@ -28,10 +28,9 @@ EXPIRING_NOTICE = dt.timedelta(days=7)
 
 
 def collect_garbage(runtime: Runtime, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """`now`: the moment to collect as of (tests pass a later one to see time pass)."""
+    """`now`: the moment to collect rows as of (tests pass a later one to see time pass)."""
     factory, store, settings = runtime.session_factory, runtime.store, runtime.settings
     now = now or utcnow()
-    ahead = max(now - utcnow(), dt.timedelta(0))  # how far `now` is past the clock
     removed_uploads = 0
     with session_scope(factory) as session:
         repository = MediaRepository(session)
@@ -51,9 +50,11 @@ def collect_garbage(runtime: Runtime, *, now: dt.datetime | None = None) -> dict
             session, store=store, settings=settings
         ).remove_expired(now=now)
     expired_keys = IdempotencyKeys(factory).remove_expired(now=now)
-    removed_temp = store.sweep(older_than=max(ABANDONED_AFTER - ahead, dt.timedelta(0)))
+    # Files are judged by their own times on the process's clock, never by `now`: a file
+    # being written at this moment must not look abandoned.
+    removed_temp = store.sweep(older_than=ABANDONED_AFTER)
     idle_limit = dt.timedelta(seconds=settings.resumable_ttl_seconds) + ABANDONED_AFTER
-    removed_temp += store.partials.sweep(older_than=max(idle_limit - ahead, dt.timedelta(0)))
+    removed_temp += store.partials.sweep(older_than=idle_limit)
     return {
         "abandoned_uploads": removed_uploads,
         "purged_from_trash": purged,

@@ -115,6 +115,7 @@ class Firefox:
             self._process.wait(10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.wait(10)
         shutil.rmtree(self._profile, ignore_errors=True)
 
 
@@ -189,11 +190,12 @@ def _read_listening_url(process: subprocess.Popen[str], timeout: float) -> str:
 
     def drain() -> None:
         assert process.stderr is not None
-        for line in process.stderr:
-            match = _LISTENING.search(line)
-            if match and not found:
-                found.append(match.group(1))
-                ready.set()
+        with process.stderr as stream:  # closed here once Firefox has gone
+            for line in stream:
+                match = _LISTENING.search(line)
+                if match and not found:
+                    found.append(match.group(1))
+                    ready.set()
         ready.set()
 
     threading.Thread(target=drain, daemon=True).start()

@@ -152,7 +152,8 @@ def test_a_large_file_goes_in_pieces_and_resumes_after_a_break_and_a_reload(
     _drop(page, [(big, "big.jpg", "image/jpeg")])
     expect(page.locator(".upload.done")).to_have_count(1, timeout=30000)
     assert offsets[0] == 2 * 1024 * 1024
-    listed = _api(web_server, key).get("/v1/media").json()
+    with _api(web_server, key) as api:
+        listed = api.get("/v1/media").json()
     assert listed["pagination"]["total"] == 1
     media = listed["data"][0]
     assert media["status"] == "ready" and media["size"] == big.stat().st_size
@@ -166,7 +167,8 @@ def test_usage_shows_the_quota_and_an_upload_over_it_is_explained(
     name = f"quota-web-{uuid.uuid4().hex[:6]}"
     key = web_server.new_key(name)
     photo = files / "photo.jpg"
-    upload_file(_api(web_server, key), photo)
+    with _api(web_server, key) as api:
+        upload_file(api, photo)
     with session_scope(web_server.state.session_factory) as session:
         assert WorkspaceService(session).set_quota(name, photo.stat().st_size + 100)
     _sign_in(page, web_server, key)
@@ -408,3 +410,4 @@ def test_import_from_url_shows_a_preview_then_imports_and_explains_refusals(
         expect(page.locator("#grid .card .title")).to_have_text(["From the web.jpg"])
     finally:
         origin.shutdown()
+        origin.server_close()

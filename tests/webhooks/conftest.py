@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer, isolated_server
+from tests.helpers import eventually
 
 
 @dataclass
@@ -26,10 +26,9 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, count: int, timeout: float = 30) -> list[tuple[dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            assert time.monotonic() < deadline, f"{len(self.received)} of {count} deliveries"
-            time.sleep(0.05)
+        eventually(
+            lambda: len(self.received), lambda n: n >= count, timeout=timeout, what="deliveries"
+        )
         return list(self.received)
 
 
@@ -57,6 +56,7 @@ def receiver() -> Iterator[Receiver]:
     thread.start()
     yield state["r"]
     http.shutdown()
+    http.server_close()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -126,7 +126,6 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_enabled(
     eventually(
         lambda: api.get("/v1/webhooks").json()["data"][0]["enabled"],
         lambda enabled: not enabled,
-        timeout=10,
         what="the endpoint disabled",
     )
     statuses = {d["status"] for d in _settled_log(api, endpoint["id"])["data"]}

@@ -135,22 +135,23 @@ class LocalObjectStore:
     def iter_range(
         self, key: str, byte_range: ByteRange | None, *, chunk_size: int = 1024 * 1024
     ) -> Iterator[bytes]:
-        handle = self.open_read(key)  # opened now: a missing object fails at the call
+        if self.file_path(key) is None:  # a missing object fails at the call
+            raise FileNotFoundError(key)
+        return self._chunks(key, byte_range, chunk_size)
 
-        def chunks() -> Iterator[bytes]:
-            with handle:
-                left = -1
-                if byte_range is not None:
-                    handle.seek(byte_range[0])
-                    left = byte_range[1] - byte_range[0] + 1
-                while left != 0:
-                    chunk = handle.read(chunk_size if left < 0 else min(chunk_size, left))
-                    if not chunk:
-                        return
-                    left -= len(chunk) if left > 0 else 0
-                    yield chunk
-
-        return chunks()
+    def _chunks(self, key: str, byte_range: ByteRange | None, chunk_size: int) -> Iterator[bytes]:
+        """Opened on the first chunk, closed with the generator (read or not)."""
+        with self.open_read(key) as handle:
+            left = -1
+            if byte_range is not None:
+                handle.seek(byte_range[0])
+                left = byte_range[1] - byte_range[0] + 1
+            while left != 0:
+                chunk = handle.read(chunk_size if left < 0 else min(chunk_size, left))
+                if not chunk:
+                    return
+                left -= len(chunk) if left > 0 else 0
+                yield chunk
 
     def file_path(self, key: str) -> Path | None:
         try:

@@ -31,16 +31,16 @@ from medialib.media.schemas import MediaOut, UploadRequest, UploadResponse
 from medialib.runtime import Runtime
 from medialib.storage.base import UPLOAD_PATH, ObjectTooLarge, ObjectWriter
 from medialib.uploads import flows
-from medialib.uploads.importer import (
+from medialib.uploads.importer import import_url, probe_url
+from medialib.uploads.multipart import FilePart, FormReader
+from medialib.uploads.resumable import ResumableUploads
+from medialib.uploads.schemas import (
+    DirectUploadFields,
     ImportRequest,
     ProbeRequest,
     ProbeResult,
-    import_url,
-    probe_url,
+    StoredUpload,
 )
-from medialib.uploads.multipart import FilePart, FormReader
-from medialib.uploads.resumable import ResumableUploads
-from medialib.uploads.schemas import DirectUploadFields, StoredUpload
 from medialib.uploads.streaming import BodyTooLarge, pump
 from medialib.uploads.tus_headers import OFFSET_CONTENT_TYPE, TUS_VERSION
 from medialib.workspaces.models import Workspace

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from python_multipart.multipart import parse_options_header
 
 from medialib.config import Settings
@@ -13,37 +12,12 @@ from medialib.fetch import Fetched, FetchPolicy, fetch
 from medialib.ids import new_id
 from medialib.media.intake import ConfirmOutcome, storage_key_for
 from medialib.media.models import MediaKind
-from medialib.media.schemas import normalise_tags
 from medialib.processing import sniff
 from medialib.processing.filenames import clean_filename
 from medialib.runtime import Runtime
 from medialib.uploads.flows import StoredBytes, confirm_stored
+from medialib.uploads.schemas import ImportRequest, ProbeRequest, ProbeResult
 from medialib.workspaces.models import Workspace
-
-
-class ProbeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=4096)
-
-
-class ImportRequest(ProbeRequest):
-    filename: str | None = Field(default=None, max_length=4096)
-    kind: MediaKind | None = None
-    tags: list[str] | None = Field(default=None, max_length=500)
-    description: str | None = Field(default=None, max_length=5000)
-    tenant_id: str | None = Field(default=None, max_length=200)
-
-    _tags = field_validator("tags")(normalise_tags)
-
-
-class ProbeResult(BaseModel):
-    url: str
-    final_url: str
-    filename: str
-    content_type: str | None  # from the bytes; None when not a supported format
-    kind: MediaKind | None
-    declared_content_type: str | None  # what the server said
-    size: int | None  # from Content-Length, when the server sent one
 
 
 def policy_for(settings: Settings) -> FetchPolicy:

@@ -1,9 +1,13 @@
+"""Request and response bodies of the upload API (upload requests and the media object
+itself are media/schemas.py)."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medialib.media.models import MediaKind
 from medialib.media.schemas import normalise_tags
+from medialib.schemas import Strict
 
 
 class DirectUploadFields(BaseModel):
@@ -32,3 +36,27 @@ class DirectUploadFields(BaseModel):
 class StoredUpload(BaseModel):
     size: int
     checksum_sha256: str
+
+
+class ProbeRequest(Strict):
+    url: str = Field(min_length=1, max_length=4096)
+
+
+class ImportRequest(ProbeRequest):
+    filename: str | None = Field(default=None, max_length=4096)
+    kind: MediaKind | None = None
+    tags: list[str] | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    tenant_id: str | None = Field(default=None, max_length=200)
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+class ProbeResult(BaseModel):
+    url: str
+    final_url: str
+    filename: str
+    content_type: str | None  # from the bytes; None when not a supported format
+    kind: MediaKind | None
+    declared_content_type: str | None  # what the server said
+    size: int | None  # from Content-Length, when the server sent one

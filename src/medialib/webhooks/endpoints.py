@@ -2,59 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
 from medialib.schemas import Deleted, Pagination
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.schemas import (
+    DeliveryList,
+    DeliveryOut,
+    EndpointIn,
+    EndpointList,
+    EndpointOut,
+)
 from medialib.webhooks.service import WebhookService
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-
-
-class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=2048)
-    # Empty: every event (media.ready, media.failed, media.deleted, media.expiring,
-    # media.purged).
-    events: list[str] = Field(default_factory=list, max_length=10)
-
-
-class EndpointOut(BaseModel):
-    id: str
-    url: str
-    events: list[str]
-    enabled: bool
-    failures_in_a_row: int
-    created_at: dt.datetime
-    # Shown when the endpoint is made and when its secret is rotated; verify deliveries
-    # with any Standard Webhooks library.
-    secret: str | None = None
-
-
-class EndpointList(BaseModel):
-    data: list[EndpointOut]
-
-
-class DeliveryOut(BaseModel):
-    id: str
-    event_type: str
-    status: Literal["pending", "succeeded", "failed"]
-    attempts: int
-    last_status_code: int | None
-    last_error: str | None
-    created_at: dt.datetime
-    delivered_at: dt.datetime | None
-    payload: dict[str, Any]
-
-
-class DeliveryList(BaseModel):
-    data: list[DeliveryOut]
-    pagination: Pagination
 
 
 async def webhook_service(session: SessionDep, state: StateDep) -> WebhookService:

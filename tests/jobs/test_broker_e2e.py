@@ -68,24 +68,24 @@ def test_workers_process_every_kind_and_serve_alone_does_not(
     server = ServeProcess(broker_env)
     workers: list[WorkerProcess] = []
     try:
-        api = _client(server, broker_env)
-        assert api.get("/readyz").json()["checks"]["jobs"] == "ok"
-        video = upload_file(api, files / "clip.mp4")
-        time.sleep(1.5)
-        assert api.get(f"/v1/media/{video['id']}").json()["status"] == "processing"
-        workers = [WorkerProcess(broker_env), WorkerProcess(broker_env)]
-        uploads = [video] + [
-            upload_file(api, files / name) for name in ("photo.heic", "doc.pdf", "tone.wav")
-        ]
-        for media in uploads:
-            settled = wait_settled(api, media["id"], timeout=60)
-            assert settled["status"] == "ready", (media["filename"], settled["error"])
-        photo = upload_file(api, files / "photo.jpg")
-        eventually(
-            lambda: get_media(api, photo["id"]),
-            lambda media: media["thumbnail"]["source"] == "generated",
-            what="the preview made by a worker",
-        )
+        with _client(server, broker_env) as api:
+            assert api.get("/readyz").json()["checks"]["jobs"] == "ok"
+            video = upload_file(api, files / "clip.mp4")
+            time.sleep(1.5)
+            assert api.get(f"/v1/media/{video['id']}").json()["status"] == "processing"
+            workers = [WorkerProcess(broker_env), WorkerProcess(broker_env)]
+            uploads = [video] + [
+                upload_file(api, files / name) for name in ("photo.heic", "doc.pdf", "tone.wav")
+            ]
+            for media in uploads:
+                settled = wait_settled(api, media["id"], timeout=60)
+                assert settled["status"] == "ready", (media["filename"], settled["error"])
+            photo = upload_file(api, files / "photo.jpg")
+            eventually(
+                lambda: get_media(api, photo["id"]),
+                lambda media: media["thumbnail"]["source"] == "generated",
+                what="the preview made by a worker",
+            )
     finally:
         for worker in workers:
             worker.stop()
@@ -97,14 +97,14 @@ def test_killed_worker_mid_video_loses_nothing(broker_env: dict[str, str], files
     slow = WorkerProcess({**broker_env, "MEDIALIB_FAULT_JOB_DELAY_SECONDS": "60"})
     rescuer = None
     try:
-        api = _client(server, broker_env)
-        video = upload_file(api, files / "clip.mov")
-        time.sleep(1.5)  # the slow worker has taken the job and sleeps inside it
-        slow.kill()
-        rescuer = WorkerProcess(broker_env)
-        settled = wait_settled(api, video["id"], timeout=60)
-        assert settled["status"] == "ready", settled["error"]
-        assert settled["thumbnail"]["source"] == "generated"
+        with _client(server, broker_env) as api:
+            video = upload_file(api, files / "clip.mov")
+            time.sleep(1.5)  # the slow worker has taken the job and sleeps inside it
+            slow.kill()
+            rescuer = WorkerProcess(broker_env)
+            settled = wait_settled(api, video["id"], timeout=60)
+            assert settled["status"] == "ready", settled["error"]
+            assert settled["thumbnail"]["source"] == "generated"
     finally:
         slow.stop()
         if rescuer:

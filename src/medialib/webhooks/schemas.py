@@ -1,0 +1,50 @@
+"""Request and response bodies of the webhook API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from medialib.schemas import Pagination, Strict
+
+
+class EndpointIn(Strict):
+    url: str = Field(min_length=1, max_length=2048)
+    # Empty: every event (media.ready, media.failed, media.deleted, media.expiring,
+    # media.purged).
+    events: list[str] = Field(default_factory=list, max_length=10)
+
+
+class EndpointOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    failures_in_a_row: int
+    created_at: dt.datetime
+    # Shown when the endpoint is made and when its secret is rotated; verify deliveries
+    # with any Standard Webhooks library.
+    secret: str | None = None
+
+
+class EndpointList(BaseModel):
+    data: list[EndpointOut]
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    payload: dict[str, Any]
+
+
+class DeliveryList(BaseModel):
+    data: list[DeliveryOut]
+    pagination: Pagination
