@@ -33,6 +33,27 @@ def eventually(
         time.sleep(interval)
 
 
+class PeakMemory:
+    """How far this process's peak resident memory rose during a block (the servers under
+    test run in this process): `with PeakMemory() as peak: ...; peak.growth`."""
+
+    def __enter__(self) -> PeakMemory:
+        Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
+        self.before = _peak_rss_bytes()
+        self.growth = 0
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.growth = _peak_rss_bytes() - self.before
+
+
+def _peak_rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
 def request_upload(api: httpx.Client, **body: Any) -> dict[str, Any]:
     response = api.post("/v1/media/upload", json=body)
     assert response.status_code == 201, response.text

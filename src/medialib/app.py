@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from medialib import __version__, clock, http_errors
+from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
@@ -60,7 +61,8 @@ def build_state(
     elif run_workers and settings.worker_threads > 0:
         runner = EmbeddedRunner(runtime, load_handlers(), threads=settings.worker_threads)
         dispatch_after_commit(session_factory, lambda _jobs: runner.wake())
-    return AppState(runtime=runtime, engine=engine, runner=runner, broker=broker)
+    imports = Bulkhead("imports", size=settings.import_concurrency, queue=settings.import_queue)
+    return AppState(runtime=runtime, engine=engine, runner=runner, broker=broker, imports=imports)
 
 
 def create_app(

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     import_allow_http: bool = False
     import_max_bytes: int = Field(default=DIRECT_UPLOAD_MAX_BYTES, gt=0)
     import_read_timeout_seconds: float = Field(default=20.0, gt=0)
+    # One import (redirects, headers and body) ends by this deadline, however the origin
+    # sends; imports run in a pool of their own: this many at once, this many waiting.
+    import_deadline_seconds: float = Field(default=120.0, gt=0)
+    import_concurrency: int = Field(default=4, ge=1, le=64)
+    import_queue: int = Field(default=16, ge=0, le=1000)
 
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
     kind_caps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_CAPS))

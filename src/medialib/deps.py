@@ -7,13 +7,14 @@ Only routes (and the HTTP middleware) see `AppState`; what they call below gets 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
 from medialib.db import session_scope
 from medialib.jobs.broker import BrokerRunner
@@ -30,6 +31,8 @@ class AppState:
     engine: Engine
     runner: EmbeddedRunner | None
     broker: BrokerRunner | None = None
+    # URL imports and probes wait on other servers: a pool of their own (see bulkhead.py).
+    imports: Bulkhead = field(default_factory=lambda: Bulkhead("imports", size=4, queue=16))
 
     @property
     def settings(self) -> Settings:

@@ -25,9 +25,11 @@
     ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
     ├── IdempotencyInProgress          409 idempotency_in_progress
     ├── ResumableUnavailable           501 resumable_unavailable  (S3 storage)
-    └── ServiceUnavailable             503 service_unavailable  a dependency is down
+    ├── RateLimited                    429 rate_limited         limit, window_seconds
+    └── ServiceUnavailable             503 service_unavailable  a dependency is down, or busy
 
-The HTTP layer renders them as `{"error": {"code", "message", **details}}`.
+The HTTP layer renders them as `{"error": {"code", "message", **details}}`; an error that
+is worth retrying later (423, 429, 503) also says when, in `Retry-After`.
 """
 
 from __future__ import annotations
@@ -39,10 +41,15 @@ class MedialibError(Exception):
     code: ClassVar[str] = "internal_error"
     status_code: ClassVar[int] = 500
     default_message: ClassVar[str] = "Internal error."
+    # Seconds after which a retry may succeed (the `Retry-After` header); None: do not retry.
+    default_retry_after: ClassVar[int | None] = None
 
-    def __init__(self, message: str | None = None, **details: Any) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after: int | None = None, **details: Any
+    ) -> None:
         self.message = message or self.default_message
         self.details = details
+        self.retry_after = retry_after if retry_after is not None else self.default_retry_after
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,6 +184,7 @@ class UploadBusy(MedialibError):
     code = "upload_locked"
     status_code = 423
     default_message = "Another request is sending bytes to this upload; try again shortly."
+    default_retry_after = 1
 
 
 class ChecksumMismatch(MedialibError):
@@ -222,6 +230,14 @@ class ServiceUnavailable(MedialibError):
     code = "service_unavailable"
     status_code = 503
     default_message = "A service medialib depends on is unavailable; try again shortly."
+    default_retry_after = 5
+
+
+class RateLimited(MedialibError):
+    code = "rate_limited"
+    status_code = 429
+    default_message = "Too many requests; slow down and try again shortly."
+    default_retry_after = 1
 
 
 _BY_CODE: dict[str, type[MedialibError]] = {}

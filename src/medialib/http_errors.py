@@ -31,7 +31,11 @@ _HTTP_CODES = {
 
 
 def error_response(error: MedialibError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+    headers: dict[str, str] = {}
+    if error.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
         {"error": error.to_dict()},
         status_code=error.status_code,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from medialib.jobs.models import Job
 from medialib.storage.base import UploadGrant
 from tests.conftest import RunningServer
-from tests.helpers import error_of, eventually, put_bytes, request_upload, upload_file
+from tests.helpers import PeakMemory, error_of, eventually, put_bytes, request_upload, upload_file
 
 
 def _with_query(url: str, **changes: str) -> str:
@@ -79,17 +79,6 @@ def test_put_over_declared_size_is_cut_off_and_keeps_nothing(api: httpx.Client) 
     assert error_of(api.post(f"/v1/media/{upload['id']}/confirm"))["code"] == "upload_missing"
 
 
-def _reset_peak_rss() -> None:
-    Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmHWM")
-
-
 def _busy_jobs(server: RunningServer) -> int:
     with server.state.session_factory() as session:
         busy = session.scalar(select(func.count()).where(Job.status.in_(["queued", "running"])))
@@ -112,18 +101,17 @@ def test_chunked_put_over_the_kind_cap_stops_at_the_cap_with_flat_memory(
     """No Content-Length to trust: the server counts and cuts off at the 30 MB image cap."""
     upload = request_upload(api, filename="huge.jpg")
     _wait_for_idle_jobs(server)  # earlier tests' previews run in this process too
-    _reset_peak_rss()
-    before = _peak_rss_bytes()
-    response = httpx.put(
-        upload["upload_url"],
-        content=_chunks(120 * 1024 * 1024),
-        headers=upload["headers"],
-        timeout=60,
-    )  # type: ignore[arg-type]
+    with PeakMemory() as peak:
+        response = httpx.put(
+            upload["upload_url"],
+            content=_chunks(120 * 1024 * 1024),
+            headers=upload["headers"],
+            timeout=60,
+        )  # type: ignore[arg-type]
     assert response.status_code == 413
     assert error_of(response)["max_bytes"] == server.settings.kind_cap("image")
     # The server runs in this process: its peak memory must not follow the body size.
-    assert _peak_rss_bytes() - before < 40 * 1024 * 1024
+    assert peak.growth < 40 * 1024 * 1024
     assert not list((server.settings.resolved_data_dir / "objects" / ".tmp").glob("upload-*"))
     assert error_of(api.post(f"/v1/media/{upload['id']}/confirm"))["code"] == "upload_missing"
 

@@ -11,17 +11,21 @@ import gzip
 import ipaddress
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from medialib.db import session_scope
 from medialib.errors import UrlNotAllowed
 from medialib.fetch import FetchPolicy, address_allowed, check_url, vet_host
+from medialib.fetch.vetting import ascii_host
 from tests.conftest import RunningServer, running_server
-from tests.helpers import error_of
+from tests.helpers import PeakMemory, error_of, eventually
 
 STRICT = FetchPolicy()
 DEV = FetchPolicy(allow_http=True, allow_loopback=True)
@@ -79,9 +83,33 @@ def test_names_are_resolved_once_and_every_answer_vetted() -> None:
     assert vet_host("localhost", 443, DEV).is_loopback
 
 
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1.", "localhost.", "LOCALHOST", "0x7f.1", "2130706433", "[::1]", "::1"]
+)
+def test_loopback_in_any_spelling_is_refused_as_not_public(host: str) -> None:
+    with pytest.raises(UrlNotAllowed) as refused:
+        vet_host(host.strip("[]"), 443, STRICT)
+    assert refused.value.details["reason"] == "address"
+
+
+@pytest.mark.parametrize("host", ["::1%lo", "fe80::1%eth0", "::1%25lo"])
+def test_addresses_with_a_zone_are_refused(host: str) -> None:
+    for policy in (STRICT, DEV):
+        with pytest.raises(UrlNotAllowed):
+            vet_host(host, 443, policy)
+
+
+def test_international_names_go_out_in_their_ascii_form() -> None:
+    assert ascii_host("Bücher.Example.") == "xn--bcher-kva.example"
+    assert ascii_host("例え.テスト") == "xn--r8jz45g.xn--zckzah"
+    with pytest.raises(UrlNotAllowed):
+        ascii_host("a" * 64 + ".example")  # a label over 63 characters
+
+
 # --- real fetches -----------------------------------------------------------------------
 
 JPEG = b""
+IMPORT_DEADLINE = 3.0
 
 
 class _Files(BaseHTTPRequestHandler):
@@ -119,6 +147,13 @@ class _Files(BaseHTTPRequestHandler):
         }
         if self.path == "/endless":
             return self._endless()
+        if self.path in ("/slow-headers", "/slow-body"):
+            return self._trickle(headers_too=self.path == "/slow-headers")
+        if self.path in _ENCODED:
+            encodings, body = _ENCODED[self.path]
+            return self._send(
+                200, body, {"Content-Type": "image/jpeg", "Content-Encoding": encodings}
+            )
         if self.path == "/hang":
             time.sleep(5)
             return self._send(200, JPEG, {})
@@ -132,6 +167,23 @@ class _Files(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _trickle(self, *, headers_too: bool) -> None:
+        """A byte every 0.1 s, for as long as the client stays: of the header lines too,
+        or of a body that claims a megabyte."""
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n"
+        try:
+            if not headers_too:
+                self.wfile.write(head)
+                head = JPEG
+            for _ in range(600):
+                for byte in head:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                head = b"X" * 1000
+        except OSError:
+            pass
 
     def _endless(self) -> None:
         """A body with no Content-Length that does not stop at any cap."""
@@ -148,10 +200,27 @@ class _Files(BaseHTTPRequestHandler):
             pass
 
 
+_ENCODED: dict[str, tuple[str, bytes]] = {}
+
+
+def _layers(data: bytes, count: int) -> bytes:
+    for _ in range(count):
+        data = gzip.compress(data)
+    return data
+
+
 @pytest.fixture(scope="module")
 def origin(files_for_import: Path) -> Iterator[str]:
     global JPEG
     JPEG = (files_for_import / "photo.jpg").read_bytes()
+    # 50 MB of zeros gzipped twice is a few kilobytes on the wire.
+    _ENCODED["/double-gzip"] = ("gzip, gzip", _layers(JPEG[:3] + bytes(50_000_000), 2))
+    _ENCODED["/three-layers"] = (
+        "gzip, deflate, gzip",
+        gzip.compress(zlib.compress(gzip.compress(JPEG))),
+    )
+    _ENCODED["/four-layers"] = ("gzip, gzip, gzip, gzip", _layers(JPEG, 4))
+    _ENCODED["/brotli"] = ("br", JPEG)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -177,6 +246,9 @@ def import_server(
         import_allow_http=True,
         import_max_bytes=2_000_000,
         import_read_timeout_seconds=1.0,
+        import_deadline_seconds=IMPORT_DEADLINE,
+        import_concurrency=2,
+        import_queue=2,
     ) as running:
         yield running
 
@@ -240,6 +312,13 @@ def test_probe_tells_what_is_there_and_keeps_nothing(importer: httpx.Client, ori
         ("/hang", 502, "import_failed"),
         ("/endless", 413, "payload_too_large"),
         ("/bomb", 413, "payload_too_large"),
+        ("/double-gzip", 413, "payload_too_large"),
+        ("/four-layers", 502, "import_failed"),
+        ("/brotli", 502, "import_failed"),
+        ("/slow-headers", 502, "import_failed"),
+        ("/slow-body", 502, "import_failed"),
+        ("http://[::1%25lo]/a.jpg", 422, "url_not_allowed"),
+        ("http://bücher.invalid/a.jpg", 502, "import_failed"),
         ("/page.html", 415, "unsupported_media_type"),
     ],
 )
@@ -252,7 +331,9 @@ def test_refused_imports_explain_why_and_keep_nothing(
     code: str,
 ) -> None:
     url = path_or_url if "://" in path_or_url else f"{origin}{path_or_url}"
+    started = time.monotonic()
     response = importer.post("/v1/media/import", json={"url": url, "kind": "image"})
+    assert time.monotonic() - started < IMPORT_DEADLINE + 2  # nothing outlives the deadline
     assert response.status_code == status, response.text
     assert error_of(response)["code"] == code
     ready = importer.get("/v1/media", params={"status": "ready"}).json()
@@ -280,3 +361,73 @@ def test_import_needs_a_key_and_a_valid_body(import_server: RunningServer) -> No
         f"{import_server.base_url}/v1/media/import", json={"link": "x"}, headers={"X-API-Key": key}
     )
     assert bad.status_code == 422 and error_of(bad)["code"] == "validation_error"
+
+
+def _gzip_of_zeros(size: int) -> bytes:
+    """gzip of `size` zero bytes, made a megabyte at a time (never `size` in memory)."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    packed = [packer.compress(JPEG[:3])]
+    packed += [packer.compress(block) for _ in range(size // len(block))]
+    return b"".join([*packed, packer.flush()])
+
+
+def test_a_stacked_compression_bomb_is_cut_at_the_cap_without_inflating_it(
+    import_server: RunningServer, importer: httpx.Client, origin: str
+) -> None:
+    """A few kilobytes on the wire, two gigabytes once both layers are undone."""
+    _ENCODED["/giga-bomb"] = ("gzip, gzip", gzip.compress(_gzip_of_zeros(2 * 1024**3)))
+    assert len(_ENCODED["/giga-bomb"][1]) < 100_000
+    _wait_for_idle_jobs(import_server)
+    with PeakMemory() as peak:
+        for path in ("import", "import/probe"):
+            answer = importer.post(f"/v1/media/{path}", json={"url": f"{origin}/giga-bomb"})
+            assert answer.status_code in (200, 413), answer.text
+    assert answer.json()["content_type"] == "image/jpeg"  # the probe read only the start
+    assert peak.growth < 30 * 1024 * 1024
+
+
+def test_encodings_in_layers_are_undone_within_the_cap(importer: httpx.Client, origin: str) -> None:
+    response = importer.post("/v1/media/import", json={"url": f"{origin}/three-layers"})
+    assert response.status_code == 201, response.text
+    assert httpx.get(response.json()["url"]).content == JPEG
+
+
+def _wait_for_idle_jobs(server: RunningServer) -> None:
+    """Earlier imports' previews run in this process too: let them finish first."""
+
+    def busy() -> int:
+        with session_scope(server.state.session_factory) as session:
+            query = text("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
+            return int(session.execute(query).scalar() or 0)
+
+    eventually(busy, lambda count: count == 0, what="idle jobs")
+
+
+def test_slow_origins_cannot_hold_the_service(
+    import_server: RunningServer, importer: httpx.Client, origin: str
+) -> None:
+    """More trickling imports than the import pool takes: the surplus is told to come back
+    (503, Retry-After), the rest end at their deadline, and every other request, of any
+    workspace, is answered at once meanwhile."""
+    answers: list[httpx.Response] = []
+
+    def slow_import() -> None:
+        answers.append(importer.post("/v1/media/import", json={"url": f"{origin}/slow-body"}))
+
+    threads = [threading.Thread(target=slow_import) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    with import_server.client() as other:
+        for _ in range(5):
+            started = time.monotonic()
+            assert httpx.get(f"{import_server.base_url}/healthz", timeout=5).status_code == 200
+            assert other.get("/v1/media").status_code == 200
+            assert time.monotonic() - started < 1.0
+    for thread in threads:
+        thread.join(30)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(503) >= 4 and set(statuses) <= {502, 503}, statuses
+    busy = next(answer for answer in answers if answer.status_code == 503)
+    assert int(busy.headers["Retry-After"]) > 0 and error_of(busy)["reason"] == "busy"

@@ -194,12 +194,12 @@ async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> Media
 
 
 @router.post("/v1/media/import/probe", response_model=ProbeResult, tags=["media"])
-def probe_import(
-    body: ProbeRequest, workspace: CurrentWorkspace, runtime: RuntimeDep
-) -> ProbeResult:
+async def probe_import(body: ProbeRequest, state: StateDep, key: KeyDep) -> ProbeResult:
     """What a URL holds (type from its first bytes, server's type, size, name), keeping
-    nothing. The URL must be public `https`; private addresses answer `url_not_allowed`."""
-    return probe_url(runtime.settings, body)
+    nothing. The URL must be public `https`; private addresses answer `url_not_allowed`.
+    Runs in the import pool: when it is full, 503 with `Retry-After`."""
+    await run_in_threadpool(workspace_for_key, state, key)
+    return await state.imports.run(probe_url, state.settings, body)
 
 
 @router.post(
@@ -209,10 +209,13 @@ def probe_import(
     tags=["media"],
     openapi_extra=IDEMPOTENT,
 )
-def import_media(body: ImportRequest, workspace: CurrentWorkspace, runtime: RuntimeDep) -> MediaOut:
+async def import_media(body: ImportRequest, state: StateDep, key: KeyDep) -> MediaOut:
     """Import a file from a public `https` URL (up to 100 MB); it goes through the same
-    checks as an upload and comes back as the media object."""
-    return _answer(runtime, import_url(runtime, workspace, body))
+    checks as an upload and comes back as the media object. Imports run in a pool of
+    their own, each within a deadline; when the pool is full, 503 with `Retry-After`."""
+    workspace = await run_in_threadpool(workspace_for_key, state, key)
+    outcome = await state.imports.run(import_url, state.runtime, workspace, body)
+    return _answer(state.runtime, outcome)
 
 
 def _refuse_declared_oversize(request: Request, max_bytes: int) -> None:

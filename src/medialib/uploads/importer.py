@@ -25,6 +25,7 @@ def policy_for(settings: Settings) -> FetchPolicy:
         allow_http=settings.import_allow_http,
         allow_loopback=settings.allow_loopback_targets,
         read_timeout=settings.import_read_timeout_seconds,
+        deadline_seconds=settings.import_deadline_seconds,
     )
 
 

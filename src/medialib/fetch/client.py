@@ -1,0 +1,150 @@
+"""Fetching a user-given URL without letting it reach anything private (SSRF), hold a
+thread for long, or blow up memory.
+
+- The URL and every address its host resolves to are vetted (`vetting.py`).
+- The connection goes to the vetted address; the Host header and TLS SNI (and so the
+  certificate check) keep the name in ASCII (IDNA). Redirects are followed by hand and
+  vetted again.
+- One wall-clock deadline for the whole fetch, headers and body, however slowly the
+  origin sends (`deadline.py`), besides the connect and per-read time-outs.
+- A byte cap counted on the decoded body as it is produced (`decoding.py`), so neither a
+  lying Content-Length nor a stack of compression bombs gets past it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpcore
+import httpx
+
+from medialib.errors import ImportFailed, PayloadTooLarge, UrlNotAllowed
+from medialib.fetch.deadline import DeadlineBackend
+from medialib.fetch.decoding import decoded, encodings_of
+from medialib.fetch.vetting import FetchPolicy, Target, check_target, vet_host
+
+MAX_REDIRECTS = 3
+
+
+@dataclass
+class Fetched:
+    url: str
+    response: httpx.Response
+    deadline: float
+
+    def iter_bytes(self, *, max_bytes: int) -> Iterator[bytes]:
+        """The decoded body, cut off past `max_bytes` (counted as it is decoded)."""
+        encodings = encodings_of(self.response.headers.get("content-encoding"))
+        declared = self.response.headers.get("content-length", "")
+        if declared.isdigit() and not encodings and int(declared) > max_bytes:
+            raise PayloadTooLarge(max_bytes=max_bytes, size=int(declared))
+        seen = 0
+        try:
+            for piece in decoded(self.response.iter_raw(64 * 1024), encodings):
+                seen += len(piece)
+                if seen > max_bytes:
+                    raise PayloadTooLarge(max_bytes=max_bytes, size=seen)
+                yield piece
+        except httpx.TimeoutException as exc:
+            raise ImportFailed("Fetching the file took too long.", reason="timeout") from exc
+        except httpx.HTTPError as exc:
+            raise ImportFailed(
+                "The connection failed during the download.", reason="network"
+            ) from exc
+
+
+@contextlib.contextmanager
+def fetch(
+    raw_url: str, policy: FetchPolicy, *, client: httpx.Client | None = None
+) -> Iterator[Fetched]:
+    """GET a URL under the policy, following up to three redirects, each one vetted again;
+    everything (redirects, headers, body) within the policy's deadline."""
+    deadline = time.monotonic() + policy.deadline_seconds
+    own = client or _client(policy, deadline)
+    current = raw_url
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            target = check_target(current, policy)
+            url = target.url
+            response = _send(own, target, policy)
+            if response.is_redirect and "location" in response.headers:
+                response.close()
+                current = urljoin(url.geturl(), response.headers["location"])
+                continue
+            if not response.is_success:
+                response.close()
+                raise ImportFailed(
+                    f"The server answered {response.status_code}.",
+                    reason="status",
+                    status=response.status_code,
+                )
+            try:
+                yield Fetched(url=url.geturl(), response=response, deadline=deadline)
+            finally:
+                response.close()
+            return
+        raise UrlNotAllowed(f"More than {MAX_REDIRECTS} redirects.", reason="redirects")
+    finally:
+        if client is None:
+            own.close()
+
+
+def post_json(raw_url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> int:
+    """POST to a URL under the same policy (webhooks); the status code. Redirects are not
+    followed: a 3xx is an answer like any other."""
+    target = check_target(raw_url, policy)
+    with _client(policy, time.monotonic() + policy.deadline_seconds) as client:
+        response = _send(client, target, policy, method="POST", content=body, headers=headers)
+        response.close()
+        return response.status_code
+
+
+def _client(policy: FetchPolicy, deadline: float) -> httpx.Client:
+    """A client whose connections all end by `deadline` (see deadline.py)."""
+    transport = httpx.HTTPTransport(retries=0)
+    # httpx takes no network backend itself: its pool is replaced by one that has ours.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        network_backend=DeadlineBackend(deadline),
+        max_connections=4,
+    )
+    timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
+    return httpx.Client(
+        transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
+    )
+
+
+def _send(
+    client: httpx.Client,
+    target: Target,
+    policy: FetchPolicy,
+    *,
+    method: str = "GET",
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    address = vet_host(target.host, target.port, policy)
+    host_in_url = f"[{address}]" if address.version == 6 else str(address)
+    connect_to = target.url._replace(netloc=f"{host_in_url}:{target.port}").geturl()
+    request = client.build_request(
+        method,
+        connect_to,
+        content=content,
+        headers={
+            "Host": target.host_header,
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": "medialib",
+            **(headers or {}),
+        },
+        extensions={"sni_hostname": target.host} if target.url.scheme == "https" else {},
+    )
+    try:
+        return client.send(request, stream=True)
+    except httpx.TimeoutException as exc:
+        raise ImportFailed("The server did not answer in time.", reason="timeout") from exc
+    except httpx.HTTPError as exc:
+        raise ImportFailed("The server could not be reached.", reason="network") from exc
