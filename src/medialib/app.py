@@ -59,7 +59,7 @@ def build_state(
         broker = BrokerRunner(runtime, load_handlers())
         dispatch_after_commit(session_factory, broker.dispatch)
     elif run_workers and settings.worker_threads > 0:
-        runner = EmbeddedRunner(runtime, load_handlers(), threads=settings.worker_threads)
+        runner = EmbeddedRunner(runtime, load_handlers(), queue_threads=settings.all_queue_threads)
         dispatch_after_commit(session_factory, lambda _jobs: runner.wake())
     imports = Bulkhead("imports", size=settings.import_concurrency, queue=settings.import_queue)
     return AppState(runtime=runtime, engine=engine, runner=runner, broker=broker, imports=imports)

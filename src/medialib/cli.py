@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run job workers only (no HTTP)")
-    worker.add_argument("--threads", type=int, default=None)
+    worker.add_argument("--threads", type=int, default=None, help="threads per queue")
     worker.set_defaults(handler=_worker)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(required=True)
@@ -148,9 +148,10 @@ def _worker(args: argparse.Namespace) -> int:
         state.broker.stop()
         return 0
     context = state.runtime
-    runner = EmbeddedRunner(
-        context, load_handlers(), threads=args.threads or settings.worker_threads
-    )
+    threads = settings.all_queue_threads
+    if args.threads:
+        threads = dict.fromkeys(threads, args.threads)
+    runner = EmbeddedRunner(context, load_handlers(), queue_threads=threads)
     runner.start()
     print(
         f"medialib worker {runner.worker_id} polling with {runner.thread_count} threads", flush=True

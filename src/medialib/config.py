@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # A resumable upload that receives nothing for this long expires (410) and is removed.
     resumable_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     image_max_pixels: int = Field(default=100_000_000, ge=1)
+    # 0 turns the embedded job threads of `serve` off; their number per queue is
+    # `queue_threads`, in both modes.
     worker_threads: int = Field(default=2, ge=0, le=64)
     # A running job whose lease is not renewed (its process died) is taken again after this.
     job_lease_seconds: float = Field(default=60.0, gt=0)
@@ -63,7 +65,8 @@ class Settings(BaseSettings):
     job_retry_base_seconds: float = Field(default=2.0, ge=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
     job_time_limit_seconds: float = Field(default=900.0, gt=0)
-    # Broker mode: Redis key namespace, threads per queue, and the overdue-job sweep.
+    # Threads per queue (embedded and broker mode); broker mode: the Redis key namespace
+    # and the overdue-job sweep.
     broker_namespace: str = "medialib"
     queue_threads: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUEUE_THREADS))
     job_sweep_seconds: float = Field(default=15.0, gt=0)

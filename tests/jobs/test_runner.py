@@ -75,7 +75,7 @@ def test_failing_job_is_retried_until_it_succeeds(
 
     _register_everywhere(registry, flaky)
     [job_id] = _enqueue(factory)
-    runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, queue_threads={})
     assert runner.run_until_idle() == 3
     job = _job(factory, job_id)
     assert (job.status, job.attempts, job.last_error) == ("done", 3, None)
@@ -87,7 +87,7 @@ def test_retries_back_off(factory: sessionmaker[Session], tmp_path: Path) -> Non
     _register_everywhere(registry, lambda *_: (_ for _ in ()).throw(RuntimeError("down")))
     [job_id] = _enqueue(factory)
     runner = EmbeddedRunner(
-        _context(factory, tmp_path, job_retry_base_seconds=30), registry, threads=0
+        _context(factory, tmp_path, job_retry_base_seconds=30), registry, queue_threads={}
     )
     assert runner.run_until_idle() == 1  # the retry is not due yet
     job = _job(factory, job_id)
@@ -107,7 +107,7 @@ def test_job_that_keeps_failing_gives_up_once(
         give_up=lambda _ctx, payload, error: given_up.append((payload, error)),
     )
     [job_id] = _enqueue(factory, max_attempts=3)
-    runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, queue_threads={})
     assert runner.run_until_idle() == 3
     assert _job(factory, job_id).status == "failed"
     assert len(given_up) == 1 and "broken file" in given_up[0][1]
@@ -123,7 +123,7 @@ def test_abandoned_running_job_is_taken_again_after_its_lease(
     registry = JobRegistry()
     ran: list[str] = []
     _register_everywhere(registry, lambda _c, p: ran.append(p["media_id"]))
-    runner = EmbeddedRunner(_context(factory, tmp_path), registry, threads=0)
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, queue_threads={})
     assert runner.run_until_idle() == 0  # still leased
     time.sleep(0.4)
     assert runner.run_until_idle() == 1 and ran == ["med_0"]
@@ -163,7 +163,11 @@ def test_threads_run_every_job_exactly_once(factory: sessionmaker[Session], tmp_
     _register_everywhere(registry, record)
     _enqueue(factory, count=30)
     runners = [
-        EmbeddedRunner(_context(factory, tmp_path, job_poll_seconds=0.05), registry, threads=3)
+        EmbeddedRunner(
+            _context(factory, tmp_path, job_poll_seconds=0.05),
+            registry,
+            queue_threads=dict.fromkeys(("image", "video", "document", "webhook"), 3),
+        )
         for _ in range(2)
     ]
     for runner in runners:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ class Receiver:
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     always: int | None = None
+    delay: float = 0.0  # seconds to hold each request before answering
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, count: int, timeout: float = 30) -> list[tuple[dict[str, str], bytes]]:
@@ -40,6 +42,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             target = state["r"]
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            time.sleep(target.delay)
             with target.lock:
                 target.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = target.answers.pop(0) if target.answers else (target.always or 200)

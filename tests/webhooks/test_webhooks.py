@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from medialib import clock
 from medialib.gc import collect_garbage
 from tests.conftest import RunningServer
-from tests.helpers import error_of, eventually, put_bytes, request_upload, upload_file
+from tests.helpers import error_of, eventually, put_bytes, request_upload, upload_file, wait_settled
 from tests.webhooks.conftest import Receiver
 
 
@@ -182,3 +182,19 @@ def test_unknown_events_and_other_workspaces_endpoints(
         assert other.get("/v1/webhooks").json()["data"] == []
     assert api.delete(f"/v1/webhooks/{endpoint['id']}").json()["deleted"] is True
     assert json.loads(api.get("/v1/webhooks").text)["data"] == []
+
+
+def test_slow_receivers_never_hold_up_processing(
+    hook_server: RunningServer, api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    """Webhooks have threads of their own: receivers that take their time answering
+    hold those, never the threads that process media."""
+    _add(api, receiver.url)
+    receiver.delay = 8.0
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        upload_file(api, files / "photo.jpg", filename=name)
+    receiver.wait_for(2)  # both webhook threads are now held by the receiver
+    started = time.monotonic()
+    video = upload_file(api, files / "clip.mp4")
+    assert wait_settled(api, video["id"])["status"] == "ready"
+    assert time.monotonic() - started < 6.0

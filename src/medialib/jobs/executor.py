@@ -15,7 +15,7 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from medialib.db import session_scope
 from medialib.jobs.models import Job
@@ -48,9 +48,11 @@ class JobExecutor:
     def stop(self) -> None:
         self._stop.set()
 
-    def claim_next(self) -> Job | None:
+    def claim_next(self, queues: Collection[str] | None = None) -> Job | None:
         with session_scope(self.context.session_factory) as session:
-            job = JobRepository(session).claim(worker_id=self.worker_id, lease=self.lease)
+            job = JobRepository(session).claim(
+                worker_id=self.worker_id, lease=self.lease, queues=queues
+            )
             if job is not None:
                 session.expunge(job)
             return job

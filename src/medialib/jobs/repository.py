@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -34,11 +35,15 @@ class JobRepository:
         abandoned = and_(Job.status == "running", Job.locked_until < now)  # its process died
         return or_(waiting, abandoned)
 
-    def claim(self, *, worker_id: str, lease: dt.timedelta) -> Job | None:
-        """Take one due job; a conditional UPDATE makes sure only one worker gets it."""
-        candidates = self.session.scalars(
-            select(Job.id).where(self._claimable(utcnow())).order_by(Job.run_after).limit(8)
-        ).all()
+    def claim(
+        self, *, worker_id: str, lease: dt.timedelta, queues: Collection[str] | None = None
+    ) -> Job | None:
+        """Take one due job (of `queues`, or any); a conditional UPDATE makes sure only one
+        worker gets it."""
+        query = select(Job.id).where(self._claimable(utcnow()))
+        if queues is not None:
+            query = query.where(Job.queue.in_(list(queues)))
+        candidates = self.session.scalars(query.order_by(Job.run_after).limit(8)).all()
         for job_id in candidates:
             job = self.claim_id(job_id, worker_id=worker_id, lease=lease)
             if job is not None:

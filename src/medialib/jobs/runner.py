@@ -1,8 +1,10 @@
 """The embedded job runner: worker threads inside `medialib serve` (or `medialib worker`
 without a broker) that poll the job table.
 
-A commit that enqueued a job wakes them at once; otherwise they look every
-`job_poll_seconds`. Jobs a killed process left `running` are taken again when their
+Each queue has threads of its own (`MEDIALIB_QUEUE_THREADS`, as in broker mode), so slow
+webhook receivers can never hold the threads that make previews, nor a burst of videos
+the image queue. A commit that enqueued a job wakes them at once; otherwise they look
+every `job_poll_seconds`. Jobs a killed process left `running` are taken again when their
 lease lapses, so work in flight survives a crash.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 
 from medialib.jobs.executor import JobExecutor
 from medialib.jobs.registry import JobContext, JobRegistry
@@ -18,10 +21,13 @@ log = logging.getLogger(__name__)
 
 
 class EmbeddedRunner:
-    def __init__(self, context: JobContext, registry: JobRegistry, *, threads: int) -> None:
+    def __init__(
+        self, context: JobContext, registry: JobRegistry, *, queue_threads: Mapping[str, int]
+    ) -> None:
         self.executor = JobExecutor(context, registry)
         self.context = context
-        self.thread_count = threads
+        self.queue_threads = {queue: n for queue, n in queue_threads.items() if n > 0}
+        self.thread_count = sum(self.queue_threads.values())
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -31,12 +37,16 @@ class EmbeddedRunner:
         return self.executor.worker_id
 
     def start(self) -> None:
-        for index in range(self.thread_count):
-            thread = threading.Thread(
-                target=self._work_loop, name=f"medialib-worker-{index}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+        for queue, count in self.queue_threads.items():
+            for index in range(count):
+                thread = threading.Thread(
+                    target=self._work_loop,
+                    args=([queue],),
+                    name=f"medialib-worker-{queue}-{index}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
         if self.thread_count:
             self.executor.start_heartbeat()
 
@@ -62,18 +72,18 @@ class EmbeddedRunner:
             ran += 1
         return ran
 
-    def _run_one(self) -> bool:
-        job = self.executor.claim_next()
+    def _run_one(self, queues: list[str] | None = None) -> bool:
+        job = self.executor.claim_next(queues)
         if job is None:
             return False
         self.executor.run(job)
         return True
 
-    def _work_loop(self) -> None:
+    def _work_loop(self, queues: list[str]) -> None:
         poll = self.context.settings.job_poll_seconds
         while not self._stop.is_set():
             try:
-                if self._run_one():
+                if self._run_one(queues):
                     continue
             except Exception:  # the database may be away; keep the worker alive
                 log.exception("job worker error")
