@@ -15,6 +15,7 @@ from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
+from medialib.guards.body import BodyLimitMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
@@ -107,6 +108,8 @@ def create_app(
     # Routers are included as they are (no prefix added), so their routes match as declared.
     routes = [route for router in routers for route in router.routes]
     app.add_middleware(IdempotencyMiddleware, state=state, routes=routes)
+    # Added last, so it runs first: nothing reads a body it has not capped.
+    app.add_middleware(BodyLimitMiddleware, routes=routes, max_bytes=state.settings.body_max_bytes)
     mount_static(app)
     _add_health_routes(app)
     return app

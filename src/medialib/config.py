@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     import_concurrency: int = Field(default=4, ge=1, le=64)
     import_queue: int = Field(default=16, ge=0, le=1000)
 
+    # Every request body that is not a file (JSON) is cut at this size (413).
+    body_max_bytes: int = Field(default=1_000_000, ge=1024)
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
     kind_caps: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_CAPS))
     upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)

@@ -4,6 +4,7 @@ and the server keeps serving."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -374,3 +375,38 @@ def test_unknown_routes_and_methods_answer_json(anon: httpx.Client) -> None:
     assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
     wrong = anon.put("/v1/media")
     assert wrong.status_code == 405 and error_of(wrong)["code"] == "method_not_allowed"
+
+
+def test_json_bodies_are_capped_and_keyless_ones_never_read(
+    server: RunningServer, api: httpx.Client
+) -> None:
+    cap = server.settings.body_max_bytes
+    big = {"filename": "a.jpg", "description": "x" * (cap + 10)}
+    declared = api.post("/v1/media/upload", json=big)
+    assert declared.status_code == 413 and error_of(declared)["max_bytes"] == cap
+
+    def unannounced() -> Iterator[bytes]:  # chunked: no Content-Length to go by
+        yield b'{"filename": "a.jpg", "description": "'
+        for _ in range(cap // 65536 + 2):
+            yield b"y" * 65536
+        yield b'"}'
+
+    streamed = api.post(
+        "/v1/media/upload", content=unannounced(), headers={"Content-Type": "application/json"}
+    )
+    assert streamed.status_code == 413 and error_of(streamed)["code"] == "payload_too_large"
+
+    def counted() -> Iterator[bytes]:
+        for _ in range(3000):  # 200 MB, if anyone read it
+            yield bytes(65536)
+
+    with PeakMemory() as peak:
+        keyless = httpx.post(
+            f"{server.base_url}/v1/posts",
+            content=counted(),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+    assert keyless.status_code == 401 and error_of(keyless)["code"] == "unauthorized"
+    assert peak.growth < 20 * 1024 * 1024
+    assert api.post("/v1/media/upload", json={"filename": "a.jpg"}).status_code == 201

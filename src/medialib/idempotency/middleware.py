@@ -18,10 +18,9 @@ import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 
 from medialib.deps import AppState, workspace_for_key
 from medialib.errors import (
@@ -32,8 +31,8 @@ from medialib.errors import (
     ValidationFailed,
 )
 from medialib.http_errors import error_response
-from medialib.idempotency.marker import is_idempotent
 from medialib.idempotency.service import Answer, Claimed, IdempotencyKeys, Running
+from medialib.route_marks import IDEMPOTENT_MARK, MarkedRoutes
 from medialib.workspaces.keys import api_key_from
 
 Scope = MutableMapping[str, Any]
@@ -62,13 +61,13 @@ class IdempotencyMiddleware:
         self.app = app
         self.state = state
         self.keys = IdempotencyKeys(state.session_factory)
-        self._routes = routes
+        self._guarded = MarkedRoutes(routes, IDEMPOTENT_MARK)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Costs nothing on requests without the header (most of them).
         if scope["type"] != "http" or not _has_header(scope, b"idempotency-key"):
             return await self.app(scope, receive, send)
-        if not self._guards(scope):
+        if not self._guarded.match(scope):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         key = headers["idempotency-key"]
@@ -133,14 +132,6 @@ class IdempotencyMiddleware:
             await run_in_threadpool(self.keys.release, workspace_id, key)
         for message in held:
             await send(message)
-
-    def _guards(self, scope: Scope) -> bool:
-        return any(
-            isinstance(route, APIRoute)
-            and is_idempotent(route.openapi_extra)
-            and route.matches(scope)[0] == Match.FULL
-            for route in self._routes
-        )
 
 
 def _has_header(scope: Scope, name: bytes) -> bool:

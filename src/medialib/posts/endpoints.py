@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
-from medialib.idempotency.marker import IDEMPOTENT
 from medialib.posts.models import Post
 from medialib.posts.schemas import Plan, PostCreate, PostList, PostOut, ScheduleRequest
 from medialib.posts.service import PostService
+from medialib.route_marks import IDEMPOTENT
 from medialib.schemas import Deleted, Pagination
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"])

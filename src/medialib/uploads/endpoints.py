@@ -23,11 +23,11 @@ from medialib.deps import (
     workspace_for_key,
 )
 from medialib.errors import Forbidden, InvalidState, PayloadTooLarge, ValidationFailed
-from medialib.idempotency.marker import IDEMPOTENT
 from medialib.ids import new_id
 from medialib.media.intake import ConfirmOutcome, MediaIntake, storage_key_for
 from medialib.media.presenter import present
 from medialib.media.schemas import MediaOut, UploadRequest, UploadResponse
+from medialib.route_marks import IDEMPOTENT, STREAMS_BODY, both
 from medialib.runtime import Runtime
 from medialib.storage.base import UPLOAD_PATH, ObjectTooLarge, ObjectWriter
 from medialib.uploads import flows
@@ -104,7 +104,7 @@ def confirm_upload(media_id: str, workspace: CurrentWorkspace, runtime: RuntimeD
     return _answer(runtime, flows.confirm_upload(runtime, workspace, media_id))
 
 
-@router.put(UPLOAD_PATH, response_model=StoredUpload)
+@router.put(UPLOAD_PATH, response_model=StoredUpload, openapi_extra=STREAMS_BODY)
 async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     """Receive the bytes for a signed upload URL (local store).
 
@@ -143,7 +143,7 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     status_code=201,
     response_model=MediaOut,
     tags=["media"],
-    openapi_extra=IDEMPOTENT,
+    openapi_extra=both(IDEMPOTENT, STREAMS_BODY),
 )
 async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> MediaOut:
     """Upload a file in one multipart request (`file`, `kind?`, `description?`, `tags?`).

@@ -39,8 +39,8 @@ from medialib.errors import (
     ValidationFailed,
 )
 from medialib.http_errors import error_response
-from medialib.idempotency.marker import IDEMPOTENT
 from medialib.media.intake import ConfirmOutcome
+from medialib.route_marks import IDEMPOTENT, STREAMS_BODY, both
 from medialib.storage.base import OffsetMismatch, PartialAppend, PartialBusy, PartialMissing
 from medialib.uploads.flows import complete_resumable
 from medialib.uploads.resumable import TUS_PATH, ResumableUploads, UploadView
@@ -106,8 +106,10 @@ async def discover(state: StateDep) -> Response:
     )
 
 
-@router.post("", status_code=201, openapi_extra=IDEMPOTENT)
-@router.post("/", status_code=201, include_in_schema=False, openapi_extra=IDEMPOTENT)
+@router.post("", status_code=201, openapi_extra=both(IDEMPOTENT, STREAMS_BODY))
+@router.post(
+    "/", status_code=201, include_in_schema=False, openapi_extra=both(IDEMPOTENT, STREAMS_BODY)
+)
 async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Response:
     """Start a resumable upload of `Upload-Length` bytes. `Upload-Metadata` carries
     `filename` and optionally `kind`, `tags` (comma-separated), `description`,
@@ -147,7 +149,7 @@ def upload_status(upload_id: str, request: Request, state: StateDep, key: KeyDep
     return Response(status_code=200, headers=headers)
 
 
-@router.patch("/{upload_id}", status_code=204)
+@router.patch("/{upload_id}", status_code=204, openapi_extra=STREAMS_BODY)
 async def append_bytes(upload_id: str, request: Request, state: StateDep, key: KeyDep) -> Response:
     """Send bytes from `Upload-Offset` on (`Content-Type: application/offset+octet-stream`).
     A wrong offset answers 409 and changes nothing; with `Upload-Checksum` (sha1, sha256,
