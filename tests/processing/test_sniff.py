@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import io
+import struct
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -102,3 +106,39 @@ def test_content_disposition_is_header_safe() -> None:
     assert "\r" not in header and "\n" not in header
     assert "filename*=UTF-8''evil%22X-Injected%3A%201%3B.jpg" in header
     assert content_disposition("фото.jpg", inline=True).startswith("inline;")
+
+
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def _pptx_with(parts: int) -> io.BytesIO:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<presentation/>")
+        for number in range(parts):
+            archive.writestr(f"ppt/slides/slide{number}.xml", "")
+    data.seek(0)
+    return data
+
+
+@pytest.mark.parametrize("parts", [sniff.MAX_ZIP_ENTRIES + 1, 70_000])  # 70,000: Zip64
+def test_an_archive_with_an_absurd_directory_is_refused_without_listing_it(parts: int) -> None:
+    archive = _pptx_with(parts)
+    assert sniff.zip_directory_size(archive) == (parts + 2, pytest.approx(parts * 60, rel=0.5))
+    started = time.monotonic()
+    assert sniff.sniff(archive.getvalue()[:4096], open_file=archive) is None
+    assert time.monotonic() - started < 0.05  # read from the tail: no directory was parsed
+
+
+def test_a_directory_that_lies_about_its_size_is_refused() -> None:
+    archive = _pptx_with(3)
+    raw = bytearray(archive.getvalue())
+    record = raw.rfind(b"PK\x05\x06")
+    raw[record + 12 : record + 16] = struct.pack("<I", 1_200_000_000)  # a 1.2 GB directory
+    assert sniff.sniff(bytes(raw[:4096]), open_file=io.BytesIO(raw)) is None
+    assert sniff.sniff(archive.getvalue()[:4096], open_file=_pptx_with(3)) == PPTX
+
+
+def test_a_document_with_an_ordinary_number_of_parts_is_recognised() -> None:
+    assert sniff.sniff(b"PK\x03\x04", open_file=_pptx_with(300)) == PPTX

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import struct
 import zipfile
 from typing import BinaryIO
 
@@ -200,12 +201,54 @@ def _is_mpeg_audio_frame(head: bytes) -> bool:
     return version != 1 and layer == 1 and bitrate not in (0, 15) and sample_rate != 3
 
 
+# An Office document lists a few hundred parts; a directory beyond these is an attack on
+# the reader (zipfile would hold every entry of it in memory).
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
+_EOCD = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
+
+
+def zip_directory_size(open_file: BinaryIO) -> tuple[int, int] | None:
+    """(entries, central directory bytes) from the end-of-central-directory record (or
+    its Zip64 form), read from the file's tail only; None when there is none."""
+    open_file.seek(0, io.SEEK_END)
+    size = open_file.tell()
+    tail_start = max(0, size - (22 + 65535))  # the record, then at most a 64 KiB comment
+    open_file.seek(tail_start)
+    tail = open_file.read()
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) - at < 22:
+        return None
+    entries, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+    if entries == 0xFFFF or directory == 0xFFFFFFFF:
+        locator = tail.rfind(_ZIP64_LOCATOR, 0, at)
+        if locator < 0 or at - locator != 20:
+            return None
+        (record_at,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        if not 0 <= record_at <= size - 56:
+            return None
+        open_file.seek(record_at)
+        record = open_file.read(56)
+        if record[:4] != _ZIP64_EOCD:
+            return None
+        entries, directory = struct.unpack("<QQ", record[32:48])
+    return entries, directory
+
+
 def _sniff_ooxml(open_file: BinaryIO) -> str | None:
     try:
+        listed = zip_directory_size(open_file)
+        if listed is None:
+            return None
+        entries, directory = listed
+        if entries > MAX_ZIP_ENTRIES or directory > MAX_ZIP_DIRECTORY_BYTES:
+            return None  # not a document we take: refused as an unsupported type
         open_file.seek(0)
         with zipfile.ZipFile(open_file) as archive:
-            names = set(archive.namelist()[:10_000])
-    except (zipfile.BadZipFile, OSError, ValueError, io.UnsupportedOperation):
+            names = set(archive.namelist()[:MAX_ZIP_ENTRIES])
+    except (zipfile.BadZipFile, OSError, ValueError, struct.error, io.UnsupportedOperation):
         return None
     if "[Content_Types].xml" not in names:
         return None
