@@ -410,3 +410,52 @@ def test_json_bodies_are_capped_and_keyless_ones_never_read(
     assert keyless.status_code == 401 and error_of(keyless)["code"] == "unauthorized"
     assert peak.growth < 20 * 1024 * 1024
     assert api.post("/v1/media/upload", json={"filename": "a.jpg"}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "name", ["照片.jpg", "фото.jpg", "🎉.jpg", "café ünïcode.jpg", "\u202egpj.exe.jpg", "x" * 600]
+)
+def test_direct_upload_keeps_any_unicode_filename(
+    api: httpx.Client, files: Path, name: str
+) -> None:
+    data = (files / "photo.jpg").read_bytes()
+    created = api.post("/v1/media", files={"file": (name, data, "image/jpeg")})
+    assert created.status_code == 201, created.text
+    media = created.json()
+    assert media["filename"].strip("x") == name.replace("\u202e", "").strip("x")
+    served = httpx.get(media["url"], params={"filename": media["filename"]})
+    assert (
+        served.status_code == 200 and "filename*=UTF-8''" in served.headers["content-disposition"]
+    )
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'Content-Disposition: form-data; name="file"; filename="' + b"a" * 200_000 + b'.jpg"',
+        b"Content-Disposition: form-data; name=file; filename=\xff\xfe\xfd.jpg",
+        b"X-" + b"y" * 100_000 + b": z",
+        b"no colon in this header line",
+    ],
+)
+def test_a_malformed_or_huge_part_header_is_a_clear_error(
+    api: httpx.Client, files: Path, head: bytes
+) -> None:
+    boundary = "medialibBoundary"
+    body = (
+        f"--{boundary}\r\n".encode()
+        + head
+        + b"\r\nContent-Type: image/jpeg\r\n\r\n"
+        + (files / "photo.jpg").read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    answer = api.post(
+        "/v1/media",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert answer.status_code in (201, 400, 415, 422), answer.text
+    assert answer.status_code < 500 and answer.headers["content-type"].startswith(
+        "application/json"
+    )
+    assert api.get("/healthz").status_code == 200

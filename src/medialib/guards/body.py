@@ -79,4 +79,3 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         return bytes(body)
-

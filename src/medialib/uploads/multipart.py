@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from medialib.errors import ValidationFailed
+from medialib.errors import MalformedBody, ValidationFailed
 
 MAX_FIELD_BYTES = 16 * 1024
 MAX_PARTS = 32
@@ -34,7 +35,8 @@ class FormReader:
     fields: dict[str, list[str]] = field(default_factory=dict)
     file: FilePart | None = None
     _parser: MultipartParser | None = None
-    _headers: dict[str, str] = field(default_factory=dict)
+    # Raw header values: filenames come as UTF-8 (RFC 7578), which a str parse would lose.
+    _headers: dict[str, bytes] = field(default_factory=dict)
     _header_name: bytes = b""
     _header_value: bytes = b""
     _part_name: str = ""
@@ -72,11 +74,17 @@ class FormReader:
 
     def write(self, data: bytes) -> None:
         assert self._parser is not None
-        self._parser.write(data)
+        try:
+            self._parser.write(data)
+        except MultipartParseError as exc:
+            raise MalformedBody(f"The form is malformed: {exc}.") from exc
 
     def finish(self) -> None:
         assert self._parser is not None
-        self._parser.finalize()
+        try:
+            self._parser.finalize()
+        except MultipartParseError as exc:
+            raise MalformedBody(f"The form is malformed: {exc}.") from exc
         if self.file is None:
             raise ValidationFailed(f"The form has no `{self.file_field}` file.", field="file")
 
@@ -97,11 +105,11 @@ class FormReader:
 
     def _on_header_end(self) -> None:
         name = self._header_name.decode("latin-1").lower()
-        self._headers[name] = self._header_value.decode("utf-8", errors="replace")
+        self._headers[name] = self._header_value
         self._header_name, self._header_value = b"", b""
 
     def _on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        _, options = parse_options_header(self._headers.get("content-disposition", b""))
         self._part_name = options.get(b"name", b"").decode("utf-8", errors="replace")
         filename = options.get(b"filename")
         if self._part_name != self.file_field or filename is None:
@@ -111,7 +119,9 @@ class FormReader:
         self.file = FilePart(
             field_name=self._part_name,
             filename=filename.decode("utf-8", errors="replace"),
-            content_type=self._headers.get("content-type", "application/octet-stream"),
+            content_type=self._headers.get("content-type", b"application/octet-stream").decode(
+                "latin-1"
+            ),
         )
         self._file_sink = self.open_file(self.file)
 
