@@ -14,6 +14,7 @@ import pyvips
 from sqlalchemy import select
 
 from medialib.jobs.models import Job
+from medialib.media.models import Media
 from tests import mediafiles
 from tests.conftest import RunningServer
 from tests.helpers import error_of, eventually, get_media, upload_file, wait_settled
@@ -181,7 +182,9 @@ def test_office_documents_get_a_generic_preview(api: httpx.Client, files: Path) 
     "name",
     ["truncated.mp4", "corrupt.pdf", "corrupt.jpg", "broken-pixels.png", "truncated.jpg"],
 )
-def test_corrupt_files_end_failed_with_a_reason(api: httpx.Client, files: Path, name: str) -> None:
+def test_corrupt_files_end_failed_with_a_reason_and_keep_no_bytes(
+    server: RunningServer, api: httpx.Client, files: Path, name: str
+) -> None:
     upload = api.post("/v1/media/upload", json={"filename": name}).json()
     httpx.put(upload["upload_url"], content=(files / name).read_bytes(), headers=upload["headers"])
     confirmed = api.post(f"/v1/media/{upload['id']}/confirm")
@@ -191,6 +194,14 @@ def test_corrupt_files_end_failed_with_a_reason(api: httpx.Client, files: Path, 
     settled = _settled_with_preview(api, upload["id"])
     assert settled["status"] == "failed"
     assert settled["error"]["code"] == "processing_failed" and settled["error"]["message"]
+    with server.state.session_factory() as session:
+        media = session.get(Media, upload["id"])
+        assert media is not None
+        kept = [
+            key for key in (media.storage_key, *media.derived_keys) if server.state.store.stat(key)
+        ]
+    assert kept == []  # a failed media keeps no bytes (they would escape quota and gc)
+    assert api.get("/v1/usage").json()["bytes_used"] == 0
 
 
 def test_same_bytes_again_reuse_the_processing(

@@ -69,7 +69,10 @@ class JobOutcomes:
         self.session.flush()
         return True
 
-    def fail_processing(self, media: Media, error: MedialibError) -> None:
+    def fail_processing(self, media: Media, error: MedialibError) -> list[str]:
+        """Record that processing failed for good; the keys of its stored files, for the
+        caller to remove once this is committed (a failed media keeps no bytes: they would
+        sit outside the quota and outside gc). Nothing when the media had moved on."""
         # An image is `ready` from confirm (its header was sound), but pixels that cannot
         # be decoded for its preview mean the file is broken after all.
         undecodable_image = (
@@ -77,5 +80,7 @@ class JobOutcomes:
             and media.kind in IMAGE_KINDS
             and media.thumbnail is None
         )
-        if media.status == MediaStatus.PROCESSING or undecodable_image:
-            self.transitions.fail(media, error, stage=PROCESSING_STAGE)
+        if media.status != MediaStatus.PROCESSING and not undecodable_image:
+            return []
+        self.transitions.fail(media, error, stage=PROCESSING_STAGE)
+        return [media.storage_key, *media.derived_keys]

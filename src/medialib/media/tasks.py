@@ -55,14 +55,18 @@ def _pause_for_fault_injection(context: JobContext) -> None:
         time.sleep(context.settings.fault_job_delay_seconds)
 
 
-def _give_up_processing(context: JobContext, payload: dict[str, Any], error: str) -> None:
+def _fail_processing(context: JobContext, media_id: str, failure: MedialibError) -> None:
+    """Mark the media failed, then (once that is committed) remove its bytes."""
     with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(payload["media_id"])
-        if media is not None:
-            failure = MediaProcessingFailed(
-                "Processing failed after several attempts.", reason=error[:300]
-            )
-            _outcomes(context, session).fail_processing(media, failure)
+        media = MediaRepository(session).get_by_id(media_id)
+        stale = _outcomes(context, session).fail_processing(media, failure) if media else []
+    for key in stale:
+        context.store.delete(key)
+
+
+def _give_up_processing(context: JobContext, payload: dict[str, Any], error: str) -> None:
+    failure = MediaProcessingFailed("Processing failed after several attempts.", reason=error[:300])
+    _fail_processing(context, payload["media_id"], failure)
 
 
 def process_media(context: JobContext, payload: dict[str, Any]) -> None:
@@ -81,10 +85,7 @@ def process_media(context: JobContext, payload: dict[str, Any]) -> None:
     try:
         made = derivatives.process(context.store, context.settings, original)
     except MedialibError as refusal:  # the bytes are at fault: retrying will not help
-        with session_scope(context.session_factory) as session:
-            media = MediaRepository(session).get_by_id(original.media_id)
-            if media is not None:
-                _outcomes(context, session).fail_processing(media, refusal)
+        _fail_processing(context, original.media_id, refusal)
         return
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
