@@ -254,6 +254,7 @@ def test_a_second_patch_while_one_runs_is_told_the_upload_is_busy(
         _wait_until_locked(server, location.rsplit("/", 1)[1])
         busy = patch(api, location, 0, big_jpeg[:10])
         assert busy.status_code == 423 and error_of(busy)["code"] == "upload_locked"
+        assert int(busy.headers["Retry-After"]) >= 1
     finally:
         release.set()
         runner.join(20)
@@ -397,6 +398,10 @@ def test_requests_without_the_protocol_version_answer_412(api: httpx.Client) -> 
     assert wrong.status_code == 412
 
 
+def _named(filename: str) -> dict[str, str]:
+    return {"Upload-Metadata": metadata(filename=filename)}
+
+
 def test_creation_refuses_bad_lengths_and_metadata(api: httpx.Client) -> None:
     cases = {
         "no length": ({}, 400),
@@ -404,6 +409,14 @@ def test_creation_refuses_bad_lengths_and_metadata(api: httpx.Client) -> None:
         "not a number": ({"Upload-Length": "ten"}, 400),
         "huge": ({"Upload-Length": "9" * 30}, 400),
         "deferred": ({"Upload-Defer-Length": "1"}, 422),
+        "partial (concatenation)": (
+            {"Upload-Length": "10", "Upload-Concat": "partial", **_named("a.jpg")},
+            422,
+        ),
+        "final (concatenation)": (
+            {"Upload-Concat": "final;/v1/tus/upl_a /v1/tus/upl_b", **_named("a.jpg")},
+            422,
+        ),
         "over the image cap": (
             {"Upload-Length": "31000000", "Upload-Metadata": metadata(filename="a.jpg")},
             413,
@@ -424,11 +437,14 @@ def test_creation_refuses_bad_lengths_and_metadata(api: httpx.Client) -> None:
             422,
         ),
     }
+    before = api.get("/v1/media", params={"status": "uploading"}).json()["pagination"]["total"]
     for name, (headers, status) in cases.items():
         answer = api.post("/v1/tus/", headers={**TUS, **headers})
         assert answer.status_code == status, (name, answer.text)
         error_of(answer)
         assert answer.headers["Tus-Resumable"] == "1.0.0"
+    after = api.get("/v1/media", params={"status": "uploading"}).json()["pagination"]["total"]
+    assert after == before  # nothing half made
 
 
 def test_patch_refuses_wrong_types_and_missing_offsets(api: httpx.Client, files: Path) -> None:

@@ -36,7 +36,6 @@ from medialib.errors import (
     UploadBusy,
     UploadExpired,
     UploadOffsetMismatch,
-    ValidationFailed,
 )
 from medialib.http_errors import error_response
 from medialib.media.intake import ConfirmOutcome
@@ -52,6 +51,7 @@ from medialib.uploads.tus_headers import (
     header_int,
     parse_checksum,
     parse_metadata,
+    refuse_unsupported_extensions,
     request_from_metadata,
     require_version,
 )
@@ -117,8 +117,7 @@ async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Respo
     upload's first bytes. Answers 201 with `Location` and `Medialib-Media-Id`."""
     require_version(request)
     workspace = await run_in_threadpool(workspace_for_key, state, key)
-    if "upload-defer-length" in request.headers:
-        raise ValidationFailed("Upload-Defer-Length is not supported; send Upload-Length.")
+    refuse_unsupported_extensions(request)
     length = header_int(request, "upload-length")
     raw_metadata = request.headers.get("upload-metadata")
     upload_request = request_from_metadata(parse_metadata(raw_metadata), length=length)
@@ -156,6 +155,7 @@ async def append_bytes(upload_id: str, request: Request, state: StateDep, key: K
     md5) bytes that do not match answer 460 and are not kept."""
     require_version(request)
     workspace = await run_in_threadpool(workspace_for_key, state, key)
+    refuse_unsupported_extensions(request)
     if request.headers.get("content-type") != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Send the bytes as {OFFSET_CONTENT_TYPE}.")
     offset = header_int(request, "upload-offset")

@@ -27,6 +27,24 @@ def require_version(request: Request) -> None:
         raise TusVersionUnsupported(supported=TUS_VERSION)
 
 
+def refuse_unsupported_extensions(request: Request) -> None:
+    """Extensions this server does not offer (not in `Tus-Extension`) are refused before
+    anything is made, rather than half-honoured: a client that sends them anyway (as
+    tus-js-client's `parallelUploads` does with concatenation) learns at once."""
+    if "upload-concat" in request.headers:
+        raise ValidationFailed(
+            "Concatenation (Upload-Concat) is not supported: send the file as one upload.",
+            field="Upload-Concat",
+            extension="concatenation",
+        )
+    if "upload-defer-length" in request.headers:
+        raise ValidationFailed(
+            "Upload-Defer-Length is not supported; send Upload-Length.",
+            field="Upload-Defer-Length",
+            extension="creation-defer-length",
+        )
+
+
 def header_int(request: Request, name: str) -> int:
     value = request.headers.get(name, "")
     if not value.isascii() or not value.isdigit() or len(value) > 19:
