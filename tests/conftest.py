@@ -26,6 +26,7 @@ from medialib.app import create_app
 from medialib.config import Settings
 from medialib.db import session_scope
 from medialib.deps import AppState
+from medialib.server import uvicorn_config
 from medialib.workspaces.keys import create_key
 
 PG_ADMIN_DSN = os.environ.get("MEDIALIB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -171,7 +172,14 @@ def start_server(
 ) -> tuple[RunningServer, uvicorn.Server, threading.Thread]:
     port = int(str(settings.public_url).rsplit(":", 1)[1])
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn_config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        header_seconds=settings.http_header_seconds,
+        body_window_seconds=settings.http_body_window_seconds,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

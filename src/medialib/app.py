@@ -16,6 +16,7 @@ from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
 from medialib.guards.body import BodyLimitMiddleware
+from medialib.guards.headers import SecurityHeadersMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
@@ -110,6 +111,7 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, state=state, routes=routes)
     # Added last, so it runs first: nothing reads a body it has not capped.
     app.add_middleware(BodyLimitMiddleware, routes=routes, max_bytes=state.settings.body_max_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     mount_static(app)
     _add_health_routes(app)
     return app

@@ -81,6 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from medialib.app import create_app
+    from medialib.server import uvicorn_config
 
     settings = Settings()
     if settings.public_url is None:
@@ -94,7 +95,14 @@ def _serve(args: argparse.Namespace) -> int:
     if first_key:
         print(f"API key (workspace 'default'): {first_key}", flush=True)
     print(f"Open {page} ; API reference at {page}docs", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    config = uvicorn_config(
+        app,
+        host=args.host,
+        port=args.port,
+        header_seconds=settings.http_header_seconds,
+        body_window_seconds=settings.http_body_window_seconds,
+    )
+    uvicorn.Server(config).run()
     return 0
 
 

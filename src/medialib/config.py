@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     import_concurrency: int = Field(default=4, ge=1, le=64)
     import_queue: int = Field(default=16, ge=0, le=1000)
 
+    # Slow clients (see server.py): all request headers within this many seconds, and a
+    # body at least a kilobyte per window while the app waits for it.
+    http_header_seconds: float = Field(default=10.0, gt=0)
+    http_body_window_seconds: float = Field(default=15.0, gt=0)
     # Every request body that is not a file (JSON) is cut at this size (413).
     body_max_bytes: int = Field(default=1_000_000, ge=1024)
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
