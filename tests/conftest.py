@@ -74,7 +74,7 @@ def own_postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """The Redis on 127.0.0.1:6379 (required in CI); tests isolate by key namespace."""
     import redis
@@ -206,6 +206,8 @@ def running_server(
         "job_poll_seconds": 0.2,
         "job_retry_base_seconds": 0.1,
         "worker_threads": 2,
+        # On, but never reached by the suite's own traffic (tests/guards/ tests the limits).
+        "rate_limit_per_minute": 100_000,
     }
     settings = Settings(data_dir=data_dir, **{**defaults, **overrides})
     running, uvicorn_server, thread = start_server(settings, backend)

@@ -16,7 +16,9 @@ from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
 from medialib.deps import AppState, StateDep
 from medialib.guards.body import BodyLimitMiddleware
+from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounters
 from medialib.guards.headers import SecurityHeadersMiddleware
+from medialib.guards.rate import RateLimitMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
@@ -71,6 +73,7 @@ def create_app(
     settings: Settings | None = None, *, run_workers: bool = True, scanner: Scanner | None = None
 ) -> FastAPI:
     state = build_state(settings or Settings(), run_workers=run_workers, scanner=scanner)
+    counters = _rate_counters(state.settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +86,7 @@ def create_app(
                 state.runner.stop()
             if state.broker is not None:
                 state.broker.stop()
+            await counters.aclose()
             state.engine.dispose()
 
     app = FastAPI(
@@ -111,10 +115,23 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, state=state, routes=routes)
     # Added last, so it runs first: nothing reads a body it has not capped.
     app.add_middleware(BodyLimitMiddleware, routes=routes, max_bytes=state.settings.body_max_bytes)
+    app.add_middleware(
+        RateLimitMiddleware,
+        counters=counters,
+        per_minute=state.settings.rate_limit_per_minute,
+    )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     mount_static(app)
     _add_health_routes(app)
     return app
+
+
+def _rate_counters(settings: Settings) -> WindowCounters:
+    """Shared by every API process through Redis when that is the broker; else per process."""
+    url = settings.broker_url or ""
+    if url.startswith(("redis://", "rediss://")):
+        return RedisCounters(url, namespace=settings.broker_namespace)
+    return MemoryCounters()
 
 
 def _add_health_routes(app: FastAPI) -> None:

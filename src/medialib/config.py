@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # body at least a kilobyte per window while the app waits for it.
     http_header_seconds: float = Field(default=10.0, gt=0)
     http_body_window_seconds: float = Field(default=15.0, gt=0)
+    # Requests a minute per API key (a fifth per address for requests without a key, a
+    # fiftieth for keys that are refused); 0 turns rate limits off (see guards/rate.py).
+    rate_limit_per_minute: int = Field(default=3000, ge=0)
     # Every request body that is not a file (JSON) is cut at this size (413).
     body_max_bytes: int = Field(default=1_000_000, ge=1024)
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
