@@ -7,6 +7,7 @@ import base64
 import subprocess
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 from medialib.cli import parse_size
 from medialib.db import session_scope
 from medialib.media.models import Media
+from medialib.workspaces.service import WorkspaceService
 from tests.conftest import RunningServer
 from tests.helpers import error_of, put_bytes, request_upload, upload_file
 from tests.processes import MEDIALIB, env_for
@@ -124,3 +126,30 @@ def test_sizes_read_like_people_write_them() -> None:
     assert parse_size("none") is None
     with pytest.raises(ValueError):
         parse_size("12XB")
+
+
+@pytest.mark.parametrize("with_quota", [False, True])
+def test_concurrent_uploads_into_one_workspace_never_deadlock(
+    server: RunningServer, team: tuple[str, httpx.Client], files: Path, with_quota: bool
+) -> None:
+    """Every confirm takes its media row; with a quota, the workspace row too. Uploads that
+    insert media rows into the same workspace meanwhile must not deadlock against it."""
+    name, api = team
+    if with_quota:
+        with session_scope(server.state.session_factory) as session:
+            WorkspaceService(session).set_quota(name, 10**9)
+    photo = (files / "photo.jpg").read_bytes()
+
+    def signed(n: int) -> int:
+        upload = request_upload(api, filename=f"s{n}.jpg")
+        put_bytes(upload, photo + n.to_bytes(4, "big"))
+        return api.post(f"/v1/media/{upload['id']}/confirm").status_code
+
+    def direct(n: int) -> int:
+        data = photo + (10_000 + n).to_bytes(4, "big")
+        return api.post("/v1/media", files={"file": (f"d{n}.jpg", data, "image/jpeg")}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda n: (signed if n % 2 else direct)(n), range(36)))
+    assert sorted(set(statuses)) == [200, 201] and statuses.count(503) == 0
+    assert api.get("/v1/usage").json()["media_count"] == 36
