@@ -83,22 +83,36 @@ def test_db_upgrade_and_gc_reclaim_what_nothing_owns(tmp_path: Path) -> None:
     upgrade = _run(env, "db", "upgrade")
     assert upgrade.returncode == 0 and "up to date" in upgrade.stdout
     pending_key = _upload_asked_for_and_never_sent(tmp_path, database)
-    stray = tmp_path / "objects" / ".tmp" / "upload-killed"
+    objects = tmp_path / "objects"
+    stray = objects / ".tmp" / "upload-killed"
     stray.write_bytes(b"what a killed upload wrote")
+    orphan = objects / "ws_gone" / "med_gone" / "t0" / "original"  # its row never committed
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"bytes nobody owns")
+    partial = objects / ".partial" / "upl_01ORPHANPARTIAL00000000000"
+    partial.write_bytes(b"half an upload whose row never was")
 
     now = json.loads(_run(env, "gc", "--json").stdout)
-    assert now["abandoned_uploads"] == 0 and now["temporary_files"] == 0  # all still young
-    assert stray.exists()
+    assert set(now.values()) == {0}  # everything is still young: in progress, perhaps
 
     two_days_on = {**env, "MEDIALIB_CLOCK_OFFSET_SECONDS": str(2 * 24 * 3600)}
+    dry = json.loads(_run(two_days_on, "gc", "--dry-run", "--json").stdout)
+    assert dry["abandoned_uploads"] == 1 and dry["temporary_files"] == 1
+    assert dry["orphan_objects"] == 1 and dry["orphan_partials"] == 1
+    assert stray.exists() and orphan.exists() and partial.exists()  # a dry run touches nothing
+    assert (objects / pending_key).exists()
+
     later = _run(two_days_on, "gc")
     assert later.returncode == 0, later.stderr
     report = dict(line.rsplit(None, 1) for line in later.stdout.splitlines())
     assert report["abandoned uploads"] == "1" and report["temporary files"] == "1"
-    assert not stray.exists()
+    assert report["orphan objects"] == "1" and report["orphan partials"] == "1"
+    assert not stray.exists() and not orphan.exists() and not partial.exists()
     with session_scope(make_session_factory(make_engine(database))) as session:
         assert session.scalar(select(func.count()).select_from(Media)) == 0
-    assert not (tmp_path / "objects" / pending_key).exists()
+    assert not (objects / pending_key).exists()
+    again = json.loads(_run(two_days_on, "gc", "--json").stdout)
+    assert set(again.values()) == {0}
 
 
 def _upload_asked_for_and_never_sent(data_dir: Path, database: str) -> str:

@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "gc", help="reclaim what nothing owns: abandoned uploads, old trash, temporary files"
     )
     gc.add_argument("--json", action="store_true", help="print the report as JSON")
+    gc.add_argument("--dry-run", action="store_true", help="report what would go; remove nothing")
     gc.set_defaults(handler=_gc)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True)
@@ -310,7 +311,7 @@ def _gc(args: argparse.Namespace) -> int:
     from medialib.gc import collect_garbage
 
     state = build_state(Settings(), run_workers=False)
-    report = collect_garbage(state.runtime)
+    report = collect_garbage(state.runtime, dry_run=args.dry_run)
     state.engine.dispose()
     if args.json:
         print(json.dumps(report))

@@ -124,10 +124,10 @@ def test_ids_cannot_name_paths_and_keys_cannot_reach_partials(
     assert local_store.stat(f".partial/{UPLOAD}") is None
 
 
-def test_sweep_removes_only_partials_left_idle(local_store: LocalObjectStore) -> None:
+def test_only_partials_left_idle_are_listed_as_idle(local_store: LocalObjectStore) -> None:
     local_store.partials.start(UPLOAD)
     local_store.partials.start("upl_01TESTPARTIALOLD0000000000")
     old = local_store.root / ".partial" / "upl_01TESTPARTIALOLD0000000000"
     os.utime(old, (1, 1))
-    assert local_store.partials.sweep(older_than=dt.timedelta(days=2)) == 1
-    assert not old.exists() and local_store.partials.offset(UPLOAD) == 0
+    assert local_store.partials.idle(older_than=dt.timedelta(days=2)) == [old.name]
+    assert local_store.partials.offset(UPLOAD) == 0

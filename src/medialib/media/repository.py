@@ -161,6 +161,12 @@ class MediaRepository:
         query = select(Media).where(Media.workspace_id == workspace_id, Media.id.in_(media_ids))
         return list(self.session.scalars(query).all())
 
+    def by_ids_anywhere(self, media_ids: list[str]) -> list[Media]:
+        """The media among `media_ids`, of any workspace and status (gc)."""
+        if not media_ids:
+            return []
+        return list(self.session.scalars(select(Media).where(Media.id.in_(media_ids))).all())
+
     def count_usage(self, media_ids: list[str], step: int) -> None:
         """Add `step` to each media's `usage_count` in one UPDATE (never below zero)."""
         if not media_ids:

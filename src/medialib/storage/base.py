@@ -89,9 +89,9 @@ class PartialStore(Protocol):
 
     def discard(self, upload_id: str) -> None: ...
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
-        """Remove partials untouched for longer than `older_than` (left behind by a creation
-        whose transaction failed); how many."""
+    def idle(self, *, older_than: dt.timedelta) -> list[str]:
+        """The ids of partials untouched for longer than `older_than` (gc removes those no
+        upload row owns)."""
         ...
 
 
@@ -152,9 +152,14 @@ class ObjectStore(Protocol):
 
     def public_url(self, key: str) -> str: ...
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
+    def sweep(self, *, older_than: dt.timedelta, dry_run: bool = False) -> int:
         """Remove what writes that never finished (a crash, a dropped client) left behind
-        longer than `older_than` ago; how many."""
+        longer than `older_than` ago; how many (`dry_run`: count only)."""
+        ...
+
+    def iter_objects(self) -> Iterator[tuple[str, float]]:
+        """Every stored object's key and when it was last written (epoch seconds), for gc
+        to find objects that no media row owns."""
         ...
 
     def check(self) -> None:

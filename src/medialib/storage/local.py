@@ -208,10 +208,21 @@ class LocalObjectStore:
     def public_url(self, key: str) -> str:
         return f"{self.public_base_url}{FILES_PATH}/{key}"
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
+    def iter_objects(self) -> Iterator[tuple[str, float]]:
+        for folder, subfolders, names in os.walk(self.root):
+            if folder == str(self.root):
+                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+            for name in names:
+                path = Path(folder) / name
+                with contextlib.suppress(FileNotFoundError):
+                    info = path.lstat()
+                    if stat.S_ISREG(info.st_mode):
+                        yield path.relative_to(self.root).as_posix(), info.st_mtime
+
+    def sweep(self, *, older_than: dt.timedelta, dry_run: bool = False) -> int:
         """Remove temporary files of writes that never finished (a crash, a dropped client)."""
         idle = idle_files(self._tmp_dir, older_than=older_than)
-        for path in idle:
+        for path in idle if not dry_run else []:
             path.unlink(missing_ok=True)
         return len(idle)
 

@@ -12,12 +12,12 @@ import hashlib
 import secrets
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from medialib import clock
 from medialib.storage.base import (
     FILES_PATH,
     UPLOAD_PATH,
@@ -38,13 +38,14 @@ class _Object:
     data: bytes
     content_type: str
     sha256: str
+    written: float = field(default_factory=clock.timestamp)
 
 
 @dataclass
 class _Partial:
     data: bytearray = field(default_factory=bytearray)
     busy: bool = False
-    touched: float = field(default_factory=time.monotonic)
+    touched: float = field(default_factory=clock.timestamp)
 
 
 class MemoryObjectStore:
@@ -130,8 +131,13 @@ class MemoryObjectStore:
     def public_url(self, key: str) -> str:
         return f"{self.public_base_url}{FILES_PATH}/{key}"
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
+    def sweep(self, *, older_than: dt.timedelta, dry_run: bool = False) -> int:
         return 0  # a write in memory is never half-visible, nor outlives its process
+
+    def iter_objects(self) -> Iterator[tuple[str, float]]:
+        with self._lock:
+            listed = [(key, found.written) for key, found in self._objects.items()]
+        yield from listed
 
     def check(self) -> None:
         return None
@@ -218,13 +224,10 @@ class MemoryPartials:
         with self._lock:
             self._partials.pop(upload_id, None)
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
-        cutoff = time.monotonic() - older_than.total_seconds()
+    def idle(self, *, older_than: dt.timedelta) -> list[str]:
+        cutoff = clock.timestamp() - older_than.total_seconds()
         with self._lock:
-            idle = [i for i, p in self._partials.items() if p.touched < cutoff and not p.busy]
-            for upload_id in idle:
-                del self._partials[upload_id]
-        return len(idle)
+            return [i for i, p in self._partials.items() if p.touched < cutoff and not p.busy]
 
     def _partial(self, upload_id: str) -> _Partial:
         found = self._partials.get(upload_id)
@@ -251,7 +254,7 @@ class MemoryAppend:
 
     def commit(self) -> int:
         self._partial.data += self._pending
-        self._partial.touched = time.monotonic()
+        self._partial.touched = clock.timestamp()
         self._pending.clear()
         self.start = self.offset
         return self.offset

@@ -80,13 +80,8 @@ class LocalPartials:
         with contextlib.suppress(FileNotFoundError, PartialMissing):
             self._path(upload_id).unlink()
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
-        """Remove partials untouched for longer than any upload may idle: left behind by a
-        creation whose transaction failed (expired uploads are removed with their rows)."""
-        idle = idle_files(self._dir, older_than=older_than)
-        for path in idle:
-            self.discard(path.name)
-        return len(idle)
+    def idle(self, *, older_than: dt.timedelta) -> list[str]:
+        return [path.name for path in idle_files(self._dir, older_than=older_than)]
 
     def _running_hash(self, upload_id: str, offset: int) -> Any:
         with self._lock:

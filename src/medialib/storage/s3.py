@@ -171,7 +171,13 @@ class S3ObjectStore:
     ) -> UploadGrant:
         raise Forbidden("This server does not accept uploads itself; use the bucket's URL.")
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
+    def iter_objects(self) -> Iterator[tuple[str, float]]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                yield item["Key"], item["LastModified"].timestamp()
+
+    def sweep(self, *, older_than: dt.timedelta, dry_run: bool = False) -> int:
         """Abort multipart uploads begun longer ago than `older_than` (a writer that never
         committed or aborted: a killed process); their parts cost storage until then."""
         cutoff = _now() - older_than
@@ -179,11 +185,13 @@ class S3ObjectStore:
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket):
             for upload in page.get("Uploads", []):
-                if upload["Initiated"] < cutoff:
+                if upload["Initiated"] >= cutoff:
+                    continue
+                if not dry_run:
                     self.client.abort_multipart_upload(
                         Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                     )
-                    aborted += 1
+                aborted += 1
         return aborted
 
     def check(self) -> None:
@@ -294,8 +302,8 @@ class _NoPartials:
     def discard(self, upload_id: str) -> None:
         return None
 
-    def sweep(self, *, older_than: dt.timedelta) -> int:
-        return 0
+    def idle(self, *, older_than: dt.timedelta) -> list[str]:
+        return []
 
 
 def _not_found(exc: Any) -> bool:

@@ -32,6 +32,13 @@ class ResumableUploadRepository:
         query = select(ResumableUpload).where(ResumableUpload.expires_at < now).limit(limit)
         return list(self.session.scalars(query).all())
 
+    def existing(self, upload_ids: list[str]) -> set[str]:
+        """Which of these uploads have a row."""
+        if not upload_ids:
+            return set()
+        query = select(ResumableUpload.id).where(ResumableUpload.id.in_(upload_ids))
+        return set(self.session.scalars(query).all())
+
     def remove(self, upload: ResumableUpload) -> None:
         self.session.delete(upload)
         self.session.flush()
