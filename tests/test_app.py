@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+from tests.conftest import RunningServer
 
 
 def test_healthz_and_readyz(anon: httpx.Client) -> None:
@@ -30,3 +33,41 @@ def test_web_page_is_served_with_a_content_security_policy(anon: httpx.Client) -
     page = anon.get("/")
     assert page.status_code == 200 and "medialib" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_the_api_document_is_valid_and_a_client_can_use_it(server: RunningServer) -> None:
+    from openapi_spec_validator import validate
+
+    document = httpx.get(f"{server.base_url}/openapi.json").json()
+    validate(document)
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)) and "request_upload" in ids and "get_media" in ids
+    for operation in operations:
+        names = {p["name"].lower() for p in operation.get("parameters", [])}
+        assert not names & {"authorization", "x-api-key"}  # the key is a security scheme
+        for status, answer in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}
+    direct = document["paths"]["/v1/media"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in direct
+    signed = document["paths"]["/v1/uploads/local"]["put"]
+    assert "application/octet-stream" in signed["requestBody"]["content"]
+    assert "security" not in signed  # authorised by its signature
+
+
+def test_a_405_names_every_method_the_path_takes(server: RunningServer) -> None:
+    answer = httpx.request("OPTIONS", f"{server.base_url}/v1/posts")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, POST"
+    trash = httpx.put(f"{server.base_url}/v1/media/trash")
+    assert trash.status_code == 405 and trash.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "-3"])
+def test_dates_in_queries_are_dates_not_numbers(server: RunningServer, value: str) -> None:
+    with server.client() as api:
+        answer = api.get("/v1/media", params={"created_before": value})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "validation_error"

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from medialib import __version__, clock, http_errors
+from medialib import __version__, clock, http_errors, openapi
 from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, ping
@@ -94,7 +94,9 @@ def create_app(
         version=__version__,
         summary="Upload media once, check it, prepare it for every network.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
+    openapi.install(app)
     app.state.medialib = state
     http_errors.install(app)
     routers = (
@@ -112,6 +114,7 @@ def create_app(
         app.include_router(router)
     # Routers are included as they are (no prefix added), so their routes match as declared.
     routes = [route for router in routers for route in router.routes]
+    app.state.api_routes = routes
     app.add_middleware(IdempotencyMiddleware, state=state, routes=routes)
     # Added last, so it runs first: nothing reads a body it has not capped.
     app.add_middleware(BodyLimitMiddleware, routes=routes, max_bytes=state.settings.body_max_bytes)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -56,10 +57,13 @@ def install(app: FastAPI) -> None:
         return error_response(ValidationFailed(errors=problems[:20]))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         body = {"error": {"code": code, "message": str(exc.detail)}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(ClientDisconnect)
     async def client_gone(request: Request, _: ClientDisconnect) -> Response:
@@ -77,6 +81,17 @@ def install(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return error_response(MedialibError("Internal error; it has been logged."))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (the router names only the first route
+    it found). The application keeps its routes in `app.state.api_routes`."""
+    routes = getattr(request.app.state, "api_routes", [])
+    path = request.url.path
+    matching = [r for r in routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+    # A fixed path (/v1/media/trash) wins over a template that also matches it.
+    exact = [route for route in matching if route.path == path]
+    return sorted({method for route in exact or matching for method in route.methods or ()})
 
 
 def _describe(problem: Any) -> dict[str, Any]:

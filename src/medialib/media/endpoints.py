@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BeforeValidator
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
 from medialib.media.facts import verdicts_of
@@ -32,6 +33,16 @@ from medialib.media.thumbnails import Thumbnails
 from medialib.schemas import Deleted, Pagination
 from medialib.storage.base import ObjectStore
 from medialib.workspaces.service import WorkspaceService
+
+
+def _text_only(value: object) -> object:
+    """A date is written as a date (RFC 3339), never as a bare number of seconds."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("give a date and time (RFC 3339), e.g. 2026-11-28T09:00:00Z")
+    return value
+
+
+DateTimeQuery = Annotated[dt.datetime | None, BeforeValidator(_text_only)]
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 usage_router = APIRouter(prefix="/v1", tags=["usage"])
@@ -166,8 +177,8 @@ def list_media(
     tag: Annotated[str | None, Query(max_length=100)] = None,
     tenant_id: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    created_after: dt.datetime | None = None,
-    created_before: dt.datetime | None = None,
+    created_after: DateTimeQuery = None,
+    created_before: DateTimeQuery = None,
     sort: SortOrder = "recent",
 ) -> MediaList:
     """Media of the workspace, newest first unless `sort` says otherwise.
