@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("size", help="bytes, or with a unit (500MB, 10GB, 1TiB), or 'none'")
     quota.set_defaults(handler=_quota)
 
+    workspace = commands.add_parser("workspace", help="workspaces").add_subparsers(required=True)
+    delete = workspace.add_parser(
+        "delete", help="delete a workspace: its keys stop, its media is purged after 30 days"
+    )
+    delete.add_argument("--workspace", required=True)
+    delete.set_defaults(handler=_workspace_delete)
+
     upload = commands.add_parser("upload", help="upload files with progress bars")
     upload.add_argument("files", nargs="+", type=Path)
     upload.add_argument("--tag", action="append", dest="tags")
@@ -227,6 +234,18 @@ def parse_size(text: str) -> int | None:
     if unit not in _UNITS:
         raise ValueError(f"unknown unit in {text!r}")
     return int(float(number) * _UNITS[unit])
+
+
+def _workspace_delete(args: argparse.Namespace) -> int:
+    from medialib.workspaces.service import WorkspaceService
+
+    moved = _with_session(lambda session: WorkspaceService(session).delete(args.workspace))
+    if moved is None:
+        print(f"medialib workspace delete: no workspace {args.workspace!r}", file=sys.stderr)
+        return 1
+    print(f"workspace {args.workspace!r} deleted: its keys no longer work; {moved} media in")
+    print("the trash, purged by `medialib gc` in 30 days")
+    return 0
 
 
 def _quota(args: argparse.Namespace) -> int:

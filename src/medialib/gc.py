@@ -22,12 +22,12 @@ from medialib.db import utcnow
 from medialib.idempotency.repository import IdempotencyRepository
 from medialib.media.models import Media
 from medialib.media.repository import MediaRepository
-from medialib.media.service import TRASH_KEEPS
 from medialib.runtime import Runtime
 from medialib.uploads.repository import ResumableUploadRepository
 from medialib.uploads.resumable import ResumableUploads
 from medialib.webhooks.events import EventType
 from medialib.webhooks.outbox import emit, event_data
+from medialib.workspaces.service import TRASH_KEEPS
 
 # An upload URL lives an hour; its pending row is removed a day after that.
 ABANDONED_AFTER = dt.timedelta(days=1)

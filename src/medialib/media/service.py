@@ -5,8 +5,6 @@ Services flush; the request boundary commits.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
@@ -19,9 +17,7 @@ from medialib.media.transitions import Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType
 from medialib.workspaces.models import Workspace
-from medialib.workspaces.service import retention_expiry
-
-TRASH_KEEPS = dt.timedelta(days=30)
+from medialib.workspaces.service import TRASH_KEEPS, retention_expiry
 
 
 class MediaLibrary:

@@ -82,6 +82,6 @@ def authenticate(session: Session, plaintext: str | None) -> Workspace:
     if api_key is None or not matches or api_key.revoked_at is not None:
         raise Unauthorized()
     workspace = repository.get(api_key.workspace_id)
-    if workspace is None:
+    if workspace is None or workspace.deleted_at is not None:
         raise Unauthorized()
     return workspace

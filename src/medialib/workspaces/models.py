@@ -18,6 +18,9 @@ class Workspace(Base):
     # Media older than this many days is purged (None: kept until deleted).
     retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Deleted (a cancelled workspace): its keys stop working, its media is in the trash
+    # and purged with it.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiKey(Base):

@@ -7,10 +7,15 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from medialib.db import utcnow
 from medialib.errors import NotFound, QuotaExceeded
+from medialib.media.models import MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.workspaces.models import Workspace
 from medialib.workspaces.repository import WorkspaceRepository
+
+# How long deleted media stays restorable before gc purges it.
+TRASH_KEEPS = dt.timedelta(days=30)
 
 
 def retention_expiry(days: int | None, start: dt.datetime) -> dt.datetime | None:
@@ -44,6 +49,25 @@ class WorkspaceService:
         workspace.quota_bytes = quota_bytes
         self.session.flush()
         return True
+
+    def delete(self, workspace_name: str) -> int | None:
+        """Delete a workspace, as hosted media services do for a cancelled account: its
+        keys stop working at once and all its media goes to the trash, purged by gc
+        when the trash's 30 days are over. How many media went; None: no such workspace."""
+        workspace = self.workspaces.get_by_name(workspace_name)
+        if workspace is None:
+            return None
+        now = utcnow()
+        workspace.deleted_at = workspace.deleted_at or now
+        moved = 0
+        for media in self.media.kept(workspace.id):
+            media.status_before_delete = media.status
+            media.status = MediaStatus.DELETED
+            media.deleted_at = now
+            media.expires_at = now + TRASH_KEEPS
+            moved += 1
+        self.session.flush()
+        return moved
 
     def quota(self, workspace: Workspace) -> int | None:
         return self.workspaces.get_quota(workspace.id)
