@@ -7,17 +7,25 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from medialib import __version__, clock, http_errors, openapi
 from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
-from medialib.db import make_engine, make_session_factory, migrate, ping
+from medialib.db import (
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+    migrate,
+    ping,
+)
 from medialib.deps import AppState, StateDep
 from medialib.guards.body import BodyLimitMiddleware
 from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounters
 from medialib.guards.headers import SecurityHeadersMiddleware
+from medialib.guards.load import LoadShedMiddleware
 from medialib.guards.rate import RateLimitMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
@@ -38,6 +46,7 @@ from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
 from medialib.webhooks.endpoints import router as webhooks_router
 from medialib.workspaces.endpoints import router as workspace_router
+from medialib.workspaces.key_cache import STAMP_FILE, KeyCache
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,7 @@ def build_state(
     runtime = Runtime(
         settings=settings,
         session_factory=session_factory,
+        read_session_factory=make_read_session_factory(engine),
         store=open_store(settings),
         scanner=scanner or scanner_for(settings),
     )
@@ -66,7 +76,10 @@ def build_state(
         runner = EmbeddedRunner(runtime, load_handlers(), queue_threads=settings.all_queue_threads)
         dispatch_after_commit(session_factory, lambda _jobs: runner.wake())
     imports = Bulkhead("imports", size=settings.import_concurrency, queue=settings.import_queue)
-    return AppState(runtime=runtime, engine=engine, runner=runner, broker=broker, imports=imports)
+    keys = KeyCache(stamp=settings.resolved_data_dir / STAMP_FILE)
+    return AppState(
+        runtime=runtime, engine=engine, runner=runner, broker=broker, imports=imports, keys=keys
+    )
 
 
 def create_app(
@@ -77,6 +90,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = state.settings.request_threads
         if state.runner is not None:
             state.runner.start()
         try:
@@ -123,6 +137,7 @@ def create_app(
         counters=counters,
         per_minute=state.settings.rate_limit_per_minute,
     )
+    app.add_middleware(LoadShedMiddleware, max_inflight=state.settings.max_concurrent_requests)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     mount_static(app)
     _add_health_routes(app)
@@ -139,8 +154,9 @@ def _rate_counters(settings: Settings) -> WindowCounters:
 
 def _add_health_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        """200 while the process is up."""
+    async def healthz() -> dict[str, str]:
+        """200 while the process is up (on the event loop: it needs no thread, so it
+        answers however busy the thread pool is)."""
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"])

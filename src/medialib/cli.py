@@ -202,10 +202,12 @@ def _keys_create(args: argparse.Namespace) -> int:
 
 
 def _keys_revoke(args: argparse.Namespace) -> int:
+    from medialib.workspaces.key_cache import touch_stamp
     from medialib.workspaces.keys import KEY_PREFIX, revoke_key
 
     lookup = args.key.removeprefix(KEY_PREFIX).split("_", 1)[0]
     revoked = _with_session(lambda session: revoke_key(session, lookup))
+    touch_stamp(Settings().resolved_data_dir)  # servers here forget cached keys at once
     print("revoked" if revoked else "no such active key")
     return 0 if revoked else 1
 
@@ -237,9 +239,11 @@ def parse_size(text: str) -> int | None:
 
 
 def _workspace_delete(args: argparse.Namespace) -> int:
+    from medialib.workspaces.key_cache import touch_stamp
     from medialib.workspaces.service import WorkspaceService
 
     moved = _with_session(lambda session: WorkspaceService(session).delete(args.workspace))
+    touch_stamp(Settings().resolved_data_dir)  # servers here forget its keys at once
     if moved is None:
         print(f"medialib workspace delete: no workspace {args.workspace!r}", file=sys.stderr)
         return 1

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     # Requests a minute per API key (a fifth per address for requests without a key, a
     # fiftieth for keys that are refused); 0 turns rate limits off (see guards/rate.py).
     rate_limit_per_minute: int = Field(default=3000, ge=0)
+    # API requests in one process at a time (running or waiting for a thread or a
+    # connection); one more is answered 503 with Retry-After at once (see guards/load.py).
+    max_concurrent_requests: int = Field(default=256, ge=1)
+    # Threads for synchronous route work (FastAPI's pool; anyio's default is 40). On a
+    # small machine more runnable threads only lengthen every wait for the GIL, the
+    # event loop's (and so /healthz's) included.
+    request_threads: int = Field(default=24, ge=4, le=256)
     # Every request body that is not a file (JSON) is cut at this size (413).
     body_max_bytes: int = Field(default=1_000_000, ge=1024)
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.

@@ -86,17 +86,40 @@ class RecordJSON(TypeDecorator[Any]):
         return None if value is None else self._adapter.validate_python(value)
 
 
+# An execution option: this connection only reads (see `make_read_session_factory`).
+READ_ONLY = "medialib_read_only"
+# Sized for FastAPI's thread pool (40) plus the job threads and a margin: a request never
+# waits for a connection while a thread is free; past that it waits `POOL_TIMEOUT`.
+SQLITE_POOL_SIZE = 64
+POOL_TIMEOUT = 10
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=POOL_TIMEOUT,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
-        # conditional UPDATEs (state transitions) are atomic under concurrency.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=POOL_TIMEOUT
+    )
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """pysqlite's own transaction handling is off (see the pragmas): BEGIN is ours. A
+    writing transaction takes the write lock at once (IMMEDIATE), so its read-then-write
+    transitions are atomic and it never fails to upgrade later; a read-only one begins
+    deferred, and in WAL mode it never waits for a writer, nor a writer for it."""
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -111,6 +134,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for work that only reads (GET requests): on SQLite their transactions
+    begin deferred, so reads run beside a writer instead of queueing for its lock."""
+    return sessionmaker(
+        bind=engine.execution_options(**{READ_ONLY: True}),
+        expire_on_commit=False,
+        autoflush=False,
+    )
 
 
 @contextmanager

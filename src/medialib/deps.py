@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
@@ -21,6 +22,7 @@ from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.runtime import Runtime
 from medialib.storage.base import ObjectStore
+from medialib.workspaces.key_cache import KeyCache
 from medialib.workspaces.keys import api_key_from, authenticate
 from medialib.workspaces.models import Workspace
 
@@ -33,6 +35,7 @@ class AppState:
     broker: BrokerRunner | None = None
     # URL imports and probes wait on other servers: a pool of their own (see bulkhead.py).
     imports: Bulkhead = field(default_factory=lambda: Bulkhead("imports", size=4, queue=16))
+    keys: KeyCache = field(default_factory=KeyCache)
 
     @property
     def settings(self) -> Settings:
@@ -67,12 +70,14 @@ async def get_runtime(state: StateDep) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(state: StateDep) -> AsyncIterator[Session]:
+async def get_session(request: Request, state: StateDep) -> AsyncIterator[Session]:
     """A session per request; the route commits, anything uncommitted is rolled back.
 
+    GET and HEAD only read: their sessions begin deferred on SQLite, beside any writer.
     Closed on the event loop (a fast rollback at most), so ending it needs no thread.
     """
-    session = state.session_factory()
+    reads_only = request.method in ("GET", "HEAD")
+    session = (state.runtime.reads if reads_only else state.session_factory)()
     try:
         yield session
     finally:
@@ -93,18 +98,29 @@ KeyDep = Annotated[str | None, Depends(bearer_key)]
 
 
 def workspace_for_key(state: AppState, key: str | None) -> Workspace:
-    """Authenticate in a short session of its own, for routes that stream a body: no
-    session may stay open while bytes flow."""
-    with session_scope(state.session_factory) as session:
-        return authenticate(session, key)
-
-
-def current_workspace(
-    session: SessionDep, key: Annotated[str | None, Depends(bearer_key)]
-) -> Workspace:
-    workspace = authenticate(session, key)
-    session.commit()  # end the read transaction before the next thread hop
+    """Authenticate in a short read session of its own (no session stays open while a
+    body streams), through the cache of recently verified keys."""
+    if key and (cached := state.keys.get(key)) is not None:
+        return cached
+    with session_scope(state.runtime.reads) as session:
+        workspace = authenticate(session, key)
+    assert key is not None  # authenticate refuses a missing key
+    state.keys.put(key, workspace)
     return workspace
+
+
+async def authenticated(state: AppState, key: str | None) -> Workspace:
+    """A recently verified key costs no database read and no thread; another is checked
+    in a short session of its own, so a route's session is its only one."""
+    if key and (cached := state.keys.get(key)) is not None:
+        return cached
+    return await run_in_threadpool(workspace_for_key, state, key)
+
+
+async def current_workspace(
+    state: StateDep, key: Annotated[str | None, Depends(bearer_key)]
+) -> Workspace:
+    return await authenticated(state, key)
 
 
 CurrentWorkspace = Annotated[Workspace, Depends(current_workspace)]

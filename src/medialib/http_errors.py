@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -76,6 +77,12 @@ def install(app: FastAPI) -> None:
     async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc)
         return error_response(ServiceUnavailable("The database is unavailable; try again."))
+
+    @app.exception_handler(PoolTimeout)
+    async def no_connection(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection free in time: %s", exc)
+        busy = ServiceUnavailable("The server is busy; try again shortly.", reason="busy")
+        return error_response(busy)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -23,3 +23,10 @@ class Runtime:
     store: ObjectStore
     # None: scanning is off (MEDIALIB_CLAMD_URL unset), and media and /readyz say so.
     scanner: Scanner | None = None
+    # Sessions for work that only reads (on SQLite: deferred, beside any writer); None:
+    # the same as `session_factory`.
+    read_session_factory: sessionmaker[Session] | None = None
+
+    @property
+    def reads(self) -> sessionmaker[Session]:
+        return self.read_session_factory or self.session_factory

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 
-from medialib.deps import AppState, workspace_for_key
+from medialib.deps import AppState, authenticated
 from medialib.errors import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
@@ -80,10 +80,8 @@ class IdempotencyMiddleware:
                 ),
             )
         try:
-            workspace = await run_in_threadpool(
-                workspace_for_key,
-                self.state,
-                api_key_from(headers.get("authorization"), headers.get("x-api-key")),
+            workspace = await authenticated(
+                self.state, api_key_from(headers.get("authorization"), headers.get("x-api-key"))
             )
         except Unauthorized:
             return await self.app(scope, receive, send)  # the route answers 401

@@ -126,7 +126,10 @@ class MediaIntake:
             description=description,
             media_metadata={},
             tags=[],
-            expires_at=retention_expiry(workspace.retention_days, utcnow()),
+            # Read now: the workspace given may be a cached snapshot of an earlier moment.
+            expires_at=retention_expiry(
+                self.workspaces.workspaces.retention_days(workspace.id), utcnow()
+            ),
         )
         self.repository.add(media)
         if tags:

@@ -17,6 +17,7 @@ from medialib.media.transitions import Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType
 from medialib.workspaces.models import Workspace
+from medialib.workspaces.repository import WorkspaceRepository
 from medialib.workspaces.service import TRASH_KEEPS, retention_expiry
 
 
@@ -90,7 +91,8 @@ class MediaLibrary:
         media.status = media.status_before_delete or MediaStatus.READY
         media.status_before_delete = None
         media.deleted_at = None
-        media.expires_at = retention_expiry(workspace.retention_days, media.created_at)
+        retention = WorkspaceRepository(self.session).retention_days(workspace.id)
+        media.expires_at = retention_expiry(retention, media.created_at)
         media.expiry_notified_at = None
         self.session.flush()
         return media

@@ -20,7 +20,7 @@ from medialib.deps import (
     RuntimeDep,
     SessionDep,
     StateDep,
-    workspace_for_key,
+    authenticated,
 )
 from medialib.errors import Forbidden, InvalidState, PayloadTooLarge, ValidationFailed
 from medialib.ids import new_id
@@ -151,7 +151,7 @@ async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> Media
     For files up to 100 MB; the body is streamed to storage and then confirmed like any
     other upload, so the answer is the media object (images `ready`, others `processing`).
     """
-    workspace = await run_in_threadpool(workspace_for_key, state, key)
+    workspace = await authenticated(state, key)
     _refuse_declared_oversize(request, DIRECT_UPLOAD_MAX_BYTES + _FORM_OVERHEAD_BYTES)
     media_id = new_id("med")
     storage_key = storage_key_for(workspace.id, media_id)
@@ -198,7 +198,7 @@ async def probe_import(body: ProbeRequest, state: StateDep, key: KeyDep) -> Prob
     """What a URL holds (type from its first bytes, server's type, size, name), keeping
     nothing. The URL must be public `https`; private addresses answer `url_not_allowed`.
     Runs in the import pool: when it is full, 503 with `Retry-After`."""
-    await run_in_threadpool(workspace_for_key, state, key)
+    await authenticated(state, key)
     return await state.imports.run(probe_url, state.settings, body)
 
 
@@ -213,7 +213,7 @@ async def import_media(body: ImportRequest, state: StateDep, key: KeyDep) -> Med
     """Import a file from a public `https` URL (up to 100 MB); it goes through the same
     checks as an upload and comes back as the media object. Imports run in a pool of
     their own, each within a deadline; when the pool is full, 503 with `Retry-After`."""
-    workspace = await run_in_threadpool(workspace_for_key, state, key)
+    workspace = await authenticated(state, key)
     outcome = await state.imports.run(import_url, state.runtime, workspace, body)
     return _answer(state.runtime, outcome)
 

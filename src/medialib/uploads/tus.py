@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from medialib.db import session_scope, utcnow
-from medialib.deps import AppState, KeyDep, StateDep, workspace_for_key
+from medialib.deps import AppState, KeyDep, StateDep, authenticated, workspace_for_key
 from medialib.errors import (
     ChecksumMismatch,
     MedialibError,
@@ -116,7 +116,7 @@ async def create_upload(request: Request, state: StateDep, key: KeyDep) -> Respo
     `content_type`. A body sent with `Content-Type: application/offset+octet-stream` is the
     upload's first bytes. Answers 201 with `Location` and `Medialib-Media-Id`."""
     require_version(request)
-    workspace = await run_in_threadpool(workspace_for_key, state, key)
+    workspace = await authenticated(state, key)
     refuse_unsupported_extensions(request)
     length = header_int(request, "upload-length")
     raw_metadata = request.headers.get("upload-metadata")
@@ -154,7 +154,7 @@ async def append_bytes(upload_id: str, request: Request, state: StateDep, key: K
     A wrong offset answers 409 and changes nothing; with `Upload-Checksum` (sha1, sha256,
     md5) bytes that do not match answer 460 and are not kept."""
     require_version(request)
-    workspace = await run_in_threadpool(workspace_for_key, state, key)
+    workspace = await authenticated(state, key)
     refuse_unsupported_extensions(request)
     if request.headers.get("content-type") != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Send the bytes as {OFFSET_CONTENT_TYPE}.")

@@ -14,8 +14,8 @@ router = APIRouter(prefix="/v1/workspace", tags=["workspace"])
 
 
 @router.get("", response_model=WorkspaceOut)
-def get_workspace(workspace: CurrentWorkspace) -> WorkspaceOut:
-    return _out(workspace)
+def get_workspace(workspace: CurrentWorkspace, session: SessionDep) -> WorkspaceOut:
+    return _out(WorkspaceService(session).current(workspace))
 
 
 @router.patch("", response_model=WorkspaceOut)

@@ -35,6 +35,11 @@ class WorkspaceRepository:
         )
         return self.session.scalar(query)
 
+    def retention_days(self, workspace_id: str) -> int | None:
+        return self.session.scalar(
+            select(Workspace.retention_days).where(Workspace.id == workspace_id)
+        )
+
     def any_exists(self) -> bool:
         return self.session.scalar(select(Workspace.id).limit(1)) is not None
 

@@ -41,6 +41,13 @@ class WorkspaceService:
         self.session.flush()
         return row
 
+    def current(self, workspace: Workspace) -> Workspace:
+        """The workspace as it is now (the one given may be a cached snapshot)."""
+        row = self.workspaces.get(workspace.id)
+        if row is None:
+            raise NotFound("No such workspace.")
+        return row
+
     def set_quota(self, workspace_name: str, quota_bytes: int | None) -> bool:
         """Give a workspace a storage quota (None: none); False when there is none so named."""
         workspace = self.workspaces.get_by_name(workspace_name)
