@@ -114,12 +114,12 @@ def make_engine(url: str) -> Engine:
 def _sqlite_begin(conn: Any) -> None:
     """pysqlite's own transaction handling is off (see the pragmas): BEGIN is ours. A
     writing transaction takes the write lock at once (IMMEDIATE), so its read-then-write
-    transitions are atomic and it never fails to upgrade later; a read-only one begins
-    deferred, and in WAL mode it never waits for a writer, nor a writer for it."""
-    if conn.get_execution_options().get(READ_ONLY):
-        conn.exec_driver_sql("BEGIN")
-    else:
+    transitions are atomic and it never fails to upgrade later."""
+    if not conn.get_execution_options().get(READ_ONLY):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only one begins no transaction at all: each SELECT reads a snapshot of its own
+    # (two round trips fewer), and in WAL mode it never waits for a writer, nor a writer
+    # for it.
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

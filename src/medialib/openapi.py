@@ -95,7 +95,7 @@ def _complete(schema: dict[str, Any]) -> None:
 
 def _document_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     parameters = operation.get("parameters", [])
-    keyed = any(p.get("name", "").lower() in _KEY_HEADERS for p in parameters)
+    keyed = path.startswith("/v1/") and path != UPLOAD_PATH  # every API call takes a key
     operation["parameters"] = [
         p for p in parameters if p.get("name", "").lower() not in _KEY_HEADERS
     ]

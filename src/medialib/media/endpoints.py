@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BeforeValidator
 
-from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading
 from medialib.media.facts import verdicts_of
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.presenter import present, present_variant
@@ -158,17 +158,16 @@ def media_variants(
 
 
 @router.get("/{media_id}", response_model=MediaOut)
-def get_media(
-    media_id: str, workspace: CurrentWorkspace, library: LibraryDep, state: StateDep
-) -> MediaOut:
+def get_media(media_id: str, workspace: CurrentWorkspace, state: StateDep) -> MediaOut:
     """One media object; 404 when it is missing, deleted or another workspace's."""
-    return present(library.get(workspace, media_id), state.store)
+    with reading(state) as session:
+        media = MediaLibrary(session, settings=state.settings).get(workspace, media_id)
+        return present(media, state.store)
 
 
 @router.get("", response_model=MediaList)
 def list_media(
     workspace: CurrentWorkspace,
-    library: LibraryDep,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -195,8 +194,10 @@ def list_media(
         created_before=_aware(created_before),
         sort=sort,
     )
-    items, total = library.search(workspace, filters, limit=limit, offset=offset)
-    return _page(items, total, limit=limit, offset=offset, store=state.store)
+    with reading(state) as session:
+        library = MediaLibrary(session, settings=state.settings)
+        items, total = library.search(workspace, filters, limit=limit, offset=offset)
+        return _page(items, total, limit=limit, offset=offset, store=state.store)
 
 
 @router.patch("/{media_id}", response_model=MediaOut)

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
 from medialib.media.schemas import MediaFilters, SortOrder
@@ -43,12 +43,13 @@ class MediaRepository:
         return self.session.scalar(query)
 
     def get(self, workspace_id: str, media_id: str) -> Media | None:
+        """One round trip: the row and its tags joined (the hottest read of the API)."""
         query = (
             select(Media)
             .where(Media.id == media_id, Media.workspace_id == workspace_id)
-            .options(selectinload(Media.tags))
+            .options(joinedload(Media.tags))
         )
-        return self.session.scalar(query)
+        return self.session.scalars(query).unique().one_or_none()
 
     def get_by_id(self, media_id: str) -> Media | None:
         """For jobs, which carry ids only (the workspace check happened when enqueued)."""
