@@ -237,7 +237,7 @@ def _ladder(folder: Path) -> list[str]:
         for clients in (1, 4, 16, 32, 64, 128):
             health: list[float] = []
             watcher = threading.Thread(
-                target=lambda: health.extend(_health_during(url, DURATION - 1))
+                target=lambda found=health: found.extend(_health_during(url, DURATION - 1))
             )
             watcher.start()
             ours = _wrk(f"{url}/v1/media/{media_id}", clients, key)
