@@ -49,6 +49,11 @@ class JobExecutor:
         self._stop.set()
 
     def claim_next(self, queues: Collection[str] | None = None) -> Job | None:
+        # An idle worker only looks (a read, beside any writer); it takes the write lock
+        # (SQLite) or row locks only when there is something to claim.
+        with session_scope(self.context.reads) as session:
+            if not JobRepository(session).any_claimable(queues):
+                return None
         with session_scope(self.context.session_factory) as session:
             job = JobRepository(session).claim(
                 worker_id=self.worker_id, lease=self.lease, queues=queues

@@ -50,6 +50,12 @@ class JobRepository:
                 return job
         return None
 
+    def any_claimable(self, queues: Collection[str] | None = None) -> bool:
+        query = select(Job.id).where(self._claimable(utcnow()))
+        if queues is not None:
+            query = query.where(Job.queue.in_(list(queues)))
+        return self.session.scalar(query.limit(1)) is not None
+
     def claim_id(self, job_id: str, *, worker_id: str, lease: dt.timedelta) -> Job | None:
         """Take this job if it is due and nobody holds it (a broker delivery names it)."""
         now = utcnow()
