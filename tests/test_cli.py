@@ -17,7 +17,7 @@ from medialib.media.models import Media
 from medialib.media.schemas import UploadRequest
 from medialib.workspaces.keys import get_or_create_workspace
 from tests.conftest import RunningServer
-from tests.processes import MEDIALIB, env_for
+from tests.processes import MEDIALIB, ServeProcess, env_for
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -130,3 +130,28 @@ def _upload_asked_for_and_never_sent(data_dir: Path, database: str) -> str:
         return key
     finally:
         state.engine.dispose()
+
+
+def test_a_newcomer_uploads_to_serve_on_any_port_and_errors_are_one_line(
+    tmp_path: Path, files: Path
+) -> None:
+    env = env_for(tmp_path, f"sqlite:///{tmp_path / 'n.db'}")
+    server = ServeProcess(env)  # on a free port, not 8000
+    try:
+        # No URL, no key given: both are found from what `serve` left in the data dir.
+        found = _run(env, "upload", str(files / "photo.jpg"))
+        assert found.returncode == 0, found.stderr
+        assert "\tmed_" in found.stdout and "\tready" in found.stdout
+        taken = _run(env, "serve", "--port", str(server.port))
+        assert taken.returncode == 1
+        assert taken.stderr.strip().count("\n") == 0 and "--port" in taken.stderr
+        assert "Open http" not in taken.stdout
+    finally:
+        server.stop()
+    gone = _run(
+        {**env, "MEDIALIB_URL": f"http://127.0.0.1:{server.port}"},
+        "upload",
+        str(files / "photo.jpg"),
+    )
+    assert gone.returncode == 2 and "cannot reach medialib" in gone.stderr
+    assert "Traceback" not in gone.stderr and gone.stderr.strip().count("\n") == 0

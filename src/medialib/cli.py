@@ -13,6 +13,8 @@ from pathlib import Path
 from medialib.config import Settings
 
 FIRST_KEY_FILE = "first-api-key.txt"
+# Where a running `serve` says it can be reached, so `upload` finds it.
+SERVER_URL_FILE = "server-url.txt"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,11 +94,21 @@ def _serve(args: argparse.Namespace) -> int:
     from medialib.server import uvicorn_config
 
     settings = Settings()
+    taken = _port_taken(args.host, args.port)
+    if taken:
+        print(
+            f"medialib serve: {args.host}:{args.port} is not free ({taken}); "
+            "pass another with --port",
+            file=sys.stderr,
+        )
+        return 1
     if settings.public_url is None:
         shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
     app = create_app(settings)
+    url_file = settings.resolved_data_dir / SERVER_URL_FILE
+    url_file.write_text(settings.public_base_url + "\n")
     first_key = _first_run_key(settings)
     page = f"http://{args.host}:{args.port}/"
     print(f"medialib is starting on {page}", flush=True)
@@ -110,8 +122,25 @@ def _serve(args: argparse.Namespace) -> int:
         header_seconds=settings.http_header_seconds,
         body_window_seconds=settings.http_body_window_seconds,
     )
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        url_file.unlink(missing_ok=True)
     return 0
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the address cannot be listened on, or None when it can."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 def _first_run_key(settings: Settings) -> str | None:
@@ -273,13 +302,14 @@ def _quota(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace) -> int:
     import threading
 
+    import httpx
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     from medialib.client import Client, MedialibAPIError
 
     settings = Settings()
-    url = args.url or settings.public_base_url
+    url = args.url or _running_server_url(settings) or settings.public_base_url
     api_key = args.api_key or _stored_first_key(settings)
     if not api_key:
         print("medialib upload: pass --api-key or set MEDIALIB_API_KEY", file=sys.stderr)
@@ -316,10 +346,25 @@ def _upload(args: argparse.Namespace) -> int:
                 print(f"{path.name}\t{media['id']}\t{media['status']}", flush=True)
             return str(media["id"])
 
+        try:
+            client.ping()
+        except httpx.TransportError as exc:
+            print(
+                f"medialib upload: cannot reach medialib at {url} ({exc}); is `medialib serve`"
+                " running? Pass its address with --url or MEDIALIB_URL.",
+                file=sys.stderr,
+            )
+            return 2
         with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
             results = list(pool.map(one, args.files))
     failures = sum(1 for media_id in results if not media_id)
     return 1 if failures else 0
+
+
+def _running_server_url(settings: Settings) -> str | None:
+    """The URL a `serve` on this data dir said it runs at (it may be on another port)."""
+    url_file = settings.resolved_data_dir / SERVER_URL_FILE
+    return url_file.read_text().strip() or None if url_file.exists() else None
 
 
 def _stored_first_key(settings: Settings) -> str | None:

@@ -170,6 +170,10 @@ class Client:
         )
         _raise_for_error(response)
 
+    def ping(self) -> None:
+        """Raise `httpx.TransportError` when no medialib answers at the base URL."""
+        self._http.get("/healthz").raise_for_status()
+
     def confirm(self, media_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/media/{media_id}/confirm")
 
