@@ -156,3 +156,15 @@ def test_delete_moves_to_trash_and_hides_it(api: httpx.Client, files: Path) -> N
     assert api.get(f"/v1/media/{media['id']}").status_code == 404
     assert api.delete(f"/v1/media/{media['id']}").status_code == 404
     assert api.get("/v1/media").json()["pagination"]["total"] == 0
+
+
+def test_files_answer_conditional_gets_with_304(api: httpx.Client, files: Path) -> None:
+    media = upload_file(api, files / "photo.jpg")
+    first = httpx.get(media["url"])
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and tag.startswith('"')
+    again = httpx.get(media["url"], headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert again.headers["x-content-type-options"] == "nosniff"
+    other = httpx.get(media["url"], headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.content == first.content

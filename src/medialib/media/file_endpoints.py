@@ -9,10 +9,12 @@ attachment, and nothing is ever sniffed into HTML by the browser.
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from medialib.deps import SessionDep, StateDep
+from medialib.deps import StateDep, reading
 from medialib.errors import NotFound
 from medialib.media.serving import may_serve
 from medialib.processing.filenames import content_disposition
@@ -46,27 +48,40 @@ SAFETY_HEADERS = {
 
 
 @router.api_route(FILES_PATH + "/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def serve_file(key: str, request: Request, state: StateDep, session: SessionDep) -> Response:
+def serve_file(key: str, request: Request, state: StateDep) -> Response:
     store = state.store
-    allowed = may_serve(session, key)
-    session.rollback()  # a read: end it before the response is sent
+    with reading(state) as session:
+        allowed = may_serve(session, key)
     if not allowed:
         raise NotFound()
     info = store.stat(key)
     if info is None:
         raise NotFound()
+    # Keys are write-once, so a file's tag never changes: its checksum when the store has
+    # it, else its key and size.
+    tag = f'"{info.sha256 or hashlib.sha256(f"{key}:{info.size}".encode()).hexdigest()}"'
+    if tag in _tags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers={**SAFETY_HEADERS, "ETag": tag})
     declared = normalise_mime(info.content_type)
     inline = declared in INLINE_TYPES
     name = request.query_params.get("filename") or "file"
     headers = {
         **SAFETY_HEADERS,
         "Content-Disposition": content_disposition(name, inline=inline),
+        "ETag": tag,
     }
     media_type = declared if inline else "application/octet-stream"
     path = store.file_path(key)
     if path is not None:
         return FileResponse(path, media_type=media_type, headers=headers)
     return _stream(store, key, info.size, request, media_type, headers)
+
+
+def _tags(header: str | None) -> set[str]:
+    """The entity tags an If-None-Match names (weak ones compare as strong: GET only)."""
+    if not header:
+        return set()
+    return {part.strip().removeprefix("W/") for part in header.split(",")}
 
 
 def _stream(
