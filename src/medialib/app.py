@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from medialib import __version__, clock, http_errors, openapi
@@ -49,6 +50,47 @@ from medialib.workspaces.endpoints import router as workspace_router
 from medialib.workspaces.key_cache import STAMP_FILE, KeyCache
 
 log = logging.getLogger(__name__)
+
+# What a browser client (Uppy, tus-js-client, a dashboard) on another origin sends and
+# needs to read.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "X-API-Key",
+    "Content-Type",
+    "Idempotency-Key",
+    "Tus-Resumable",
+    "Upload-Length",
+    "Upload-Offset",
+    "Upload-Metadata",
+    "Upload-Checksum",
+    "Upload-Defer-Length",
+    "Upload-Concat",
+    "X-HTTP-Method-Override",
+    "X-Requested-With",
+    "If-None-Match",
+    "Range",
+]
+CORS_EXPOSED_HEADERS = [
+    "Location",
+    "Upload-Offset",
+    "Upload-Length",
+    "Upload-Expires",
+    "Upload-Metadata",
+    "Tus-Resumable",
+    "Tus-Version",
+    "Tus-Extension",
+    "Tus-Max-Size",
+    "Tus-Checksum-Algorithm",
+    "Medialib-Media-Id",
+    "Medialib-Media-Status",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "ETag",
+    "Content-Range",
+]
 
 
 def build_state(
@@ -138,6 +180,16 @@ def create_app(
         per_minute=state.settings.rate_limit_per_minute,
     )
     app.add_middleware(LoadShedMiddleware, max_inflight=state.settings.max_concurrent_requests)
+    if state.settings.cors_origins:
+        # Before the guards: a preflight needs no key and is never rate-limited.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=state.settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     mount_static(app)
     _add_health_routes(app)

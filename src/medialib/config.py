@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # small machine more runnable threads only lengthen every wait for the GIL, the
     # event loop's (and so /healthz's) included.
     request_threads: int = Field(default=24, ge=4, le=256)
+    # Browser origins allowed to call the API, upload URLs and tus from other origins
+    # (CORS), e.g. ["https://app.example.com"]; none by default.
+    cors_origins: list[str] = Field(default_factory=list)
     # Every request body that is not a file (JSON) is cut at this size (413).
     body_max_bytes: int = Field(default=1_000_000, ge=1024)
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.
