@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import httpx
 import pytest
 
 from tests.conftest import RunningServer
+from tests.helpers import upload_file, wait_settled
 
 
 def test_healthz_and_readyz(anon: httpx.Client) -> None:
@@ -71,3 +75,18 @@ def test_dates_in_queries_are_dates_not_numbers(server: RunningServer, value: st
     with server.client() as api:
         answer = api.get("/v1/media", params={"created_before": value})
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "validation_error"
+
+
+def test_metrics_count_requests_by_route_uploads_and_jobs(
+    server: RunningServer, files: Path
+) -> None:
+    with server.client() as api:
+        media = wait_settled(api, upload_file(api, files / "photo.jpg")["id"])
+        assert api.get(f"/v1/media/{media['id']}").status_code == 200
+    text = httpx.get(f"{server.base_url}/metrics").text
+    assert 'route="/v1/media/{media_id}"' in text  # the template, never an id
+    assert media["id"] not in text
+    assert re.search(r'medialib_upload_bytes_total\{way="signed_put"\} [1-9]', text)
+    assert re.search(r'medialib_jobs_total\{outcome="done",queue="image"\} [1-9]', text)
+    assert "medialib_jobs_waiting" in text
+    assert "medialib_http_request_duration_seconds_bucket" in text

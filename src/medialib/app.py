@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from medialib import __version__, clock, http_errors, openapi
 from medialib.bulkhead import Bulkhead
@@ -21,6 +22,7 @@ from medialib.db import (
     make_session_factory,
     migrate,
     ping,
+    session_scope,
 )
 from medialib.deps import AppState, StateDep
 from medialib.guards.body import BodyLimitMiddleware
@@ -31,10 +33,12 @@ from medialib.guards.rate import RateLimitMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
+from medialib.jobs.repository import JobRepository
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
 from medialib.media.endpoints import usage_router
 from medialib.media.file_endpoints import router as files_router
+from medialib.metrics import MetricsMiddleware, QueueDepth, registry_with
 from medialib.posts.endpoints import router as posts_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
@@ -190,9 +194,11 @@ def create_app(
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     mount_static(app)
     _add_health_routes(app)
+    _add_metrics_route(app, state)
     return app
 
 
@@ -202,6 +208,19 @@ def _rate_counters(settings: Settings) -> WindowCounters:
     if url.startswith(("redis://", "rediss://")):
         return RedisCounters(url, namespace=settings.broker_namespace)
     return MemoryCounters()
+
+
+def _add_metrics_route(app: FastAPI, state: AppState) -> None:
+    def waiting() -> dict[str, int]:
+        with session_scope(state.runtime.reads) as session:
+            return JobRepository(session).waiting_by_queue()
+
+    registry = registry_with(QueueDepth(waiting))
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics of this process (expose it to your scraper only)."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def _add_health_routes(app: FastAPI) -> None:

@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for chatty in ("alembic", "httpx"):
+    for chatty in ("alembic", "httpx", "pyvips"):  # libvips chatters at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
     result: int = args.handler(args)
     return result

@@ -13,10 +13,12 @@ import os
 import random
 import socket
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Collection
 
+from medialib import metrics
 from medialib.db import session_scope
 from medialib.jobs.models import Job
 from medialib.jobs.registry import JobContext, JobRegistry
@@ -83,13 +85,19 @@ class JobExecutor:
 
     def _execute(self, job: Job) -> None:
         spec = self.registry.spec(job.name)
+        started = time.perf_counter()
         try:
             spec.handle(self.context, dict(job.payload))
         except (Exception, _interrupts()) as exc:  # a time limit interrupts as BaseException
             error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
             log.warning("job %s %s attempt %d failed: %s", job.name, job.id, job.attempts, error)
+            metrics.JOB_SECONDS.labels(job.queue).observe(time.perf_counter() - started)
+            outcome = "given_up" if job.attempts >= job.max_attempts else "retried"
+            metrics.JOBS.labels(job.queue, outcome).inc()
             self._settle_failure(job, error)
             return
+        metrics.JOB_SECONDS.labels(job.queue).observe(time.perf_counter() - started)
+        metrics.JOBS.labels(job.queue, "done").inc()
         with session_scope(self.context.session_factory) as session:
             JobRepository(session).finish(job.id, worker_id=self.worker_id)
 

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from medialib.db import utcnow
@@ -49,6 +49,10 @@ class JobRepository:
             if job is not None:
                 return job
         return None
+
+    def waiting_by_queue(self) -> dict[str, int]:
+        query = select(Job.queue, func.count()).where(Job.status == "queued").group_by(Job.queue)
+        return {str(queue): int(count) for queue, count in self.session.execute(query).all()}
 
     def any_claimable(self, queues: Collection[str] | None = None) -> bool:
         query = select(Job.id).where(self._claimable(utcnow()))

@@ -24,6 +24,7 @@ from medialib.media.repository import MediaRepository
 from medialib.media.thumbnails import Thumbnails
 from medialib.platforms.variants import image_specs, video_specs
 from medialib.scanning.base import ScannerUnavailable
+from medialib.scanning.service import counted
 
 
 def _outcomes(context: JobContext, session: Session) -> JobOutcomes:
@@ -100,7 +101,7 @@ def _scan(context: JobContext, original: Original) -> bool:
     that cannot answer raises, so the job is retried (and in the end gives up): fail closed."""
     if context.scanner is None:
         raise ScannerUnavailable("this media waits for a scan, but MEDIALIB_CLAMD_URL is unset")
-    verdict = context.scanner.scan(context.store.iter_bytes(original.storage_key))
+    verdict = counted(context.scanner.scan(context.store.iter_bytes(original.storage_key)))
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
         return media is not None and _outcomes(context, session).apply_scan(media, verdict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from medialib import metrics
 from medialib.errors import MediaRejectedSecurity, ScanIncomplete, ServiceUnavailable
 from medialib.scanning.base import Scanner, ScannerUnavailable, ScanVerdict
 from medialib.storage.base import ObjectStore
@@ -23,12 +24,19 @@ def scan_object(
 
 def scan_now(scanner: Scanner, store: ObjectStore, key: str) -> ScanVerdict:
     try:
-        return scanner.scan(store.iter_bytes(key))
+        return counted(scanner.scan(store.iter_bytes(key)))
     except ScannerUnavailable as exc:
+        metrics.SCANS.labels("unavailable").inc()
         raise ServiceUnavailable(
             "The virus scanner is unavailable; nothing was accepted. Try again shortly.",
             reason="scanner",
         ) from exc
+
+
+def counted(verdict: ScanVerdict) -> ScanVerdict:
+    outcome = "clean" if verdict.clean else "threat" if verdict.threat else "incomplete"
+    metrics.SCANS.labels(outcome).inc()
+    return verdict
 
 
 def refuse_unclean(verdict: ScanVerdict | None) -> None:

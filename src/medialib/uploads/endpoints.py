@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from medialib import metrics
 from medialib.config import DIRECT_UPLOAD_MAX_BYTES
 from medialib.db import utcnow
 from medialib.deps import (
@@ -129,6 +130,7 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     try:
         await pump(request.stream(), writer.write, max_bytes=grant.max_bytes)
         info = await to_thread.run_sync(writer.commit)
+        metrics.UPLOAD_BYTES.labels("signed_put").inc(info.size)
     except (BodyTooLarge, ObjectTooLarge) as exc:
         raise PayloadTooLarge(max_bytes=grant.max_bytes, size=_seen(exc)) from exc
     except FileExistsError as exc:
@@ -177,7 +179,8 @@ async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> Media
             request.stream(), reader.write, max_bytes=DIRECT_UPLOAD_MAX_BYTES + _FORM_OVERHEAD_BYTES
         )
         await to_thread.run_sync(reader.finish)
-        await to_thread.run_sync(writers[0].commit)
+        stored = await to_thread.run_sync(writers[0].commit)
+        metrics.UPLOAD_BYTES.labels("direct").inc(stored.size)
     except (BodyTooLarge, ObjectTooLarge) as exc:
         raise PayloadTooLarge(max_bytes=DIRECT_UPLOAD_MAX_BYTES, size=_seen(exc)) from exc
     finally:

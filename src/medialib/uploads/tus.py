@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from medialib import metrics
 from medialib.db import session_scope, utcnow
 from medialib.deps import AppState, KeyDep, StateDep, authenticated, workspace_for_key
 from medialib.errors import (
@@ -210,6 +211,7 @@ async def _receive(
     try:
         await _stream_into(append, request, max_bytes=view.length - offset, checksum=checksum)
         new_offset = await to_thread.run_sync(append.commit)
+        metrics.UPLOAD_BYTES.labels("tus").inc(new_offset - offset)
         if new_offset == view.length:
             await to_thread.run_sync(_finish, state, append, view)
             finished = True

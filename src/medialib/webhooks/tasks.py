@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any
 
+from medialib import metrics
 from medialib.db import session_scope, utcnow
 from medialib.errors import MedialibError
 from medialib.fetch import FetchPolicy, post_json
@@ -60,6 +61,7 @@ def deliver(context: JobContext, payload: dict[str, Any]) -> None:
     except MedialibError as exc:  # refused address, no answer, time-out
         error = exc.message
     ok = status is not None and 200 <= status < 300
+    metrics.WEBHOOKS.labels("delivered" if ok else "failed").inc()
     with session_scope(context.session_factory) as session:
         repository = WebhookRepository(session)
         delivery = repository.delivery(message_id)

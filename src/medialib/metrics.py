@@ -1,0 +1,102 @@
+"""Prometheus metrics, served at `/metrics` by every API process (and counted by workers
+in theirs): requests by route and status with durations, upload bytes, jobs by queue and
+outcome with durations, queue depth, scan and webhook outcomes.
+
+The metric objects live here, at the bottom of the house, so that any layer can count
+without importing the HTTP side; `MetricsMiddleware` and the queue-depth collector are
+wired by `app.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter(
+    "medialib_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "medialib_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+UPLOAD_BYTES = Counter("medialib_upload_bytes_total", "Bytes received for uploads", ["way"])
+JOBS = Counter("medialib_jobs_total", "Job attempts by queue and outcome", ["queue", "outcome"])
+JOB_SECONDS = Histogram(
+    "medialib_job_duration_seconds",
+    "Time a job attempt took",
+    ["queue"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900),
+)
+SCANS = Counter("medialib_scans_total", "Virus scans by outcome", ["outcome"])
+WEBHOOKS = Counter("medialib_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
+
+
+class QueueDepth(Collector):
+    """Jobs waiting per queue, counted when Prometheus scrapes (`count` reads the table)."""
+
+    def __init__(self, count: Callable[[], dict[str, int]]) -> None:
+        self._count = count
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "medialib_jobs_waiting", "Jobs queued and due or waiting to retry", labels=["queue"]
+        )
+        try:
+            counts = self._count()
+        except Exception:  # a scrape must not fail because the database is away
+            counts = {}
+        for queue, waiting in sorted(counts.items()):
+            family.add_metric([queue], waiting)
+        yield family
+
+
+def registry_with(queue_depth: QueueDepth) -> CollectorRegistry:
+    """The default registry's metrics plus this process's queue depth."""
+    from prometheus_client import REGISTRY
+
+    registry = CollectorRegistry()
+    registry.register(_Forward(REGISTRY))
+    registry.register(queue_depth)
+    return registry
+
+
+class _Forward(Collector):
+    def __init__(self, source: CollectorRegistry) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[object]:  # type: ignore[override]
+        yield from self._source.collect()
+
+
+class MetricsMiddleware:
+    """Counts every HTTP answer under its route's template (`/v1/media/{media_id}`, never
+    the id itself, so the label set stays small)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status[0])).inc()
+            REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - started)
