@@ -3,6 +3,7 @@ local disk (with and without O_DIRECT), S3 (moto's server over HTTP) and memory.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -13,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from medialib import clock
-from medialib.errors import Forbidden
+from medialib.errors import Forbidden, ValidationFailed
 from medialib.storage import diskio
 from medialib.storage.base import UPLOAD_PATH, ObjectStore, ObjectTooLarge, UploadGrant
 from medialib.storage.local import LocalObjectStore
@@ -117,10 +118,30 @@ def test_upload_target_names_method_and_exact_content_type(store: ObjectStore) -
             content_type="video/mp4",
             max_bytes=123,
             expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+            size=123,
         )
     )
     assert target.method == "PUT" and target.headers == {"Content-Type": "video/mp4"}
     assert target.url.startswith("http")
+
+
+def test_an_upload_url_always_binds_a_size_cap(store: ObjectStore) -> None:
+    """A store that can bind a size only as an exact length wants the size declared."""
+    grant = UploadGrant(
+        key=KEY,
+        workspace_id="ws_1",
+        content_type="image/jpeg",
+        max_bytes=30_000_000,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    )
+    try:
+        target = store.upload_target(grant)
+    except ValidationFailed as refused:
+        assert refused.details["field"] == "size"
+        sized = store.upload_target(dataclasses.replace(grant, size=1234))
+        assert "content-length" in sized.url.lower()  # signed into the URL
+        return
+    assert "max=30000000" in target.url  # a store that signs its own cap
 
 
 def test_public_url_is_stable_and_names_no_user_input(store: ObjectStore) -> None:
@@ -173,6 +194,7 @@ def test_upload_urls_are_verified_by_the_store_that_receives_them(store: ObjectS
         content_type="image/png",
         max_bytes=99,
         expires_at=(now + dt.timedelta(hours=1)).replace(microsecond=0),
+        size=99,
     )
     target = store.upload_target(grant)
     params = dict(parse_qsl(urlsplit(target.url).query))

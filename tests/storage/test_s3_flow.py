@@ -76,13 +76,22 @@ def test_a_video_is_processed_from_the_bucket(api: httpx.Client, files: Path) ->
 def test_refused_bytes_are_removed_from_the_bucket(
     s3_server: RunningServer, api: httpx.Client, files: Path, s3_endpoint: str
 ) -> None:
-    upload = request_upload(api, filename="photo.jpg")
-    put_bytes(upload, (files / "page.html").read_bytes())
+    page = (files / "page.html").read_bytes()
+    upload = request_upload(api, filename="photo.jpg", size=len(page))
+    put_bytes(upload, page)
     keys_before = _bucket_keys(s3_server, s3_endpoint)
     refused = api.post(f"/v1/media/{upload['id']}/confirm")
     assert refused.status_code == 415
     removed = keys_before - _bucket_keys(s3_server, s3_endpoint)
     assert len(removed) == 1 and upload["id"] in removed.pop()
+
+
+def test_an_upload_url_for_the_bucket_needs_a_declared_size(api: httpx.Client) -> None:
+    """The bucket can cap a PUT only at an exact Content-Length signed into its URL."""
+    unsized = api.post("/v1/media/upload", json={"filename": "photo.jpg"})
+    assert unsized.status_code == 422 and error_of(unsized)["field"] == "size"
+    sized = request_upload(api, filename="photo.jpg", size=1234)
+    assert "content-length" in sized["upload_url"].lower()
 
 
 def test_resumable_uploads_say_they_need_the_local_store(api: httpx.Client) -> None:

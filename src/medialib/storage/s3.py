@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from medialib import clock
-from medialib.errors import Forbidden, ResumableUnavailable
+from medialib.errors import Forbidden, ResumableUnavailable, ValidationFailed
 from medialib.storage.base import (
     FILES_PATH,
     ByteRange,
@@ -70,14 +70,20 @@ class S3ObjectStore:
         return self._partials
 
     def upload_target(self, grant: UploadGrant) -> UploadTarget:
+        # A presigned PUT binds a size only as an exact Content-Length: without one, a body
+        # of any size could land in the bucket before confirm refuses it.
+        if grant.size is None:
+            raise ValidationFailed(
+                "Declare the file's `size`: this server's storage binds it into the upload URL.",
+                field="size",
+            )
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": grant.key,
             "ContentType": grant.content_type,
         }
         headers = {"Content-Type": grant.content_type}
-        if grant.size is not None:
-            params["ContentLength"] = grant.size
+        params["ContentLength"] = grant.size
         seconds = max(1, int((grant.expires_at - _now()).total_seconds()))
         url = self.client.generate_presigned_url(
             "put_object", Params=params, ExpiresIn=seconds, HttpMethod="PUT"
