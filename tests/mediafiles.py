@@ -75,6 +75,70 @@ def gif(path: Path, width: int = 32, height: int = 32, *, frames: int = 3) -> Pa
     return path
 
 
+def animation(
+    path: Path, *, width: int = 64, height: int = 48, frames: int = 10, delay_ms: int = 100
+) -> Path:
+    """An animated GIF or WebP (by the suffix): frames that differ, each shown `delay_ms`."""
+    pages = [
+        pyvips.Image.black(width, height, bands=3).linear(1, [20 * i % 256, 40, 200 - 15 * i % 200])
+        for i in range(frames)
+    ]
+    strip = pyvips.Image.arrayjoin([page.cast("uchar") for page in pages], across=1).copy()
+    strip.set_type(pyvips.GValue.gint_type, "page-height", height)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", [delay_ms] * frames)
+    strip.write_to_file(str(path))
+    return path
+
+
+def variable_rate_webm(path: Path, *, seconds: float = 3.0) -> Path:
+    """A VP9 WebM whose frames come 20 ms and 46 ms apart in turn (33 ms on average), as
+    phone and screen recordings do: a converter that assumes a constant rate gets it wrong."""
+    output = av.open(str(path), "w", format="webm")
+    stream = output.add_stream("libvpx-vp9", rate=30)
+    stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+    stream.codec_context.time_base = Fraction(1, 1000)
+    at_ms, index = 0, 0
+    while at_ms < seconds * 1000:
+        frame = av.VideoFrame(160, 120, "yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes([index * 7 % 256]) * plane.buffer_size)
+        frame.pts, frame.time_base = at_ms, Fraction(1, 1000)
+        output.mux(stream.encode(frame))
+        at_ms += 20 if index % 2 else 46
+        index += 1
+    output.mux(stream.encode(None))
+    output.close()
+    return path
+
+
+def ffmpeg_clip(
+    path: Path, *arguments: str, seconds: float = 1.0, size: str = "320x240", rate: float = 30
+) -> Path:
+    """A clip made by the FFmpeg CLI from its test pattern, with `arguments` for the output
+    (interlaced, 4:4:4, HEVC, 15 fps ...): what the library here cannot make itself."""
+    subprocess.run(
+        [
+            ffmpeg(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            *arguments,
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     body = kind + data
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))

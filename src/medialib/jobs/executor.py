@@ -89,7 +89,11 @@ class JobExecutor:
         try:
             spec.handle(self.context, dict(job.payload))
         except (Exception, _interrupts()) as exc:  # a time limit interrupts as BaseException
-            error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            details = getattr(exc, "details", None)
+            if details:  # a MedialibError's reason (the child's error, say) tells the most
+                error = f"{error} {details}"
+            error = error[:2000]
             log.warning("job %s %s attempt %d failed: %s", job.name, job.id, job.attempts, error)
             metrics.JOB_SECONDS.labels(job.queue).observe(time.perf_counter() - started)
             outcome = "given_up" if job.attempts >= job.max_attempts else "retried"

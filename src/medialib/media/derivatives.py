@@ -130,8 +130,8 @@ def _audio_video(
     if original.kind == MediaKind.AUDIO:
         if not facts.get("has_audio"):
             raise MediaProcessingFailed("The file has no audio stream.")
-        keep = ("container", "duration_ms", "bitrate", "audio_codec")
-        return Derivatives(facts={name: facts.get(name) for name in keep})
+        kept = {name: value for name, value in facts.items() if not name.startswith("has_")}
+        return Derivatives(facts=kept)
     at_ms = default_cover_ms(facts.get("duration_ms"))
     thumbnail = _frame(store, settings, original, path, folder, at_ms=at_ms)
     return Derivatives(facts=facts, thumbnail=thumbnail)

@@ -16,6 +16,7 @@ from medialib.media.derivatives import Original, put_derived
 from medialib.media.records import Variant
 from medialib.processing import images, transcode
 from medialib.processing.images import DerivedImage
+from medialib.processing.transcode import VideoTarget
 from medialib.storage.base import ObjectStore
 
 
@@ -126,19 +127,22 @@ def make_video_variants(
 
     def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, float | None]:
         out = work / "variant.mp4"
-        facts = transcode.transcode_mp4(
-            path,
-            source.content_type,
-            out,
+        target = VideoTarget(
             max_width=spec.max_width,
             max_height=spec.max_height,
             max_fps=spec.max_fps,
             max_bytes=spec.max_bytes,
+        )
+        made = transcode.encode_mp4(
+            path,
+            source.content_type,
+            out,
+            target,
             duration_ms=source.duration_ms,
             timeout_seconds=settings.job_time_limit_seconds,
         )
-        clip = DerivedImage(out, facts["width"], facts["height"], "video/mp4")
-        return clip, facts["fps"]
+        clip = DerivedImage(out, made.width, made.height, "video/mp4")
+        return clip, made.fps
 
     return _variant_files(store, source, specs, _video_permissiveness, _video_meets, render)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from medialib.errors import MediaProcessingFailed
+from medialib.processing.mp4layout import read_layout
 from medialib.processing.sandbox import run_child
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
         failure_message="The file could not be read as audio or video.",
     )
     result["container"] = container
+    if demuxer == "mov":
+        layout = read_layout(path)
+        result["moov_first"] = layout.moov_first if layout else None
+        result["edit_lists"] = layout.edit_lists if layout else None
     return result
 
 
@@ -74,9 +79,10 @@ def _probe_in_child(argv: list[str]) -> dict[str, Any]:
             "duration_ms": duration_ms,
             "bitrate": int(container.bit_rate) if container.bit_rate else None,
             "has_audio": audio is not None,
-            "audio_codec": audio.codec_context.name if audio is not None else None,
             "has_video": video is not None,
         }
+        if audio is not None:
+            facts.update(_audio_facts(audio))
         if video is not None:
             facts.update(_video_facts(container, video))
         return facts
@@ -92,22 +98,39 @@ def _duration_ms(container: Any, stream: Any) -> int | None:
 
 def _video_facts(container: Any, video: Any) -> dict[str, Any]:
     width, height = int(video.codec_context.width), int(video.codec_context.height)
-    rotation = 0
+    rotation, interlaced = 0, False
     # Rotation is a property of decoded frames (display matrix side data), not of the stream.
     for frame in container.decode(video):
         rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+        interlaced = bool(frame.interlaced_frame)
         width, height = int(frame.width), int(frame.height)
         break
     if rotation in (90, 270):
         width, height = height, width
     rate = video.average_rate or video.guessed_rate
+    context = video.codec_context
     return {
-        "codec": video.codec_context.name,
+        "codec": context.name,
+        "pix_fmt": context.pix_fmt,
+        # FFmpeg's field order: 1 is progressive, 2-5 are the interlaced orders, 0 unknown.
+        "interlaced": bool(interlaced) or context.field_order in (2, 3, 4, 5),
+        "video_bitrate": int(video.bit_rate) if video.bit_rate else None,
         "width": width,
         "height": height,
         "rotation": rotation,
         "fps": round(float(rate), 3) if rate else None,
         "aspect_ratio": _aspect(width, height),
+    }
+
+
+def _audio_facts(audio: Any) -> dict[str, Any]:
+    context = audio.codec_context
+    return {
+        "audio_codec": context.name,
+        "audio_profile": context.profile,  # AAC: "LC", "HE-AAC", ...
+        "audio_channels": context.channels,
+        "audio_sample_rate": context.sample_rate,
+        "audio_bitrate": int(audio.bit_rate) if audio.bit_rate else None,
     }
 
 

@@ -26,7 +26,7 @@ _MAX_FRAMES = 1000
 _pyvips: Any = None
 
 
-def _vips() -> Any:
+def vips() -> Any:
     """pyvips, imported once with untrusted and unneeded loaders blocked."""
     global _pyvips
     if _pyvips is None:
@@ -64,7 +64,7 @@ class ImageHeader:
 
 def read_header(path: Path, *, max_pixels: int) -> ImageHeader:
     """Dimensions in display orientation, alpha and frame count, refusing pixel bombs."""
-    pyvips = _vips()
+    pyvips = vips()
     try:
         image = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
         fields = set(image.get_fields())
@@ -111,7 +111,7 @@ def make_thumbnail(
     JPEG, or WebP when the image has transparency. Call `read_header` first: it refuses
     pixel bombs before anything is decoded.
     """
-    pyvips = _vips()
+    pyvips = vips()
     try:
         # fail_on="error": broken or truncated pixels fail the asset instead of becoming a
         # grey preview (libvips is lenient by default).
@@ -151,7 +151,7 @@ def render_variant(
     """A network's variant of an image (`width` x `height` as displayed): upright, within
     its pixel bounds, JPEG (or PNG to keep transparency) with no metadata, and under its
     byte cap. A JPEG first gives up quality (down to 58), then pixels (80 % a round)."""
-    pyvips = _vips()
+    pyvips = vips()
     box_w, box_h = variant_box(width, height, max_width, max_height, max_pixels)
     try:
         for _ in range(_VARIANT_ROUNDS):
@@ -227,7 +227,7 @@ def heif_to_jpeg(source: Path, out_dir: Path, *, max_pixels: int) -> DerivedImag
 
 def document_tile(label: str, out_dir: Path, *, side: int = THUMBNAIL_MAX_SIDE) -> DerivedImage:
     """A plain tile naming the document type, for formats nothing here can render."""
-    pyvips = _vips()
+    pyvips = vips()
     text = pyvips.Image.text(label, dpi=max(72, side // 2), font="sans bold")
     background = (pyvips.Image.black(side, side, bands=3) + [36, 84, 160]).cast("uchar")  # noqa: RUF005
     ink = (text.new_from_image([255, 255, 255])).bandjoin(text).cast("uchar")

@@ -1,174 +1,358 @@
-"""A video's MP4 variant (H.264 + AAC) for networks that need one, made by FFmpeg through
+"""A media's MP4 (H.264 + AAC) variant for networks that need one, made by FFmpeg through
 PyAV in a bounded child process (see sandbox.py), like every decoder here.
 
-Upright (the display rotation is applied, so no player has to), fitted into the
-network's box with even dimensions, at most its frame rate (frames are dropped evenly),
-4:2:0 High profile, AAC-LC stereo at 48 kHz, `moov` at the front (`+faststart`), and no
-metadata from the source. When the result is over a byte cap it is made again at the
-bit rate that fits.
+What every file made here is, proved from its bytes by the tests: `moov` before `mdat`
+(`+faststart`) and no edit lists (Threads and Instagram refuse both); a constant frame rate
+whose frames follow the source's timestamps (FFmpeg's `fps` filter, so a variable-rate
+WebM neither loses frames nor plays fast), raised to a network's minimum or lowered to its
+maximum; upright (the display rotation applied), progressive (interlaced sources are
+deinterlaced), 4:2:0 High profile with a closed GOP of two seconds; AAC-LC stereo at
+48 kHz; no metadata from the source.
+
+One encode, aimed at the byte cap: with a cap (or a bit-rate cap) the first encode is a
+capped CRF (VBV `maxrate` from the duration and the cap), not a guess thrown away; only a
+file that still comes out over is made once more at an average rate scaled to fit. A
+source whose streams already comply is remuxed (`remux_mp4`), never re-encoded.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from medialib.errors import MediaProcessingFailed
 from medialib.processing.avprobe import demuxer_for, open_input
 from medialib.processing.sandbox import run_child
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 _TURNS = {90: ("transpose", "cclock"), 180: ("rotate", "PI"), 270: ("transpose", "clock")}
-_AUDIO_RATE = 48_000
-_AUDIO_BITS = 128_000
+AUDIO_RATE = 48_000
+AUDIO_BITS = 128_000
+_CONTAINER_OVERHEAD = 0.97  # the share of a byte cap left for the streams themselves
+_LOWEST_VIDEO_BITS = 100_000  # below this nothing watchable comes out
+_NO_CAP = 200_000_000
+# The rates a made file keeps: a source near one of them (a variable-rate clip averages
+# 29.87) is made at it exactly.
+_COMMON_RATES = (
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(48),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+)
+_MP4_OPTIONS = {"movflags": "+faststart", "use_editlist": "0"}
+MEMORY_BYTES = 3 * 1024 * 1024 * 1024  # x264's lookahead wants more than a decoder
 
 
-def transcode_mp4(
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A crop of the upright picture, in its pixels."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class VideoTarget:
+    """What the made file must be (None: no bound)."""
+
+    max_width: int | None = None
+    max_height: int | None = None
+    min_fps: float | None = None
+    max_fps: float | None = None
+    max_bytes: int | None = None
+    max_video_bitrate: int | None = None
+    crop: Box | None = None
+    audio: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MadeVideo:
+    width: int
+    height: int
+    fps: float
+    size: int
+    duration_ms: int
+    video_bitrate: int | None
+    method: str  # "encode" or "remux"
+
+
+def encode_mp4(
     source: Path,
     mime: str,
     out_path: Path,
+    target: VideoTarget,
     *,
-    max_width: int | None,
-    max_height: int | None,
-    max_fps: float | None,
-    max_bytes: int | None,
     duration_ms: int | None,
     timeout_seconds: float,
-) -> dict[str, Any]:
-    """Write the MP4 variant; returns width, height, fps and size."""
-    args = [
-        str(source),
-        demuxer_for(mime),
-        str(out_path),
-        str(max_width or 0),
-        str(max_height or 0),
-        str(max_fps or 0),
-        "0",  # bit rate: 0 = constant quality (CRF)
-    ]
-    made = _run(args, timeout_seconds)
-    if max_bytes and made["size"] > max_bytes and duration_ms:
-        seconds = max(duration_ms / 1000, 0.1)
-        video_bits = int(max_bytes * 8 * 0.92 / seconds) - _AUDIO_BITS
-        if video_bits < 100_000:
-            return made  # cannot fit at any watchable rate: the caller sees the size
-        args[-1] = str(video_bits)
-        made = _run(args, timeout_seconds)
+) -> MadeVideo:
+    """Encode `source` (a video, or an animated GIF/WebP) into the MP4 `target` asks for."""
+    seconds = max((duration_ms or 0) / 1000, 0.1)
+    video_bits = _video_bit_cap(target, seconds, with_audio=target.audio)
+    made = _encode(source, mime, out_path, target, video_bits, "capped", timeout_seconds)
+    if target.max_bytes and made.size > target.max_bytes and video_bits:
+        # Still over (a short clip's first frames, VBV's slack): once more at an average
+        # rate scaled by how far over the first one came out.
+        average = int(video_bits * target.max_bytes / made.size * 0.9)
+        if average < _LOWEST_VIDEO_BITS:
+            raise MediaProcessingFailed("The video cannot be made small enough.")
+        made = _encode(source, mime, out_path, target, average, "average", timeout_seconds)
     return made
 
 
-def _run(args: list[str], timeout_seconds: float) -> dict[str, Any]:
-    return run_child(
-        _transcode_in_child,
-        *args,
+def _video_bit_cap(target: VideoTarget, seconds: float, *, with_audio: bool) -> int | None:
+    caps = []
+    if target.max_bytes:
+        # VBV bounds the bits of any stretch at `maxrate` per second plus one buffer (one
+        # second here): a whole clip of T seconds holds at most maxrate x (T + 1).
+        budget = target.max_bytes * 8 * _CONTAINER_OVERHEAD
+        audio = AUDIO_BITS * seconds if with_audio else 0
+        caps.append(int((budget - audio) / (seconds + 1)))
+    if target.max_video_bitrate:
+        caps.append(int(target.max_video_bitrate * 0.95))
+    cap = min(caps, default=_NO_CAP)
+    if cap >= _NO_CAP:
+        return None  # far above what CRF 23 makes: no bound worth a VBV
+    if cap < _LOWEST_VIDEO_BITS:
+        raise MediaProcessingFailed("The video cannot be made small enough.")
+    return cap
+
+
+def _encode(
+    source: Path,
+    mime: str,
+    out_path: Path,
+    target: VideoTarget,
+    video_bits: int | None,
+    rate_control: str,
+    timeout_seconds: float,
+) -> MadeVideo:
+    job = {
+        "source": str(source),
+        "reader": "vips" if mime in ("image/gif", "image/webp") else demuxer_for(mime),
+        "out": str(out_path),
+        "target": asdict(target),
+        "video_bits": video_bits,
+        "rate_control": rate_control,
+    }
+    made = run_child(
+        _encode_in_child,
+        json.dumps(job),
         timeout_seconds=timeout_seconds,
-        memory_bytes=3 * 1024 * 1024 * 1024,  # x264's lookahead wants more than a decoder
+        memory_bytes=MEMORY_BYTES,
         failure_message="The video could not be converted.",
     )
+    return MadeVideo(**made)
 
 
-def _transcode_in_child(argv: list[str]) -> dict[str, Any]:
-    import os
+def remux_mp4(source: Path, mime: str, out_path: Path, *, timeout_seconds: float) -> MadeVideo:
+    """The same streams, untouched, in an MP4 with `moov` first and no edit lists."""
+    made = run_child(
+        _remux_in_child,
+        str(source),
+        demuxer_for(mime),
+        str(out_path),
+        timeout_seconds=timeout_seconds,
+        failure_message="The video could not be repackaged.",
+    )
+    return MadeVideo(**made)
 
+
+# --- in the child -------------------------------------------------------------------------
+
+
+def _encode_in_child(argv: list[str]) -> dict[str, Any]:
     import av
 
-    path, demuxer, out_path, max_w, max_h, max_fps_text, bit_rate = argv
-    with open_input(path, demuxer) as src, av.open(out_path, "w", format="mp4") as out:
-        vin = src.streams.video[0]
-        vin.thread_type = "AUTO"
-        ain = next(iter(src.streams.audio), None)
-        source_rate = vin.average_rate or vin.guessed_rate or Fraction(30)
-        fps = _limit(Fraction(source_rate), float(max_fps_text))
+    job = json.loads(argv[0])
+    target = job["target"]
+    crop = Box(**target["crop"]) if target["crop"] else None
+    with av.open(job["out"], "w", format="mp4", options=_MP4_OPTIONS) as out:
+        if job["reader"] == "vips":
+            items, rate, has_audio = _animation_frames(job["source"])
+        else:
+            items, rate, has_audio = _decoded(job["source"], job["reader"], bool(target["audio"]))
+        fps = output_rate(rate, target["min_fps"], target["max_fps"])
         vout = out.add_stream("libx264", rate=fps)
         vout.pix_fmt = "yuv420p"
-        vout.options = (
-            {"preset": "veryfast", "profile": "high", "crf": "23"}
-            if bit_rate == "0"
-            else {"preset": "veryfast", "profile": "high"}
-        )
-        if bit_rate != "0":
-            vout.bit_rate = int(bit_rate)
+        vout.options = dict(_x264_options(fps, job["video_bits"], job["rate_control"]))
+        if job["video_bits"] and job["rate_control"] == "average":
+            vout.bit_rate = int(job["video_bits"])
         aout = None
-        if ain is not None:
-            aout = out.add_stream("aac", rate=_AUDIO_RATE)
+        if has_audio:
+            aout = out.add_stream("aac", rate=AUDIO_RATE)
             aout.layout = "stereo"
-            aout.bit_rate = _AUDIO_BITS
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=_AUDIO_RATE)
-        graph: Any = None
-        held: list[Any] = []  # audio before the first picture: the muxer waits for its size
-        next_time, frames, samples = 0.0, 0, 0
-        streams = [vin] if ain is None else [vin, ain]
-        for packet in src.demux(*streams):
-            for frame in packet.decode():
-                if packet.stream is vin:
-                    if frame.time is not None and frame.time + 1e-6 < next_time:
-                        continue  # dropped to meet the frame rate
-                    next_time = (frame.time or 0) + 1 / float(fps)
-                    if graph is None:
-                        graph = _video_graph(frame, int(max_w), int(max_h), vout)
-                    graph.push(frame)
-                    upright = graph.pull()
-                    upright.pts, upright.time_base = frames, Fraction(1, 1) / fps
-                    frames += 1
-                    out.mux(vout.encode(upright))
-                    for packets in held:
-                        out.mux(packets)
-                    held.clear()
-                elif aout is not None:
-                    for chunk in resampler.resample(frame):
-                        chunk.pts, chunk.time_base = samples, Fraction(1, _AUDIO_RATE)
-                        samples += chunk.samples
-                        encoded = aout.encode(chunk)
-                        if graph is None:
-                            held.append(encoded)
-                        else:
-                            out.mux(encoded)
+            aout.bit_rate = AUDIO_BITS
+        frames = _encode_items(out, vout, aout, items, fps, target, crop)
         if frames == 0:
             raise SystemExit("the video has no decodable frame")
-        out.mux(vout.encode(None))
-        if aout is not None:
-            out.mux(aout.encode(None))
         width, height = vout.width, vout.height
-    return {
-        "width": width,
-        "height": height,
-        "fps": round(float(fps), 3),
-        "size": os.path.getsize(out_path),
+    return _made(job["out"], width, height, fps, frames, "encode")
+
+
+def _x264_options(fps: Fraction, video_bits: int | None, rate_control: str) -> dict[str, object]:
+    gop = str(max(1, round(float(fps) * 2)))
+    options: dict[str, object] = {
+        "preset": "veryfast",
+        "profile": "high",
+        "g": gop,
+        "keyint_min": gop,
     }
+    if video_bits is None:
+        options["crf"] = "23"
+    elif rate_control == "capped":
+        options.update(crf="23", maxrate=str(video_bits), bufsize=str(video_bits))
+    else:
+        options.update(maxrate=str(video_bits), bufsize=str(video_bits * 2))
+    return options
 
 
-def _limit(rate: Fraction, most: float) -> Fraction:
-    if most and float(rate) > most:
-        return Fraction(most).limit_denominator(1001)
-    return rate.limit_denominator(1001)
+def _decoded(path: str, demuxer: str, keep_audio: bool) -> tuple[Iterator[Any], Fraction, bool]:
+    """A file's decoded pictures and sound as ("video" | "audio", frame), in stored order."""
+    src = open_input(path, demuxer)
+    vin = src.streams.video[0]
+    vin.thread_type = "AUTO"
+    ain = next(iter(src.streams.audio), None) if keep_audio else None
+    rate = Fraction(vin.average_rate or vin.guessed_rate or 30)
+
+    def items() -> Iterator[tuple[str, Any]]:
+        try:
+            streams = [vin] if ain is None else [vin, ain]
+            for packet in src.demux(*streams):
+                for frame in packet.decode():
+                    yield ("video" if packet.stream is vin else "audio"), frame
+        finally:
+            src.close()
+
+    return items(), rate, ain is not None
 
 
-def _video_graph(frame: Any, max_w: int, max_h: int, vout: Any) -> Any:
-    """Scale into the box (even sides), turn upright, 4:2:0; sets the encoder's size."""
+def _encode_items(
+    out: Any,
+    vout: Any,
+    aout: Any,
+    items: Iterator[tuple[str, Any]],
+    fps: Fraction,
+    target: dict[str, Any],
+    crop: Box | None,
+) -> int:
+    """Filter and encode every picture, resample and encode the sound; frames made."""
+    import av
+
+    graph: Any = None
+    frames = samples = 0
+    held: list[Any] = []  # sound before the first picture: the muxer waits for its size
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+
+    def pictures_out() -> None:
+        nonlocal frames
+        while True:
+            try:
+                picture = graph.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            picture.pict_type = av.video.frame.PictureType.NONE
+            frames += 1
+            out.mux(vout.encode(picture))
+            for packets in held:
+                out.mux(packets)
+            held.clear()
+
+    def sound_out(frame: Any) -> None:
+        nonlocal samples
+        for chunk in resampler.resample(frame):
+            chunk.pts, chunk.time_base = samples, Fraction(1, AUDIO_RATE)
+            samples += chunk.samples
+            encoded = aout.encode(chunk)
+            if frames == 0:
+                held.append(encoded)
+            else:
+                out.mux(encoded)
+
+    for kind, frame in items:
+        if kind == "audio":
+            sound_out(frame)
+            continue
+        if graph is None:
+            graph = _video_graph(frame, fps, target, crop, vout)
+        graph.push(frame)
+        pictures_out()
+    if graph is None:
+        return 0
+    graph.push(None)
+    pictures_out()
+    out.mux(vout.encode(None))
+    if aout is not None:
+        sound_out(None)
+        out.mux(aout.encode(None))
+    return frames
+
+
+def output_rate(rate: Fraction, least: float | None, most: float | None) -> Fraction:
+    """The constant rate a made file plays at: the source's (snapped to a common rate when
+    near one), lowered to a network's maximum, raised to the first common rate at or above
+    its minimum."""
+    rate = _snap(rate)
+    if most and float(rate) > most + 1e-6:
+        rate = max((r for r in _COMMON_RATES if float(r) <= most + 1e-6), default=Fraction(most))
+    if least and float(rate) < least - 1e-6:
+        rate = min((r for r in _COMMON_RATES if float(r) >= least - 1e-6), default=Fraction(least))
+    return rate
+
+
+def _snap(rate: Fraction) -> Fraction:
+    if rate <= 0:
+        return Fraction(30)
+    near = min(_COMMON_RATES, key=lambda common: abs(float(common) - float(rate)))
+    if abs(float(near) - float(rate)) / float(near) < 0.03:
+        return near
+    return Fraction(max(1, round(float(rate))))
+
+
+def _video_graph(
+    frame: Any, fps: Fraction, target: dict[str, Any], crop: Box | None, vout: Any
+) -> Any:
+    """Deinterlace, turn upright, crop, scale into the box (even sides), 4:2:0, and a
+    constant rate from the source's timestamps; sets the encoder's size."""
     import av
 
     turn = _TURNS.get(int(getattr(frame, "rotation", 0) or 0) % 360)
-    width, height = frame.width, frame.height
-    shown_w, shown_h = (height, width) if turn and turn[0] == "transpose" else (width, height)
-    scale = min(
-        1.0,
-        (max_w / shown_w) if max_w else 1.0,
-        (max_h / shown_h) if max_h else 1.0,
+    shown_w, shown_h = (
+        (frame.height, frame.width)
+        if turn and turn[0] == "transpose"
+        else (frame.width, frame.height)
     )
-    out_w = max(2, int(shown_w * scale) // 2 * 2)
-    out_h = max(2, int(shown_h * scale) // 2 * 2)
-    # Scale before turning: the scale filter sees the stored (not yet turned) sides.
-    stored_w, stored_h = (out_h, out_w) if turn and turn[0] == "transpose" else (out_w, out_h)
-    steps = [("scale", f"{stored_w}:{stored_h}")]
+    steps: list[tuple[str, str]] = []
+    if frame.interlaced_frame:
+        steps.append(("bwdif", "mode=send_frame:deint=interlaced"))
     if turn:
         steps.append(turn)
-    steps.append(("format", "yuv420p"))
+    if crop is not None:
+        steps.append(("crop", f"{crop.width}:{crop.height}:{crop.left}:{crop.top}"))
+        shown_w, shown_h = crop.width, crop.height
+    out_w, out_h = fit_even(shown_w, shown_h, target["max_width"], target["max_height"])
+    steps += [
+        ("scale", f"{out_w}:{out_h}:flags=lanczos"),
+        ("format", "yuv420p"),
+        ("fps", f"fps={fps.numerator}/{fps.denominator}"),
+    ]
     graph = av.filter.Graph()
     node = graph.add_buffer(
-        width=width,
-        height=height,
+        width=frame.width,
+        height=frame.height,
         format=frame.format,
-        time_base=frame.time_base or Fraction(1, 25),
+        time_base=frame.time_base or Fraction(1, 1000),
     )
     for name, argument in steps:
         following = graph.add(name, argument)
@@ -178,3 +362,93 @@ def _video_graph(frame: Any, max_w: int, max_h: int, vout: Any) -> Any:
     graph.configure()
     vout.width, vout.height = out_w, out_h
     return graph
+
+
+def fit_even(width: int, height: int, max_w: int | None, max_h: int | None) -> tuple[int, int]:
+    """Sides scaled down into the box (never up), each even as 4:2:0 needs."""
+    scale = min(1.0, (max_w / width) if max_w else 1.0, (max_h / height) if max_h else 1.0)
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+def _animation_frames(path: str) -> tuple[Iterator[tuple[str, Any]], Fraction, bool]:
+    """An animated GIF or WebP as timed RGB frames (libvips decodes both; FFmpeg cannot
+    decode animated WebP), flattened onto white, each shown for its own delay."""
+    import av
+
+    from medialib.processing.images import vips
+
+    image = vips().Image.new_from_file(path, n=-1, access="sequential", fail=True)
+    fields = set(image.get_fields())
+    page_height = int(image.get("page-height")) if "page-height" in fields else image.height
+    pages = image.height // page_height
+    delays = list(image.get("delay")) if "delay" in fields else [100] * pages
+    delays = [delay if delay and delay > 10 else 100 for delay in delays]  # browsers do this
+    if image.hasalpha():
+        image = image.flatten(background=[255, 255, 255])
+    image = image.colourspace("srgb") if image.interpretation != "srgb" else image
+    image = image.extract_band(0, n=3).bandjoin(255).cast("uchar")  # PyAV reads RGBA
+    average = Fraction(1000 * pages, max(1, sum(delays[:pages])))
+
+    def frames() -> Iterator[tuple[str, Any]]:
+        data = image.write_to_memory()
+        size = image.width * page_height * 4
+        at_ms = 0
+        for page in range(pages):
+            frame = av.VideoFrame.from_bytes(
+                data[page * size : (page + 1) * size], image.width, page_height, "rgba"
+            )
+            frame.pts, frame.time_base = at_ms, Fraction(1, 1000)
+            at_ms += delays[page] if page < len(delays) else 100
+            yield "video", frame
+        # The last frame is shown for its delay too: one more frame marks its end.
+        last = av.VideoFrame.from_bytes(
+            data[(pages - 1) * size :], image.width, page_height, "rgba"
+        )
+        last.pts, last.time_base = at_ms - 1, Fraction(1, 1000)
+        yield "video", last
+
+    return frames(), average, False
+
+
+def _remux_in_child(argv: list[str]) -> dict[str, Any]:
+    import av
+
+    path, demuxer, out_path = argv
+    with (
+        open_input(path, demuxer) as src,
+        av.open(out_path, "w", format="mp4", options=_MP4_OPTIONS) as out,
+    ):
+        vin = src.streams.video[0]
+        ain = next(iter(src.streams.audio), None)
+        streams = [vin] if ain is None else [vin, ain]
+        outputs = {stream.index: out.add_stream_from_template(stream) for stream in streams}
+        frames = 0
+        for packet in src.demux(*streams):
+            if packet.dts is None:
+                continue
+            if packet.stream is vin:
+                frames += 1
+            packet.stream = outputs[packet.stream.index]
+            out.mux(packet)
+        rate = Fraction(vin.average_rate or vin.guessed_rate or 30)
+        width, height = vin.codec_context.width, vin.codec_context.height
+    return _made(out_path, width, height, rate, frames, "remux")
+
+
+def _made(
+    out_path: str, width: int, height: int, fps: Fraction, frames: int, method: str
+) -> dict[str, Any]:
+    import os
+
+    size = os.path.getsize(out_path)
+    duration_ms = int(frames * 1000 / float(fps)) if fps else 0
+    bits = int(size * 8 * 1000 / duration_ms) if duration_ms else None
+    return {
+        "width": int(width),
+        "height": int(height),
+        "fps": round(float(fps), 3),
+        "size": size,
+        "duration_ms": duration_ms,
+        "video_bitrate": bits,
+        "method": method,
+    }
