@@ -39,6 +39,7 @@ from medialib.media.endpoints import router as media_router
 from medialib.media.endpoints import usage_router
 from medialib.media.file_endpoints import router as files_router
 from medialib.metrics import MetricsMiddleware, QueueDepth, registry_with
+from medialib.platforms import rules as platform_rules
 from medialib.posts.endpoints import router as posts_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
@@ -103,6 +104,7 @@ def build_state(
     """`scanner`: one to use instead of the configured one (in-process tests)."""
     if settings.clock_offset_seconds:
         clock.set_offset(dt.timedelta(seconds=settings.clock_offset_seconds))
+    platform_rules.configure(settings.platforms_file)  # a bad value stops start-up here
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     session_factory = make_session_factory(engine)

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from medialib.config import Settings
+from medialib.platforms.rules import RulesError
 
 FIRST_KEY_FILE = "first-api-key.txt"
 # Where a running `serve` says it can be reached, so `upload` finds it.
@@ -25,7 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for chatty in ("alembic", "httpx", "pyvips"):  # libvips chatters at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+    except RulesError as bad:  # a data file with a bad value: say which, in one line
+        print(f"medialib: the platform rules cannot be read: {bad}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     broker_url: str | None = None
     clamd_url: str | None = None
+    # The networks' limits: unset, the data file medialib ships (platforms/platforms.yaml);
+    # a path, another file of the same shape (a new file makes new variants).
+    platforms_file: Path | None = None
     # Unset: `medialib serve` uses the address it listens on.
     public_url: str | None = None
     allow_loopback_targets: bool = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -20,3 +22,17 @@ class Pagination(BaseModel):
 class Deleted(BaseModel):
     id: str
     deleted: bool
+
+
+class ReasonOut(BaseModel):
+    """Why a media or a post does not go to a network as it is: a stable `code` to branch
+    on, a plain-English `message`, the rule's `limit` and the `actual` value, the `fix`
+    (convert, remux, crop, pad: medialib makes a variant; scaled_by_network: the network
+    adjusts it itself; none: it cannot go), and the post `form` it was judged in."""
+
+    code: str
+    message: str
+    limit: Any = None
+    actual: Any = None
+    fix: Literal["convert", "remux", "crop", "pad", "scaled_by_network", "none"]
+    form: str | None = None

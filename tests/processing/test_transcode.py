@@ -12,8 +12,9 @@ import av
 import pytest
 
 from medialib.processing import transcode
+from medialib.processing.framing import Box
 from medialib.processing.mp4layout import read_layout
-from medialib.processing.transcode import Box, VideoTarget
+from medialib.processing.transcode import VideoTarget
 from tests import mediacheck, mediafiles
 
 _LIMIT = 120.0

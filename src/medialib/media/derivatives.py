@@ -84,6 +84,7 @@ def _store(
         width=image.width,
         height=image.height,
         content_type=image.content_type,
+        size=image.path.stat().st_size,
         source=source,
         frame_time_ms=frame_time_ms,
     )

@@ -30,7 +30,7 @@ from medialib.media.schemas import (
 )
 from medialib.media.service import MediaLibrary
 from medialib.media.thumbnails import Thumbnails
-from medialib.schemas import Deleted, Pagination
+from medialib.schemas import Deleted, Pagination, ReasonOut
 from medialib.storage.base import ObjectStore
 from medialib.workspaces.service import WorkspaceService
 
@@ -138,22 +138,26 @@ def media_variants(
     platforms data file."""
     media = library.get(workspace, media_id)
     verdicts = verdicts_of(media)
-    made = [present_variant(entry, state.store) for entry in media.variants or []]
+    stale = library.refresh_variants(media)
+    library.session.commit()
+    made = [] if stale else [present_variant(v, state.store) for v in media.variants or []]
     for_platform = {name: variant for variant in made for name in variant.platforms}
-    status = "pending" if media.kind in (MediaKind.IMAGE, MediaKind.VIDEO) else "none"
+    status = "pending" if media.gets_variants else "none"
     return Variants(
         id=media.id,
         platforms=[
             PlatformVerdict(
                 platform=v.platform,
                 verdict=v.verdict,
-                reasons=v.reasons,
+                form=v.form,
+                send_as=v.send_as,
+                reasons=[ReasonOut(**reason.as_dict()) for reason in v.reasons],
                 variant=for_platform.get(v.platform),
             )
             for v in verdicts
         ],
         variants=made,
-        variants_status="ready" if media.variants is not None else status,
+        variants_status="ready" if media.variants is not None and not stale else status,
     )
 
 

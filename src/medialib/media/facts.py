@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from medialib.errors import InvalidState
 from medialib.media.models import Media, MediaStatus
-from medialib.platforms.verdicts import Facts, Verdict, judge_all
+from medialib.platforms.rules import Catalog, catalog
+from medialib.platforms.verdicts import FORMAT_OF_TYPE, Facts, Verdict, judge_all
+
+# The audio container names the probe reports, as the networks' format lists name them.
+_AUDIO_FORMATS = {"m4a": "m4a", "mp3": "mp3", "aac": "aac", "wav": "wav", "ogg": "ogg"}
 
 
 def facts_of(media: Media) -> Facts:
-    metadata = media.media_metadata or {}
+    """The facts of what a network would be sent: for a HEIC, its JPEG rendition."""
+    metadata: dict[str, Any] = media.media_metadata or {}
+    usable = media.usable_file
+    size = usable.size if usable.size is not None else media.size
+    framing = media.framing
     return Facts(
-        kind=media.kind,
-        content_type=media.usable_file.content_type or None,
-        size=media.size,
+        kind=media.network_kind,
+        format=_format(media, usable.content_type, metadata),
+        size=size,
         width=media.width,
         height=media.height,
         duration_ms=media.duration_ms,
@@ -21,14 +32,46 @@ def facts_of(media: Media) -> Facts:
         fps=metadata.get("fps"),
         frames=metadata.get("frames"),
         pages=metadata.get("pages"),
+        pix_fmt=metadata.get("pix_fmt"),
+        interlaced=metadata.get("interlaced"),
+        moov_first=metadata.get("moov_first"),
+        edit_lists=metadata.get("edit_lists"),
+        video_bitrate=metadata.get("video_bitrate"),
+        rotation=int(metadata.get("rotation") or 0),
+        has_audio=bool(metadata.get("has_audio") or metadata.get("audio_codec")),
+        audio_codec=metadata.get("audio_codec"),
+        audio_profile=metadata.get("audio_profile"),
+        audio_channels=metadata.get("audio_channels"),
+        audio_sample_rate=metadata.get("audio_sample_rate"),
+        audio_bitrate=metadata.get("audio_bitrate"),
+        colour_space=metadata.get("colour_space"),
+        fit=framing.fit if framing is not None else "crop",
     )
 
 
-def verdicts_of(media: Media) -> list[Verdict]:
+def _format(media: Media, content_type: str, metadata: dict[str, Any]) -> str | None:
+    if media.kind == "audio":
+        container = metadata.get("container")
+        if container == "ogg" and metadata.get("audio_codec") == "opus":
+            return "opus"
+        return _AUDIO_FORMATS.get(str(container), FORMAT_OF_TYPE.get(content_type))
+    return FORMAT_OF_TYPE.get(content_type)
+
+
+def variants_key_for(media: Media, rules: Catalog | None = None) -> str:
+    """What a media's variants are made from: its bytes, the rules in force and how the
+    user wants it fitted. Variants made under another key are stale."""
+    framing = media.framing.model_dump_json() if media.framing is not None else ""
+    framed = hashlib.sha256(framing.encode()).hexdigest()[:8]
+    checksum = (media.checksum_sha256 or media.id)[:32]
+    return f"{checksum}:{(rules or catalog()).version}:{framed}"
+
+
+def verdicts_of(media: Media, rules: Catalog | None = None) -> list[Verdict]:
     """Each network's verdict on a ready media (green, amber, red, with reasons)."""
     if media.status != MediaStatus.READY:
         raise InvalidState(
             f"Verdicts are given for ready media; this one is {media.status}.",
             status=media.status,
         )
-    return judge_all(facts_of(media))
+    return judge_all(facts_of(media), rules)

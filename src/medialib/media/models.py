@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medialib.db import Base, JSONType, RecordJSON, UTCDateTime, utcnow
-from medialib.media.records import DerivedFile, UsableFile, Variant
+from medialib.media.records import DerivedFile, Framing, UsableFile, Variant
 
 
 class MediaKind(enum.StrEnum):
@@ -40,7 +40,7 @@ class ScanStatus(enum.StrEnum):
 CONFIRMABLE = (MediaStatus.PENDING_UPLOAD, MediaStatus.UPLOADING, MediaStatus.UPLOADED)
 IMAGE_KINDS = (MediaKind.IMAGE, MediaKind.GIF)
 # Kinds that get per-network variant files once ready (the rest are judged as they are).
-VARIANT_KINDS = (MediaKind.IMAGE, MediaKind.VIDEO)
+VARIANT_KINDS = (MediaKind.IMAGE, MediaKind.GIF, MediaKind.VIDEO)
 
 
 class Media(Base):
@@ -82,6 +82,9 @@ class Media(Base):
     thumbnail_request: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Per-network variants: None until the variants job has run, [] when none is needed.
     variants: Mapped[list[Variant] | None] = mapped_column(RecordJSON(list[Variant]))
+    # What the variants were made from: see `variants_key_for`; another key means stale.
+    variants_key: Mapped[str | None] = mapped_column(String(80))
+    framing: Mapped[Framing | None] = mapped_column(RecordJSON(Framing))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     # Restoring from the trash puts the media back in the state it was deleted in.
     status_before_delete: Mapped[str | None] = mapped_column(String(20))
@@ -107,8 +110,14 @@ class Media(Base):
         """What stands for this media wherever it is used: a HEIC through its JPEG
         rendition, everything else as uploaded."""
         if self.display is not None:
-            return UsableFile(key=self.display.key, content_type=self.display.content_type)
-        return UsableFile(key=self.storage_key, content_type=self.content_type or "")
+            return UsableFile(
+                key=self.display.key,
+                content_type=self.display.content_type,
+                size=self.display.size,
+            )
+        return UsableFile(
+            key=self.storage_key, content_type=self.content_type or "", size=self.size
+        )
 
     @property
     def derived_keys(self) -> list[str]:
@@ -119,6 +128,16 @@ class Media(Base):
     @property
     def gets_variants(self) -> bool:
         return self.kind in VARIANT_KINDS
+
+    @property
+    def network_kind(self) -> str:
+        """What it is to a network: an image that moves (an animated GIF or WebP) is an
+        animation ("gif"), one that does not (a one-frame GIF) a still image."""
+        if self.kind in IMAGE_KINDS:
+            frames = (self.media_metadata or {}).get("frames")
+            if isinstance(frames, int):
+                return MediaKind.GIF if frames > 1 else MediaKind.IMAGE
+        return self.kind
 
     @property
     def scan_status(self) -> ScanStatus | None:

@@ -62,12 +62,19 @@ class JobOutcomes:
         self.session.flush()
         return True
 
-    def apply_variants(self, media: Media, variants: list[Variant]) -> bool:
-        if media.status != MediaStatus.READY or media.variants is not None:
-            return False
+    def apply_variants(self, media: Media, variants: list[Variant], key: str) -> list[str] | None:
+        """Keep the variants made for `key` (see facts.variants_key_for); the keys of the
+        files they replace, for the caller to remove once this is committed. None when
+        they are not wanted (the media moved on, or has variants for this key already)."""
+        if media.status != MediaStatus.READY:
+            return None
+        if media.variants is not None and media.variants_key == key:
+            return None
+        replaced = [variant.key for variant in media.variants or []]
         media.variants = variants
+        media.variants_key = key
         self.session.flush()
-        return True
+        return replaced
 
     def fail_processing(self, media: Media, error: MedialibError) -> list[str]:
         """Record that processing failed for good; the keys of its stored files, for the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medialib.media.models import IMAGE_KINDS, Media, MediaStatus
 from medialib.media.records import Variant
-from medialib.media.schemas import MediaOut, Thumbnail, VariantOut
+from medialib.media.schemas import FramingOut, MediaOut, Thumbnail, VariantOut
 from medialib.storage.base import ObjectStore
 
 _BYTES_AVAILABLE = (MediaStatus.PROCESSING, MediaStatus.READY)
@@ -40,6 +40,7 @@ def present(media: Media, store: ObjectStore) -> MediaOut:
         thumbnail_url=thumbnail.url if thumbnail else None,
         thumbnail=thumbnail,
         usage_count=media.usage_count,
+        framing=_framing(media),
         duplicate_of=media.duplicate_of,
         error=media.error,
         created_at=media.created_at,
@@ -65,6 +66,18 @@ def _thumbnail(media: Media, store: ObjectStore, url: str | None) -> Thumbnail |
     return None
 
 
+def _framing(media: Media) -> FramingOut:
+    framing = media.framing
+    if framing is None:
+        return FramingOut(fit="crop", focal_point=None)
+    focal = (
+        {"x": framing.focal_x, "y": framing.focal_y}
+        if framing.focal_x is not None and framing.focal_y is not None
+        else None
+    )
+    return FramingOut(fit=framing.fit, focal_point=focal)
+
+
 def present_variant(variant: Variant, store: ObjectStore) -> VariantOut:
     return VariantOut(
         url=store.public_url(variant.key),
@@ -74,4 +87,10 @@ def present_variant(variant: Variant, store: ObjectStore) -> VariantOut:
         height=variant.height,
         size=variant.size,
         fps=variant.fps,
+        codec=variant.codec,
+        duration_ms=variant.duration_ms,
+        bitrate=variant.bitrate,
+        method=variant.method,
+        crop=variant.crop,
+        padded_to=variant.padded_to,
     )

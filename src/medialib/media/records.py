@@ -22,6 +22,7 @@ class DerivedFile(Record):
     width: int | None = None
     height: int | None = None
     content_type: str
+    size: int | None = None
     # Previews only: how it was made, which frame, and the request that made it (so the
     # same request again is a no-op).
     source: PreviewSource = "generated"
@@ -38,9 +39,29 @@ class Variant(Record):
     width: int
     height: int
     size: int
-    fps: float | None = None
-    # The limits it was made for (platforms/variants.py specs, as a dict).
+    checksum_sha256: str | None = None
+    fps: float | None = None  # videos: its (constant) frame rate
+    codec: str | None = None  # videos: h264
+    duration_ms: int | None = None
+    bitrate: int | None = None  # videos: bits a second, all streams
+    method: Literal["encode", "remux", "image"] = "image"
+    # The part of the upright original it shows (when cropped to an aspect ratio), or
+    # the ratio it was padded to: a page can preview either.
+    crop: dict[str, int] | None = None
+    padded_to: float | None = None
+    # The limits it was made for (platforms/variants.py specs, as a dict), and the
+    # version of the rules that asked for it.
     spec: dict[str, Any]
+    rules_version: str | None = None
+
+
+class Framing(Record):
+    """How the user wants a media fitted to a network's aspect ratio: cropped around a
+    focal point (theirs, or where libvips' attention-based smart crop looks), or padded."""
+
+    fit: Literal["crop", "pad"] = "crop"
+    focal_x: float | None = None  # 0-1 across the upright picture
+    focal_y: float | None = None  # 0-1 down it
 
 
 class UsableFile(Record):
@@ -49,3 +70,4 @@ class UsableFile(Record):
 
     key: str
     content_type: str
+    size: int | None = None

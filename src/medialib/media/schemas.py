@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from medialib.media.models import MediaKind, MediaStatus
-from medialib.schemas import Pagination, Strict
+from medialib.schemas import Pagination, ReasonOut, Strict
 
 SortOrder = Literal["recent", "name", "most_used"]
 
@@ -73,10 +73,33 @@ class UploadResponse(BaseModel):
     mode: Literal["single", "resumable"] = "single"
 
 
+class FocalPoint(Strict):
+    """Where the subject is, as fractions of the upright picture (0,0 top left)."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
+class FramingIn(Strict):
+    """How variants fit a network's aspect ratio: `crop` around the focal point (by
+    default where libvips' attention-based smart crop looks), or `pad` the whole
+    picture onto a blurred backdrop (a solid one for video)."""
+
+    fit: Literal["crop", "pad"] = "crop"
+    focal_point: FocalPoint | None = None
+
+
+class FramingOut(BaseModel):
+    fit: Literal["crop", "pad"]
+    focal_point: dict[str, float] | None
+
+
 class MediaUpdate(Strict):
     tags: list[str] | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
     filename: str | None = Field(default=None, min_length=1, max_length=4096)
+    # New variants are made for the new framing.
+    framing: FramingIn | None = None
 
     _tags = field_validator("tags")(normalise_tags)
 
@@ -134,6 +157,7 @@ class MediaOut(BaseModel):
     thumbnail_url: str | None
     thumbnail: Thumbnail | None
     usage_count: int
+    framing: FramingOut
     duplicate_of: str | None
     error: dict[str, Any] | None
     created_at: dt.datetime
@@ -155,6 +179,13 @@ class VariantOut(BaseModel):
     height: int
     size: int
     fps: float | None = None  # videos
+    codec: str | None = None  # videos
+    duration_ms: int | None = None  # videos
+    bitrate: int | None = None  # videos: bits a second
+    method: Literal["encode", "remux", "image"] = "image"
+    # Cut to an aspect ratio: the part of the upright original it shows; or padded to.
+    crop: dict[str, int] | None = None
+    padded_to: float | None = None
 
 
 class PlatformVerdict(BaseModel):
@@ -162,7 +193,11 @@ class PlatformVerdict(BaseModel):
     # Of the original as it is; amber means a variant is needed, and `variant` is it once
     # it has been made.
     verdict: Literal["green", "amber", "red"]
-    reasons: list[str]
+    # The network's post form this verdict is for (the best that takes this media), and
+    # how the media goes out there when not as itself (video, still, gif).
+    form: str | None = None
+    send_as: str | None = None
+    reasons: list[ReasonOut]
     variant: VariantOut | None = None
 
 

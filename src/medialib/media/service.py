@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import InvalidState, MediaInUse, NotFound
-from medialib.media.models import Media, MediaStatus
+from medialib.media.facts import variants_key_for
+from medialib.media.models import Media, MediaKind, MediaStatus
+from medialib.media.records import Framing
 from medialib.media.repository import MediaRepository
 from medialib.media.schemas import MediaFilters, MediaUpdate
-from medialib.media.transitions import Transitions
+from medialib.media.transitions import VARIANTS_JOB, Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType
 from medialib.workspaces.models import Workspace
@@ -46,9 +48,34 @@ class MediaLibrary:
             media.description = changes.description
         if changes.tags is not None:
             self.repository.replace_tags(media, changes.tags)
+        if changes.framing is not None:
+            focal = changes.framing.focal_point
+            media.framing = Framing(
+                fit=changes.framing.fit,
+                focal_x=focal.x if focal else None,
+                focal_y=focal.y if focal else None,
+            )
         media.updated_at = utcnow()
         self.session.flush()
+        if changes.framing is not None:
+            self.refresh_variants(media)
         return media
+
+    def refresh_variants(self, media: Media) -> bool:
+        """Queue new variants when the ones made were for other bytes, rules or framing
+        (see facts.variants_key_for); once per key. True when the variants are stale."""
+        if media.status != MediaStatus.READY or not media.gets_variants:
+            return False
+        if media.variants is None:
+            return False  # its first variants are on their way
+        key = variants_key_for(media)
+        if media.variants_key == key:
+            return False
+        if (media.media_metadata or {}).get("variants_requested") != key:
+            media.media_metadata = {**(media.media_metadata or {}), "variants_requested": key}
+            self.transitions.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
+            self.session.flush()
+        return True
 
     def delete(self, workspace: Workspace, media_id: str) -> Media:
         """Move to the trash; the bytes stay until the trash is purged."""

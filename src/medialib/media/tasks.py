@@ -16,13 +16,15 @@ from medialib.jobs.names import JobName
 from medialib.jobs.registry import JobContext, registry
 from medialib.media import derivatives, variant_files
 from medialib.media.derivatives import Original
-from medialib.media.facts import facts_of
+from medialib.media.facts import facts_of, variants_key_for
 from medialib.media.models import Media, MediaStatus, ScanStatus
 from medialib.media.outcomes import JobOutcomes
 from medialib.media.records import Variant
 from medialib.media.repository import MediaRepository
 from medialib.media.thumbnails import Thumbnails
-from medialib.platforms.variants import image_specs, video_specs
+from medialib.media.variant_files import Source
+from medialib.platforms.rules import catalog
+from medialib.platforms.variants import variant_specs
 from medialib.scanning.base import ScannerUnavailable
 from medialib.scanning.service import counted
 
@@ -164,52 +166,56 @@ def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
 def _give_up_variants(context: JobContext, payload: dict[str, Any], error: str) -> None:
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(payload["media_id"])
-        if media is not None:
-            _outcomes(context, session).apply_variants(media, [])
+        replaced = (
+            _outcomes(context, session).apply_variants(media, [], variants_key_for(media))
+            if media is not None
+            else None
+        )
+    for stale in replaced or []:
+        context.store.delete(stale)
 
 
-@registry.register(JobName.MAKE_VARIANTS, give_up=_give_up_variants)
 def make_variants(context: JobContext, payload: dict[str, Any]) -> None:
-    """Make the per-network variants a ready image needs (platforms/variants.py)."""
+    """Make the per-network variants a ready media needs (platforms/variants.py), for
+    the rules in force; a media whose variants were made for these rules, from these
+    bytes and this framing, is left alone."""
+    rules = catalog()
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(payload["media_id"])
-        if media is None or media.status != MediaStatus.READY or media.variants is not None:
+        if media is None or media.status != MediaStatus.READY:
+            return
+        key = variants_key_for(media, rules)
+        if media.variants is not None and media.variants_key == key:
             return
         facts = facts_of(media)
         has_alpha = bool((media.media_metadata or {}).get("has_alpha"))
-        source = _usable_form(media)
-        width, height = media.width or 0, media.height or 0
-    specs = image_specs(facts, has_alpha=has_alpha)
+        source = Source(
+            original=_usable_form(media),
+            width=media.width or 0,
+            height=media.height or 0,
+            framing=media.framing,
+            preview_key=media.thumbnail.key if media.thumbnail else None,
+            rules_version=rules.version,
+        )
+    specs = variant_specs(facts, has_alpha=has_alpha, rules=rules)
     made = (
-        variant_files.make_variants(context.store, source, width=width, height=height, specs=specs)
-        if specs and width and height
+        variant_files.make_variant_files(context.store, context.settings, source, specs)
+        if specs and source.width and source.height
         else []
     )
-    _keep_variants(context, source, made)
+    _keep_variants(context, source.original, made, key)
 
 
-@registry.register(JobName.MAKE_VIDEO_VARIANTS, give_up=_give_up_variants)
-def make_video_variants(context: JobContext, payload: dict[str, Any]) -> None:
-    """Make the MP4 variants a ready video needs (platforms/variants.py)."""
-    with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(payload["media_id"])
-        if media is None or media.status != MediaStatus.READY or media.variants is not None:
-            return
-        facts = facts_of(media)
-        source = _original(media)
-    specs = video_specs(facts)
-    made = (
-        variant_files.make_video_variants(context.store, context.settings, source, specs=specs)
-        if specs
-        else []
-    )
-    _keep_variants(context, source, made)
+for _variants_job in (JobName.MAKE_VARIANTS, JobName.MAKE_VIDEO_VARIANTS):
+    registry.register(_variants_job, give_up=_give_up_variants)(make_variants)
 
 
-def _keep_variants(context: JobContext, source: Original, made: list[Variant]) -> None:
+def _keep_variants(context: JobContext, source: Original, made: list[Variant], key: str) -> None:
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(source.media_id)
-        applied = media is not None and _outcomes(context, session).apply_variants(media, made)
-    if not applied:
-        for variant in made:
-            context.store.delete(variant.key)
+        outcomes = _outcomes(context, session)
+        replaced = outcomes.apply_variants(media, made, key) if media is not None else None
+    # After commit: the files replaced, or (when these were not wanted) the ones just made.
+    unwanted = replaced if replaced is not None else [variant.key for variant in made]
+    for stale in unwanted:
+        context.store.delete(stale)

@@ -31,6 +31,8 @@ PROCESS_JOB = {
 # The job that makes the per-network variants of each kind that gets them.
 VARIANTS_JOB = {
     MediaKind.IMAGE: JobName.MAKE_VARIANTS,
+    # An animation may become an MP4: the video queue's work.
+    MediaKind.GIF: JobName.MAKE_VIDEO_VARIANTS,
     MediaKind.VIDEO: JobName.MAKE_VIDEO_VARIANTS,
 }
 
@@ -53,7 +55,7 @@ class Transitions:
     def enqueue_variants(self, media: Media) -> None:
         """Once, for the kinds that get variants."""
         if media.variants is None and media.gets_variants:
-            self.enqueue(VARIANTS_JOB[MediaKind(media.kind)], media)
+            self.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
 
     def fail(
         self, media: Media, error: MedialibError, *, stage: str, size: int | None = None

@@ -1,90 +1,70 @@
-"""Making the per-network variant files of an image or a video (specs from
-platforms/variants.py): one file per distinct need, the most permissive first, so a file
-already made serves every network it satisfies. Called by job handlers, outside any
-transaction; nothing is left behind on failure.
+"""Making a media's per-network variant files (specs from platforms/variants.py): one file
+per distinct need, the most permissive first, so a file already made serves every
+network it satisfies; two files are never the same bytes. Called by job handlers, outside
+any transaction; nothing is left behind on failure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medialib.config import Settings
 from medialib.media.derivatives import Original, put_derived
-from medialib.media.records import Variant
+from medialib.media.records import Framing, Variant
+from medialib.platforms.variants import Aspect, ImageSpec, Spec, VideoSpec
+from medialib.processing import framing as fitting
 from medialib.processing import images, transcode
 from medialib.processing.images import DerivedImage
-from medialib.processing.transcode import VideoTarget
+from medialib.processing.transcode import MadeVideo, VideoTarget
 from medialib.storage.base import ObjectStore
 
 
-def make_variants(
-    store: ObjectStore, source: Original, *, width: int, height: int, specs: dict[Any, list[str]]
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What the variants are made from: the usable file and what it looks like."""
+
+    original: Original
+    width: int
+    height: int
+    framing: Framing | None = None
+    preview_key: str | None = None  # a video's cover frame: where to look for its subject
+    rules_version: str | None = None
+
+
+@dataclass(slots=True)
+class _Made:
+    file: DerivedImage
+    video: MadeVideo | None = None
+    crop: fitting.Box | None = None
+    padded_to: float | None = None
+
+
+def make_variant_files(
+    store: ObjectStore, settings: Settings, source: Source, specs: dict[Spec, list[str]]
 ) -> list[Variant]:
-    """One stored image per variant spec (see platforms/variants.py), from `source` (the
-    image's usable form), each listing the networks it is for."""
-
-    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, float | None]:
-        image = images.render_variant(
-            path,
-            work,
-            width=width,
-            height=height,
-            fmt=spec.format,
-            max_width=spec.max_width,
-            max_height=spec.max_height,
-            max_pixels=spec.max_pixels,
-            max_bytes=spec.max_bytes,
-        )
-        return image, None
-
-    def serves(made: Variant, spec: Any) -> bool:
-        box = images.variant_box(width, height, spec.max_width, spec.max_height, spec.max_pixels)
-        return _meets(made, spec, box)
-
-    return _variant_files(store, source, specs, _permissiveness, serves, render)
-
-
-def _variant_files(
-    store: ObjectStore,
-    source: Original,
-    specs: dict[Any, list[str]],
-    order: Callable[[tuple[Any, list[str]]], tuple[float, ...]],
-    serves: Callable[[Variant, Any], bool],
-    render: Callable[[Any, Path, Path], tuple[DerivedImage, float | None]],
-) -> list[Variant]:
-    """Render and store one file per spec, the most permissive first: a file already made
-    serves a stricter network when `serves` says it does. Nothing is left on failure.
-    `render` gives the file and, for a video, its frame rate."""
+    """One stored file per spec (or per group of specs one file serves)."""
     made: list[Variant] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="medialib-") as work,
-        store.local_copy(source.storage_key) as path,
-    ):
+    with tempfile.TemporaryDirectory(prefix="medialib-") as work:
         try:
-            ordered = sorted(specs.items(), key=order, reverse=True)
-            for number, (spec, platforms) in enumerate(ordered):
-                at = next((i for i, variant in enumerate(made) if serves(variant, spec)), None)
-                if at is not None:
+            with store.local_copy(source.original.storage_key) as path:
+                maker = _Maker(store, settings, source, path, Path(work))
+                for number, (spec, platforms) in enumerate(
+                    sorted(specs.items(), key=_permissiveness, reverse=True)
+                ):
+                    at = next((i for i, v in enumerate(made) if _serves(v, spec)), None)
+                    if at is None:
+                        variant = maker.make(spec, platforms, number)
+                        at = next((i for i, v in enumerate(made) if _same(v, variant)), None)
+                        if at is None:
+                            made.append(variant)
+                            continue
+                        store.delete(variant.key)  # the same bytes as one already made
                     more = (*made[at].platforms, *platforms)
                     made[at] = made[at].model_copy(update={"platforms": more})
-                    continue
-                folder = Path(work) / str(number)
-                folder.mkdir()
-                derived, fps = render(spec, path, folder)
-                variant = Variant(
-                    key=put_derived(store, source, derived, "variant"),
-                    platforms=tuple(platforms),
-                    content_type=derived.content_type,
-                    width=derived.width,
-                    height=derived.height,
-                    size=derived.path.stat().st_size,
-                    fps=fps,
-                    spec=spec.as_dict(),
-                )
-                made.append(variant)
         except BaseException:
             for variant in made:
                 store.delete(variant.key)
@@ -92,80 +72,204 @@ def _variant_files(
     return made
 
 
-def _permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
-    spec = item[0]
-    unbounded = float("inf")
-    return tuple(
-        unbounded if limit is None else float(limit)
-        for limit in (spec.max_bytes, spec.max_pixels, spec.max_width, spec.max_height)
-    )
+class _Maker:
+    def __init__(
+        self, store: ObjectStore, settings: Settings, source: Source, path: Path, work: Path
+    ) -> None:
+        self.store, self.settings, self.source = store, settings, source
+        self.path, self.work = path, work
+        self._centre: tuple[float, float] | None = None
 
+    def make(self, spec: Spec, platforms: list[str], number: int) -> Variant:
+        folder = self.work / str(number)
+        folder.mkdir()
+        made = (
+            self._video(spec, folder) if isinstance(spec, VideoSpec) else self._image(spec, folder)
+        )
+        derived = made.file
+        key = put_derived(self.store, self.source.original, derived, "variant")
+        video = made.video
+        return Variant(
+            key=key,
+            platforms=tuple(platforms),
+            content_type=derived.content_type,
+            width=derived.width,
+            height=derived.height,
+            size=derived.path.stat().st_size,
+            checksum_sha256=_sha256(derived.path),
+            fps=video.fps if video else None,
+            codec="h264" if video else None,
+            duration_ms=video.duration_ms if video else None,
+            bitrate=video.video_bitrate if video else None,
+            method=video.method if video else "image",
+            crop=_box_dict(made.crop),
+            padded_to=made.padded_to,
+            spec=spec.as_dict(),
+            rules_version=self.source.rules_version,
+        )
 
-def _meets(made: Variant, spec: Any, box: tuple[int, int]) -> bool:
-    """Whether an already made variant file serves another spec as well as its own would:
-    within its limits, and not made smaller than that spec needs."""
-    width, height, size = made.width, made.height, made.size
-    full_size = width >= box[0] or height >= box[1]
-    return (
-        made.spec["format"] == spec.format
-        and full_size
-        and (spec.max_bytes is None or size <= spec.max_bytes)
-        and (spec.max_width is None or width <= spec.max_width)
-        and (spec.max_height is None or height <= spec.max_height)
-        and (spec.max_pixels is None or width * height <= spec.max_pixels)
-    )
-
-
-def make_video_variants(
-    store: ObjectStore,
-    settings: Settings,
-    source: Original,
-    *,
-    specs: dict[Any, list[str]],
-) -> list[Variant]:
-    """One MP4 per distinct need (see platforms/variants.py)."""
-
-    def render(spec: Any, path: Path, work: Path) -> tuple[DerivedImage, float | None]:
-        out = work / "variant.mp4"
-        target = VideoTarget(
+    def _image(self, spec: ImageSpec, folder: Path) -> _Made:
+        width, height = self.source.width, self.source.height
+        if spec.format == "gif":
+            file = images.render_animation(
+                self.path,
+                folder,
+                max_width=spec.max_width,
+                max_height=spec.max_height,
+                max_pixels=spec.max_pixels,
+                max_bytes=spec.max_bytes,
+                width=width,
+                height=height,
+            )
+            return _Made(file)
+        crop, pad = self._fit(spec.aspect)
+        file = images.render_variant(
+            self.path,
+            folder,
+            width=width,
+            height=height,
+            fmt=spec.format,
             max_width=spec.max_width,
             max_height=spec.max_height,
+            max_pixels=spec.max_pixels,
+            max_width_plus_height=spec.max_width_plus_height,
+            max_bytes=spec.max_bytes,
+            framing=images.Framing(
+                crop=crop, pad_ratio=pad, upscale_to_width=spec.upscale_to_width
+            ),
+        )
+        return _Made(file, crop=crop, padded_to=pad)
+
+    def _video(self, spec: VideoSpec, folder: Path) -> _Made:
+        out = folder / "variant.mp4"
+        original = self.source.original
+        timeout = self.settings.job_time_limit_seconds
+        if spec.method == "remux":
+            video = transcode.remux_mp4(
+                self.path, original.content_type, out, timeout_seconds=timeout
+            )
+            return _Made(DerivedImage(out, video.width, video.height, "video/mp4"), video)
+        crop, pad = self._fit(spec.aspect)
+        max_w, max_h = spec.max_width, spec.max_height
+        if spec.max_pixels:
+            box = images.variant_box(
+                self.source.width, self.source.height, None, None, spec.max_pixels
+            )
+            max_w, max_h = min(max_w or box[0], box[0]), min(max_h or box[1], box[1])
+        target = VideoTarget(
+            max_width=max_w,
+            max_height=max_h,
+            min_fps=spec.min_fps,
             max_fps=spec.max_fps,
             max_bytes=spec.max_bytes,
+            max_video_bitrate=spec.max_video_bitrate,
+            crop=crop,
+            pad_ratio=pad,
+            audio=spec.audio,
         )
-        made = transcode.encode_mp4(
-            path,
-            source.content_type,
+        video = transcode.encode_mp4(
+            self.path,
+            original.content_type,
             out,
             target,
-            duration_ms=source.duration_ms,
-            timeout_seconds=settings.job_time_limit_seconds,
+            duration_ms=original.duration_ms,
+            timeout_seconds=timeout,
         )
-        clip = DerivedImage(out, made.width, made.height, "video/mp4")
-        return clip, made.fps
+        return _Made(DerivedImage(out, video.width, video.height, "video/mp4"), video, crop, pad)
 
-    return _variant_files(store, source, specs, _video_permissiveness, _video_meets, render)
+    def _fit(self, aspect: Aspect | None) -> tuple[fitting.Box | None, float | None]:
+        """The crop box (or the ratio to pad to) that brings the picture into range."""
+        width, height = self.source.width, self.source.height
+        ratio = aspect.target(width, height) if aspect is not None else None
+        if aspect is None or ratio is None:
+            return None, None
+        if aspect.fit == "pad":
+            return None, ratio
+        return fitting.crop_box(width, height, ratio, self._focal_point()), None
+
+    def _focal_point(self) -> tuple[float, float]:
+        """The user's focal point, else where libvips' attention looks (in the image, or
+        in a video's cover frame), else the centre."""
+        framing = self.source.framing
+        if framing is not None and framing.focal_x is not None and framing.focal_y is not None:
+            return framing.focal_x, framing.focal_y
+        if self._centre is None:
+            self._centre = self._attention()
+        return self._centre
+
+    def _attention(self) -> tuple[float, float]:
+        try:
+            if self.source.original.kind == "video":
+                if self.source.preview_key is None:
+                    return 0.5, 0.5
+                with self.store.local_copy(self.source.preview_key) as preview:
+                    return fitting.attention_centre(preview)
+            return fitting.attention_centre(self.path)
+        except Exception:  # a picture libvips cannot look at: its centre will do
+            return 0.5, 0.5
 
 
-def _video_permissiveness(item: tuple[Any, list[str]]) -> tuple[float, ...]:
+def _permissiveness(item: tuple[Spec, list[str]]) -> tuple[float, ...]:
     spec = item[0]
-    return tuple(
-        float("inf") if limit is None else float(limit)
-        for limit in (spec.max_bytes, spec.max_fps, spec.max_width, spec.max_height)
-    )
+    unbounded = float("inf")
+    limits: tuple[Any, ...] = (spec.max_bytes, spec.max_pixels, spec.max_width, spec.max_height)
+    return tuple(unbounded if limit is None else float(limit) for limit in limits)
 
 
-def _video_meets(made: Variant, spec: Any) -> bool:
+def _serves(made: Variant, spec: Spec) -> bool:
+    """Whether a file made for another spec serves this one as well as its own would:
+    the same kind of file, fitted the same way, within every bound of this spec, and not
+    made smaller than this spec needs."""
+    made_for = made.spec
+    if made_for.get("format") != spec.format or made_for.get("aspect") != _aspect_dict(spec):
+        return False
     within = (
         (spec.max_bytes is None or made.size <= spec.max_bytes)
         and (spec.max_width is None or made.width <= spec.max_width)
         and (spec.max_height is None or made.height <= spec.max_height)
-        and (spec.max_fps is None or (made.fps or 0) <= spec.max_fps)
+        and (spec.max_pixels is None or made.width * made.height <= spec.max_pixels)
     )
-    # Not made smaller or slower than this network would have needed.
-    made_for = made.spec
-    same_bounds = (made_for["max_width"], made_for["max_height"]) == (
-        spec.max_width,
-        spec.max_height,
-    ) or (made_for["max_width"] is None and made_for["max_height"] is None)
-    return within and same_bounds
+    bounds = ("max_width", "max_height", "max_pixels")
+    same_box = all(made_for.get(b) == getattr(spec, b) for b in bounds) or all(
+        made_for.get(b) is None for b in bounds
+    )
+    if isinstance(spec, VideoSpec):
+        fps = made.fps or 0
+        return (
+            within
+            and same_box
+            and made_for.get("method") == spec.method
+            and (spec.max_fps is None or fps <= spec.max_fps + 0.01)
+            and (spec.min_fps is None or fps >= spec.min_fps - 0.01)
+            and (spec.max_video_bitrate is None or (made.bitrate or 0) <= spec.max_video_bitrate)
+            and made_for.get("audio") == spec.audio
+        )
+    return (
+        within
+        and same_box
+        and made_for.get("max_width_plus_height") in (None, spec.max_width_plus_height)
+        and made_for.get("upscale_to_width") == spec.upscale_to_width
+    )
+
+
+def _same(made: Variant, new: Variant) -> bool:
+    return made.checksum_sha256 is not None and made.checksum_sha256 == new.checksum_sha256
+
+
+def _aspect_dict(spec: Spec) -> Any:
+    aspect = spec.aspect
+    return None if aspect is None else {"low": aspect.low, "high": aspect.high, "fit": aspect.fit}
+
+
+def _box_dict(box: fitting.Box | None) -> dict[str, int] | None:
+    if box is None:
+        return None
+    return {"left": box.left, "top": box.top, "width": box.width, "height": box.height}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,48 +1,396 @@
-"""The networks' media limits, read from `platforms.yaml` (one data file, no code branches
-per network). The file is a copy of `shared/platforms.yaml`, which cites its sources;
-update both together.
+"""The networks' rules as typed objects, read once at start-up from two data files:
+`platforms.yaml` (every network's limits with their sources; a copy of
+`shared/platforms.yaml`, or the file `MEDIALIB_PLATFORMS_FILE` names) and `reading.yaml`
+(how medialib reads it: each network's post forms, and what its notes say in prose). A
+bad value stops start-up with a message naming it. Code reads these objects; it never
+branches on a network's name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import yaml
 
-_PLAIN_FORMAT = re.compile(r"^[a-z0-9]+$")
-
-# Where a network keeps the rules for each kind (the file names sections per network).
-_SECTIONS = {
-    "image": ("image", "feed_image", "photo"),
-    "gif": ("gif",),
-    "video": ("video", "reel"),
-    "document": ("document",),
+Kind = Literal["image", "gif", "video", "audio", "document"]
+KINDS: tuple[Kind, ...] = ("image", "gif", "video", "audio", "document")
+SendAs = Literal["video", "still", "gif"]
+_PLAIN_NAME = re.compile(r"^[a-z0-9]+$")
+# Codec names as the data file writes them, to FFmpeg's names.
+_CODEC_WORDS = {
+    "h.264": "h264",
+    "h264": "h264",
+    "avc": "h264",
+    "hevc": "hevc",
+    "h.265": "hevc",
+    "h265": "hevc",
+    "vp8": "vp8",
+    "vp9": "vp9",
+    "av1": "av1",
+    "mpeg4": "mpeg4",
+}
+# Phrases of a section's `constraints` list, and `pixel_format`, to the rule they state.
+_CONSTRAINTS = {
+    "4:2:0": "chroma_420",
+    "progressive": "progressive",
+    "no edit lists": "no_edit_lists",
+    "moov atom at front": "moov_first",
 }
 
 
+class RulesError(ValueError):
+    """A data file holds a value medialib cannot read; start-up stops with this."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRules:
+    """What one kind of media must be in one post form of one network (None: no rule)."""
+
+    formats: frozenset[str] | None = None
+    containers: frozenset[str] | None = None
+    video_codecs: frozenset[str] | None = None
+    audio_codecs: frozenset[str] | None = None
+    audio_profiles: frozenset[str] | None = None
+    max_audio_channels: int | None = None
+    max_audio_sample_rate: int | None = None
+    min_audio_bitrate: int | None = None
+    min_bytes: int | None = None
+    max_bytes: int | None = None
+    by_url: bool = False  # max_bytes is the lower cap for a file sent by URL
+    min_width: int | None = None
+    min_height: int | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    max_pixels: int | None = None
+    max_width_plus_height: int | None = None
+    min_aspect: float | None = None
+    max_aspect: float | None = None
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    min_fps: float | None = None
+    max_fps: float | None = None
+    max_frames: int | None = None
+    max_pixels_times_frames: int | None = None
+    max_video_bitrate: int | None = None
+    chroma_420: bool = False
+    progressive: bool = False
+    moov_first: bool = False
+    no_edit_lists: bool = False
+    srgb: bool = False
+    max_pages: int | None = None
+    alt_text_max_chars: int | None = None
+    # Rules the network applies itself (it scales, it only recommends): never a refusal.
+    soft: frozenset[str] = frozenset()
+
+    def limits(self) -> dict[str, Any]:
+        """The rules that are set, as plain values (for GET /v1/platforms)."""
+        shown: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None or value is False or value == frozenset():
+                continue
+            shown[item.name] = sorted(value) if isinstance(value, frozenset) else value
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
+class KindRule:
+    rules: MediaRules
+    send_as: SendAs | None = None  # None: sent as itself
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One way a network takes media in a post (a feed post, a carousel, a Reel ...)."""
+
+    id: str
+    label: str
+    media: Mapping[str, KindRule]
+    min_items: int = 1
+    max_items: int | None = None
+    most: Mapping[str, int] = field(default_factory=dict)  # per kind
+    alone: frozenset[str] = frozenset()  # kinds that must be a post's only media
+    mix: bool = False  # stills (images, animations) and videos in one post
+    caption_max_chars: int | None = None
+    title_required: bool = False
+
+    def takes(self, kind: str) -> bool:
+        return kind in self.media
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    id: str
+    name: str
+    forms: tuple[Form, ...]
+
+    def forms_for(self, kind: str) -> tuple[Form, ...]:
+        return tuple(form for form in self.forms if form.takes(kind))
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    networks: Mapping[str, Network]
+    version: str  # changes whenever either data file does: variants are keyed by it
+
+    def __iter__(self) -> Any:
+        return iter(self.networks.values())
+
+    def get(self, network_id: str) -> Network | None:
+        return self.networks.get(network_id)
+
+
+# --- loading ------------------------------------------------------------------------------
+
+_active: Catalog | None = None
+
+
+def configure(data_file: Path | None = None) -> Catalog:
+    """Read the rules (the packaged data file, or `data_file`) and make them the ones in
+    force; raises RulesError naming the first bad value."""
+    global _active
+    _active = load_catalog(data_file)
+    return _active
+
+
+def catalog() -> Catalog:
+    """The rules in force (the packaged ones until `configure` says otherwise)."""
+    return _active if _active is not None else _packaged()
+
+
 @cache
-def load() -> dict[str, dict[str, Any]]:
-    """Every network's rules, by network name (file order)."""
-    text = (resources.files("medialib.platforms") / "platforms.yaml").read_text()
-    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
-    return {name: rules for name, rules in data.items() if not name.startswith("_")}
+def _packaged() -> Catalog:
+    return load_catalog(None)
 
 
-def section(network: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for name in _SECTIONS.get(kind, ()):
-        found = network.get(name)
-        if isinstance(found, dict):
+def load_catalog(data_file: Path | None) -> Catalog:
+    package = resources.files("medialib.platforms")
+    data_text = data_file.read_text() if data_file else (package / "platforms.yaml").read_text()
+    reading_text = (package / "reading.yaml").read_text()
+    name = str(data_file) if data_file else "platforms.yaml"
+    try:
+        data = yaml.safe_load(data_text)
+        reading = yaml.safe_load(reading_text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{name}: not readable YAML ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(reading, dict):
+        raise RulesError(f"{name}: expected a mapping of networks")
+    networks = {}
+    for network_id, how in reading.items():
+        entry = data.get(network_id)
+        if not isinstance(entry, dict):
+            raise RulesError(f"{name}: no entry for {network_id}, which reading.yaml reads")
+        networks[network_id] = _Reader(name, network_id, entry, how).network()
+    digest = hashlib.sha256((data_text + "\0" + reading_text).encode()).hexdigest()
+    return Catalog(networks=networks, version=digest[:12])
+
+
+class _Reader:
+    """Reads one network: its forms from reading.yaml, their rules from the data file."""
+
+    def __init__(self, file: str, network_id: str, entry: dict[str, Any], how: Any) -> None:
+        self.file, self.id, self.entry = file, network_id, entry
+        if not isinstance(how, dict) or not isinstance(how.get("forms"), list):
+            raise RulesError(f"reading.yaml: {network_id} needs a list of forms")
+        self.how = how
+
+    def network(self) -> Network:
+        caption = self._count(self.how.get("caption_max_chars"), "caption_max_chars")
+        forms = tuple(self._form(raw, caption) for raw in self.how["forms"])
+        return Network(id=self.id, name=str(self.how.get("name", self.id)), forms=forms)
+
+    def _form(self, raw: dict[str, Any], caption: int | None) -> Form:
+        form_id = str(raw["id"])
+        media = {}
+        for kind, spec in raw["media"].items():
+            if kind not in KINDS:
+                raise RulesError(f"reading.yaml: {self.id}.{form_id}: unknown kind {kind}")
+            media[kind] = KindRule(self._rules(spec["rules"]), spec.get("send_as"))
+        most = {
+            kind: count
+            for kind, path in (raw.get("max") or {}).items()
+            if (count := self._count(path, f"{form_id}.max.{kind}")) is not None
+        }
+        return Form(
+            id=form_id,
+            label=str(raw.get("label", form_id)),
+            media=media,
+            min_items=self._count(raw.get("min_items"), f"{form_id}.min_items") or 1,
+            max_items=self._count(raw.get("max_items"), f"{form_id}.max_items"),
+            most=most,
+            alone=frozenset(raw.get("alone") or ()),
+            mix=self._flag(raw.get("mix")),
+            caption_max_chars=caption,
+            title_required=self._flag(raw.get("title_required")),
+        )
+
+    # -- values: a path into the data file, or a literal
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, str) and ("." in value or value in self.entry):
+            found: Any = self.entry
+            for part in value.split("."):
+                if not isinstance(found, dict) or part not in found:
+                    raise RulesError(f"{self.file}: {self.id}.{value} is missing")
+                found = found[part]
             return found
-    return None
+        return value
+
+    def _count(self, value: Any, where: str) -> int | None:
+        value = self._value(value)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RulesError(f"{self.file}: {self.id}.{where}: expected a count, got {value!r}")
+        return value
+
+    def _flag(self, value: Any) -> bool:
+        return self._value(value) is True
+
+    # -- a kind's rules: sections merged in order, then typed
+
+    def _rules(self, sections: list[Any]) -> MediaRules:
+        merged: dict[str, Any] = {}
+        paths: list[str] = []
+        for section in sections:
+            if isinstance(section, str):
+                found = self._value(section)
+                if not isinstance(found, dict):
+                    raise RulesError(f"{self.file}: {self.id}.{section} is not a section")
+                paths.append(section)
+                values = found
+            else:  # an inline mapping: literals, or paths into the data file
+                values = {key: self._value(value) for key, value in section.items()}
+            merged.update({key: value for key, value in values.items() if value is not None})
+        return _Typer(f"{self.id}.{'+'.join(paths) or 'inline'}", self.file, merged).rules(
+            soft=self._per_section("soft", paths),
+            audio=self._per_section("audio", paths),
+            codecs=self._per_section("codecs", paths),
+        )
+
+    def _per_section(self, key: str, paths: list[str]) -> Any:
+        table = self.how.get(key) or {}
+        found = [table[path] for path in paths if path in table]
+        if key == "soft":
+            return frozenset(name for names in found for name in names)
+        merged: Any = None
+        for item in found:
+            merged = {**(merged or {}), **item} if isinstance(item, dict) else item
+        return merged
 
 
-def allowed_formats(rules: dict[str, Any], key: str) -> set[str] | None:
-    """A list of plain format names is an allow-list; prose ("any file") allows anything."""
-    listed = rules.get(key)
-    if not isinstance(listed, list) or not listed:
+class _Typer:
+    """Turns one merged section into MediaRules, checking every value's type."""
+
+    def __init__(self, where: str, file: str, values: dict[str, Any]) -> None:
+        self.where, self.file, self.values = where, file, values
+
+    def rules(self, *, soft: frozenset[str], audio: Any, codecs: Any) -> MediaRules:
+        v = self.values
+        via_url = self._int("max_file_bytes_via_url")
+        max_bytes = self._int("max_file_bytes")
+        by_url = via_url is not None and (max_bytes is None or via_url < max_bytes)
+        exact_aspect = self._number("aspect_ratio")
+        constraints = " ".join(str(item) for item in v.get("constraints") or []).lower()
+        found = {rule for phrase, rule in _CONSTRAINTS.items() if phrase in constraints}
+        if str(v.get("pixel_format", "")).lower() == "yuv420p":
+            found.add("chroma_420")
+        audio = audio or {}
+        rules = MediaRules(
+            formats=self._names("formats"),
+            containers=self._names("containers"),
+            video_codecs=self._codecs(codecs),
+            audio_codecs=_set(audio.get("codecs")),
+            audio_profiles=_set(audio.get("profiles"), lower=False),
+            max_audio_channels=audio.get("max_channels"),
+            max_audio_sample_rate=audio.get("max_sample_rate"),
+            min_audio_bitrate=self._int("min_audio_bitrate_bps"),
+            min_bytes=self._int("min_file_bytes"),
+            max_bytes=via_url if by_url else max_bytes,
+            by_url=by_url,
+            min_width=self._int("min_width"),
+            min_height=self._int("min_height"),
+            max_width=self._int("max_width"),
+            max_height=self._int("max_height"),
+            max_pixels=self._int("max_pixels"),
+            max_width_plus_height=self._int("max_width_plus_height"),
+            min_aspect=exact_aspect or self._number("aspect_ratio_min"),
+            max_aspect=exact_aspect or self._number("aspect_ratio_max"),
+            min_duration_s=self._number("min_duration_s"),
+            max_duration_s=self._number("max_duration_s"),
+            min_fps=self._number("min_fps"),
+            max_fps=self._number("max_fps"),
+            max_frames=self._int("max_frames"),
+            max_pixels_times_frames=self._int("max_total_pixels_times_frames"),
+            max_video_bitrate=self._int("max_video_bitrate_bps"),
+            chroma_420="chroma_420" in found,
+            progressive="progressive" in found,
+            moov_first="moov_first" in found,
+            no_edit_lists="no_edit_lists" in found,
+            srgb=str(v.get("color_space", "")).lower() == "srgb",
+            max_pages=self._int("max_pages"),
+            alt_text_max_chars=self._int("alt_text_max_chars"),
+            soft=soft,
+        )
+        unknown = soft - {item.name for item in fields(MediaRules)}
+        if unknown:
+            raise RulesError(f"reading.yaml: {self.where}: unknown soft rules {sorted(unknown)}")
+        return rules
+
+    def _bad(self, key: str, expected: str) -> RulesError:
+        return RulesError(
+            f"{self.file}: {self.where}.{key}: expected {expected}, got {self.values[key]!r}"
+        )
+
+    def _number(self, key: str) -> float | None:
+        value = self.values.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self._bad(key, "a number")
+        return float(value)
+
+    def _int(self, key: str) -> int | None:
+        value = self.values.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self._bad(key, "a whole number")
+        return value
+
+    def _names(self, key: str) -> frozenset[str] | None:
+        """A list of plain names is an allow-list; prose ("any file") allows anything."""
+        listed = self.values.get(key)
+        if listed is None:
+            return None
+        if not isinstance(listed, list):
+            raise self._bad(key, "a list")
+        names = {str(item).lower() for item in listed}
+        return frozenset(names) if names and all(_PLAIN_NAME.match(n) for n in names) else None
+
+    def _codecs(self, override: Any) -> frozenset[str] | None:
+        if override == "any":
+            return None
+        listed = self.values.get("video_codecs")
+        if listed is None:
+            return None
+        if not isinstance(listed, list):
+            raise self._bad("video_codecs", "a list")
+        text = " ".join(str(item) for item in listed).lower()
+        if text.startswith("any"):
+            return None
+        found = {name for word, name in _CODEC_WORDS.items() if word in text}
+        return frozenset(found) or None
+
+
+def _set(value: Any, *, lower: bool = True) -> frozenset[str] | None:
+    if not value:
         return None
-    names = {str(item).lower() for item in listed}
-    return names if all(_PLAIN_FORMAT.match(name) for name in names) else None
+    return frozenset(str(item).lower() if lower else str(item) for item in value)

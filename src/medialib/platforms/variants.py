@@ -1,65 +1,71 @@
-"""Which still-image variants an asset needs, and for which networks: pure, from the
-same data file as the verdicts. A network whose verdict is amber gets a variant that
-meets its limits (format, bytes, pixels); networks that need the same variant share one
-file. What a variant cannot mend (too small, an aspect ratio that needs padding) is left
-to the verdict's reasons.
+"""Which variant files a media needs, and for which networks: pure, from the verdicts. A
+network whose verdict is amber gets a file made to the rules of the form it was judged in:
+a still image (JPEG, or PNG where transparency must survive and is taken), an animated
+GIF, or an MP4 (remuxed when only the packaging is wrong, encoded otherwise). Networks
+whose needs are the same share one file; a green network is sent the original, a red one
+nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
-from medialib.platforms import rules as platform_rules
-from medialib.platforms.verdicts import Facts, judge
+from medialib.platforms.rules import Catalog, MediaRules, catalog
+from medialib.platforms.verdicts import Facts, Verdict, judge
+
+Fit = Literal["crop", "pad"]
+
+
+@dataclass(frozen=True, slots=True)
+class Aspect:
+    """The aspect-ratio range a variant must fall in, and how to get there."""
+
+    low: float | None
+    high: float | None
+    fit: Fit
+
+    def target(self, width: int, height: int) -> float | None:
+        """The nearest ratio inside the range, or None when the picture is inside it."""
+        ratio = width / height
+        if self.low is not None and ratio < self.low:
+            return self.low
+        if self.high is not None and ratio > self.high:
+            return self.high
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class ImageSpec:
-    """What one variant file must be."""
+    """What one image variant file must be (a still, or an animated GIF)."""
 
-    format: str  # "jpeg", or "png" where transparency must survive
+    format: str  # "jpeg", "png" where transparency must survive, or "gif" (animated)
     max_width: int | None = None
     max_height: int | None = None
     max_pixels: int | None = None
+    max_width_plus_height: int | None = None
     max_bytes: int | None = None
+    aspect: Aspect | None = None
+    upscale_to_width: int | None = None  # only where the network upscales anyway
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def image_specs(facts: Facts, *, has_alpha: bool) -> dict[ImageSpec, list[str]]:
-    """The variants a still image needs, each with the networks it is for."""
-    if facts.kind != "image":
-        return {}
-    specs: dict[ImageSpec, list[str]] = {}
-    for name, network in platform_rules.load().items():
-        rules = platform_rules.section(network, "image")
-        if rules is None or judge(name, network, facts).verdict != "amber":
-            continue
-        if not _aspect_fits(rules, facts):
-            continue  # would need padding, which no variant here adds
-        allowed = platform_rules.allowed_formats(rules, "formats")
-        keep_alpha = has_alpha and (allowed is None or "png" in allowed)
-        spec = ImageSpec(
-            format="png" if keep_alpha else "jpeg",
-            max_width=_int(rules.get("max_width")),
-            max_height=_int(rules.get("max_height")),
-            max_pixels=_int(rules.get("max_pixels")),
-            max_bytes=_int(rules.get("max_file_bytes")),
-        )
-        specs.setdefault(spec, []).append(name)
-    return specs
 
 
 @dataclass(frozen=True, slots=True)
 class VideoSpec:
     """What one MP4 (H.264/AAC) variant must be."""
 
+    method: Literal["remux", "encode"] = "encode"
     max_width: int | None = None
     max_height: int | None = None
+    max_pixels: int | None = None
+    min_fps: float | None = None
     max_fps: float | None = None
     max_bytes: int | None = None
+    max_video_bitrate: int | None = None
+    aspect: Aspect | None = None
+    audio: bool = True
 
     @property
     def format(self) -> str:
@@ -69,38 +75,58 @@ class VideoSpec:
         return {"format": "mp4", **asdict(self)}
 
 
-def video_specs(facts: Facts) -> dict[VideoSpec, list[str]]:
-    """The MP4 variants a video needs (container, codec, frame rate, pixels or bytes),
-    each with the networks it is for; too long or too short is not mended here."""
-    if facts.kind != "video":
-        return {}
-    specs: dict[VideoSpec, list[str]] = {}
-    for name, network in platform_rules.load().items():
-        rules = platform_rules.section(network, "video")
-        if rules is None or judge(name, network, facts).verdict != "amber":
+Spec = ImageSpec | VideoSpec
+
+
+def variant_specs(
+    facts: Facts, *, has_alpha: bool = False, rules: Catalog | None = None
+) -> dict[Spec, list[str]]:
+    """The variant files a media needs, each with the networks it is for."""
+    specs: dict[Spec, list[str]] = {}
+    for network in rules or catalog():
+        verdict = judge(network, facts)
+        if verdict.verdict != "amber":
             continue
-        if not _aspect_fits(rules, facts):
-            continue
-        fps = rules.get("max_fps")
-        spec = VideoSpec(
-            max_width=_int(rules.get("max_width")),
-            max_height=_int(rules.get("max_height")),
-            max_fps=float(fps) if isinstance(fps, int | float) else None,
-            max_bytes=_int(rules.get("max_file_bytes")),
-        )
-        specs.setdefault(spec, []).append(name)
+        form = next(f for f in network.forms if f.id == verdict.form)
+        spec = _spec_for(verdict, form.media[facts.kind].rules, facts, has_alpha=has_alpha)
+        specs.setdefault(spec, []).append(network.id)
     return specs
 
 
-def _aspect_fits(rules: dict[str, Any], facts: Facts) -> bool:
-    if not facts.width or not facts.height:
-        return True
-    ratio = facts.width / facts.height
-    low, high = rules.get("aspect_ratio_min"), rules.get("aspect_ratio_max")
-    too_narrow = isinstance(low, int | float) and ratio < low
-    too_wide = isinstance(high, int | float) and ratio > high
-    return not (too_narrow or too_wide)
+def _spec_for(verdict: Verdict, rules: MediaRules, facts: Facts, *, has_alpha: bool) -> Spec:
+    aspect = _aspect(verdict, rules, facts)
+    if facts.kind == "video" or verdict.send_as == "video":
+        remux_only = verdict.fixes <= {"remux", "scaled_by_network"}
+        return VideoSpec(
+            method="remux" if remux_only else "encode",
+            max_width=None if "max_width" in rules.soft else rules.max_width,
+            max_height=None if "max_height" in rules.soft else rules.max_height,
+            max_pixels=rules.max_pixels,
+            min_fps=rules.min_fps,
+            max_fps=rules.max_fps,
+            max_bytes=rules.max_bytes,
+            max_video_bitrate=rules.max_video_bitrate,
+            aspect=aspect,
+            audio=facts.kind == "video",
+        )
+    animated = facts.kind == "gif" and verdict.send_as == "gif"
+    keep_alpha = has_alpha and (rules.formats is None or "png" in rules.formats)
+    fmt = "gif" if animated else ("png" if keep_alpha else "jpeg")
+    upscale = rules.min_width if "min_width" in rules.soft and facts.width else None
+    return ImageSpec(
+        format=fmt,
+        max_width=rules.max_width,
+        max_height=rules.max_height,
+        max_pixels=rules.max_pixels,
+        max_width_plus_height=rules.max_width_plus_height,
+        max_bytes=rules.max_bytes,
+        aspect=aspect,
+        upscale_to_width=upscale if upscale and facts.width and facts.width < upscale else None,
+    )
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _aspect(verdict: Verdict, rules: MediaRules, facts: Facts) -> Aspect | None:
+    fits = [r.fix for r in verdict.reasons if r.code == "aspect_ratio_out_of_range"]
+    if not fits:
+        return None
+    return Aspect(low=rules.min_aspect, high=rules.max_aspect, fit=facts.fit)

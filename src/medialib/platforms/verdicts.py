@@ -1,18 +1,35 @@
 """Whether each network takes a media as it is (green), once medialib makes a variant of
-it (amber: too large, wrong format or codec, too many pixels), or not at all (red: too
-long, too small, a kind the network does not take). Pure: facts in, verdicts out.
+it (amber), or not at all (red), with a reason object per rule it breaks. Pure: facts in,
+verdicts out, every rule read from the typed catalog (rules.py).
+
+A network takes media in several post forms (a feed post, a carousel, a Reel); a media is
+judged in each form that takes its kind, and the network's verdict is the best of them,
+naming that form. A reason's `fix` says what would mend it: `convert` (medialib makes a
+variant), `remux` (the same streams in a conforming MP4), `crop` or `pad` (fitting an
+aspect ratio, as the media asks), `scaled_by_network` (a rule the network applies itself:
+still green), or `none` (no variant can: red).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from medialib.platforms import rules as platform_rules
+from medialib.platforms.rules import Catalog, Form, KindRule, Network, catalog
 
 Colour = Literal["green", "amber", "red"]
-_ORDER = {"green": 0, "amber": 1, "red": 2}
-_IMAGE_FORMATS = {
+Fix = Literal["convert", "remux", "crop", "pad", "scaled_by_network", "none"]
+_ORDER: dict[Colour, int] = {"green": 0, "amber": 1, "red": 2}
+_COLOUR_OF: dict[Fix, Colour] = {
+    "convert": "amber",
+    "remux": "amber",
+    "crop": "amber",
+    "pad": "amber",
+    "scaled_by_network": "green",
+    "none": "red",
+}
+FORMAT_OF_TYPE = {
     "image/jpeg": "jpeg",
     "image/png": "png",
     "image/gif": "gif",
@@ -20,21 +37,33 @@ _IMAGE_FORMATS = {
     "image/heic": "heic",
     "image/heif": "heif",
     "image/avif": "avif",
-}
-_DOCUMENT_FORMATS = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/aac": "aac",
+    "audio/wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/webm": "webm",
 }
+# Between forms as good as each other: as itself, then still moving, then as a still.
+_SEND_AS_ORDER = {None: 0, "gif": 1, "video": 1, "still": 2}
+_ASPECT_TOLERANCE = 0.01  # 1080x1920 and 720x1280 are both 9:16; 607x1080 is too
+_REMUXABLE_VIDEO = {"h264", "hevc"}
+_REMUXABLE_AUDIO = {"aac", None}
+_LOWEST_VIDEO_BITS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What medialib knows of an asset, as the rules need it."""
+    """What medialib knows of a media, as the rules need it. `kind` is what it is to a
+    network: a static GIF is an image, an animated WebP an animation ("gif")."""
 
     kind: str
-    content_type: str | None
-    size: int | None
+    format: str | None = None  # jpeg, png, gif, webp, pdf, mp3 ...
+    size: int | None = None
     width: int | None = None
     height: int | None = None
     duration_ms: int | None = None
@@ -43,126 +72,596 @@ class Facts:
     fps: float | None = None
     frames: int | None = None
     pages: int | None = None
+    pix_fmt: str | None = None
+    interlaced: bool | None = None
+    moov_first: bool | None = None
+    edit_lists: bool | None = None
+    video_bitrate: int | None = None
+    rotation: int = 0
+    has_audio: bool = False
+    audio_codec: str | None = None
+    audio_profile: str | None = None
+    audio_channels: int | None = None
+    audio_sample_rate: int | None = None
+    audio_bitrate: int | None = None
+    colour_space: str | None = None  # libvips' interpretation: srgb, cmyk, b-w ...
+    fit: Literal["crop", "pad"] = "crop"  # how the media asks to be fitted to an aspect
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message: str
+    fix: Fix
+    form: str | None = None
+    limit: Any = None
+    actual: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "limit": self.limit,
+            "actual": self.actual,
+            "fix": self.fix,
+            "form": self.form,
+        }
 
 
 @dataclass(slots=True)
 class Verdict:
     platform: str
     verdict: Colour = "green"
-    reasons: list[str] = field(default_factory=list)
+    form: str | None = None  # the post form judged best for this media
+    reasons: list[Reason] = field(default_factory=list)
+    send_as: str | None = None  # how it goes out when not as itself (video, still, gif)
 
-    def flag(self, colour: Colour, reason: str) -> None:
-        self.reasons.append(reason)
-        if _ORDER[colour] > _ORDER[self.verdict]:
-            self.verdict = colour
-
-
-def judge_all(facts: Facts) -> list[Verdict]:
-    return [judge(name, network, facts) for name, network in platform_rules.load().items()]
+    @property
+    def fixes(self) -> set[Fix]:
+        return {reason.fix for reason in self.reasons}
 
 
-def judge(platform: str, network: dict[str, Any], facts: Facts) -> Verdict:
-    verdict = Verdict(platform)
-    kind = facts.kind
-    rules = platform_rules.section(network, kind)
-    if kind == "gif" and (rules is None or rules.get("accepted") is False):
-        verdict.flag("amber", "does not take animated GIFs: a video or still variant is needed")
-        return verdict
-    if rules is None:
-        verdict.flag("red", f"does not take {_plural(kind)}")
-        return verdict
-    if kind in ("image", "gif"):
-        _judge_image(verdict, rules, facts)
-    elif kind == "video":
-        _judge_video(verdict, rules, facts)
-    elif kind == "document":
-        _judge_document(verdict, rules, facts)
-    return verdict
+def judge_all(facts: Facts, rules: Catalog | None = None) -> list[Verdict]:
+    return [judge(network, facts) for network in (rules or catalog())]
 
 
-def _judge_image(verdict: Verdict, rules: dict[str, Any], facts: Facts) -> None:
-    fmt = _IMAGE_FORMATS.get(facts.content_type or "", "")
-    allowed = platform_rules.allowed_formats(rules, "formats")
-    if allowed is not None and fmt not in allowed and facts.kind == "image":
-        verdict.flag("amber", f"{fmt or 'this format'} is not taken: a JPEG variant is needed")
-    _judge_bytes(verdict, rules, facts)
-    _judge_pixels(verdict, rules, facts)
-    max_frames = rules.get("max_frames")
-    if facts.frames and isinstance(max_frames, int) and facts.frames > max_frames:
-        verdict.flag("amber", f"{facts.frames} frames, more than {max_frames}")
-
-
-def _judge_video(verdict: Verdict, rules: dict[str, Any], facts: Facts) -> None:
-    allowed = platform_rules.allowed_formats(rules, "containers")
-    if allowed is not None and facts.container and facts.container not in allowed:
-        verdict.flag(
-            "amber", f"{facts.container} is not taken: an MP4 (H.264/AAC) variant is needed"
+def judge(network: Network, facts: Facts) -> Verdict:
+    """The network's verdict: the best of the forms that take this kind of media."""
+    forms = network.forms_for(facts.kind)
+    if not forms:
+        reason = Reason(
+            "kind_not_taken",
+            f"{network.name} does not take {_plural(facts.kind)}.",
+            "none",
+            actual=facts.kind,
         )
-    codecs = " ".join(str(c) for c in rules.get("video_codecs") or []).lower()
-    # Prose such as "any ffmpeg-decodable …" means the network transcodes by itself.
-    requires_h264 = "264" in codecs and not codecs.startswith("any")
-    if requires_h264 and facts.codec and facts.codec != "h264":
-        verdict.flag("amber", f"{facts.codec} video: an H.264 variant is needed")
-    seconds = facts.duration_ms / 1000 if facts.duration_ms is not None else None
-    longest, shortest = rules.get("max_duration_s"), rules.get("min_duration_s")
-    if seconds is not None and isinstance(longest, int | float) and seconds > longest:
-        verdict.flag("red", f"{seconds:.0f} s long; at most {longest:g} s")
-    if seconds is not None and isinstance(shortest, int | float) and seconds < shortest:
-        verdict.flag("red", f"{seconds:.1f} s long; at least {shortest:g} s")
-    max_fps = rules.get("max_fps")
-    if facts.fps and isinstance(max_fps, int | float) and facts.fps > max_fps:
-        verdict.flag("amber", f"{facts.fps:g} fps; at most {max_fps:g}")
-    _judge_bytes(verdict, rules, facts)
-    _judge_pixels(verdict, rules, facts)
+        return Verdict(network.id, "red", None, [reason])
+    # One media alone cannot make a carousel: the forms it can go out in by itself.
+    alone = [form for form in forms if form.min_items <= 1] or list(forms)
+    judged = [judge_form(network, form, facts) for form in alone]
+    return min(judged, key=lambda v: (_ORDER[v.verdict], _SEND_AS_ORDER.get(v.send_as, 3)))
 
 
-def _judge_document(verdict: Verdict, rules: dict[str, Any], facts: Facts) -> None:
-    fmt = _DOCUMENT_FORMATS.get(facts.content_type or "", "")
-    allowed = platform_rules.allowed_formats(rules, "formats")
-    if allowed is not None and fmt not in allowed:
-        verdict.flag("red", f"{fmt or 'this format'} is not taken")
-    largest = rules.get("max_file_bytes")
-    if facts.size and isinstance(largest, int) and facts.size > largest:
-        verdict.flag("red", f"{_mb(facts.size)}; at most {_mb(largest)}")
-    most_pages = rules.get("max_pages")
-    if facts.pages and isinstance(most_pages, int) and facts.pages > most_pages:
-        verdict.flag("red", f"{facts.pages} pages; at most {most_pages}")
+def judge_form(network: Network, form: Form, facts: Facts) -> Verdict:
+    """This media in one post form of the network."""
+    kind_rule = form.media[facts.kind]
+    reasons = list(_Judge(form, kind_rule, facts).reasons())
+    colour: Colour = max(
+        (_COLOUR_OF[r.fix] for r in reasons), key=lambda c: _ORDER[c], default="green"
+    )
+    return Verdict(network.id, colour, form.id, reasons, kind_rule.send_as)
 
 
-def _judge_bytes(verdict: Verdict, rules: dict[str, Any], facts: Facts) -> None:
-    largest = rules.get("max_file_bytes")
-    if facts.size and isinstance(largest, int) and facts.size > largest:
-        verdict.flag(
-            "amber",
-            f"{_mb(facts.size)}, over the {_mb(largest)} limit: a smaller variant is needed",
+class _Judge:
+    """Every rule of one form's rules for one media, each broken one a Reason."""
+
+    def __init__(self, form: Form, kind_rule: KindRule, facts: Facts) -> None:
+        self.form, self.rules, self.facts = form, kind_rule.rules, facts
+        self.send_as = kind_rule.send_as
+
+    def reasons(self) -> Iterable[Reason]:
+        facts = self.facts
+        if self.send_as == "video":
+            yield self._reason(
+                "animation_sent_as_video",
+                "Sent as a video here: medialib makes an MP4 of the animation.",
+                "convert",
+            )
+            yield from self._timing(animated=True)
+            yield from self._pixels()  # the MP4 is made to fit the byte cap
+            return
+        if self.send_as == "still":
+            yield self._reason(
+                "animation_sent_as_still",
+                "This network takes no animations: its first frame is sent as an image.",
+                "convert",
+            )
+            yield from self._pixels()
+            return
+        if facts.kind == "video":
+            yield from self._video()
+        elif facts.kind in ("image", "gif"):
+            yield from self._image()
+        elif facts.kind == "audio":
+            yield from self._audio()
+        elif facts.kind == "document":
+            yield from self._document()
+
+    # --- helpers
+
+    def _reason(
+        self,
+        code: str,
+        message: str,
+        fix: Fix,
+        *,
+        limit: Any = None,
+        actual: Any = None,
+        rule: str | None = None,
+    ) -> Reason:
+        if rule is not None and rule in self.rules.soft:
+            fix = "scaled_by_network"
+        return Reason(code, message, fix, self.form.id, limit, actual)
+
+    # --- images and animations
+
+    def _image(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        wanted = "gif" if facts.kind == "gif" else None
+        if rules.formats is not None and facts.format and facts.format not in rules.formats:
+            target = "an animated GIF" if wanted else "a JPEG (a PNG where transparency matters)"
+            yield self._reason(
+                "format_not_accepted",
+                f"{_upper(facts.format)} is not taken here; medialib makes {target}.",
+                "convert",
+                limit=sorted(rules.formats),
+                actual=facts.format,
+            )
+        elif wanted and facts.format and facts.format != "gif":
+            yield self._reason(
+                "format_not_accepted",
+                f"Animations go out as GIFs here; medialib makes one from this "
+                f"{_upper(facts.format)}.",
+                "convert",
+                limit=["gif"],
+                actual=facts.format,
+            )
+        if rules.srgb and facts.colour_space and facts.colour_space not in ("srgb", "b-w"):
+            yield self._reason(
+                "colour_space",
+                f"{facts.colour_space.upper()} colour; this network wants sRGB.",
+                "convert",
+                limit="srgb",
+                actual=facts.colour_space,
+            )
+        yield from self._bytes(convertible=facts.kind == "image")
+        yield from self._pixels()
+        if facts.kind == "gif":
+            yield from self._frames()
+
+    def _frames(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        if rules.max_frames and facts.frames and facts.frames > rules.max_frames:
+            yield self._reason(
+                "too_many_frames",
+                f"{facts.frames} frames; at most {rules.max_frames}.",
+                "none",
+                limit=rules.max_frames,
+                actual=facts.frames,
+                rule="max_frames",
+            )
+        budget = rules.max_pixels_times_frames
+        if budget and facts.frames and facts.width and facts.height:
+            total = facts.width * facts.height * facts.frames
+            if total > budget:
+                yield self._reason(
+                    "too_many_pixels_times_frames",
+                    f"{total:,} pixels over all frames; at most {budget:,}.",
+                    "none",
+                    limit=budget,
+                    actual=total,
+                    rule="max_pixels_times_frames",
+                )
+
+    def _bytes(self, *, convertible: bool) -> Iterable[Reason]:
+        rules, size = self.rules, self.facts.size
+        if size is None:
+            return
+        if rules.max_bytes is not None and size > rules.max_bytes:
+            shown, most = _sizes(size, rules.max_bytes)
+            how = " when sent by URL" if rules.by_url else ""
+            fix: Fix = "convert" if convertible else "none"
+            yield self._reason(
+                "file_too_large",
+                f"{shown}; at most {most}{how}."
+                + (" medialib makes a smaller variant." if convertible else ""),
+                fix,
+                limit=rules.max_bytes,
+                actual=size,
+                rule="max_bytes",
+            )
+        if rules.min_bytes is not None and size < rules.min_bytes:
+            shown, least = _sizes(size, rules.min_bytes)
+            yield self._reason(
+                "file_too_small",
+                f"{shown}; at least {least}.",
+                "none",
+                limit=rules.min_bytes,
+                actual=size,
+                rule="min_bytes",
+            )
+
+    def _pixels(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        width, height = facts.width, facts.height
+        if not width or not height:
+            return
+        for rule, side, value, word in (
+            ("min_width", rules.min_width, width, "wide"),
+            ("min_height", rules.min_height, height, "tall"),
+        ):
+            if side is not None and value < side:
+                remedy = " The network scales it up itself." if rule in rules.soft else ""
+                yield self._reason(
+                    "too_small",
+                    f"{value} px {word}; at least {side} px.{remedy}",
+                    "none",
+                    limit=side,
+                    actual=value,
+                    rule=rule,
+                )
+        for rule, side, value, word in (
+            ("max_width", rules.max_width, width, "wide"),
+            ("max_height", rules.max_height, height, "tall"),
+        ):
+            if side is not None and value > side:
+                remedy = (
+                    "the network scales it down itself."
+                    if rule in rules.soft
+                    else "medialib makes a smaller variant."
+                )
+                yield self._reason(
+                    "too_large_dimensions",
+                    f"{value} px {word}; at most {side} px: {remedy}",
+                    "convert",
+                    limit=side,
+                    actual=value,
+                    rule=rule,
+                )
+        if rules.max_pixels is not None and width * height > rules.max_pixels:
+            yield self._reason(
+                "too_many_pixels",
+                f"{width}x{height} is {width * height:,} pixels; at most {rules.max_pixels:,}.",
+                "convert",
+                limit=rules.max_pixels,
+                actual=width * height,
+                rule="max_pixels",
+            )
+        most_sum = rules.max_width_plus_height
+        if most_sum is not None and width + height > most_sum:
+            yield self._reason(
+                "width_plus_height_too_large",
+                f"Width and height add up to {width + height} px; at most {most_sum} px.",
+                "convert",
+                limit=most_sum,
+                actual=width + height,
+                rule="max_width_plus_height",
+            )
+        yield from self._aspect(width, height)
+
+    def _aspect(self, width: int, height: int) -> Iterable[Reason]:
+        rules, ratio = self.rules, width / height
+        low, high = rules.min_aspect, rules.max_aspect
+        narrow = low is not None and ratio < low * (1 - _ASPECT_TOLERANCE)
+        wide = high is not None and ratio > high * (1 + _ASPECT_TOLERANCE)
+        if not (narrow or wide):
+            return
+        span = _span(low, high)
+        fit = self.facts.fit
+        yield self._reason(
+            "aspect_ratio_out_of_range",
+            f"Aspect ratio {_ratio(ratio)} is outside {span}; medialib makes a "
+            + ("cropped" if fit == "crop" else "padded")
+            + " variant.",
+            fit,
+            limit=[low, high],
+            actual=round(ratio, 4),
+            rule="min_aspect" if narrow else "max_aspect",
         )
 
+    # --- video
 
-def _judge_pixels(verdict: Verdict, rules: dict[str, Any], facts: Facts) -> None:
-    if not facts.width or not facts.height:
-        return
-    width, height = facts.width, facts.height
-    min_w, min_h = rules.get("min_width"), rules.get("min_height")
-    if (isinstance(min_w, int) and width < min_w) or (isinstance(min_h, int) and height < min_h):
-        verdict.flag("red", f"{width}x{height} is smaller than {min_w or '?'}x{min_h or '?'}")
-    max_w, max_h = rules.get("max_width"), rules.get("max_height")
-    if (isinstance(max_w, int) and width > max_w) or (isinstance(max_h, int) and height > max_h):
-        bounds = f"{max_w or '-'}x{max_h or '-'}"
-        verdict.flag("amber", f"{width}x{height} is over {bounds}: a resized variant is needed")
-    ratio = width / height
-    low, high = rules.get("aspect_ratio_min"), rules.get("aspect_ratio_max")
-    if (isinstance(low, int | float) and ratio < low) or (
-        isinstance(high, int | float) and ratio > high
-    ):
-        span = f"{low or 0:g}-{high or 'any'}"
-        verdict.flag(
-            "amber", f"aspect ratio {ratio:.2f} is outside {span}: a padded variant is needed"
+    def _video(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        stream_reasons = list(self._video_streams())
+        yield from stream_reasons
+        remuxable = (
+            not stream_reasons
+            and facts.codec in _REMUXABLE_VIDEO
+            and (facts.audio_codec in _REMUXABLE_AUDIO)
+            and not facts.rotation
+        )
+        mend: Fix = "remux" if remuxable else "convert"
+        if (
+            rules.containers is not None
+            and facts.container
+            and facts.container not in rules.containers
+        ):
+            yield self._reason(
+                "container_not_accepted",
+                f"{_upper(facts.container)} files are not taken here; medialib "
+                + ("repackages the streams as MP4." if remuxable else "makes an MP4."),
+                mend,
+                limit=sorted(rules.containers),
+                actual=facts.container,
+            )
+        if rules.moov_first and facts.moov_first is False:
+            yield self._reason(
+                "moov_not_first",
+                "The file's index (moov) comes after its media; this network wants it first.",
+                mend,
+                limit="moov first",
+                actual="moov last",
+            )
+        if rules.no_edit_lists and facts.edit_lists:
+            yield self._reason(
+                "edit_lists",
+                "The file carries edit lists, which this network refuses.",
+                mend,
+                limit="no edit lists",
+                actual="edit lists",
+            )
+        yield from self._timing(animated=False)
+        yield from self._pixels()
+        yield from self._video_bytes(with_audio=facts.has_audio)
+
+    def _video_streams(self) -> Iterable[Reason]:
+        """What only a new encode mends: codecs, chroma, scan, bit rate, audio."""
+        rules, facts = self.rules, self.facts
+        if rules.video_codecs is not None and facts.codec and facts.codec not in rules.video_codecs:
+            yield self._reason(
+                "video_codec_not_accepted",
+                f"{_upper(facts.codec)} video is not taken here; medialib makes an H.264 variant.",
+                "convert",
+                limit=sorted(rules.video_codecs),
+                actual=facts.codec,
+            )
+        chroma = _chroma(facts.pix_fmt)
+        if rules.chroma_420 and chroma is not None and chroma != "420":
+            yield self._reason(
+                "chroma_subsampling",
+                f"4:{chroma[1]}:{chroma[2]} chroma; this network wants 4:2:0.",
+                "convert",
+                limit="4:2:0",
+                actual=f"4:{chroma[1]}:{chroma[2]}",
+            )
+        if rules.progressive and facts.interlaced:
+            yield self._reason(
+                "interlaced",
+                "Interlaced video; this network wants progressive scan.",
+                "convert",
+                limit="progressive",
+                actual="interlaced",
+            )
+        most_bits = rules.max_video_bitrate
+        if most_bits and facts.video_bitrate and facts.video_bitrate > most_bits:
+            yield self._reason(
+                "video_bitrate_too_high",
+                f"{_mbps(facts.video_bitrate)} video; at most {_mbps(most_bits)}.",
+                "convert",
+                limit=most_bits,
+                actual=facts.video_bitrate,
+                rule="max_video_bitrate",
+            )
+        yield from self._audio_stream()
+
+    def _audio_stream(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        if not facts.has_audio or facts.audio_codec is None:
+            return
+        if rules.audio_codecs is not None and facts.audio_codec not in rules.audio_codecs:
+            yield self._reason(
+                "audio_codec_not_accepted",
+                f"{_upper(facts.audio_codec)} audio is not taken here; medialib makes AAC.",
+                "convert",
+                limit=sorted(rules.audio_codecs),
+                actual=facts.audio_codec,
+            )
+        elif rules.audio_profiles and facts.audio_profile not in rules.audio_profiles:
+            yield self._reason(
+                "audio_profile_not_accepted",
+                f"{facts.audio_profile or 'This'} AAC is not taken here; medialib makes AAC-LC.",
+                "convert",
+                limit=sorted(rules.audio_profiles),
+                actual=facts.audio_profile,
+            )
+        channels = facts.audio_channels
+        if rules.max_audio_channels and channels and channels > rules.max_audio_channels:
+            yield self._reason(
+                "audio_channels",
+                f"{channels} audio channels; at most {rules.max_audio_channels} (stereo).",
+                "convert",
+                limit=rules.max_audio_channels,
+                actual=channels,
+            )
+        rate = facts.audio_sample_rate
+        if rules.max_audio_sample_rate and rate and rate > rules.max_audio_sample_rate:
+            yield self._reason(
+                "audio_sample_rate",
+                f"{rate / 1000:g} kHz audio; at most {rules.max_audio_sample_rate / 1000:g} kHz.",
+                "convert",
+                limit=rules.max_audio_sample_rate,
+                actual=rate,
+            )
+        least = rules.min_audio_bitrate
+        if least and facts.audio_bitrate and facts.audio_bitrate < least * 0.95:
+            yield self._reason(
+                "audio_bitrate_too_low",
+                f"{facts.audio_bitrate // 1000} kb/s audio; at least {least // 1000} kb/s.",
+                "convert",
+                limit=least,
+                actual=facts.audio_bitrate,
+            )
+
+    def _timing(self, *, animated: bool) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        seconds = facts.duration_ms / 1000 if facts.duration_ms is not None else None
+        if (
+            seconds is not None
+            and rules.max_duration_s is not None
+            and seconds > rules.max_duration_s
+        ):
+            yield self._reason(
+                "too_long",
+                f"{_seconds(seconds)} long; at most {_seconds(rules.max_duration_s)}.",
+                "none",
+                limit=rules.max_duration_s,
+                actual=round(seconds, 3),
+                rule="max_duration_s",
+            )
+        least = rules.min_duration_s
+        if seconds is not None and least is not None and (seconds < least or seconds <= 0):
+            yield self._reason(
+                "too_short",
+                f"{_seconds(seconds)} long; at least {_seconds(least)}.",
+                "none",
+                limit=least,
+                actual=round(seconds, 3),
+                rule="min_duration_s",
+            )
+        fps = facts.fps
+        if fps and rules.max_fps is not None and fps > rules.max_fps + 0.01:
+            yield self._reason(
+                "fps_too_high",
+                f"{fps:g} frames a second; at most {rules.max_fps:g}. "
+                "medialib makes a variant at a lower rate.",
+                "convert",
+                limit=rules.max_fps,
+                actual=fps,
+                rule="max_fps",
+            )
+        if fps and not animated and rules.min_fps is not None and fps < rules.min_fps - 0.01:
+            yield self._reason(
+                "fps_too_low",
+                f"{fps:g} frames a second; at least {rules.min_fps:g}. "
+                "medialib makes a variant at a higher rate.",
+                "convert",
+                limit=rules.min_fps,
+                actual=fps,
+                rule="min_fps",
+            )
+
+    def _video_bytes(self, *, with_audio: bool) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        if facts.size is None or rules.max_bytes is None or facts.size <= rules.max_bytes:
+            if facts.kind == "video":
+                yield from self._min_bytes()
+            return
+        seconds = max((facts.duration_ms or 0) / 1000, 0.1)
+        budget = rules.max_bytes * 8 * 0.97 - (128_000 * seconds if with_audio else 0)
+        fits = budget / (seconds + 1) >= _LOWEST_VIDEO_BITS
+        shown, most = _sizes(facts.size, rules.max_bytes)
+        how = " when sent by URL" if rules.by_url else ""
+        yield self._reason(
+            "file_too_large",
+            f"{shown}; at most {most}{how}. "
+            + (
+                "medialib makes a smaller variant."
+                if fits
+                else "Too long to fit at any watchable quality."
+            ),
+            "convert" if fits else "none",
+            limit=rules.max_bytes,
+            actual=facts.size,
+            rule="max_bytes",
         )
 
+    def _min_bytes(self) -> Iterable[Reason]:
+        yield from (r for r in self._bytes(convertible=False) if r.code == "file_too_small")
 
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    # --- audio and documents
+
+    def _audio(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        if rules.formats is not None and facts.format and facts.format not in rules.formats:
+            yield self._reason(
+                "format_not_accepted",
+                f"{_upper(facts.format)} audio is not taken here.",
+                "none",
+                limit=sorted(rules.formats),
+                actual=facts.format,
+            )
+        yield from self._bytes(convertible=False)
+        yield from self._timing(animated=False)
+
+    def _document(self) -> Iterable[Reason]:
+        rules, facts = self.rules, self.facts
+        if rules.formats is not None and facts.format and facts.format not in rules.formats:
+            yield self._reason(
+                "format_not_accepted",
+                f"{_upper(facts.format)} documents are not taken here.",
+                "none",
+                limit=sorted(rules.formats),
+                actual=facts.format,
+            )
+        yield from self._bytes(convertible=False)
+        if rules.max_pages and facts.pages and facts.pages > rules.max_pages:
+            yield self._reason(
+                "too_many_pages",
+                f"{facts.pages} pages; at most {rules.max_pages}.",
+                "none",
+                limit=rules.max_pages,
+                actual=facts.pages,
+            )
+
+
+def _chroma(pix_fmt: str | None) -> str | None:
+    if not pix_fmt or not pix_fmt.startswith(("yuv", "yuvj")):
+        return None
+    digits = pix_fmt.removeprefix("yuvj").removeprefix("yuva").removeprefix("yuv")[:3]
+    return digits if digits.isdigit() else None
+
+
+def _sizes(actual: int, limit: int) -> tuple[str, str]:
+    """Both sizes, with as many decimals as it takes for them to read differently."""
+    unit, scale = ("MB", 1_000_000) if max(actual, limit) >= 1_000_000 else ("KB", 1_000)
+    for decimals in (1, 2, 3):
+        shown = _trim(f"{actual / scale:.{decimals}f}")
+        most = _trim(f"{limit / scale:.{decimals}f}")
+        if shown != most:
+            return f"{shown} {unit}", f"{most} {unit}"
+    return f"{actual:,} bytes", f"{limit:,} bytes"
+
+
+def _trim(number: str) -> str:
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def _span(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{_ratio(low)}-{_ratio(high)}" if low != high else f"exactly {_ratio(low)}"
+    return f"at least {_ratio(low)}" if low is not None else f"at most {_ratio(high or 0)}"
+
+
+def _ratio(value: float) -> str:
+    return _trim(f"{value:.2f}") + ":1"
+
+
+def _seconds(value: float) -> str:
+    if value >= 120:
+        minutes, rest = divmod(round(value), 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    return f"{value:.1f} s".replace(".0 s", " s")
+
+
+def _mbps(bits: int) -> str:
+    return f"{bits / 1_000_000:.1f} Mb/s".replace(".0 Mb/s", " Mb/s")
+
+
+def _upper(name: str) -> str:
+    names = {"mov": "QuickTime (MOV)", "hevc": "HEVC (H.265)", "webp": "WebP", "h264": "H.264"}
+    return names.get(name, name.upper())
 
 
 def _plural(kind: str) -> str:
-    return {"audio": "audio files", "gif": "GIFs"}.get(kind, f"{kind}s")
+    return {"audio": "audio files", "gif": "animations"}.get(kind, f"{kind}s")

@@ -92,7 +92,10 @@ def _out(post: Post) -> PostOut:
             "text": post.text,
             "status": post.status,
             "targets": [target.model_dump() for target in post.targets],
-            "media": [{"media_id": m.media_id, "alt_text": m.alt_text} for m in post.media],
+            "media": [
+                {"media_id": m.media_id, "alt_text": m.alt_text, "title": m.title}
+                for m in post.media
+            ],
             "scheduled_at": post.scheduled_at,
             "created_at": post.created_at,
             "updated_at": post.updated_at,

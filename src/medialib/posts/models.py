@@ -54,3 +54,4 @@ class PostMedia(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     media_id: Mapped[str] = mapped_column(String(40), index=True)
     alt_text: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(String(400))  # a document's (LinkedIn)

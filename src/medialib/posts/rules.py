@@ -1,61 +1,116 @@
-"""What a network allows in one post (counts, mixing), read from the same data file as
-the media rules. The file describes each network in its own words (Instagram's carousel,
-LinkedIn's multi-image, TikTok's photos): this takes the largest form each allows."""
+"""Which of a network's post forms a post takes, and what keeps it from any: counts per
+form (N and N+1 of every form), kinds a form does not take, a kind that must be alone,
+stills mixed with videos, caption length, a document's title. Pure, from the typed
+rules (platforms/rules.py); every reason has the shape of a verdict's reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
-_COUNT_KEYS = {
-    "items": ("max_items", "album_max_items"),
-    "images": ("max_images", "max_photos"),
-    "videos": ("max_videos",),
-    "gifs": ("max_gifs",),
-    "documents": ("max_documents",),
+from medialib.platforms.rules import Form, Network
+from medialib.platforms.verdicts import Reason
+
+_NOUNS = {
+    "image": ("image", "images"),
+    "gif": ("animation", "animations"),
+    "video": ("video", "videos"),
+    "audio": ("audio file", "audio files"),
+    "document": ("document", "documents"),
 }
+_STILLS = {"image", "gif"}
 
 
-@dataclass(frozen=True, slots=True)
-class PostLimits:
-    max_items: int | None
-    max_images: int | None
-    max_videos: int | None
-    max_gifs: int | None
-    max_documents: int | None
-    allow_mixing: bool
-
-    def most(self, kind: str) -> int | None:
-        """The most media of a kind one post may carry (None: not documented)."""
-        return {
-            "image": self.max_images,
-            "gif": self.max_gifs,
-            "video": self.max_videos,
-            "document": self.max_documents,
-        }.get(kind)
+def form_reasons(form: Form, kinds: Sequence[str], *, text: str, titled: bool) -> list[Reason]:
+    """Why a post of media of these kinds (in order) cannot take this form; none if it can."""
+    return list(_form_reasons(form, kinds, text=text, titled=titled))
 
 
-def post_limits(network: dict[str, Any]) -> PostLimits:
-    post = network.get("post") if isinstance(network.get("post"), dict) else {}
-    assert isinstance(post, dict)
-    forms = [post, *(value for value in post.values() if isinstance(value, dict))]
-    counts = {name: _largest(forms, keys) for name, keys in _COUNT_KEYS.items()}
-    mixing = any(form.get("allow_mixing_image_video") is True for form in forms)
-    return PostLimits(
-        max_items=counts["items"],
-        max_images=counts["images"],
-        max_videos=counts["videos"],
-        max_gifs=counts["gifs"],
-        max_documents=counts["documents"],
-        allow_mixing=mixing,
-    )
+def _form_reasons(form: Form, kinds: Sequence[str], *, text: str, titled: bool) -> Iterable[Reason]:
+    count = len(kinds)
+    counted = Counter(kinds)
+
+    def reason(code: str, message: str, *, limit: object = None, actual: object = None) -> Reason:
+        return Reason(code, message, "none", form.id, limit, actual)
+
+    for kind in sorted(set(kinds) - set(form.media)):
+        yield reason(
+            "kind_not_taken",
+            f"A {form.label.lower()} does not take {_noun(kind, 2)}.",
+            limit=sorted(form.media),
+            actual=kind,
+        )
+    if form.max_items is not None and count > form.max_items:
+        yield reason(
+            "too_many_media",
+            f"{count} media; a {form.label.lower()} takes at most {form.max_items}.",
+            limit=form.max_items,
+            actual=count,
+        )
+    if count and count < form.min_items:
+        yield reason(
+            "too_few_media",
+            f"{count} media; a {form.label.lower()} takes at least {form.min_items}.",
+            limit=form.min_items,
+            actual=count,
+        )
+    for kind, most in sorted(form.most.items()):
+        if counted[kind] > most:
+            yield reason(
+                "too_many_of_kind",
+                f"{counted[kind]} {_noun(kind, counted[kind])}; at most {most} in one post.",
+                limit=most,
+                actual=counted[kind],
+            )
+    for kind in sorted(form.alone):
+        if counted[kind] and count > 1:
+            yield reason(
+                "must_be_alone",
+                f"A post with {_noun(kind, 1, article=True)} can carry nothing else.",
+                limit=1,
+                actual=count,
+            )
+    stills = sum(counted[kind] for kind in _STILLS)
+    if stills and counted["video"] and not form.mix and not (set(form.alone) & set(kinds)):
+        yield reason("no_mixing", "Images and videos cannot be mixed in one post.")
+    if form.caption_max_chars is not None and len(text) > form.caption_max_chars:
+        yield reason(
+            "caption_too_long",
+            f"The text is {len(text):,} characters; a caption takes at most "
+            f"{form.caption_max_chars:,}.",
+            limit=form.caption_max_chars,
+            actual=len(text),
+        )
+    if form.title_required and counted["document"] and not titled:
+        yield reason(
+            "title_required",
+            "A document post needs a title: give the media a `title` in the post (or a "
+            "description).",
+        )
 
 
-def _largest(forms: list[dict[str, Any]], keys: tuple[str, ...]) -> int | None:
-    found = [
-        form[key]
-        for form in forms
-        for key in keys
-        if isinstance(form.get(key), int) and not isinstance(form.get(key), bool)
-    ]
-    return max(found) if found else None
+def choose_form(
+    network: Network, kinds: Sequence[str], *, text: str, titled: bool
+) -> tuple[Form | None, list[Reason]]:
+    """The first form that takes the post, or (when none does) the one it comes closest
+    to, with what keeps it out. A post without media takes no form."""
+    if not kinds:
+        return None, []
+    judged = [(form, form_reasons(form, kinds, text=text, titled=titled)) for form in network.forms]
+    fitting = [(form, reasons) for form, reasons in judged if not reasons]
+    if fitting:
+        return fitting[0][0], []
+    form, reasons = min(judged, key=lambda item: _distance(item[1]))
+    return form, reasons
+
+
+def _distance(reasons: list[Reason]) -> tuple[int, int]:
+    """How far a post is from a form: kinds it does not take weigh most."""
+    return sum(r.code == "kind_not_taken" for r in reasons), len(reasons)
+
+
+def _noun(kind: str, count: int, *, article: bool = False) -> str:
+    one, many = _NOUNS.get(kind, (kind, f"{kind}s"))
+    if count != 1:
+        return many
+    return (("an " if one[0] in "aeiou" else "a ") + one) if article else one

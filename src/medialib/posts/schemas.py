@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from medialib.schemas import Pagination, Strict
+from medialib.schemas import Pagination, ReasonOut, Strict
 
 
 def _require_timezone(value: dt.datetime | None) -> dt.datetime | None:
@@ -21,7 +21,9 @@ class TargetIn(Strict):
 
 class PostMediaIn(Strict):
     media_id: str = Field(min_length=1, max_length=40)
+    # Absent: the media's description stands in.
     alt_text: str | None = Field(default=None, max_length=10_000)
+    title: str | None = Field(default=None, max_length=400)  # a document's title
 
 
 class PostCreate(Strict):
@@ -48,6 +50,7 @@ class TargetOut(BaseModel):
 class PostMediaOut(BaseModel):
     media_id: str
     alt_text: str | None = None
+    title: str | None = None
 
 
 class PostOut(BaseModel):
@@ -75,14 +78,21 @@ class PlannedMedia(BaseModel):
     width: int | None = None
     height: int | None = None
     size: int | None = None
-    reasons: list[str] = Field(default_factory=list)
+    # A variant cut to an aspect ratio: the part of the upright original it shows.
+    crop: dict[str, int] | None = None
+    reasons: list[ReasonOut] = Field(default_factory=list)
+    # Whether its reasons keep the post from being scheduled (else they are notes).
+    blocking: bool = False
 
 
 class PlannedTarget(BaseModel):
     platform: str
     account_id: str | None = None
+    # The network's post form the post takes (feed, carousel, reel ...), or the one it
+    # comes closest to when it takes none; null for a post without media.
+    form: str | None = None
     ok: bool
-    reasons: list[str]  # about the post as a whole (counts, mixing)
+    reasons: list[ReasonOut]  # about the post as a whole (counts, mixing, caption)
     media: list[PlannedMedia]
 
 

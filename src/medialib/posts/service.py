@@ -10,7 +10,6 @@ the posts that reference it.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +19,16 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import MediaValidationFailed, NotFound, ValidationFailed
 from medialib.ids import new_id
-from medialib.media.facts import facts_of
+from medialib.media.facts import facts_of, variants_key_for
 from medialib.media.models import Media, MediaStatus
 from medialib.media.repository import MediaRepository
-from medialib.platforms import rules as platform_rules
-from medialib.platforms.verdicts import judge
+from medialib.platforms.rules import Form, MediaRules, Network, catalog
+from medialib.platforms.verdicts import Reason, judge, judge_form
 from medialib.posts.models import Post, PostMedia, PostStatus, Target
 from medialib.posts.repository import PostRepository
-from medialib.posts.rules import post_limits
+from medialib.posts.rules import choose_form
 from medialib.posts.schemas import PlannedMedia, PlannedTarget, PostCreate
+from medialib.schemas import ReasonOut
 from medialib.storage.base import ObjectStore
 from medialib.workspaces.models import Workspace
 
@@ -41,18 +41,26 @@ class Evaluation:
     def ok(self) -> bool:
         return all(target.ok for target in self.targets)
 
-    def errors(self) -> list[dict[str, str | None]]:
-        found: list[dict[str, str | None]] = []
+    def errors(self) -> list[dict[str, Any]]:
+        """Every reason that keeps the post from being scheduled, each with where it is
+        (`platform`, `media_id`: null for the post as a whole) and the reason's fields
+        (`code`, `message`, `limit`, `actual`, `fix`, `form`; `reason` repeats `message`)."""
+        found: list[dict[str, Any]] = []
         for target in self.targets:
-            found += [
-                {"platform": target.platform, "media_id": None, "reason": r} for r in target.reasons
-            ]
+            found += [_error(target.platform, None, r) for r in target.reasons]
             for item in target.media:
-                found += [
-                    {"platform": target.platform, "media_id": item.media_id, "reason": r}
-                    for r in item.reasons
-                ]
+                if item.blocking:
+                    found += [_error(target.platform, item.media_id, r) for r in item.reasons]
         return found
+
+
+def _error(platform: str, media_id: str | None, reason: ReasonOut) -> dict[str, Any]:
+    return {
+        "platform": platform,
+        "media_id": media_id,
+        "reason": reason.message,
+        **reason.model_dump(),
+    }
 
 
 class PostService:
@@ -63,7 +71,7 @@ class PostService:
         self.posts = PostRepository(session)
 
     def create(self, workspace: Workspace, body: PostCreate) -> Post:
-        networks = platform_rules.load()
+        networks = catalog().networks
         unknown = sorted({t.platform for t in body.targets if t.platform not in networks})
         if unknown:
             raise ValidationFailed(
@@ -79,11 +87,16 @@ class PostService:
             status=PostStatus.DRAFT,
             targets=[Target(platform=t.platform, account_id=t.account_id) for t in body.targets],
             media=[
-                PostMedia(position=i, media_id=item.media_id, alt_text=item.alt_text)
+                PostMedia(
+                    position=i, media_id=item.media_id, alt_text=item.alt_text, title=item.title
+                )
                 for i, item in enumerate(body.media)
             ],
         )
         media = self._media_of(workspace, post)
+        for item in post.media:  # a media's description is its alt text unless one is given
+            if item.alt_text is None:
+                item.alt_text = media[item.media_id].description
         if body.scheduled_at is not None:
             self._schedule(post, media, body.scheduled_at)
         self.posts.add(post)
@@ -139,37 +152,53 @@ class PostService:
         return found
 
     def _evaluate(self, post: Post, media: dict[str, Media]) -> Evaluation:
-        networks = platform_rules.load()
+        rules = catalog()
         ordered = [(item, media[item.media_id]) for item in post.media]
+        kinds = [m.network_kind for _, m in ordered]
+        titled = all(
+            (item.title or m.description) for item, m in ordered if m.network_kind == "document"
+        )
         targets = []
         for target in post.targets:
-            network = networks[target.platform]
-            reasons = _post_reasons(network, [m for _, m in ordered])
-            planned = [self._plan_one(target.platform, network, item, m) for item, m in ordered]
+            network = rules.networks[target.platform]
+            form, reasons = choose_form(network, kinds, text=post.text, titled=titled)
+            planned = [self._plan_one(network, form, item, m) for item, m in ordered]
             targets.append(
                 PlannedTarget(
                     platform=target.platform,
                     account_id=target.account_id,
-                    ok=not reasons and all(not p.reasons for p in planned),
-                    reasons=reasons,
+                    form=form.id if form is not None else None,
+                    ok=not reasons and all(not p.blocking for p in planned),
+                    reasons=[_out(r) for r in reasons],
                     media=planned,
                 )
             )
         return Evaluation(targets)
 
     def _plan_one(
-        self, platform: str, network: dict[str, Any], item: PostMedia, media: Media
+        self, network: Network, form: Form | None, item: PostMedia, media: Media
     ) -> PlannedMedia:
         if media.status != MediaStatus.READY:
-            return PlannedMedia(
-                media_id=media.id,
-                send=None,
-                reasons=[f"is {media.status}; only ready media can be scheduled"],
+            return _refused(
+                media,
+                Reason(
+                    "not_ready",
+                    f"It is {media.status}; only ready media can be scheduled.",
+                    "none",
+                    actual=str(media.status),
+                ),
             )
-        verdict = judge(platform, network, facts_of(media))
-        reasons = _alt_text_reasons(network, media.kind, item.alt_text)
+        facts = facts_of(media)
+        if form is not None and form.takes(facts.kind):
+            verdict = judge_form(network, form, facts)
+            rules = form.media[facts.kind].rules
+        else:  # the post takes no form that has this kind: its best form tells the most
+            verdict = judge(network, facts)
+            rules = None
+        reasons = _alt_text_reasons(rules, item.alt_text, form)
         if verdict.verdict == "red":
-            return PlannedMedia(media_id=media.id, send=None, reasons=verdict.reasons + reasons)
+            return _refused(media, *verdict.reasons, *reasons)
+        notes = [_out(r) for r in verdict.reasons]
         if verdict.verdict == "green":
             usable = media.usable_file
             return PlannedMedia(
@@ -179,18 +208,30 @@ class PostService:
                 content_type=usable.content_type,
                 width=media.width,
                 height=media.height,
-                size=media.size,
-                reasons=reasons,
+                size=usable.size if usable.size is not None else media.size,
+                reasons=notes + [_out(r) for r in reasons],
+                blocking=bool(reasons),
             )
-        variant = next((v for v in media.variants or [] if platform in v.platforms), None)
+        current = media.variants_key == variants_key_for(media)
+        variant = next(
+            (v for v in media.variants or [] if network.id in v.platforms and current), None
+        )
         if variant is None:
-            waiting = media.gets_variants and media.variants is None
+            waiting = media.gets_variants and (media.variants is None or not current)
             why = (
-                "its variant for this network is still being made"
+                Reason(
+                    "variant_pending",
+                    "Its variant for this network is still being made.",
+                    "convert",
+                )
                 if waiting
-                else "needs a variant medialib does not make yet: " + "; ".join(verdict.reasons)
+                else Reason(
+                    "variant_missing",
+                    "It needs a variant medialib could not make.",
+                    "none",
+                )
             )
-            return PlannedMedia(media_id=media.id, send=None, reasons=[why, *reasons])
+            return _refused(media, why, *verdict.reasons, *reasons)
         return PlannedMedia(
             media_id=media.id,
             send="variant",
@@ -199,30 +240,38 @@ class PostService:
             width=variant.width,
             height=variant.height,
             size=variant.size,
-            reasons=reasons,
+            crop=variant.crop,
+            reasons=notes + [_out(r) for r in reasons],
+            blocking=bool(reasons),
         )
 
 
-def _post_reasons(network: dict[str, Any], media: list[Media]) -> list[str]:
-    limits = post_limits(network)
-    kinds = Counter(m.kind for m in media)
-    reasons = []
-    if limits.max_items is not None and len(media) > limits.max_items:
-        reasons.append(f"{len(media)} media; at most {limits.max_items} in one post")
-    for kind, count in sorted(kinds.items()):
-        most = limits.most(kind)
-        if most is not None and count > most:
-            noun = "" if count == 1 else "s"
-            reasons.append(f"{count} {kind}{noun}; at most {most} in one post")
-    stills, videos = kinds["image"] + kinds["gif"], kinds["video"]
-    if stills and videos and not limits.allow_mixing:
-        reasons.append("images and videos cannot be mixed in one post")
-    return reasons
+def _out(reason: Reason) -> ReasonOut:
+    return ReasonOut(**reason.as_dict())
 
 
-def _alt_text_reasons(network: dict[str, Any], kind: str, alt_text: str | None) -> list[str]:
-    section = platform_rules.section(network, kind)
-    longest = section.get("alt_text_max_chars") if section else None
-    if alt_text and isinstance(longest, int) and len(alt_text) > longest:
-        return [f"alt text is {len(alt_text)} characters; at most {longest}"]
+def _refused(media: Media, *reasons: Reason) -> PlannedMedia:
+    return PlannedMedia(
+        media_id=media.id,
+        send=None,
+        reasons=[_out(r) for r in reasons],
+        blocking=True,
+    )
+
+
+def _alt_text_reasons(
+    rules: MediaRules | None, alt_text: str | None, form: Form | None
+) -> list[Reason]:
+    longest = rules.alt_text_max_chars if rules is not None else None
+    if alt_text and longest is not None and len(alt_text) > longest:
+        return [
+            Reason(
+                "alt_text_too_long",
+                f"The alt text is {len(alt_text):,} characters; at most {longest:,}.",
+                "none",
+                form.id if form is not None else None,
+                longest,
+                len(alt_text),
+            )
+        ]
     return []

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from medialib.errors import ImageTooLarge, MediaProcessingFailed
+from medialib.processing.framing import Box, padded_size
 
 _ALLOWED_LOADERS = (
     "VipsForeignLoadJpeg",
@@ -48,6 +49,7 @@ class ImageHeader:
     has_alpha: bool
     frames: int
     orientation: int
+    colour_space: str = "srgb"  # libvips' interpretation: srgb, cmyk, b-w ...
 
     @property
     def animated(self) -> bool:
@@ -59,6 +61,7 @@ class ImageHeader:
             "has_alpha": self.has_alpha,
             "animated": self.animated,
             "frames": self.frames,
+            "colour_space": self.colour_space,
         }
 
 
@@ -88,6 +91,7 @@ def read_header(path: Path, *, max_pixels: int) -> ImageHeader:
         has_alpha=bool(image.hasalpha()),
         frames=frames,
         orientation=orientation,
+        colour_space=str(image.interpretation),
     )
 
 
@@ -131,9 +135,17 @@ def make_thumbnail(
         ) from exc
 
 
-_VARIANT_QUALITIES = (90, 82, 74, 66, 58)
-_VARIANT_SHRINK = 0.8
-_VARIANT_ROUNDS = 12
+_QUALITY_RANGE = (70, 92)  # JPEG qualities a variant may have: below 70, fewer pixels win
+_ROUNDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How a variant's picture is cut or filled to an aspect ratio (see framing.py)."""
+
+    crop: Box | None = None  # of the upright picture, in its pixels
+    pad_ratio: float | None = None  # or: fill out to this ratio around the whole picture
+    upscale_to_width: int | None = None  # only where the network upscales anyway
 
 
 def render_variant(
@@ -146,57 +158,186 @@ def render_variant(
     max_width: int | None = None,
     max_height: int | None = None,
     max_pixels: int | None = None,
+    max_width_plus_height: int | None = None,
     max_bytes: int | None = None,
+    framing: Framing | None = None,
 ) -> DerivedImage:
-    """A network's variant of an image (`width` x `height` as displayed): upright, within
-    its pixel bounds, JPEG (or PNG to keep transparency) with no metadata, and under its
-    byte cap. A JPEG first gives up quality (down to 58), then pixels (80 % a round)."""
-    pyvips = vips()
-    box_w, box_h = variant_box(width, height, max_width, max_height, max_pixels)
+    """A network's still variant of an image (`width` x `height` as displayed): upright,
+    cropped or padded to its aspect, within its pixel bounds, JPEG (or PNG to keep
+    transparency) with no metadata, and under its byte cap.
+
+    Decoded once, shrunk on load to the size it will have. Under a byte cap, size and
+    quality are chosen together: the best quality in 70-92 that fits (a binary search of
+    in-memory encodes); only when even 70 does not fit are pixels given up, by the ratio
+    the last encode overshot, from the decoded copy (never re-decoded or re-encoded)."""
+    framing = framing or Framing()
     try:
-        for _ in range(_VARIANT_ROUNDS):
-            image = pyvips.Image.thumbnail(
-                str(source), box_w, height=box_h, size="down", fail_on="error"
-            )
-            if image.interpretation not in ("srgb", "b-w"):
-                image = image.colourspace("srgb")
-            # Several encodings read the pixels several times: keep them decoded (at most
-            # the box's pixels, bounded by the cap on what is accepted at all).
-            image = image.copy_memory()
-            for data in _encodings(image, fmt):
-                if max_bytes is None or len(data) <= max_bytes:
-                    out = out_dir / f"variant.{'png' if fmt == 'png' else 'jpg'}"
-                    out.write_bytes(data)
-                    content_type = "image/png" if fmt == "png" else "image/jpeg"
-                    return DerivedImage(out, image.width, image.height, content_type)
-            box_w = max(1, int(image.width * _VARIANT_SHRINK))
-            box_h = max(1, int(image.height * _VARIANT_SHRINK))
-    except pyvips.Error as exc:
+        image = _framed(
+            source, width, height, framing, max_width, max_height, max_pixels, max_width_plus_height
+        )
+        if fmt != "png" and image.hasalpha():
+            image = image.flatten(background=[255, 255, 255])
+        image = image.copy_memory()  # encoded more than once below: decode it once
+        for _ in range(_ROUNDS):
+            data = _best_fit(image, fmt, max_bytes)
+            if data is not None:
+                out = out_dir / f"variant.{'png' if fmt == 'png' else 'jpg'}"
+                out.write_bytes(data)
+                content_type = "image/png" if fmt == "png" else "image/jpeg"
+                return DerivedImage(out, image.width, image.height, content_type)
+            assert max_bytes is not None
+            smallest = len(_encode(image, fmt, _QUALITY_RANGE[0]))
+            shrink = max(0.3, min(0.95, (max_bytes / smallest) ** 0.5 * 0.95))
+            image = image.resize(shrink, kernel="lanczos3").copy_memory()
+    except vips().Error as exc:
         raise MediaProcessingFailed(
             "The image could not be decoded.", reason=_first_line(exc)
         ) from exc
     raise MediaProcessingFailed("No variant small enough could be made.", max_bytes=max_bytes)
 
 
+def _framed(
+    source: Path,
+    width: int,
+    height: int,
+    framing: Framing,
+    max_w: int | None,
+    max_h: int | None,
+    max_pixels: int | None,
+    max_sum: int | None,
+) -> Any:
+    """The upright picture cut (or filled) to its aspect and scaled into its box."""
+    pyvips = vips()
+    crop = framing.crop
+    region_w, region_h = (crop.width, crop.height) if crop else (width, height)
+    if framing.pad_ratio:
+        canvas_w, canvas_h = padded_size(width, height, framing.pad_ratio)
+    else:
+        canvas_w, canvas_h = region_w, region_h
+    box_w, box_h = variant_box(canvas_w, canvas_h, max_w, max_h, max_pixels, max_sum)
+    scale = min(box_w / canvas_w, box_h / canvas_h, 1.0)
+    if framing.upscale_to_width and canvas_w * scale < framing.upscale_to_width:
+        scale = framing.upscale_to_width / canvas_w
+    # Shrink on load to the whole picture's final scale (libvips decodes JPEGs at 1/2,
+    # 1/4, 1/8 directly), then cut the region from that.
+    load_w = max(1, round(width * min(scale, 1.0)))
+    load_h = max(1, round(height * min(scale, 1.0)))
+    image = pyvips.Image.thumbnail(
+        str(source), load_w, height=load_h, size="force", fail_on="error"
+    )
+    if image.interpretation not in ("srgb", "b-w"):
+        image = image.colourspace("srgb")
+    if crop is not None:
+        fx, fy = image.width / width, image.height / height
+        left, top = round(crop.left * fx), round(crop.top * fy)
+        cut_w = max(1, min(image.width - left, round(crop.width * fx)))
+        cut_h = max(1, min(image.height - top, round(crop.height * fy)))
+        image = image.crop(left, top, cut_w, cut_h)
+    if scale > 1.0:
+        image = image.resize(scale, kernel="lanczos3")
+    if framing.pad_ratio:
+        image = _padded(image, framing.pad_ratio)
+    return image
+
+
+def _padded(image: Any, ratio: float) -> Any:
+    """The picture centred on a canvas of `ratio`, over a blurred, darkened copy of
+    itself stretched to cover it (what publishing tools show instead of bars)."""
+    canvas_w, canvas_h = padded_size(image.width, image.height, ratio)
+    cover = max(canvas_w / image.width, canvas_h / image.height)
+    backdrop = image.resize(cover, kernel="linear")
+    backdrop = backdrop.crop(
+        (backdrop.width - canvas_w) // 2, (backdrop.height - canvas_h) // 2, canvas_w, canvas_h
+    )
+    backdrop = (backdrop.gaussblur(max(4.0, canvas_w / 40)) * 0.6).cast("uchar")
+    return backdrop.insert(image, (canvas_w - image.width) // 2, (canvas_h - image.height) // 2)
+
+
+def _best_fit(image: Any, fmt: str, max_bytes: int | None) -> bytes | None:
+    """The best encoding within the cap, or None when even the lowest quality is over."""
+    if fmt == "png" or max_bytes is None:
+        data = _encode(image, fmt, _QUALITY_RANGE[1] - 4)
+        return data if max_bytes is None or len(data) <= max_bytes else None
+    low, high = _QUALITY_RANGE
+    best: bytes | None = None
+    while low <= high:
+        quality = (low + high) // 2
+        data = _encode(image, fmt, quality)
+        if len(data) <= max_bytes:
+            best, low = data, quality + 2
+        else:
+            high = quality - 2
+    return best
+
+
+def _encode(image: Any, fmt: str, quality: int) -> bytes:
+    if fmt == "png":
+        return bytes(image.pngsave_buffer(compression=9, keep="none"))
+    return bytes(
+        image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True, subsample_mode="on")
+    )
+
+
+def render_animation(
+    source: Path,
+    out_dir: Path,
+    *,
+    max_width: int | None,
+    max_height: int | None,
+    max_pixels: int | None,
+    max_bytes: int | None,
+    width: int,
+    height: int,
+) -> DerivedImage:
+    """An animation (GIF or animated WebP) as an animated GIF within the box and the cap:
+    every frame kept, each with its own delay; pixels are given up until it fits."""
+    pyvips = vips()
+    box_w, box_h = variant_box(width, height, max_width, max_height, max_pixels, None)
+    out = out_dir / "variant.gif"
+    try:
+        for _ in range(_ROUNDS):
+            image = pyvips.Image.thumbnail(
+                str(source),
+                box_w,
+                height=box_h,
+                size="down",
+                option_string="n=-1",
+                fail_on="error",
+            )
+            image.gifsave(str(out), keep="none", effort=7)
+            size = out.stat().st_size
+            if max_bytes is None or size <= max_bytes:
+                page_height = (
+                    int(image.get("page-height"))
+                    if "page-height" in image.get_fields()
+                    else image.height
+                )
+                return DerivedImage(out, image.width, page_height, "image/gif")
+            shrink = max(0.3, min(0.9, (max_bytes / size) ** 0.5 * 0.95))
+            box_w, box_h = max(1, int(box_w * shrink)), max(1, int(box_h * shrink))
+    except pyvips.Error as exc:
+        raise MediaProcessingFailed(
+            "The animation could not be converted.", reason=_first_line(exc)
+        ) from exc
+    raise MediaProcessingFailed("No variant small enough could be made.", max_bytes=max_bytes)
+
+
 def variant_box(
-    width: int, height: int, max_w: int | None, max_h: int | None, max_pixels: int | None
+    width: int,
+    height: int,
+    max_w: int | None,
+    max_h: int | None,
+    max_pixels: int | None,
+    max_sum: int | None = None,
 ) -> tuple[int, int]:
     """The box the variant must fit in (never larger than the image)."""
     scale = 1.0
     if max_pixels and width * height > max_pixels:
         scale = (max_pixels / (width * height)) ** 0.5
+    if max_sum and (width + height) * scale > max_sum:
+        scale = max_sum / (width + height)
     box_w, box_h = int(width * scale), int(height * scale)
-    return min(box_w, max_w or box_w), min(box_h, max_h or box_h)
-
-
-def _encodings(image: Any, fmt: str) -> Any:
-    if fmt == "png":
-        yield image.pngsave_buffer(compression=9, keep="none")
-        return
-    if image.hasalpha():
-        image = image.flatten(background=[255, 255, 255])
-    for quality in _VARIANT_QUALITIES:
-        yield image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True)
+    return max(1, min(box_w, max_w or box_w)), max(1, min(box_h, max_h or box_h))
 
 
 def heif_to_jpeg(source: Path, out_dir: Path, *, max_pixels: int) -> DerivedImage:

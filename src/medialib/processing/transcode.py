@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from medialib.errors import MediaProcessingFailed
 from medialib.processing.avprobe import demuxer_for, open_input
+from medialib.processing.framing import Box, padded_size
 from medialib.processing.sandbox import run_child
 
 if TYPE_CHECKING:
@@ -54,16 +55,6 @@ MEMORY_BYTES = 3 * 1024 * 1024 * 1024  # x264's lookahead wants more than a deco
 
 
 @dataclass(frozen=True, slots=True)
-class Box:
-    """A crop of the upright picture, in its pixels."""
-
-    left: int
-    top: int
-    width: int
-    height: int
-
-
-@dataclass(frozen=True, slots=True)
 class VideoTarget:
     """What the made file must be (None: no bound)."""
 
@@ -74,6 +65,7 @@ class VideoTarget:
     max_bytes: int | None = None
     max_video_bitrate: int | None = None
     crop: Box | None = None
+    pad_ratio: float | None = None  # pad (centred, black) to this aspect ratio
     audio: bool = True
 
 
@@ -341,12 +333,17 @@ def _video_graph(
     if crop is not None:
         steps.append(("crop", f"{crop.width}:{crop.height}:{crop.left}:{crop.top}"))
         shown_w, shown_h = crop.width, crop.height
-    out_w, out_h = fit_even(shown_w, shown_h, target["max_width"], target["max_height"])
-    steps += [
-        ("scale", f"{out_w}:{out_h}:flags=lanczos"),
-        ("format", "yuv420p"),
-        ("fps", f"fps={fps.numerator}/{fps.denominator}"),
-    ]
+    canvas_w, canvas_h = shown_w, shown_h
+    if target["pad_ratio"]:
+        canvas_w, canvas_h = padded_size(shown_w, shown_h, float(target["pad_ratio"]))
+    out_w, out_h = fit_even(canvas_w, canvas_h, target["max_width"], target["max_height"])
+    scale = out_w / canvas_w
+    picture_w = min(out_w, max(2, round(shown_w * scale) // 2 * 2))
+    picture_h = min(out_h, max(2, round(shown_h * scale) // 2 * 2))
+    steps.append(("scale", f"{picture_w}:{picture_h}:flags=lanczos"))
+    if (picture_w, picture_h) != (out_w, out_h):
+        steps.append(("pad", f"{out_w}:{out_h}:(ow-iw)/2:(oh-ih)/2:black"))
+    steps += [("format", "yuv420p"), ("fps", f"fps={fps.numerator}/{fps.denominator}")]
     graph = av.filter.Graph()
     node = graph.add_buffer(
         width=frame.width,

@@ -578,7 +578,7 @@ async function renderNetworks(media) {
   $("#network-list").replaceChildren(...answer.platforms.map((p) => el("li", { "data-platform": p.platform, "data-verdict": p.verdict },
     el("span", { class: `network ${p.verdict}`, text: NETWORK_NAMES[p.platform] || p.platform,
       title: VERDICT_WORDS[p.verdict], "aria-label": `${NETWORK_NAMES[p.platform] || p.platform}: ${VERDICT_WORDS[p.verdict]}` }),
-    el("span", { class: "network-reasons", text: p.reasons.join("; ") || VERDICT_WORDS[p.verdict] },
+    el("span", { class: "network-reasons", text: p.reasons.map((r) => r.message).join(" ") || VERDICT_WORDS[p.verdict] },
       p.variant ? variantLink(p.platform, p.variant) : null))));
 }
 
