@@ -1,8 +1,10 @@
-"""Request counters in fixed windows, shared by every API process when a Redis broker is
-configured (one INCR per request), else kept in this process's memory."""
+"""Request counters in fixed windows that open at each bucket's first request, shared by
+every API process when a Redis broker is configured (one pipelined round trip per
+request), else kept in this process's memory."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Protocol
@@ -21,36 +23,45 @@ class WindowCounters(Protocol):
 
 
 class MemoryCounters:
+    """Each bucket's window opens at its first hit, so no wall-clock boundary lets a client
+    through twice its limit in a moment; expired buckets are dropped as time passes."""
+
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, int], int] = {}
+        self._buckets: dict[str, tuple[int, float]] = {}  # bucket -> (count, window ends)
         self._lock = threading.Lock()
-        self._pruned = 0
+        self._pruned = 0.0
 
     async def hit(self, bucket: str, *, window: int) -> tuple[int, int]:
-        index, reset = _window(window)
+        now = time.monotonic()
         with self._lock:
-            self._prune(index)
-            count = self._counts.get((bucket, index), 0) + 1
-            self._counts[(bucket, index)] = count
-        return count, reset
+            self._prune(now)
+            count, ends = self._buckets.get(bucket, (0, now + window))
+            if ends <= now:
+                count, ends = 0, now + window
+            self._buckets[bucket] = (count + 1, ends)
+        return count + 1, _seconds_left(ends - now)
 
     async def peek(self, bucket: str, *, window: int) -> tuple[int, int]:
-        index, reset = _window(window)
+        now = time.monotonic()
         with self._lock:
-            return self._counts.get((bucket, index), 0), reset
+            count, ends = self._buckets.get(bucket, (0, now + window))
+        return (count, _seconds_left(ends - now)) if ends > now else (0, window)
 
     async def aclose(self) -> None:
         return None
 
-    def _prune(self, index: int) -> None:
-        if index == self._pruned:
+    def _prune(self, now: float) -> None:
+        if now - self._pruned < 1:
             return
-        self._pruned = index
-        for key in [key for key in self._counts if key[1] < index]:
-            del self._counts[key]
+        self._pruned = now
+        for bucket in [b for b, (_, ends) in self._buckets.items() if ends <= now]:
+            del self._buckets[bucket]
 
 
 class RedisCounters:
+    """The same windows in Redis: the first hit creates the key with the window as its
+    expiry (SET NX EX), every hit counts on it, and its TTL says when it resets."""
+
     def __init__(self, url: str, *, namespace: str) -> None:
         import redis.asyncio
 
@@ -58,23 +69,30 @@ class RedisCounters:
         self._prefix = f"{namespace}:rate:"
 
     async def hit(self, bucket: str, *, window: int) -> tuple[int, int]:
-        index, reset = _window(window)
-        key = f"{self._prefix}{bucket}:{index}"
-        async with self._redis.pipeline(transaction=False) as pipe:
+        key = f"{self._prefix}{bucket}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=window, nx=True)
             pipe.incr(key)
-            pipe.expire(key, window * 2)
-            count, _ = await pipe.execute()
-        return int(count), reset
+            pipe.ttl(key)
+            _, count, ttl = await pipe.execute()
+        return int(count), _redis_ttl(ttl, window)
 
     async def peek(self, bucket: str, *, window: int) -> tuple[int, int]:
-        index, reset = _window(window)
-        value = await self._redis.get(f"{self._prefix}{bucket}:{index}")
-        return int(value or 0), reset
+        key = f"{self._prefix}{bucket}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(key)
+            pipe.ttl(key)
+            value, ttl = await pipe.execute()
+        return int(value or 0), _redis_ttl(ttl, window)
 
     async def aclose(self) -> None:
         await self._redis.aclose()
 
 
-def _window(window: int) -> tuple[int, int]:
-    now = int(time.time())
-    return now // window, window - now % window
+def _seconds_left(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def _redis_ttl(ttl: int, window: int) -> int:
+    # -1 (no expiry: cannot happen after SET EX) or -2 (gone): a fresh window.
+    return int(ttl) if int(ttl) > 0 else window
