@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import pyvips
 
+from medialib.platforms.rules import MediaRules, catalog
 from medialib.processing.mp4layout import read_layout
 
 
@@ -75,3 +77,80 @@ def clip(path: Path) -> Clip:
             moov_first=layout.moov_first if layout else None,
             edit_lists=layout.edit_lists if layout else None,
         )
+
+
+_TOLERANCE = 0.01  # the verdicts' own aspect tolerance (1080x1920 and 720x1280 are 9:16)
+
+
+def _aspect_breaks(rules: MediaRules, width: int, height: int) -> list[str]:
+    ratio = width / height
+    broken = []
+    if rules.min_aspect is not None and ratio < rules.min_aspect * (1 - _TOLERANCE):
+        broken.append(f"aspect {ratio:.3f} < {rules.min_aspect}")
+    if rules.max_aspect is not None and ratio > rules.max_aspect * (1 + _TOLERANCE):
+        broken.append(f"aspect {ratio:.3f} > {rules.max_aspect}")
+    return broken
+
+
+def _size_breaks(rules: MediaRules, width: int, height: int, size: int) -> list[str]:
+    checks = [
+        (rules.max_bytes, size, "bytes"),
+        (None if "max_width" in rules.soft else rules.max_width, width, "width"),
+        (None if "max_height" in rules.soft else rules.max_height, height, "height"),
+        (rules.max_pixels, width * height, "pixels"),
+        (rules.max_width_plus_height, width + height, "width+height"),
+    ]
+    broken = [f"{name} {value} > {cap}" for cap, value, name in checks if cap and value > cap]
+    for low, value, name in (
+        (rules.min_width, width, "width"),
+        (rules.min_height, height, "height"),
+    ):
+        if low and name not in {s.removeprefix("min_") for s in rules.soft} and value < low:
+            broken.append(f"{name} {value} < {low}")
+    return broken + _aspect_breaks(rules, width, height)
+
+
+def image_breaks(rules: MediaRules, data: bytes) -> list[str]:
+    """Every rule a served still or GIF breaks, read from its decoded bytes."""
+    image = pyvips.Image.new_from_buffer(data, "", access="sequential")
+    loader = str(image.get("vips-loader"))
+    fmt = next(name for name in ("jpeg", "png", "gif", "webp", "heif", "tiff") if name in loader)
+    broken = [] if rules.formats is None or fmt in rules.formats else [f"format {fmt}"]
+    return broken + _size_breaks(rules, image.width, image.height, len(data))
+
+
+def video_breaks(rules: MediaRules, path: Path) -> list[str]:
+    """Every rule a served MP4 breaks, read by decoding every frame."""
+    made = clip(path)
+    broken = _size_breaks(rules, made.width, made.height, path.stat().st_size)
+    if rules.video_codecs and made.codec not in rules.video_codecs:
+        broken.append(f"codec {made.codec}")
+    if rules.chroma_420 and made.pix_fmt != "yuv420p":
+        broken.append(f"pixel format {made.pix_fmt}")
+    if rules.progressive and made.interlaced:
+        broken.append("interlaced")
+    if rules.moov_first and not made.moov_first:
+        broken.append("moov after mdat")
+    if rules.no_edit_lists and made.edit_lists:
+        broken.append("edit lists")
+    if rules.max_fps and made.rate > rules.max_fps + 0.01:
+        broken.append(f"fps {made.rate} > {rules.max_fps}")
+    if rules.min_fps and made.rate < rules.min_fps - 0.01:
+        broken.append(f"fps {made.rate} < {rules.min_fps}")
+    if rules.max_duration_s and made.seconds > rules.max_duration_s + 0.05:
+        broken.append(f"{made.seconds:.2f} s > {rules.max_duration_s}")
+    if rules.audio_codecs and made.audio_codec and made.audio_codec not in rules.audio_codecs:
+        broken.append(f"audio codec {made.audio_codec}")
+    if rules.max_audio_channels and (made.audio_channels or 0) > rules.max_audio_channels:
+        broken.append(f"{made.audio_channels} audio channels")
+    if rules.max_audio_sample_rate and (made.audio_rate or 0) > rules.max_audio_sample_rate:
+        broken.append(f"audio at {made.audio_rate} Hz")
+    if not made.constant_rate:
+        broken.append(f"variable frame rate {sorted(made.intervals_ms)}")
+    return broken
+
+
+def rules_for(network: str, form: str, kind: str) -> MediaRules:
+    """The rules a variant was made to: the network's form it was judged in."""
+    chosen = next(f for f in catalog().networks[network].forms if f.id == form)
+    return chosen.media[kind].rules

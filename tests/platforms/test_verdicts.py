@@ -1,116 +1,423 @@
-"""Verdicts from the platforms data file, on facts alone."""
+"""Verdicts on facts alone: a generated edge corpus puts every numeric rule of every form
+of every network at its limit (nothing said) and one step past it (the rule's reason,
+with the fix the rule calls for), then named edge cases the rules single out."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+import re
+from dataclasses import replace
+from typing import Any
 
-import yaml
+import pytest
 
-from medialib.platforms import rules
-from medialib.platforms.verdicts import Facts, judge_all
+from medialib.platforms.rules import MediaRules, catalog
+from medialib.platforms.verdicts import Facts, Reason, judge, judge_all, judge_form
+from tests.platforms.corpus import compliant, single_forms
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "platforms.yaml"
-
-
-def _by_platform(facts: Facts) -> dict[str, tuple[str, list[str]]]:
-    return {v.platform: (v.verdict, v.reasons) for v in judge_all(facts)}
+RULES = catalog()
+FIXES = {"convert", "remux", "crop", "pad", "scaled_by_network", "none"}
 
 
-def test_the_packaged_data_file_is_the_shared_one_when_present() -> None:
-    if SHARED.exists():  # beside the repository in CI and on developer machines
-        assert yaml.safe_load(SHARED.read_text()) == yaml.safe_load(
-            (Path(rules.__file__).parent / "platforms.yaml").read_text()
+def _set_pixels(facts: Facts, width: int, height: int) -> Facts:
+    return replace(facts, width=max(1, width), height=max(1, height))
+
+
+def _edges(rules: MediaRules, facts: Facts, kind: str) -> list[tuple[str, str, Facts, Facts, str]]:
+    """(rule, code, at the limit, past it, fix) for every limit these rules set."""
+    found: list[tuple[str, str, Facts, Facts, str]] = []
+    convertible = kind in ("image", "video")
+
+    def add(rule: str, code: str, at: Facts, past: Facts, fix: str) -> None:
+        found.append((rule, code, at, past, "scaled_by_network" if rule in rules.soft else fix))
+
+    if rules.max_bytes is not None:
+        add(
+            "max_bytes",
+            "file_too_large",
+            replace(facts, size=rules.max_bytes),
+            replace(facts, size=rules.max_bytes + 1),
+            "convert" if convertible else "none",
         )
-    assert len(rules.load()) == 11
-
-
-def test_a_small_jpeg_is_taken_everywhere_that_takes_images() -> None:
-    verdicts = _by_platform(
-        Facts(kind="image", content_type="image/jpeg", size=300_000, width=1080, height=1080)
-    )
-    assert verdicts["x"] == ("green", [])
-    assert verdicts["instagram"][0] == "green"
-    assert verdicts["youtube"][0] == "red"  # no image posts there
-
-
-def test_a_large_webp_needs_variants_where_limits_bite() -> None:
-    verdicts = _by_platform(
-        Facts(kind="image", content_type="image/webp", size=6_000_000, width=4000, height=3000)
-    )
-    colour, reasons = verdicts["x"]
-    assert colour == "amber" and any("5.0 MB limit" in r for r in reasons)
-    colour, reasons = verdicts["instagram"]
-    assert colour == "amber" and any("JPEG variant" in r for r in reasons)
-    assert verdicts["bluesky"][0] == "amber"  # 2 MB cap
-    assert verdicts["mastodon"][0] == "green"  # takes WebP up to 16 MiB
-
-
-def test_a_tall_image_is_outside_instagrams_aspect_range() -> None:
-    verdicts = _by_platform(
-        Facts(kind="image", content_type="image/jpeg", size=100_000, width=500, height=1500)
-    )
-    colour, reasons = verdicts["instagram"]
-    assert colour == "amber" and any("aspect ratio 0.33" in r for r in reasons)
-
-
-def test_video_length_limits_are_red() -> None:
-    three_minutes = Facts(
-        kind="video",
-        content_type="video/mp4",
-        size=50_000_000,
-        width=1280,
-        height=720,
-        duration_ms=180_000,
-        container="mp4",
-        codec="h264",
-        fps=30,
-    )
-    verdicts = _by_platform(three_minutes)
-    colour, reasons = verdicts["x"]
-    assert colour == "red" and any("at most 140 s" in r for r in reasons)
-    assert verdicts["youtube"][0] == "green"
-    short = _by_platform(
-        Facts(
-            kind="video",
-            content_type="video/mp4",
-            size=1000,
-            duration_ms=1000,
-            container="mp4",
-            codec="h264",
+    if rules.min_bytes:
+        add(
+            "min_bytes",
+            "file_too_small",
+            replace(facts, size=rules.min_bytes),
+            replace(facts, size=rules.min_bytes - 1),
+            "none",
         )
-    )
-    assert short["instagram"][0] == "red"  # at least 3 s
-
-
-def test_webm_and_vp9_need_an_mp4_variant() -> None:
-    verdicts = _by_platform(
-        Facts(
-            kind="video",
-            content_type="video/webm",
-            size=1_000_000,
-            width=640,
-            height=360,
-            duration_ms=10_000,
-            container="webm",
-            codec="vp9",
+    if facts.width and facts.height:
+        w, h = facts.width, facts.height
+        if rules.max_width:
+            add(
+                "max_width",
+                "too_large_dimensions",
+                _set_pixels(facts, rules.max_width, h),
+                _set_pixels(facts, rules.max_width + 1, h),
+                "convert",
+            )
+        if rules.max_height:
+            add(
+                "max_height",
+                "too_large_dimensions",
+                _set_pixels(facts, w, rules.max_height),
+                _set_pixels(facts, w, rules.max_height + 1),
+                "convert",
+            )
+        if rules.min_width:
+            add(
+                "min_width",
+                "too_small",
+                _set_pixels(facts, rules.min_width, h),
+                _set_pixels(facts, rules.min_width - 1, h),
+                "none",
+            )
+        if rules.min_height:
+            add(
+                "min_height",
+                "too_small",
+                _set_pixels(facts, w, rules.min_height),
+                _set_pixels(facts, w, rules.min_height - 1),
+                "none",
+            )
+        if rules.max_pixels:
+            side = math.isqrt(rules.max_pixels)
+            add(
+                "max_pixels",
+                "too_many_pixels",
+                _set_pixels(facts, side, side),
+                _set_pixels(facts, side + 1, side + 1),
+                "convert",
+            )
+        if rules.max_width_plus_height:
+            half = rules.max_width_plus_height // 2
+            add(
+                "max_width_plus_height",
+                "width_plus_height_too_large",
+                _set_pixels(facts, half, rules.max_width_plus_height - half),
+                _set_pixels(facts, half + 1, rules.max_width_plus_height - half),
+                "convert",
+            )
+        if rules.max_aspect is not None:
+            add(
+                "max_aspect",
+                "aspect_ratio_out_of_range",
+                _set_pixels(facts, round(1000 * rules.max_aspect), 1000),
+                _set_pixels(facts, round(1000 * rules.max_aspect * 1.05) + 1, 1000),
+                "crop",
+            )
+        if rules.min_aspect is not None and rules.min_aspect > 0.02:
+            add(
+                "min_aspect",
+                "aspect_ratio_out_of_range",
+                _set_pixels(facts, round(1000 * rules.min_aspect), 1000),
+                _set_pixels(facts, round(1000 * rules.min_aspect * 0.95) - 1, 1000),
+                "crop",
+            )
+    if kind in ("video", "audio"):
+        if rules.max_duration_s is not None:
+            limit_ms = int(rules.max_duration_s * 1000)
+            add(
+                "max_duration_s",
+                "too_long",
+                replace(facts, duration_ms=limit_ms),
+                replace(facts, duration_ms=limit_ms + 1000),
+                "none",
+            )
+        if rules.min_duration_s:
+            limit_ms = int(rules.min_duration_s * 1000)
+            add(
+                "min_duration_s",
+                "too_short",
+                replace(facts, duration_ms=limit_ms),
+                replace(facts, duration_ms=limit_ms - 500),
+                "none",
+            )
+    if kind == "video":
+        if rules.max_fps is not None:
+            add(
+                "max_fps",
+                "fps_too_high",
+                replace(facts, fps=rules.max_fps),
+                replace(facts, fps=rules.max_fps * 2),
+                "convert",
+            )
+        if rules.min_fps is not None:
+            add(
+                "min_fps",
+                "fps_too_low",
+                replace(facts, fps=rules.min_fps),
+                replace(facts, fps=rules.min_fps - 8),
+                "convert",
+            )
+        if rules.max_video_bitrate is not None:
+            add(
+                "max_video_bitrate",
+                "video_bitrate_too_high",
+                replace(facts, video_bitrate=rules.max_video_bitrate),
+                replace(facts, video_bitrate=rules.max_video_bitrate + 1),
+                "convert",
+            )
+        if rules.max_audio_channels is not None:
+            add(
+                "max_audio_channels",
+                "audio_channels",
+                replace(facts, audio_channels=rules.max_audio_channels),
+                replace(facts, audio_channels=6),
+                "convert",
+            )
+        if rules.max_audio_sample_rate is not None:
+            add(
+                "max_audio_sample_rate",
+                "audio_sample_rate",
+                replace(facts, audio_sample_rate=rules.max_audio_sample_rate),
+                replace(facts, audio_sample_rate=96_000),
+                "convert",
+            )
+    if kind == "gif" and rules.max_frames:
+        add(
+            "max_frames",
+            "too_many_frames",
+            replace(facts, frames=rules.max_frames),
+            replace(facts, frames=rules.max_frames + 1),
+            "none",
         )
+    return found
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for network, form, kind in single_forms(RULES):
+        rules = form.media[kind].rules
+        base = compliant(rules, kind)
+        for rule, code, at, past, fix in _edges(rules, base, kind):
+            case_id = f"{network.id}.{form.id}.{kind}.{rule}"
+            cases.append(pytest.param(network.id, form.id, code, at, past, fix, id=case_id))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_the_corpus_reaches_every_network_and_many_rules() -> None:
+    assert {case.values[0] for case in CASES} == set(RULES.networks)
+    assert len(CASES) > 100
+
+
+@pytest.mark.parametrize("network, form, code, at, past, fix", CASES)
+def test_a_limit_is_met_at_the_limit_and_broken_one_step_past(
+    network: str, form: str, code: str, at: Facts, past: Facts, fix: str
+) -> None:
+    net = RULES.networks[network]
+    chosen = next(f for f in net.forms if f.id == form)
+    at_limit = judge_form(net, chosen, at)
+    assert code not in {r.code for r in at_limit.reasons}, at_limit.reasons
+    beyond = [r for r in judge_form(net, chosen, past).reasons if r.code == code]
+    assert beyond, f"{code} not found for {past}"
+    assert {r.fix for r in beyond} == {fix}
+    assert all(r.form == form for r in beyond)
+
+
+@pytest.mark.parametrize(
+    "network, form, kind",
+    [pytest.param(n.id, f.id, k, id=f"{n.id}.{f.id}.{k}") for n, f, k in single_forms(RULES)],
+)
+def test_media_that_meets_every_rule_is_green(network: str, form: str, kind: str) -> None:
+    net = RULES.networks[network]
+    chosen = next(f for f in net.forms if f.id == form)
+    facts = compliant(chosen.media[kind].rules, kind)
+    verdict = judge_form(net, chosen, facts)
+    assert verdict.verdict == "green" and not verdict.reasons, verdict.reasons
+
+
+def _by(facts: Facts) -> dict[str, Any]:
+    return {v.platform: v for v in judge_all(facts)}
+
+
+def _form(network: str, form: str, facts: Facts) -> Any:
+    net = RULES.networks[network]
+    return judge_form(net, next(f for f in net.forms if f.id == form), facts)
+
+
+def _codes(verdict: Any) -> dict[str, str]:
+    return {r.code: r.fix for r in verdict.reasons}
+
+
+VIDEO = Facts(
+    kind="video",
+    size=20_000_000,
+    width=1080,
+    height=1920,
+    duration_ms=20_000,
+    container="mp4",
+    codec="h264",
+    fps=30,
+    pix_fmt="yuv420p",
+    interlaced=False,
+    moov_first=True,
+    edit_lists=False,
+    video_bitrate=8_000_000,
+    has_audio=True,
+    audio_codec="aac",
+    audio_profile="LC",
+    audio_channels=2,
+    audio_sample_rate=48_000,
+    audio_bitrate=128_000,
+)
+
+
+def test_a_clean_phone_video_is_green_where_it_fits() -> None:
+    verdicts = _by(VIDEO)
+    for network in ("instagram", "threads", "tiktok", "facebook", "youtube", "bluesky"):
+        assert verdicts[network].verdict == "green", (network, verdicts[network].reasons)
+    assert verdicts["instagram"].form == "reel"  # one video alone is not a carousel
+
+
+def test_a_15_fps_clip_is_converted_up_for_the_networks_with_a_minimum() -> None:
+    verdicts = _by(replace(VIDEO, fps=15))
+    for network in ("tiktok", "instagram", "threads"):
+        reasons = [r for r in verdicts[network].reasons if r.code == "fps_too_low"]
+        assert verdicts[network].verdict == "amber" and reasons, network
+        assert reasons[0].fix == "convert" and reasons[0].actual == 15
+    # Facebook's plain video form has no minimum: its best form is green; a Reel is not.
+    assert verdicts["facebook"].verdict == "green" and verdicts["youtube"].verdict == "green"
+    reel = _form("facebook", "reel", replace(VIDEO, fps=15))
+    assert _codes(reel)["fps_too_low"] == "convert"
+
+
+def test_hevc_is_taken_where_the_data_says_so() -> None:
+    verdicts = _by(replace(VIDEO, codec="hevc"))
+    for network in ("threads", "instagram", "tiktok", "pinterest", "youtube", "mastodon"):
+        assert "video_codec_not_accepted" not in _codes(verdicts[network]), network
+    assert _codes(verdicts["x"])["video_codec_not_accepted"] == "convert"
+    assert _codes(verdicts["linkedin"])["video_codec_not_accepted"] == "convert"
+
+
+@pytest.mark.parametrize(
+    "change, code, networks",
+    [
+        ({"pix_fmt": "yuv444p"}, "chroma_subsampling", ["threads", "x"]),
+        ({"interlaced": True}, "interlaced", ["threads", "x"]),
+        ({"video_bitrate": 30_000_000}, "video_bitrate_too_high", ["instagram"]),
+        ({"audio_profile": "HE-AAC"}, "audio_profile_not_accepted", ["x"]),
+        ({"audio_codec": "opus"}, "audio_codec_not_accepted", ["x", "threads", "linkedin"]),
+        ({"audio_channels": 6}, "audio_channels", ["x", "threads", "instagram"]),
+        ({"audio_sample_rate": 96_000}, "audio_sample_rate", ["threads", "linkedin"]),
+    ],
+)
+def test_stream_rules_call_for_a_new_encode(
+    change: dict[str, Any], code: str, networks: list[str]
+) -> None:
+    verdicts = _by(replace(VIDEO, **change))
+    for network in networks:
+        assert _codes(verdicts[network]).get(code) == "convert", (network, verdicts[network])
+    assert code not in _codes(verdicts["youtube"])
+    if code in ("chroma_subsampling", "interlaced"):  # a Reel's constraints, not a story's
+        assert _codes(_form("instagram", "reel", replace(VIDEO, **change)))[code] == "convert"
+
+
+def test_packaging_alone_is_mended_by_a_remux() -> None:
+    verdicts = _by(replace(VIDEO, moov_first=False, edit_lists=True, container="mov"))
+    threads = _codes(verdicts["threads"])
+    assert threads["moov_not_first"] == "remux" and threads["edit_lists"] == "remux"
+    assert _codes(verdicts["bluesky"])["container_not_accepted"] == "remux"  # mp4 only
+    webm = _by(replace(VIDEO, container="webm", codec="vp9", audio_codec="opus"))
+    assert _codes(webm["bluesky"])["container_not_accepted"] == "convert"
+
+
+def test_a_clip_too_long_for_its_cap_at_any_quality_is_red() -> None:
+    hour = replace(VIDEO, duration_ms=3_600_000, size=900_000_000)
+    telegram = _by(hour)["telegram"]  # 20 MB by URL: 44 kb/s for an hour
+    assert telegram.verdict == "red" and _codes(telegram)["file_too_large"] == "none"
+
+
+def test_soft_rules_never_make_a_media_amber_or_red() -> None:
+    small = Facts(kind="image", format="jpeg", size=40_000, width=200, height=200)
+    for network in ("threads", "instagram"):
+        verdict = _by(small)[network]
+        assert verdict.verdict == "green", verdict.reasons
+        assert _codes(verdict)["too_small"] == "scaled_by_network"
+    tall_1080p = replace(VIDEO, width=1080, height=1920)
+    assert _by(tall_1080p)["x"].verdict == "green"  # "do not hard-reject 1080p"
+    big_gif = Facts(kind="gif", format="gif", size=1_000_000, width=1600, height=1200, frames=400)
+    assert _by(big_gif)["x"].verdict == "green"  # GIF caps are recommendations
+
+
+def test_colour_space_and_pixel_caps() -> None:
+    cmyk = Facts(
+        kind="image", format="jpeg", size=500_000, width=1080, height=1080, colour_space="cmyk"
     )
-    assert verdicts["x"][0] == "amber" and verdicts["mastodon"][0] == "green"
+    assert _codes(_by(cmyk)["instagram"])["colour_space"] == "convert"
+    assert "colour_space" not in _codes(_by(cmyk)["x"])
+    huge = Facts(kind="image", format="jpeg", size=9_000_000, width=8000, height=6000)
+    assert _codes(_by(huge)["mastodon"])["too_many_pixels"] == "convert"
+    assert _codes(_by(huge)["telegram"])["width_plus_height_too_large"] == "convert"
+
+
+def test_telegrams_by_url_caps_apply_to_what_the_plan_hands_out() -> None:
+    photo = Facts(kind="image", format="jpeg", size=7_000_000, width=2000, height=1500)
+    reason = next(r for r in _by(photo)["telegram"].reasons if r.code == "file_too_large")
+    assert reason.limit == 5_000_000 and "by URL" in reason.message
+
+
+def test_animations_go_out_the_way_each_network_takes_them() -> None:
+    gif = Facts(
+        kind="gif", format="gif", size=3_000_000, width=480, height=480, frames=40, duration_ms=4000
+    )
+    verdicts = _by(gif)
+    assert (verdicts["bluesky"].verdict, verdicts["bluesky"].send_as) == ("amber", "video")
+    assert (verdicts["pinterest"].verdict, verdicts["pinterest"].send_as) == ("amber", "still")
+    assert (verdicts["instagram"].verdict, verdicts["instagram"].send_as) == ("amber", "video")
+    assert verdicts["x"].verdict == "green" and verdicts["telegram"].verdict == "green"
+    webp = replace(gif, format="webp")  # an animated WebP: a GIF where GIFs are taken
+    assert _codes(_by(webp)["x"])["format_not_accepted"] == "convert"
+    still_gif = Facts(kind="image", format="gif", size=100_000, width=480, height=480, frames=1)
+    assert _by(still_gif)["x"].verdict == "green"
+    assert _codes(_by(still_gif)["instagram"])["format_not_accepted"] == "convert"
+
+
+def test_audio_goes_where_networks_take_it() -> None:
+    song = Facts(
+        kind="audio",
+        format="mp3",
+        size=5_000_000,
+        duration_ms=200_000,
+        has_audio=True,
+        audio_codec="mp3",
+    )
+    verdicts = _by(song)
+    assert verdicts["mastodon"].verdict == "green" and verdicts["telegram"].verdict == "green"
+    assert verdicts["x"].verdict == "red"
+    assert _codes(verdicts["x"]) == {"kind_not_taken": "none"}
 
 
 def test_documents_are_for_linkedin_and_telegram_only() -> None:
-    verdicts = _by_platform(
-        Facts(kind="document", content_type="application/pdf", size=2_000_000, pages=12)
-    )
-    assert verdicts["linkedin"][0] == "green" and verdicts["telegram"][0] == "green"
-    assert verdicts["x"] == ("red", ["does not take documents"])
-    too_long = _by_platform(
-        Facts(kind="document", content_type="application/pdf", size=1, pages=301)
-    )
-    assert too_long["linkedin"][0] == "red"
+    pdf = Facts(kind="document", format="pdf", size=2_000_000, pages=12)
+    verdicts = _by(pdf)
+    assert verdicts["linkedin"].verdict == "green" and verdicts["telegram"].verdict == "green"
+    assert verdicts["x"].verdict == "red"
+    long_pdf = _by(replace(pdf, pages=301))["linkedin"]
+    assert long_pdf.verdict == "red" and _codes(long_pdf) == {"too_many_pages": "none"}
 
 
-def test_audio_is_taken_nowhere_as_a_post() -> None:
-    assert {
-        v for v, _ in _by_platform(Facts(kind="audio", content_type="audio/mpeg", size=1)).values()
-    } == {"red"}
+def _all_reasons() -> list[Reason]:
+    reasons: list[Reason] = []
+    for case in CASES:
+        network, _, _, _, past, _ = case.values
+        net = RULES.networks[network]
+        reasons += judge(net, past).reasons
+    return reasons
+
+
+def test_every_reason_is_an_object_a_program_can_act_on_in_plain_english() -> None:
+    reasons = _all_reasons()
+    assert reasons
+    for reason in reasons:
+        assert re.fullmatch(r"[a-z_]+", reason.code) and reason.fix in FIXES
+        assert reason.message[0].isupper() or reason.message[0].isdigit(), reason.message
+        assert reason.message.rstrip().endswith("."), reason.message
+        assert "?" not in reason.message and "None" not in reason.message
+        numbers = re.findall(r"(\d+(?:\.\d+)?) (MB|KB) ", reason.message + " ")
+        if reason.code in ("file_too_large", "file_too_small") and len(numbers) == 2:
+            assert numbers[0] != numbers[1], reason.message  # never "5 MB; at most 5 MB"

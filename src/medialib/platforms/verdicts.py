@@ -136,10 +136,20 @@ def judge(network: Network, facts: Facts) -> Verdict:
             actual=facts.kind,
         )
         return Verdict(network.id, "red", None, [reason])
-    # One media alone cannot make a carousel: the forms it can go out in by itself.
+    # One media alone cannot make a carousel: the forms it can go out in by itself. The
+    # network's main form wins (the data lists forms in that order: a portrait photo is
+    # judged, and cropped, for Instagram's feed even though a story would take it as it
+    # is), unless it refuses the media or another keeps an animation it would flatten.
     alone = [form for form in forms if form.min_items <= 1] or list(forms)
     judged = [judge_form(network, form, facts) for form in alone]
-    return min(judged, key=lambda v: (_ORDER[v.verdict], _SEND_AS_ORDER.get(v.send_as, 3)))
+    return min(
+        enumerate(judged),
+        key=lambda ranked: (
+            ranked[1].verdict == "red",
+            _SEND_AS_ORDER.get(ranked[1].send_as, 3),
+            ranked[0],
+        ),
+    )[1]
 
 
 def judge_form(network: Network, form: Form, facts: Facts) -> Verdict:
