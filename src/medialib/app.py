@@ -41,6 +41,7 @@ from medialib.media.file_endpoints import router as files_router
 from medialib.metrics import MetricsMiddleware, QueueDepth, registry_with
 from medialib.platforms import rules as platform_rules
 from medialib.posts.endpoints import router as posts_router
+from medialib.posts.platform_endpoints import router as platforms_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
 from medialib.scanning.clamd import scanner_for
@@ -165,6 +166,7 @@ def create_app(
         media_router,
         usage_router,
         posts_router,
+        platforms_router,
         webhooks_router,
         workspace_router,
         uploads_router,

@@ -3,7 +3,9 @@ routes (so no guard keeps a list of paths in step with the routers):
 
 - `IDEMPOTENT`: creating calls that take an `Idempotency-Key` (documented in OpenAPI);
 - `STREAMS_BODY`: calls whose body is a file, streamed to storage under caps of its own;
-  every other body is small and read whole, so it is capped at a megabyte.
+  every other body is small and read whole, so it is capped at a megabyte;
+- `body_max(n)`: a JSON body allowed past that cap, up to `n` bytes (a post carrying
+  small images inline).
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ IDEMPOTENT: dict[str, Any] = {
         }
     ],
 }
+BODY_MAX_MARK = "x-medialib-body-max-bytes"
 STREAMS_BODY: dict[str, Any] = {STREAMS_BODY_MARK: True}
+
+
+def body_max(max_bytes: int) -> dict[str, Any]:
+    return {BODY_MAX_MARK: max_bytes}
 
 
 def both(*marks: dict[str, Any]) -> dict[str, Any]:
@@ -58,4 +65,7 @@ class MarkedRoutes:
         ]
 
     def match(self, scope: Scope) -> bool:
-        return any(route.matches(scope)[0] == Match.FULL for route in self._routes)
+        return self.route_for(scope) is not None
+
+    def route_for(self, scope: Scope) -> APIRoute | None:
+        return next((r for r in self._routes if r.matches(scope)[0] == Match.FULL), None)

@@ -3,6 +3,7 @@ the plan of what each network would be sent, and media in use."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,97 @@ def test_another_workspaces_posts_and_media_are_not_found(
             "/v1/posts", json={"targets": [{"platform": "x"}], "media": [{"media_id": photo}]}
         )
         assert stolen.status_code == 422 and error_of(stolen)["missing"] == [photo]
+
+
+def test_an_instagram_carousel_takes_two_to_ten_and_the_plan_names_the_form(
+    api: httpx.Client, files: Path
+) -> None:
+    images = [_ready(api, files / "photo.jpg", filename=f"c{i}.jpg") for i in range(11)]
+    for count in (2, 10):
+        post = _post(
+            api,
+            targets=[{"platform": "instagram"}],
+            media=[{"media_id": m, "alt_text": "A square"} for m in images[:count]],
+            scheduled_at=LATER,
+        )
+        assert post.status_code == 201, post.text
+        plan = api.get(f"/v1/posts/{post.json()['id']}/plan").json()
+        assert [t["form"] for t in plan["targets"]] == ["carousel"]
+    one = _post(api, targets=[{"platform": "instagram"}], media=[{"media_id": images[0]}]).json()
+    assert api.get(f"/v1/posts/{one['id']}/plan").json()["targets"][0]["form"] == "feed"
+    refused = _post(
+        api,
+        targets=[{"platform": "instagram"}],
+        media=[{"media_id": m} for m in images],
+        scheduled_at=LATER,
+    )
+    [error] = _errors(refused)
+    assert (error["code"], error["form"], error["limit"], error["actual"]) == (
+        "too_many_media",
+        "carousel",
+        10,
+        11,
+    )
+
+
+def test_a_media_description_is_its_alt_text_unless_the_post_gives_one(
+    api: httpx.Client, files: Path
+) -> None:
+    photo = _ready(api, files / "photo.jpg")
+    assert api.patch(f"/v1/media/{photo}", json={"description": "A red square"}).status_code == 200
+    post = _post(api, targets=[{"platform": "x"}], media=[{"media_id": photo}]).json()
+    assert post["media"][0]["alt_text"] == "A red square"
+    given = _post(
+        api, targets=[{"platform": "x"}], media=[{"media_id": photo, "alt_text": "Mine"}]
+    ).json()
+    assert given["media"][0]["alt_text"] == "Mine"
+
+
+def test_small_images_come_inline_and_become_media_like_any_upload(
+    api: httpx.Client, files: Path
+) -> None:
+    png = (files / "alpha.png").read_bytes()
+    body = {
+        "targets": [{"platform": "x"}],
+        "media": [{"data": base64.b64encode(png).decode(), "kind": "image", "alt_text": "Logo"}],
+        "scheduled_at": LATER,
+    }
+    post = _post(api, **body)
+    assert post.status_code == 201, post.text
+    media_id = post.json()["media"][0]["media_id"]
+    media = api.get(f"/v1/media/{media_id}").json()
+    assert media["status"] == "ready" and media["content_type"] == "image/png"
+    assert media["description"] == "Logo" and media["size"] == len(png)
+    assert media["usage_count"] == 1
+    # A data: URL works too, and the same bytes are known as the same file.
+    body["media"] = [{"data": "data:image/png;base64," + base64.b64encode(png).decode()}]
+    again = _post(api, **body).json()["media"][0]["media_id"]
+    assert api.get(f"/v1/media/{again}").json()["duplicate_of"] == media_id
+
+
+@pytest.mark.parametrize(
+    "item, status, code",
+    [
+        ({"data": "not base64 at all!"}, 422, "validation_error"),
+        ({"data": base64.b64encode(b"\x00" * 1_048_577).decode()}, 413, "payload_too_large"),
+        ({"data": base64.b64encode(b"<svg onload='alert(1)'/>").decode()}, 415, None),
+        ({"data": base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()}, 415, None),
+        ({"data": "aGk=", "media_id": "med_x"}, 422, "validation_error"),
+        ({"data": "aGk=", "kind": "video"}, 422, "validation_error"),
+    ],
+)
+def test_hostile_inline_data_is_refused_and_no_post_is_made(
+    api: httpx.Client, item: dict[str, Any], status: int, code: str | None
+) -> None:
+    before = api.get("/v1/posts").json()["pagination"]["total"]
+    answer = _post(api, targets=[{"platform": "x"}], media=[item])
+    assert answer.status_code == status, answer.text
+    error = error_of(answer)
+    assert code is None or error["code"] == code
+    assert api.get("/v1/posts").json()["pagination"]["total"] == before
+
+
+def test_at_most_four_images_come_inline(api: httpx.Client) -> None:
+    tiny = base64.b64encode(b"\x89PNG").decode()
+    answer = _post(api, targets=[{"platform": "x"}], media=[{"data": tiny}] * 5)
+    assert answer.status_code == 422 and error_of(answer)["code"] == "validation_error"

@@ -254,6 +254,11 @@ def test_the_detail_sheet_offers_each_networks_variant(
     page.click(f"#grid .card[data-id='{media['id']}'] button.open")
     link = page.locator("#network-list li[data-platform=bluesky] a.variant")
     expect(link).to_contain_text("JPEG variant ready")
+    # Names come from GET /v1/platforms, not from the page's own list.
+    expect(page.locator("#network-list li[data-platform=linkedin] .network")).to_have_text(
+        "LinkedIn"
+    )
+    expect(link).to_have_attribute("aria-label", "Download the Bluesky variant")
     href = link.get_attribute("href") or ""
     downloaded = httpx.get(href)
     assert downloaded.status_code == 200 and len(downloaded.content) <= 2_000_000

@@ -4,6 +4,7 @@ Bodies that are files (routes marked `STREAMS_BODY`: the signed PUT, direct uplo
 tus) stream to storage under caps of their own. Every other body is small by nature
 (JSON): it is read here, whole, up to `max_bytes` (1 MB by default), before the route
 sees it; past that, 413 `payload_too_large` at once, from Content-Length when it says so.
+A route marked `body_max(n)` reads up to its own `n` instead.
 A request to the API without any key is refused before its body is read at all.
 """
 
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from medialib.errors import MedialibError, PayloadTooLarge, Unauthorized
 from medialib.http_errors import error_response
-from medialib.route_marks import STREAMS_BODY_MARK, MarkedRoutes
+from medialib.route_marks import BODY_MAX_MARK, STREAMS_BODY_MARK, MarkedRoutes
 from medialib.workspaces.keys import api_key_from
 
 Message = MutableMapping[str, Any]
@@ -32,6 +33,7 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
         self._streaming = MarkedRoutes(routes, STREAMS_BODY_MARK)
         self._api = MarkedRoutes(routes, None)
+        self._own_cap = MarkedRoutes(routes, BODY_MAX_MARK)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._streaming.match(scope):
@@ -42,7 +44,7 @@ class BodyLimitMiddleware:
                 headers.get("authorization"), headers.get("x-api-key")
             ):
                 raise Unauthorized()  # nothing to authenticate: the body is not read
-            body = await self._read(headers, receive)
+            body = await self._read(headers, receive, self._cap_for(scope))
         except MedialibError as refusal:
             return await error_response(refusal)(scope, receive, send)
         delivered = False
@@ -64,18 +66,24 @@ class BodyLimitMiddleware:
             and self._api.match(scope)
         )
 
-    async def _read(self, headers: Headers, receive: Receive) -> bytes:
+    def _cap_for(self, scope: Scope) -> int:
+        route = self._own_cap.route_for(scope)
+        if route is None:
+            return self.max_bytes
+        return max(self.max_bytes, int((route.openapi_extra or {})[BODY_MAX_MARK]))
+
+    async def _read(self, headers: Headers, receive: Receive, cap: int) -> bytes:
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise PayloadTooLarge(max_bytes=self.max_bytes, size=int(declared))
+        if declared.isdigit() and int(declared) > cap:
+            raise PayloadTooLarge(max_bytes=cap, size=int(declared))
         body = bytearray()
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 break  # the client went away: the route sees what came
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                raise PayloadTooLarge(max_bytes=self.max_bytes, size=len(body))
+            if len(body) > cap:
+                raise PayloadTooLarge(max_bytes=cap, size=len(body))
             if not message.get("more_body", False):
                 break
         return bytes(body)

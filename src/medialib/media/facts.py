@@ -7,6 +7,7 @@ from typing import Any
 
 from medialib.errors import InvalidState
 from medialib.media.models import Media, MediaStatus
+from medialib.media.records import Variant
 from medialib.platforms.rules import Catalog, catalog
 from medialib.platforms.verdicts import FORMAT_OF_TYPE, Facts, Verdict, judge_all
 
@@ -46,6 +47,39 @@ def facts_of(media: Media) -> Facts:
         audio_bitrate=metadata.get("audio_bitrate"),
         colour_space=metadata.get("colour_space"),
         fit=framing.fit if framing is not None else "crop",
+    )
+
+
+def variant_facts(media: Media, variant: Variant) -> Facts:
+    """The facts of a variant file, as made: an MP4 is H.264 4:2:0, progressive, `moov`
+    first without edit lists, AAC-LC stereo (processing/transcode.py makes them so, and
+    tests/mediacheck.py proves it from the bytes)."""
+    video = variant.content_type.startswith("video/")
+    kind = "video" if video else ("gif" if variant.content_type == "image/gif" else "image")
+    source = facts_of(media)
+    return Facts(
+        kind=kind,
+        format=FORMAT_OF_TYPE.get(variant.content_type),
+        size=variant.size,
+        width=variant.width,
+        height=variant.height,
+        duration_ms=variant.duration_ms if video else source.duration_ms,
+        container="mp4" if video else None,
+        codec=variant.codec,
+        fps=variant.fps,
+        frames=source.frames if kind == "gif" else None,
+        pix_fmt="yuv420p" if video else None,
+        interlaced=False if video else None,
+        moov_first=True if video else None,
+        edit_lists=False if video else None,
+        video_bitrate=variant.bitrate,
+        has_audio=video and source.has_audio,
+        audio_codec="aac" if video and source.has_audio else None,
+        audio_profile="LC" if video and source.has_audio else None,
+        audio_channels=min(source.audio_channels or 2, 2) if video and source.has_audio else None,
+        audio_sample_rate=source.audio_sample_rate if video and source.has_audio else None,
+        colour_space="srgb" if not video else None,
+        fit=source.fit,
     )
 
 

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.errors import PayloadTooLarge, ValidationFailed
 from medialib.posts.models import Post
-from medialib.posts.schemas import Plan, PostCreate, PostList, PostOut, ScheduleRequest
+from medialib.posts.schemas import (
+    INLINE_IMAGE_MAX_BYTES,
+    POST_BODY_MAX_BYTES,
+    Plan,
+    PostCreate,
+    PostList,
+    PostOut,
+    ScheduleRequest,
+)
 from medialib.posts.service import PostService
-from medialib.route_marks import IDEMPOTENT
+from medialib.route_marks import IDEMPOTENT, body_max, both
+from medialib.runtime import Runtime
 from medialib.schemas import Deleted, Pagination
+from medialib.uploads.flows import confirm_inline
+from medialib.workspaces.models import Workspace
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"])
 
@@ -23,16 +37,68 @@ async def post_service(session: SessionDep, state: StateDep) -> PostService:
 PostServiceDep = Annotated[PostService, Depends(post_service)]
 
 
-@router.post("", status_code=201, response_model=PostOut, openapi_extra=IDEMPOTENT)
+@router.post(
+    "",
+    status_code=201,
+    response_model=PostOut,
+    openapi_extra=both(IDEMPOTENT, body_max(POST_BODY_MAX_BYTES)),
+)
 def create_post(
-    body: PostCreate, workspace: CurrentWorkspace, service: PostServiceDep, session: SessionDep
+    body: PostCreate,
+    workspace: CurrentWorkspace,
+    service: PostServiceDep,
+    session: SessionDep,
+    state: StateDep,
 ) -> PostOut:
     """A draft (no `scheduled_at`) or a scheduled post. Scheduling checks every target's
-    rules (ready media, counts, mixing, formats, sizes, durations, alt text) and answers
-    422 `media_validation_failed` with a reason per target and media."""
-    post = service.create(workspace, body)
+    rules (ready media, counts, mixing, formats, sizes, durations, alt text, the post form
+    each network takes it in) and answers 422 `media_validation_failed` with a reason per
+    target and media.
+
+    A media is one of the library (`media_id`) or a small image inline (`data`: base64,
+    at most 1 MiB decoded, 4 a post), which becomes a media like any upload first (and
+    stays in the library if the post is then refused)."""
+    service.check_targets(body)  # before any inline image is taken in
+    post = service.create(workspace, _with_inline_taken_in(state.runtime, workspace, body))
     session.commit()
     return _out(post)
+
+
+def _with_inline_taken_in(runtime: Runtime, workspace: Workspace, body: PostCreate) -> PostCreate:
+    items = []
+    for index, item in enumerate(body.media):
+        if item.data is not None:
+            outcome = confirm_inline(
+                runtime,
+                workspace,
+                _decoded(item.data, index),
+                filename=item.filename or f"inline-{index + 1}",
+                description=item.alt_text,
+            )
+            if outcome.error is not None:
+                raise outcome.error
+            item = item.model_copy(
+                update={"media_id": outcome.media.id, "data": None, "filename": None}
+            )
+        items.append(item)
+    return body.model_copy(update={"media": items})
+
+
+def _decoded(data: str, index: int) -> bytes:
+    """The bytes of inline `data` (plain base64 or a `data:` URL), within the cap."""
+    if data.startswith("data:"):
+        data = data.partition(",")[2]
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(
+            "Inline data is not valid base64.", field=f"media.{index}.data"
+        ) from exc
+    if len(decoded) > INLINE_IMAGE_MAX_BYTES:
+        raise PayloadTooLarge(max_bytes=INLINE_IMAGE_MAX_BYTES, size=len(decoded))
+    if not decoded:
+        raise ValidationFailed("Inline data is empty.", field=f"media.{index}.data")
+    return decoded
 
 
 @router.get("", response_model=PostList)

@@ -101,6 +101,9 @@ def choose_form(
     to, with what keeps it out. A post without media takes no form."""
     if not kinds:
         return None, []
+    apart = _never_together(network, kinds)
+    if apart is not None:
+        return None, [apart]
     judged = [(form, form_reasons(form, kinds, text=text, titled=titled)) for form in network.forms]
     fitting = [(form, reasons) for form, reasons in judged if not reasons]
     if fitting:
@@ -109,9 +112,35 @@ def choose_form(
     return form, reasons
 
 
-def _distance(reasons: list[Reason]) -> tuple[int, int]:
-    """How far a post is from a form: kinds it does not take weigh most."""
-    return sum(r.code == "kind_not_taken" for r in reasons), len(reasons)
+def _never_together(network: Network, kinds: Sequence[str]) -> Reason | None:
+    """Kinds each taken by some form but by none together (a LinkedIn document beside an
+    image; Telegram groups documents only with documents): one reason says so."""
+    present = sorted(set(kinds))
+    room = [f for f in network.forms if f.max_items is None or f.max_items >= len(kinds)]
+    if not room or any(set(present) <= set(form.media) for form in room):
+        return None  # some form takes them together, or the count is what is wrong
+    if not all(network.forms_for(kind) for kind in present):
+        return None  # a kind no form takes: the forms' own reasons name it
+    names = " and ".join(_noun(kind, 2) for kind in present)
+    return Reason(
+        "no_mixing",
+        f"{names[0].upper()}{names[1:]} cannot be in one {network.name} post.",
+        "none",
+        None,
+        actual=present,
+    )
+
+
+def _distance(reasons: list[Reason]) -> tuple[int, int, int]:
+    """How far a post is from a form: kinds it does not take weigh most, then the number
+    of faults, then how far its counts miss (eleven images are nearer a carousel of ten
+    than a single-image post)."""
+    missed = sum(
+        abs(r.actual - r.limit)
+        for r in reasons
+        if isinstance(r.actual, int) and isinstance(r.limit, int)
+    )
+    return sum(r.code == "kind_not_taken" for r in reasons), len(reasons), missed
 
 
 def _noun(kind: str, count: int, *, article: bool = False) -> str:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from medialib.schemas import Pagination, ReasonOut, Strict
 
@@ -19,17 +19,46 @@ class TargetIn(Strict):
     account_id: str | None = Field(default=None, max_length=200)
 
 
+INLINE_IMAGE_MAX_BYTES = 1_048_576  # decoded: bigger files are uploaded, then referenced
+INLINE_IMAGES_PER_POST = 4
+# The JSON of a post with its inline images: base64 is 4/3 of the bytes, plus the rest.
+POST_BODY_MAX_BYTES = INLINE_IMAGES_PER_POST * (INLINE_IMAGE_MAX_BYTES * 4 // 3 + 4) + 1_048_576
+_INLINE_MAX_CHARS = INLINE_IMAGE_MAX_BYTES * 4 // 3 + 4 + 200  # and a `data:` URL prefix
+
+
 class PostMediaIn(Strict):
-    media_id: str = Field(min_length=1, max_length=40)
+    """A media of the library (`media_id`), or a small image inline (`data`, base64 or a
+    `data:` URL, at most 1 MiB decoded) that becomes a media through the same intake as
+    any upload: sniffed, scanned, de-duplicated."""
+
+    media_id: str | None = Field(default=None, min_length=1, max_length=40)
+    data: str | None = Field(default=None, min_length=1, max_length=_INLINE_MAX_CHARS)
+    kind: Literal["image"] | None = None  # of inline `data`: only images come inline
+    filename: str | None = Field(default=None, min_length=1, max_length=255)  # of `data`
     # Absent: the media's description stands in.
     alt_text: str | None = Field(default=None, max_length=10_000)
     title: str | None = Field(default=None, max_length=400)  # a document's title
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PostMediaIn:
+        if (self.media_id is None) == (self.data is None):
+            raise ValueError("give either media_id or inline data, not both")
+        if self.data is None and (self.kind is not None or self.filename is not None):
+            raise ValueError("kind and filename describe inline data")
+        return self
 
 
 class PostCreate(Strict):
     text: str = Field(default="", max_length=100_000)
     targets: list[TargetIn] = Field(min_length=1, max_length=20)
     media: list[PostMediaIn] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _few_inline(self) -> PostCreate:
+        if sum(item.data is not None for item in self.media) > INLINE_IMAGES_PER_POST:
+            raise ValueError(f"at most {INLINE_IMAGES_PER_POST} images inline in one post")
+        return self
+
     # Absent: a draft. Present: scheduled, once every target's rules are met.
     scheduled_at: dt.datetime | None = None
 
@@ -101,3 +130,37 @@ class Plan(BaseModel):
     status: Literal["draft", "scheduled"]
     ok: bool
     targets: list[PlannedTarget]
+
+
+class KindOut(BaseModel):
+    """How one kind of media goes out in a form, and the limits it must meet there (the
+    typed rules' names: max_bytes, max_width, min_fps, video_codecs ...; `soft` lists the
+    rules the network applies itself, which never refuse a file)."""
+
+    send_as: Literal["video", "still", "gif"] | None = None
+    limits: dict[str, Any]
+
+
+class FormOut(BaseModel):
+    id: str
+    label: str
+    min_items: int
+    max_items: int | None
+    max_per_kind: dict[str, int]
+    alone: list[str]  # kinds that must be a post's only media
+    mix: bool  # images and videos in one post
+    caption_max_chars: int | None
+    title_required: bool
+    media: dict[str, KindOut]
+
+
+class NetworkOut(BaseModel):
+    id: str
+    name: str
+    forms: list[FormOut]
+
+
+class PlatformList(BaseModel):
+    # Changes whenever the rules' data files do; variants are keyed by it.
+    version: str
+    data: list[NetworkOut]

@@ -19,8 +19,9 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import MediaValidationFailed, NotFound, ValidationFailed
 from medialib.ids import new_id
-from medialib.media.facts import facts_of, variants_key_for
+from medialib.media.facts import facts_of, variant_facts, variants_key_for
 from medialib.media.models import Media, MediaStatus
+from medialib.media.records import Variant
 from medialib.media.repository import MediaRepository
 from medialib.platforms.rules import Form, MediaRules, Network, catalog
 from medialib.platforms.verdicts import Reason, judge, judge_form
@@ -70,14 +71,21 @@ class PostService:
         self.media = MediaRepository(session)
         self.posts = PostRepository(session)
 
-    def create(self, workspace: Workspace, body: PostCreate) -> Post:
+    def check_targets(self, body: PostCreate) -> None:
+        """Refuse networks medialib does not know (before anything else is done)."""
         networks = catalog().networks
         unknown = sorted({t.platform for t in body.targets if t.platform not in networks})
         if unknown:
             raise ValidationFailed(
                 "Unknown platform.", field="targets", unknown=unknown, known=sorted(networks)
             )
-        ids = [item.media_id for item in body.media]
+
+    def create(self, workspace: Workspace, body: PostCreate) -> Post:
+        """A post of library media (inline images are taken in by the caller first)."""
+        self.check_targets(body)
+        ids = [item.media_id for item in body.media if item.media_id is not None]
+        if len(ids) != len(body.media):
+            raise ValidationFailed("Inline media were not taken in.", field="media")
         if len(set(ids)) != len(ids):
             raise ValidationFailed("A media may appear once in a post.", field="media")
         post = Post(
@@ -87,10 +95,8 @@ class PostService:
             status=PostStatus.DRAFT,
             targets=[Target(platform=t.platform, account_id=t.account_id) for t in body.targets],
             media=[
-                PostMedia(
-                    position=i, media_id=item.media_id, alt_text=item.alt_text, title=item.title
-                )
-                for i, item in enumerate(body.media)
+                PostMedia(position=i, media_id=media_id, alt_text=item.alt_text, title=item.title)
+                for i, (media_id, item) in enumerate(zip(ids, body.media, strict=True))
             ],
         )
         media = self._media_of(workspace, post)
@@ -232,6 +238,9 @@ class PostService:
                 )
             )
             return _refused(media, why, *verdict.reasons, *reasons)
+        misfit = _variant_misfit(network, form, media, variant, facts.kind)
+        if misfit is not None:
+            return _refused(media, misfit, *reasons)
         return PlannedMedia(
             media_id=media.id,
             send="variant",
@@ -244,6 +253,28 @@ class PostService:
             reasons=notes + [_out(r) for r in reasons],
             blocking=bool(reasons),
         )
+
+
+def _variant_misfit(
+    network: Network, form: Form | None, media: Media, variant: Variant, kind: str
+) -> Reason | None:
+    """A variant is made for the form a media goes out in by itself (Instagram: the feed
+    or a Reel); a post in another form (a carousel) may ask more of it."""
+    made = variant_facts(media, variant)
+    if form is None or made.kind != kind or not form.takes(kind):
+        return None
+    judged = judge_form(network, form, made)
+    if judged.verdict == "green":
+        return None
+    first = judged.reasons[0]
+    return Reason(
+        "variant_does_not_fit",
+        f"Its {network.name} variant does not fit a {form.label.lower()}: {first.message}",
+        "none",
+        form.id,
+        first.limit,
+        first.actual,
+    )
 
 
 def _out(reason: Reason) -> ReasonOut:

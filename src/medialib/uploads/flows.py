@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from medialib.db import session_scope
-from medialib.media.intake import ConfirmOutcome, MediaIntake, infer_kind
+from medialib.ids import new_id
+from medialib.media.intake import ConfirmOutcome, MediaIntake, infer_kind, storage_key_for
 from medialib.media.models import MediaKind
 from medialib.processing import sniff
 from medialib.runtime import Runtime
@@ -79,6 +80,37 @@ def confirm_stored(runtime: Runtime, workspace: Workspace, stored: StoredBytes) 
     except Exception:
         runtime.store.delete(stored.storage_key)
         raise
+
+
+def confirm_inline(
+    runtime: Runtime,
+    workspace: Workspace,
+    data: bytes,
+    *,
+    filename: str,
+    description: str | None = None,
+) -> ConfirmOutcome:
+    """Make a media of a small image that came inside a request (a post's inline image):
+    stored, then confirmed like a direct upload (sniffed, scanned, de-duplicated)."""
+    media_id = new_id("med")
+    key = storage_key_for(workspace.id, media_id)
+    writer = runtime.store.open_writer(
+        key, content_type="application/octet-stream", max_bytes=len(data), exclusive=True
+    )
+    try:
+        writer.write(data)
+        writer.commit()
+    finally:
+        writer.abort()
+    stored = StoredBytes(
+        media_id=media_id,
+        storage_key=key,
+        filename=filename,
+        declared_content_type=None,
+        kind=MediaKind.IMAGE,
+        description=description,
+    )
+    return confirm_stored(runtime, workspace, stored)
 
 
 def complete_resumable(runtime: Runtime, workspace: Workspace, view: UploadView) -> ConfirmOutcome:

@@ -562,35 +562,44 @@ function renderDetail() {
   renderNetworks(media);
 }
 
-const NETWORK_NAMES = {
-  x: "X", bluesky: "Bluesky", mastodon: "Mastodon", threads: "Threads", instagram: "Instagram",
-  facebook: "Facebook", linkedin: "LinkedIn", tiktok: "TikTok", youtube: "YouTube",
-  pinterest: "Pinterest", telegram: "Telegram",
-};
+// The networks' display names come from the rules in force (GET /v1/platforms), once.
+let networkNames = null;
+async function loadNetworkNames() {
+  if (!networkNames) {
+    const answer = await api("GET", "/v1/platforms").catch(() => null);
+    if (!answer) return {};
+    networkNames = Object.fromEntries(answer.data.map((n) => [n.id, n.name]));
+  }
+  return networkNames;
+}
 const VERDICT_WORDS = { green: "takes it", amber: "needs a variant", red: "does not take it" };
 
 async function renderNetworks(media) {
   const section = $("#networks");
   section.hidden = media.status !== "ready";
   if (section.hidden) return;
-  const answer = await api("GET", `/v1/media/${media.id}/variants`).catch(() => null);
+  const [answer, names] = await Promise.all([
+    api("GET", `/v1/media/${media.id}/variants`).catch(() => null), loadNetworkNames()]);
   if (!answer || current?.id !== media.id) return;
-  $("#network-list").replaceChildren(...answer.platforms.map((p) => el("li", { "data-platform": p.platform, "data-verdict": p.verdict },
-    el("span", { class: `network ${p.verdict}`, text: NETWORK_NAMES[p.platform] || p.platform,
-      title: VERDICT_WORDS[p.verdict], "aria-label": `${NETWORK_NAMES[p.platform] || p.platform}: ${VERDICT_WORDS[p.verdict]}` }),
-    el("span", { class: "network-reasons", text: p.reasons.map((r) => r.message).join(" ") || VERDICT_WORDS[p.verdict] },
-      p.variant ? variantLink(p.platform, p.variant) : null))));
+  $("#network-list").replaceChildren(...answer.platforms.map((p) => {
+    const name = names[p.platform] || p.platform;
+    return el("li", { "data-platform": p.platform, "data-verdict": p.verdict },
+      el("span", { class: `network ${p.verdict}`, text: name,
+        title: VERDICT_WORDS[p.verdict], "aria-label": `${name}: ${VERDICT_WORDS[p.verdict]}` }),
+      el("span", { class: "network-reasons", text: p.reasons.map((r) => r.message).join(" ") || VERDICT_WORDS[p.verdict] },
+        p.variant ? variantLink(name, p.variant) : null));
+  }));
 }
 
-const VARIANT_FORMATS = { "image/png": "PNG", "image/jpeg": "JPEG", "video/mp4": "MP4" };
+const VARIANT_FORMATS = { "image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "video/mp4": "MP4" };
 
-function variantLink(platform, variant) {
+function variantLink(name, variant) {
   // The file made for this network: what a post there would carry.
   return el("a", {
     class: "variant", href: variant.url, download: "",
     text: ` ${VARIANT_FORMATS[variant.content_type] || "Variant"} variant ready: ` +
       `${variant.width} × ${variant.height}, ${formatBytes(variant.size)}`,
-    "aria-label": `Download the ${NETWORK_NAMES[platform] || platform} variant`,
+    "aria-label": `Download the ${name} variant`,
   });
 }
 
