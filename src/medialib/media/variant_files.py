@@ -1,18 +1,22 @@
 """Making a media's per-network variant files (specs from platforms/variants.py): one file
 per distinct need, the most permissive first, so a file already made serves every
-network it satisfies; two files are never the same bytes. Called by job handlers, outside
-any transaction; nothing is left behind on failure.
+network it satisfies; two files are never the same bytes. A file the bytes cannot give
+(a refusal, not a fault of the machine) is left out and the others are kept: those
+networks stay without a variant, and a post's plan says so. Called by job handlers,
+outside any transaction; nothing is left behind on failure.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medialib.config import Settings
+from medialib.errors import MedialibError
 from medialib.media.derivatives import Original, put_derived
 from medialib.media.records import Framing, Variant
 from medialib.platforms.variants import Aspect, ImageSpec, Spec, VideoSpec
@@ -21,6 +25,8 @@ from medialib.processing import images, transcode
 from medialib.processing.images import DerivedImage
 from medialib.processing.transcode import MadeVideo, VideoTarget
 from medialib.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,17 @@ def make_variant_files(
                 ):
                     at = next((i for i, v in enumerate(made) if _serves(v, spec)), None)
                     if at is None:
-                        variant = maker.make(spec, platforms, number)
+                        try:
+                            variant = maker.make(spec, platforms, number)
+                        except MedialibError as refusal:  # again would fail the same way
+                            log.warning(
+                                "no variant for %s of %s: %s %s",
+                                ",".join(platforms),
+                                source.original.media_id,
+                                refusal,
+                                refusal.details,
+                            )
+                            continue
                         at = next((i for i, v in enumerate(made) if _same(v, variant)), None)
                         if at is None:
                             made.append(variant)

@@ -297,11 +297,10 @@ def render_animation(
     try:
         for _ in range(_ROUNDS):
             image = pyvips.Image.thumbnail(
-                str(source),
+                f"{source}[n=-1]",  # every frame (load options ride on the file name)
                 box_w,
                 height=box_h,
                 size="down",
-                option_string="n=-1",
                 fail_on="error",
             )
             image.gifsave(str(out), keep="none", effort=7)
