@@ -10,14 +10,17 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import api_load, hostile, processing, signed_put
+from bench import api_load, hostile, processing, signed_put, variants
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["put", "processing", "hostile", "api"])
+    parser.add_argument("--only", choices=["put", "processing", "variants", "hostile", "api"])
+    parser.add_argument(
+        "--video-seconds", type=int, default=60, help="length of the variants bench's clip"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
     args = parser.parse_args()
@@ -26,6 +29,8 @@ def main() -> int:
         sections.append(signed_put.run(runs=args.runs))
     if args.only in (None, "processing"):
         sections.append(processing.run(runs=args.runs))
+    if args.only in (None, "variants"):
+        sections.append(variants.run(runs=min(args.runs, 3), video_seconds=args.video_seconds))
     if args.only in (None, "api"):
         sections.append(api_load.run())
     if args.only in (None, "hostile"):

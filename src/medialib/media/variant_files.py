@@ -95,6 +95,7 @@ class _Maker:
         self.store, self.settings, self.source = store, settings, source
         self.path, self.work = path, work
         self._centre: tuple[float, float] | None = None
+        self._curve = images.SizeCurve()  # each still variant's encodes aim the next ones
 
     def make(self, spec: Spec, platforms: list[str], number: int) -> Variant:
         folder = self.work / str(number)
@@ -153,6 +154,7 @@ class _Maker:
             framing=images.Framing(
                 crop=crop, pad_ratio=pad, upscale_to_width=spec.upscale_to_width
             ),
+            curve=self._curve,
         )
         return _Made(file, crop=crop, padded_to=pad)
 
