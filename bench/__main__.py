@@ -44,8 +44,20 @@ measures every baseline in the same run). Last run: {dt.datetime.now(dt.UTC):%Y-
 read medians and ranges, and compare only figures from the same run.
 """
         REPORT.write_text("\n".join([header, *sections]))
+    elif not args.no_write:  # one benchmark: its section of the report is replaced
+        REPORT.write_text(_replaced(REPORT.read_text(), sections[0]))
     print("\n".join(sections))
     return 0
+
+
+def _replaced(report: str, section: str) -> str:
+    """The report with the section of the same `## ` heading swapped (or added at the end)."""
+    heading = section.split("\n", 1)[0]
+    start = report.find(heading + "\n")
+    if start < 0:
+        return report.rstrip("\n") + "\n\n" + section
+    end = report.find("\n## ", start + len(heading))
+    return report[:start] + section + ("\n" + report[end + 1 :] if end >= 0 else "")
 
 
 if __name__ == "__main__":

@@ -227,7 +227,7 @@ def _ffmpeg() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def _clip(path: Path, seconds: int, *, container_args: list[str]) -> Path:
+def _clip(path: Path, seconds: int, *, container_args: list[str], bitrate: str = "25M") -> Path:
     subprocess.run(
         [
             _ffmpeg(),
@@ -235,7 +235,7 @@ def _clip(path: Path, seconds: int, *, container_args: list[str]) -> Path:
             *("-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}"),
             *("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"),
             *("-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-preset", "ultrafast"),
-            *("-b:v", "25M", "-maxrate", "25M", "-bufsize", "25M", "-pix_fmt", "yuv420p"),
+            *("-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate, "-pix_fmt", "yuv420p"),
             *("-c:a", "aac", "-b:a", "128k", *container_args),
             str(path),
         ],
@@ -302,14 +302,15 @@ def _video_variants(seconds: int) -> dict[str, Any]:
         else:
             _cli_copy(webm_like, WORK / f"cli-{index}.mp4")
     cli_seconds = time.perf_counter() - started
-    # A compliant H.264/AAC .mov whose only faults are packaging: a remux.
-    mov = WORK / "compliant.mov"
-    _cli_copy(webm_like, mov, container="mov")
+    # An H.264/AAC .mov within every network's caps whose only faults are packaging
+    # (`moov` last, edit lists, a container some do not take): remuxed, never encoded.
+    mov = _clip(WORK / "compliant.mov", seconds, container_args=["-f", "mov"], bitrate="3M")
     mov_facts = _video_facts(mov, "video/quicktime")
     mov_specs = variant_specs(mov_facts)
     mov_seconds, mov_made = _make_all(mov, "video/quicktime", mov_specs, mov_facts)
     started = time.perf_counter()
-    _cli_copy(mov, WORK / "cli-remux.mp4")
+    for _ in mov_made:
+        _cli_copy(mov, WORK / "cli-remux.mp4")
     copy_seconds = time.perf_counter() - started
     return {
         "source_mb": webm_like.stat().st_size / 1e6,
@@ -388,6 +389,6 @@ medialib is as good or better in **{wins_source} of 5** at the source's size and
 | medialib: `make_variant_files` for every network's specs ({len(videos["files"])} files: {video_files}) | {videos["ours"]:.1f} s |
 | `ffmpeg` CLI making only the final files (same size, rate, preset, CRF, bit-rate cap) | {videos["cli"]:.1f} s |
 | **ratio** | **{videos["ours"] / videos["cli"]:.2f}×** (≤ 1.1×) |
-| compliant H.264/AAC `.mov`: medialib ({", ".join(f"{m} {s / 1e6:.1f} MB ×{n}" for m, s, n in videos["mov_files"]) or "no variant needed"}) | {videos["mov_ours"]:.2f} s |
-| the same with `ffmpeg -c copy -movflags +faststart` | {videos["mov_cli"]:.2f} s |
+| a {seconds} s 3 Mb/s H.264/AAC `.mov` whose only faults are packaging: medialib ({", ".join(f"{m} {s / 1e6:.1f} MB ×{n}" for m, s, n in videos["mov_files"]) or "no variant needed"}) | {videos["mov_ours"]:.2f} s |
+| the same files with `ffmpeg -c copy -movflags +faststart` | {videos["mov_cli"]:.2f} s |
 """

@@ -90,3 +90,16 @@ def test_metrics_count_requests_by_route_uploads_and_jobs(
     assert re.search(r'medialib_jobs_total\{outcome="done",queue="image"\} [1-9]', text)
     assert "medialib_jobs_waiting" in text
     assert "medialib_http_request_duration_seconds_bucket" in text
+
+
+def test_the_api_reference_works_offline(anon: httpx.Client) -> None:
+    page = anon.get("/docs")
+    assert page.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn." not in page.text and "https://" not in page.text  # nothing from outside
+    policy = page.headers["content-security-policy"]
+    assert "http" not in policy and "script-src 'self'" in policy
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "css")):
+        served = anon.get(f"/docs/assets/{asset}")
+        assert served.status_code == 200 and kind in served.headers["content-type"]
+        assert len(served.content) > 10_000
+    assert anon.get("/redoc").status_code == 404

@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from swagger_ui_bundle import swagger_ui_path
 
 from medialib import __version__, clock, http_errors, openapi
 from medialib.bulkhead import Bulkhead
@@ -30,6 +33,7 @@ from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounte
 from medialib.guards.headers import SecurityHeadersMiddleware
 from medialib.guards.load import LoadShedMiddleware
 from medialib.guards.rate import RateLimitMiddleware
+from medialib.guards.request_log import RequestIdMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
@@ -158,8 +162,11 @@ def create_app(
         summary="Upload media once, check it, prepare it for every network.",
         lifespan=lifespan,
         generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served below from the package, not a CDN
+        redoc_url=None,
     )
     openapi.install(app)
+    _install_docs(app)
     app.state.medialib = state
     http_errors.install(app)
     routers = (
@@ -199,11 +206,28 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
+    app.add_middleware(SecurityHeadersMiddleware)  # on every answer
+    app.add_middleware(RequestIdMiddleware)  # outermost: its id on every record and answer
     mount_static(app)
     _add_health_routes(app)
     _add_metrics_route(app, state)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """The API reference at /docs, Swagger UI's files served from the installed
+    `swagger-ui-bundle` package: it works offline and its page's CSP names no CDN."""
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="medialib API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
 
 
 def _rate_counters(settings: Settings) -> WindowCounters:

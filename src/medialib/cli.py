@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from medialib import logs
 from medialib.config import Settings
 from medialib.platforms.rules import RulesError
 
@@ -21,17 +21,20 @@ SERVER_URL_FILE = "server-url.txt"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("alembic", "httpx", "pyvips"):  # libvips chatters at INFO
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(_log_format())
     try:
         result: int = args.handler(args)
     except RulesError as bad:  # a data file with a bad value: say which, in one line
         print(f"medialib: the platform rules cannot be read: {bad}", file=sys.stderr)
         return 2
     return result
+
+
+def _log_format() -> logs.LogFormat:
+    try:
+        return Settings().log_format
+    except ValueError:  # the command itself reports bad settings, in its own words
+        return "text"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MEDIALIB_", extra="ignore")
 
     environment: Literal["development", "production"] = "development"
+    # "json": one JSON object a line (with the request id), for a log collector.
+    log_format: Literal["text", "json"] = "text"
     data_dir: Path = Path("./medialib-data")
     database_url: str | None = None
     storage_url: str | None = None

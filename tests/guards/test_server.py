@@ -121,7 +121,6 @@ def test_no_server_banner(guarded: RunningServer) -> None:
     [
         ("/", True),
         ("/docs", True),
-        ("/redoc", True),
         ("/openapi.json", False),
         ("/healthz", False),
         ("/v1/media", False),  # a 401

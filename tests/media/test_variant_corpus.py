@@ -91,6 +91,7 @@ def test_every_variant_meets_the_rules_it_was_made_for(
         served = httpx.get(variant["url"], timeout=30)
         assert served.status_code == 200 and len(served.content) == variant["size"]
         digest = hashlib.sha256(served.content).hexdigest()
+        assert variant["checksum_sha256"] == digest
         assert digest not in checksums, f"{name}: two variants are the same bytes"
         checksums.add(digest)
         if variant["content_type"] == "video/mp4":

@@ -14,16 +14,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# FastAPI's /docs and /redoc load their scripts and styles from jsDelivr and start them
-# with an inline script.
+# /docs loads Swagger UI's files from this server and starts it with an inline script.
 _DOCS_CSP = (
-    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "style-src 'self' https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "worker-src blob:; frame-ancestors 'none'; base-uri 'none'"
 )
-_DOCS_PATHS = ("/docs", "/redoc")
+_DOCS_PATHS = ("/docs",)
 _PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 

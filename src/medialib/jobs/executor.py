@@ -17,8 +17,9 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Collection
+from typing import Any
 
-from medialib import metrics
+from medialib import logs, metrics
 from medialib.db import session_scope
 from medialib.jobs.models import Job
 from medialib.jobs.registry import JobContext, JobRegistry
@@ -84,10 +85,18 @@ class JobExecutor:
                 self._running.discard(job.id)
 
     def _execute(self, job: Job) -> None:
+        payload = dict(job.payload)
+        fields = {"job_id": job.id, "job": job.name}
+        if isinstance(payload.get("media_id"), str):
+            fields["media_id"] = payload["media_id"]
+        with logs.context(payload.get("request_id"), **fields):
+            self._execute_in_context(job, payload)
+
+    def _execute_in_context(self, job: Job, payload: dict[str, Any]) -> None:
         spec = self.registry.spec(job.name)
         started = time.perf_counter()
         try:
-            spec.handle(self.context, dict(job.payload))
+            spec.handle(self.context, payload)
         except (Exception, _interrupts()) as exc:  # a time limit interrupts as BaseException
             error = "".join(traceback.format_exception_only(exc)).strip()
             details = getattr(exc, "details", None)
@@ -100,8 +109,10 @@ class JobExecutor:
             metrics.JOBS.labels(job.queue, outcome).inc()
             self._settle_failure(job, error)
             return
-        metrics.JOB_SECONDS.labels(job.queue).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        metrics.JOB_SECONDS.labels(job.queue).observe(seconds)
         metrics.JOBS.labels(job.queue, "done").inc()
+        log.info("job %s done in %.0f ms", job.name, seconds * 1000)
         with session_scope(self.context.session_factory) as session:
             JobRepository(session).finish(job.id, worker_id=self.worker_id)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from medialib import logs
 from medialib.jobs.names import JobName
 from medialib.jobs.repository import JobRepository
 
@@ -19,7 +20,11 @@ Dispatch = Callable[[list[tuple[str, str]]], None]
 
 
 def enqueue(session: Session, name: JobName, *, max_attempts: int, **ids: str) -> None:
-    job = JobRepository(session).add(name, dict(ids), max_attempts=max_attempts)
+    payload = dict(ids)
+    caused_by = logs.request_id()  # the job's records carry the request that caused it
+    if caused_by is not None:
+        payload["request_id"] = caused_by
+    job = JobRepository(session).add(name, payload, max_attempts=max_attempts)
     session.info.setdefault(_PENDING, []).append((job.id, job.queue))
 
 

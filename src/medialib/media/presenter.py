@@ -86,6 +86,7 @@ def present_variant(variant: Variant, store: ObjectStore) -> VariantOut:
         width=variant.width,
         height=variant.height,
         size=variant.size,
+        checksum_sha256=variant.checksum_sha256,
         fps=variant.fps,
         codec=variant.codec,
         duration_ms=variant.duration_ms,

@@ -178,6 +178,7 @@ class VariantOut(BaseModel):
     width: int
     height: int
     size: int
+    checksum_sha256: str | None = None  # of the variant's bytes
     fps: float | None = None  # videos
     codec: str | None = None  # videos
     duration_ms: int | None = None  # videos

@@ -1,0 +1,117 @@
+"""Logging: plain lines on a laptop, one JSON object a line in production
+(`MEDIALIB_LOG_FORMAT=json`), and a request id on every record logged while serving a
+request or running a job it caused: a media can be followed from its upload through its
+jobs (`grep req_…`).
+
+The id comes from the client's `X-Request-Id` when it is a sane token, else is made
+here; it goes back in the answer's `X-Request-Id`, into the payload of every job the
+request enqueues, and from there into the job's records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+LogFormat = Literal["text", "json"]
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "medialib_request_id", default=None
+)
+_fields: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "medialib_log_fields", default=None
+)
+_SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# Attributes every LogRecord has: the rest of a record's dict is what `extra=` added.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_CHATTY = ("alembic", "httpx", "pyvips")  # libvips chatters at INFO
+
+
+def configure(fmt: LogFormat = "text", level: int = logging.INFO) -> None:
+    """Set up the root logger once for a process (the CLI's commands call it)."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def request_id() -> str | None:
+    return _request_id.get()
+
+
+def new_request_id(offered: str | None = None) -> str:
+    """The client's id when it is a sane token, else a fresh one."""
+    if offered and _SANE_ID.fullmatch(offered):
+        return offered
+    return f"req_{uuid.uuid4().hex[:20]}"
+
+
+@contextlib.contextmanager
+def context(request: str | None = None, **fields: str) -> Iterator[None]:
+    """Records logged inside carry this request id (when given) and these fields."""
+    id_token = _request_id.set(request) if request is not None else None
+    fields_token = _fields.set({**(_fields.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _fields.reset(fields_token)
+        if id_token is not None:
+            _request_id.reset(id_token)
+
+
+def _install_record_factory() -> None:
+    """Every record, whichever handler takes it, carries the request id and the context
+    fields of where it was made (`record.context` shows them in plain lines)."""
+    made = logging.getLogRecordFactory()
+    if getattr(made, "medialib", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = made(*args, **kwargs)
+        extra = {"request_id": _request_id.get(), **(_fields.get() or {})}
+        shown = []
+        for name, value in extra.items():
+            if value is not None:
+                setattr(record, name, value)
+                shown.append(f"{name}={value}")
+        record.context = f" [{' '.join(shown)}]" if shown else ""
+        return record
+
+    factory.medialib = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_record_factory()
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, value in vars(record).items():
+            if name not in _STANDARD and name != "context":
+                entry[name] = value if isinstance(value, str | int | float | bool) else str(value)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)

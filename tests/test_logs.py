@@ -1,0 +1,76 @@
+"""Logs: a request id on every answer and on every record of the request and of the jobs
+it caused (over real HTTP, a real worker), JSON lines for a collector, and ids a client
+cannot use to forge or break a log line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+
+from medialib import logs
+from tests.helpers import eventually, upload_file, wait_settled
+
+
+def test_a_request_id_follows_a_media_from_its_upload_through_its_jobs(
+    api: httpx.Client, files: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    api.headers["X-Request-Id"] = "trace-upload-42"
+    try:
+        media = upload_file(api, files / "clip.mp4")
+    finally:
+        del api.headers["X-Request-Id"]
+    wait_settled(api, media["id"], timeout=60)
+
+    def job_records() -> list[logging.LogRecord]:
+        return [
+            r
+            for r in caplog.records
+            if r.name == "medialib.jobs.executor" and getattr(r, "media_id", None) == media["id"]
+        ]
+
+    eventually(lambda: bool(job_records()), timeout=30)
+    assert {getattr(r, "request_id", None) for r in job_records()} == {"trace-upload-42"}
+    access = [
+        r
+        for r in caplog.records
+        if r.name == "medialib.access" and getattr(r, "request_id", None) == "trace-upload-42"
+    ]
+    assert access and all(getattr(r, "status", 0) < 400 for r in access)
+
+
+def test_every_answer_carries_its_id_and_an_unusable_one_is_replaced(api: httpx.Client) -> None:
+    given = api.get("/v1/media", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = api.get("/v1/media")
+    assert made.headers["x-request-id"].startswith("req_")
+    assert made.headers["x-request-id"] != api.get("/v1/media").headers["x-request-id"]
+    for hostile in ("x" * 65, "a b", '{"level":"error"}', "é".encode()):
+        answer = api.get("/v1/media", headers={"X-Request-Id": hostile})
+        assert answer.headers["x-request-id"].startswith("req_"), hostile
+    refused = httpx.get(f"{api.base_url}/v1/media")  # no key: still an id
+    assert refused.status_code == 401 and refused.headers["x-request-id"].startswith("req_")
+
+
+def test_json_lines_carry_the_context_and_the_extras() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("tests.logs.json")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with logs.context("req_1", media_id="med_1"):
+            logger.warning("made %s", "a variant", extra={"status": 201})
+        logger.warning('outside "quoted"\nand two lines')
+    finally:
+        logger.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["message"] == "made a variant" and inside["level"] == "warning"
+    assert (inside["request_id"], inside["media_id"], inside["status"]) == ("req_1", "med_1", 201)
+    assert "request_id" not in outside and outside["message"].endswith("two lines")
