@@ -10,14 +10,17 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import api_load, hostile, processing, signed_put, variants
+from bench import api_load, hostile, processing, search, signed_put, variants
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["put", "processing", "variants", "hostile", "api"])
+    parser.add_argument(
+        "--only", choices=["put", "processing", "variants", "search", "hostile", "api"]
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="media rows of the list bench")
     parser.add_argument(
         "--video-seconds", type=int, default=60, help="length of the variants bench's clip"
     )
@@ -31,6 +34,8 @@ def main() -> int:
         sections.append(processing.run(runs=args.runs))
     if args.only in (None, "variants"):
         sections.append(variants.run(runs=min(args.runs, 3), video_seconds=args.video_seconds))
+    if args.only in (None, "search"):
+        sections.append(search.run(rows=args.rows))
     if args.only in (None, "api"):
         sections.append(api_load.run())
     if args.only in (None, "hostile"):

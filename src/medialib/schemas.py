@@ -17,6 +17,11 @@ class Pagination(BaseModel):
     limit: int
     offset: int
     total: int
+    # False when `total` is a floor: the list holds at least that many.
+    total_exact: bool = True
+    # The next page (`?cursor=`), as fast however deep; None on the last page. Lists
+    # that give one also send it as a `Link: <…>; rel="next"` header.
+    next_cursor: str | None = None
 
 
 class Deleted(BaseModel):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import RunningServer, running_server
 from tests.helpers import error_of, request_upload, upload_file
 
 
@@ -18,7 +21,12 @@ def _ids(response: httpx.Response) -> list[str]:
 def test_list_is_newest_first_with_pagination_totals(api: httpx.Client, files: Path) -> None:
     made = [request_upload(api, filename=f"file-{i}.jpg")["id"] for i in range(7)]
     page = api.get("/v1/media", params={"limit": 3}).json()
-    assert page["pagination"] == {"limit": 3, "offset": 0, "total": 7}
+    assert {k: page["pagination"][k] for k in ("limit", "offset", "total", "total_exact")} == {
+        "limit": 3,
+        "offset": 0,
+        "total": 7,
+        "total_exact": True,
+    }
     assert [m["id"] for m in page["data"]] == made[::-1][:3]
     last = api.get("/v1/media", params={"limit": 3, "offset": 6}).json()
     assert [m["id"] for m in last["data"]] == [made[0]]
@@ -75,3 +83,105 @@ def test_bad_list_parameters_answer_validation_error(api: httpx.Client) -> None:
         response = api.get("/v1/media", params=params)
         assert response.status_code == 422, params
         assert error_of(response)["code"] == "validation_error"
+
+
+def _walk(api: httpx.Client, **params: object) -> tuple[list[str], int]:
+    """Every id of a list, following `next_cursor` (and checking the Link header)."""
+    seen: list[str] = []
+    pages = 0
+    answer = api.get("/v1/media", params={**params, "limit": 3})
+    while True:
+        pages += 1
+        seen += _ids(answer)
+        following = answer.json()["pagination"]["next_cursor"]
+        if following is None:
+            assert "link" not in answer.headers
+            return seen, pages
+        link = answer.headers["link"]
+        assert link.endswith('>; rel="next"') and f"cursor={following}" in link
+        answer = api.get(link[1 : link.index(">")])  # the Link as given, filters and all
+
+
+def test_cursors_walk_every_sort_exactly_once(api: httpx.Client) -> None:
+    made = [
+        request_upload(api, filename=f"{name}.jpg")["id"]
+        for name in ("delta", "Alpha", "charlie", "bravo", "echo", "alpha", "foxtrot")
+    ]
+    api.post("/v1/media/bulk-delete", json={"ids": [made[4]]})  # deleted: never listed
+    listed = [m for m in made if m != made[4]]
+    for sort in ("recent", "name", "most_used"):
+        by_offset = _ids(api.get("/v1/media", params={"sort": sort, "limit": 100}))
+        walked, pages = _walk(api, sort=sort)
+        assert walked == by_offset and sorted(walked) == sorted(listed), sort
+        assert pages == 2
+    walked, _ = _walk(api, sort="name", q="a")  # filters hold across pages
+    assert walked == _ids(api.get("/v1/media", params={"sort": "name", "q": "a", "limit": 100}))
+    # Items added while walking do not shift the pages already cut.
+    first = api.get("/v1/media", params={"limit": 3}).json()
+    request_upload(api, filename="late.jpg")
+    rest = api.get("/v1/media", params={"limit": 100, "cursor": first["pagination"]["next_cursor"]})
+    assert [m["id"] for m in first["data"]] + _ids(rest) == listed[::-1]
+
+
+def test_bad_cursors_are_refused_plainly(api: httpx.Client) -> None:
+    for name in ("a", "b", "c"):
+        request_upload(api, filename=f"{name}.jpg")
+    cursor = api.get("/v1/media", params={"limit": 1}).json()["pagination"]["next_cursor"]
+    for params in (
+        {"cursor": "not-a-cursor"},
+        {"cursor": "eyJ4Ijox"},  # base64 of broken JSON
+        {"cursor": cursor, "sort": "name"},  # made for another sort
+        {"cursor": cursor, "offset": 2},
+        {"cursor": cursor[:-4]},
+    ):
+        answer = api.get("/v1/media", params=params)
+        assert answer.status_code == 422, (params, answer.text)
+        assert error_of(answer)["code"] == "validation_error"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def counted_to_four(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    with running_server(request, tmp_path_factory, request.param, list_total_exact_max=4) as server:
+        yield server
+
+
+def test_a_long_list_says_its_total_is_a_floor(counted_to_four: RunningServer) -> None:
+    with counted_to_four.client() as api:
+        for i in range(4):
+            request_upload(api, filename=f"f{i}.jpg")
+        exact = api.get("/v1/media", params={"limit": 2}).json()["pagination"]
+        assert (exact["total"], exact["total_exact"]) == (4, True)
+        request_upload(api, filename="f4.jpg")
+        floor = api.get("/v1/media", params={"limit": 2}).json()["pagination"]
+        assert (floor["total"], floor["total_exact"]) == (4, False)  # at least four
+        walked, _ = _walk(api)
+        assert len(walked) == 5  # the cursor still reaches every item
+
+
+def test_the_search_index_follows_every_change(api: httpx.Client) -> None:
+    """Search goes through the database's index (FTS5 on SQLite, trigrams on PostgreSQL):
+    it must see new media, renames, new and removed tags and descriptions, and deletes."""
+
+    def found(q: str) -> set[str]:
+        return set(_ids(api.get("/v1/media", params={"q": q, "limit": 100})))
+
+    media = request_upload(api, filename="harbour-dawn.jpg", tags=["Seaside"])["id"]
+    other = request_upload(api, filename="zz.jpg", description="a 100%_real dawn")["id"]
+    assert found("HARBOUR") == {media} and found("seasid") == {media}
+    assert found("dawn") == {media, other} and found("aw") == {media, other}  # short: a scan
+    assert found("100%_r") == {other}  # wildcards are literal on every path
+    renamed = api.patch(
+        f"/v1/media/{media}",
+        json={"filename": "lighthouse.jpg", "tags": ["cliffs"], "description": "Fog horn"},
+    )
+    assert renamed.status_code == 200
+    assert found("harbour") == set() and found("seaside") == set()
+    assert found("lighthouse") == {media} and found("cliffs") == {media}
+    assert found("fog h") == {media}
+    assert api.patch(f"/v1/media/{media}", json={"tags": []}).status_code == 200
+    assert found("cliffs") == set()
+    assert api.delete(f"/v1/media/{other}").status_code == 200
+    assert found("real dawn") == set()
+    assert found("zz.jpg\x1fa 1") == set()  # fields never run into each other

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading
@@ -171,10 +171,13 @@ def get_media(media_id: str, workspace: CurrentWorkspace, state: StateDep) -> Me
 
 @router.get("", response_model=MediaList)
 def list_media(
+    request: Request,
+    response: Response,
     workspace: CurrentWorkspace,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
     kind: MediaKind | None = None,
     status: MediaStatus | None = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
@@ -186,7 +189,9 @@ def list_media(
 ) -> MediaList:
     """Media of the workspace, newest first unless `sort` says otherwise.
 
-    `q` searches filename, tags and description; `total` counts every match.
+    `q` searches filename, tags and description; `total` counts every match (exactly up
+    to 10,000 by default; past that `total_exact` is false). For deep pages follow
+    `pagination.next_cursor` (also in the `Link` header) instead of raising `offset`.
     """
     filters = MediaFilters(
         kind=kind,
@@ -200,8 +205,22 @@ def list_media(
     )
     with reading(state) as session:
         library = MediaLibrary(session, settings=state.settings)
-        items, total = library.search(workspace, filters, limit=limit, offset=offset)
-        return _page(items, total, limit=limit, offset=offset, store=state.store)
+        page = library.search(workspace, filters, limit=limit, offset=offset, cursor=cursor)
+        if page.next_cursor is not None:
+            following = request.url.remove_query_params("offset").include_query_params(
+                cursor=page.next_cursor
+            )
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        return MediaList(
+            data=[present(media, state.store) for media in page.items],
+            pagination=Pagination(
+                limit=limit,
+                offset=offset,
+                total=page.total,
+                total_exact=page.total_exact,
+                next_cursor=page.next_cursor,
+            ),
+        )
 
 
 @router.patch("/{media_id}", response_model=MediaOut)

@@ -4,7 +4,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medialib.db import Base, JSONType, RecordJSON, UTCDateTime, utcnow
@@ -51,6 +51,10 @@ class Media(Base):
         Index("ix_media_workspace_checksum", "workspace_id", "checksum_sha256"),
         Index("ix_media_workspace_deleted", "workspace_id", "deleted_at"),
         Index("ix_media_expires_at", "expires_at"),
+        # The list's filters and sorts: each page is an index walk (media/paging.py).
+        Index("ix_media_workspace_kind_created", "workspace_id", "kind", "created_at", "id"),
+        Index("ix_media_workspace_used", "workspace_id", "usage_count", "created_at", "id"),
+        Index("ix_media_workspace_name", "workspace_id", text("lower(filename)"), "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

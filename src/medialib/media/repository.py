@@ -3,10 +3,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
+from medialib.media.paging import After
 from medialib.media.schemas import MediaFilters, SortOrder
 from medialib.posts.models import Post, PostMedia, PostStatus
 
@@ -14,8 +26,23 @@ from medialib.posts.models import Post, PostMedia, PostStatus
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _past(after: After) -> ColumnElement[bool]:
+    """Rows after the cursor in its sort (every key of a sort runs one way)."""
+    created, media_id = Media.created_at, Media.id
+    if after.sort == "name":
+        name = func.lower(Media.filename)
+        return or_(name > after.name, and_(name == after.name, media_id > after.media_id))
+    tail = or_(
+        created < after.created_at, and_(created == after.created_at, media_id < after.media_id)
+    )
+    if after.sort == "most_used":
+        used = Media.usage_count
+        return or_(used < after.usage_count, and_(used == after.usage_count, tail))
+    return tail
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class MediaRepository:
@@ -58,13 +85,24 @@ class MediaRepository:
         )
 
     def search(
-        self, workspace_id: str, filters: MediaFilters, *, limit: int, offset: int
-    ) -> tuple[list[Media], int]:
+        self,
+        workspace_id: str,
+        filters: MediaFilters,
+        *,
+        limit: int,
+        offset: int,
+        after: After | None = None,
+        count_up_to: int = 10_000,
+    ) -> tuple[list[Media], int, bool]:
+        """One page (`limit` + 1 rows: the extra one says whether more follow), the total
+        of the whole list counted up to `count_up_to`, and whether that total is exact."""
         query = self._filtered(workspace_id, filters)
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        ordered = query.order_by(*self._order(filters.sort)).limit(limit).offset(offset)
+        counted = query.with_only_columns(Media.id).limit(count_up_to + 1).subquery()
+        total = self.session.scalar(select(func.count()).select_from(counted)) or 0
+        page = query if after is None else query.where(_past(after))
+        ordered = page.order_by(*self._order(filters.sort)).limit(limit + 1).offset(offset)
         items = self.session.scalars(ordered.options(selectinload(Media.tags))).all()
-        return list(items), total
+        return list(items), min(total, count_up_to), total <= count_up_to
 
     def _filtered(self, workspace_id: str, filters: MediaFilters) -> Select[Media]:
         query = select(Media).where(
@@ -84,18 +122,36 @@ class MediaRepository:
         if filters.created_before:
             query = query.where(Media.created_at < filters.created_before)
         if filters.q:
-            pattern = f"%{_escape_like(filters.q.lower())}%"
-            tag_match = select(MediaTag.media_id).where(
-                func.lower(MediaTag.tag).like(pattern, escape="\\")
-            )
-            query = query.where(
-                or_(
-                    func.lower(Media.filename).like(pattern, escape="\\"),
-                    func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
-                    Media.id.in_(tag_match),
+            query = query.where(self._matching(filters.q))
+        return query
+
+    def _matching(self, q: str) -> ColumnElement[bool]:
+        """Media whose filename, description or a tag holds `q` (any case), through the
+        search index of the database (migration 0013) where one can answer: SQLite's
+        FTS5 trigram table for three characters or more, PostgreSQL's trigram indexes
+        (one indexed branch per field, so no OR defeats them); a scan otherwise."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "sqlite" and len(q) >= 3 and not set(q) & set("%_\\\x1f"):
+            found = text(
+                "SELECT s.media_id FROM media_search_fts f JOIN media_search s ON s.id = f.rowid "
+                "WHERE f.body LIKE :needle"
+            ).bindparams(needle=f"%{q}%")
+            return Media.id.in_(found.columns(column("media_id")))
+        pattern = f"%{_escape_like(q.lower())}%"
+        by_tag = select(MediaTag.media_id).where(
+            func.lower(MediaTag.tag).like(pattern, escape="\\")
+        )
+        by_name = func.lower(Media.filename).like(pattern, escape="\\")
+        by_description = func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\")
+        if dialect == "postgresql":
+            return Media.id.in_(
+                union(
+                    select(Media.id).where(by_name),
+                    select(Media.id).where(by_description),
+                    by_tag,
                 )
             )
-        return query
+        return or_(by_name, by_description, Media.id.in_(by_tag))
 
     @staticmethod
     def _order(sort: SortOrder) -> tuple[Any, ...]:

@@ -5,16 +5,19 @@ Services flush; the request boundary commits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import utcnow
-from medialib.errors import InvalidState, MediaInUse, NotFound
+from medialib.errors import InvalidState, MediaInUse, NotFound, ValidationFailed
 from medialib.media.facts import variants_key_for
 from medialib.media.models import Media, MediaKind, MediaStatus
+from medialib.media.paging import After, decode_cursor, encode_cursor
 from medialib.media.records import Framing
 from medialib.media.repository import MediaRepository
-from medialib.media.schemas import MediaFilters, MediaUpdate
+from medialib.media.schemas import MediaFilters, MediaUpdate, SortOrder
 from medialib.media.transitions import VARIANTS_JOB, Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType
@@ -23,9 +26,28 @@ from medialib.workspaces.repository import WorkspaceRepository
 from medialib.workspaces.service import TRASH_KEEPS, retention_expiry
 
 
+@dataclass(frozen=True, slots=True)
+class MediaPage:
+    items: list[Media]
+    total: int  # of the whole list, counted up to `list_total_exact_max`
+    total_exact: bool
+    next_cursor: str | None
+
+
+def _after(media: Media, sort: SortOrder) -> After:
+    return After(
+        sort,
+        media.created_at,
+        media.id,
+        name=media.filename.lower(),
+        usage_count=media.usage_count,
+    )
+
+
 class MediaLibrary:
     def __init__(self, session: Session, *, settings: Settings) -> None:
         self.session = session
+        self.settings = settings
         self.repository = MediaRepository(session)
         self.transitions = Transitions(session, settings)
 
@@ -36,9 +58,30 @@ class MediaLibrary:
         return media
 
     def search(
-        self, workspace: Workspace, filters: MediaFilters, *, limit: int, offset: int
-    ) -> tuple[list[Media], int]:
-        return self.repository.search(workspace.id, filters, limit=limit, offset=offset)
+        self,
+        workspace: Workspace,
+        filters: MediaFilters,
+        *,
+        limit: int,
+        offset: int,
+        cursor: str | None = None,
+    ) -> MediaPage:
+        """A page of the list, and the cursor of the next one (None: the last page)."""
+        after = decode_cursor(cursor, filters.sort) if cursor is not None else None
+        if after is not None and offset:
+            raise ValidationFailed("Give `cursor` or `offset`, not both.", field="cursor")
+        rows, total, exact = self.repository.search(
+            workspace.id,
+            filters,
+            limit=limit,
+            offset=offset,
+            after=after,
+            count_up_to=self.settings.list_total_exact_max,
+        )
+        items = rows[:limit]
+        more = len(rows) > limit
+        next_cursor = encode_cursor(_after(items[-1], filters.sort)) if more else None
+        return MediaPage(items, total, exact, next_cursor)
 
     def update(self, workspace: Workspace, media_id: str, changes: MediaUpdate) -> Media:
         media = self.get(workspace, media_id)

@@ -1,0 +1,188 @@
+"""The media list at a million rows, on SQLite and PostgreSQL, beside the raw indexed SQL.
+
+Loads `rows` media (and a tag on every tenth) into one workspace of a fresh database,
+migrated as `serve` migrates it, then times each kind of list the API answers (first
+page with its total, filters, sorts, search, a deep page by offset and by cursor)
+through `MediaLibrary.search`, the code the route calls, and, as the floor, the bare
+indexed `SELECT … ORDER BY created_at DESC LIMIT 25` of the default page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from medialib.config import Settings
+from medialib.db import make_engine, migrate
+from medialib.media.models import Media, MediaTag
+from medialib.media.schemas import MediaFilters
+from medialib.media.service import MediaLibrary
+from medialib.workspaces.models import Workspace
+
+WORK = Path(__file__).resolve().parent / ".work-search"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+_WORDS = ["launch", "team", "beach", "office", "product", "sunset", "city", "demo", "logo"]
+_KINDS = ["image"] * 6 + ["video"] * 2 + ["gif", "audio", "document"]
+
+
+def run(*, rows: int = 1_000_000, repeats: int = 40) -> str:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    results = {}
+    try:
+        for backend in ("sqlite", "postgresql"):
+            with _database(backend) as url:
+                results[backend] = _measure(url, rows, repeats)
+                print(backend, results[backend], flush=True)
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    return _section(results, rows)
+
+
+@contextmanager
+def _database(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{WORK / 'bench.db'}"
+        return
+    name = f"medialib_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _load(session: Session, rows: int) -> Workspace:
+    workspace = Workspace(id="ws_bench", name="bench")
+    session.add(workspace)
+    session.flush()
+    rng = random.Random(7)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    batch: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
+    for index in range(rows):
+        media_id = f"med_{index:012d}"
+        kind = rng.choice(_KINDS)
+        batch.append(
+            {
+                "id": media_id,
+                "workspace_id": workspace.id,
+                "kind": kind,
+                "status": "ready",
+                "filename": f"{rng.choice(_WORDS)}-{index}.{kind[:3]}",
+                "declared_content_type": "application/octet-stream",
+                "storage_key": f"ws_bench/{media_id}/original",
+                "description": "a unicorn on the roof" if index % 100_000 == 7 else None,
+                "usage_count": rng.randrange(0, 5) if index % 7 == 0 else 0,
+                "media_metadata": {},
+                "created_at": start + dt.timedelta(seconds=index * 30),
+                "updated_at": start,
+            }
+        )
+        if index % 10 == 0:
+            tags.append({"media_id": media_id, "tag": rng.choice(_WORDS)})
+        if len(batch) == 20_000:
+            session.execute(insert(Media), batch)
+            session.execute(insert(MediaTag), tags)
+            batch, tags = [], []
+    if batch:
+        session.execute(insert(Media), batch)
+        session.execute(insert(MediaTag), tags)
+    return workspace
+
+
+def _measure(url: str, rows: int, repeats: int) -> dict[str, Any]:
+    engine = make_engine(url)
+    migrate(engine)
+    started = time.perf_counter()
+    with Session(engine, expire_on_commit=False) as session:
+        workspace = _load(session, rows)
+        session.commit()
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+    load_s = time.perf_counter() - started
+    settings = Settings(data_dir=WORK / "data")
+    timings: dict[str, tuple[float, float]] = {}
+
+    def page(**kwargs: Any) -> Callable[[Session], object]:
+        offset = kwargs.pop("offset", 0)
+        cursor = kwargs.pop("cursor", None)
+        filters = MediaFilters(**kwargs)
+        return lambda s: MediaLibrary(s, settings=settings).search(
+            workspace, filters, limit=25, offset=offset, cursor=cursor
+        )
+
+    with Session(engine) as session:
+        deep = None
+        for _ in range(40):  # 40 pages in by cursor
+            deep = page(cursor=deep)(session).next_cursor  # type: ignore[attr-defined]
+    kinds: dict[str, Callable[[Session], object]] = {
+        "raw indexed SQL, default page (floor)": lambda s: s.execute(
+            text(
+                "SELECT id FROM media WHERE workspace_id = 'ws_bench' AND status != 'deleted' "
+                "ORDER BY created_at DESC, id DESC LIMIT 25"
+            )
+        ).all(),
+        "default page with total": page(),
+        "kind=video": page(kind="video"),
+        "tag=sunset": page(tag="sunset"),
+        "sort=name": page(sort="name"),
+        "sort=most_used": page(sort="most_used"),
+        "q=unicorn (rare)": page(q="unicorn"),
+        "q=beach (common)": page(q="beach"),
+        "offset=5000": page(offset=5000),
+        "cursor, 40 pages in": page(cursor=deep),
+    }
+    for name, query in kinds.items():
+        with Session(engine) as session:
+            query(session)  # warm
+            times = []
+            for _ in range(repeats):
+                begun = time.perf_counter()
+                query(session)
+                times.append((time.perf_counter() - begun) * 1000)
+                session.rollback()
+        times.sort()
+        timings[name] = (statistics.median(times), times[int(len(times) * 0.95) - 1])
+    engine.dispose()
+    return {"load_s": load_s, "timings": timings}
+
+
+def _section(results: dict[str, dict[str, Any]], rows: int) -> str:
+    names = list(next(iter(results.values()))["timings"])
+    lines = []
+    for name in names:
+        cells = []
+        for backend in ("sqlite", "postgresql"):
+            p50, p95 = results[backend]["timings"][name]
+            mark = " ✔" if p95 <= 20 else ""
+            cells.append(f"{p50:.1f} / {p95:.1f}{mark}")
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    table = "\n".join(lines)
+    loads = ", ".join(f"{b} {r['load_s']:.0f} s" for b, r in results.items())
+    return f"""## The media list at {rows:,} rows (`bench/search.py`)
+
+One workspace of {rows:,} media (a tag on every tenth) in a fresh database of each kind
+(loaded in {loads}), then each list the API answers through `MediaLibrary.search`, as the
+route calls it (page of 25, the total counted up to 10,000). Milliseconds, p50 / p95;
+✔ marks p95 ≤ 20 ms (the goal).
+
+| list | SQLite | PostgreSQL |
+|---|---|---|
+{table}
+"""
