@@ -74,3 +74,16 @@ def test_json_lines_carry_the_context_and_the_extras() -> None:
     assert inside["message"] == "made a variant" and inside["level"] == "warning"
     assert (inside["request_id"], inside["media_id"], inside["status"]) == ("req_1", "med_1", 201)
     assert "request_id" not in outside and outside["message"].endswith("two lines")
+
+
+def test_plain_lines_show_the_context_and_survive_records_made_elsewhere() -> None:
+    formatter = logs.TextFormatter()
+    with logs.context("req_9", job="media.process"):
+        inside = logging.getLogger("tests.logs").makeRecord(
+            "tests.logs", logging.INFO, __file__, 1, "hello", None, None
+        )
+    assert formatter.format(inside).endswith(
+        "tests.logs [request_id=req_9 job=media.process]: hello"
+    )
+    outside = logging.makeLogRecord({"name": "x", "msg": "plain", "levelname": "INFO"})
+    assert formatter.format(outside).endswith("x: plain")

@@ -40,9 +40,7 @@ def configure(fmt: LogFormat = "text", level: int = logging.INFO) -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s")
-        )
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -97,6 +95,16 @@ def _install_record_factory() -> None:
 
 
 _install_record_factory()
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "context"):  # made by `makeLogRecord`, past the factory
+            record.context = ""
+        return super().format(record)
 
 
 class JsonFormatter(logging.Formatter):
