@@ -17,7 +17,7 @@ from medialib.db import session_scope
 from medialib.workspaces.service import WorkspaceService
 from tests import mediafiles
 from tests.conftest import RunningServer
-from tests.helpers import upload_file, wait_settled, wait_variants
+from tests.helpers import request_upload, upload_file, wait_settled, wait_variants
 from tests.web.conftest import save_screenshot
 
 CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
@@ -205,6 +205,25 @@ def test_search_tabs_and_filters_live_in_the_url(
     page.reload()  # the view survives a reload (the key lives in the tab's session)
     expect(page.locator("#grid .card")).to_have_count(1)
     assert page.get_attribute(".tabs [data-kind=image]", "aria-selected") == "true"
+
+
+def test_more_pages_come_by_cursor_and_a_long_list_says_so(
+    page: Any, web_server: RunningServer
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        made = [request_upload(api, filename=f"later-{i:02d}.jpg")["id"] for i in range(45)]
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "/v1/media?" in r.url else None)
+    _sign_in(page, web_server, key)
+    expect(page.locator("#grid .card")).to_have_count(40)  # one page
+    assert page.text_content("#total") == "45 items"
+    page.click("#more")
+    expect(page.locator("#grid .card")).to_have_count(45)
+    expect(page.locator("#more")).to_be_hidden()
+    assert any("cursor=" in url for url in seen)  # the next page by cursor, not offset
+    ids = page.eval_on_selector_all("#grid .card", "cards => cards.map(c => c.dataset.id)")
+    assert ids == made[::-1]
 
 
 def test_detail_sheet_shows_facts_and_saves_edits(

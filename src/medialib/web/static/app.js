@@ -16,7 +16,10 @@ const RETRIES = 3;
 const SCAN_STATES = { clean: "clean", pending: "waiting for the scanner", off: "off on this server" };
 
 const $ = (selector) => document.querySelector(selector);
-const state = { filters: readFilters(), items: [], total: 0, selecting: false, selected: new Set() };
+const state = {
+  filters: readFilters(), items: [], total: 0, totalExact: true, next: null,
+  selecting: false, selected: new Set(),
+};
 let searchTimer;
 
 // --- API ------------------------------------------------------------------------------
@@ -161,8 +164,9 @@ for (const tab of document.querySelectorAll(".tabs [role=tab]")) {
 
 const inTrash = () => state.filters.kind === "trash";
 
-function listPath(offset) {
-  const params = new URLSearchParams({ limit: PAGE_SIZE, offset });
+function listPath(offset, cursor = null) {
+  // The library pages by cursor (as fast a thousand pages in); the trash by offset.
+  const params = new URLSearchParams(cursor ? { limit: PAGE_SIZE, cursor } : { limit: PAGE_SIZE, offset });
   if (inTrash()) return `/v1/media/trash?${params}`;
   for (const [name, value] of Object.entries(state.filters)) if (value) params.set(name, value);
   return `/v1/media?${params}`;
@@ -172,8 +176,14 @@ async function reload() {
   refreshUsage();
   const page = await api("GET", listPath(0));
   state.items = page.data;
-  state.total = page.pagination.total;
+  takePagination(page.pagination);
   renderGrid();
+}
+
+function takePagination(pagination) {
+  state.total = pagination.total;
+  state.totalExact = pagination.total_exact !== false;
+  state.next = pagination.next_cursor || null;
 }
 
 async function refreshUsage() {
@@ -190,9 +200,9 @@ async function refreshUsage() {
 }
 
 $("#more").addEventListener("click", async () => {
-  const page = await api("GET", listPath(state.items.length));
+  const page = await api("GET", listPath(state.items.length, state.next));
   state.items.push(...page.data);
-  state.total = page.pagination.total;
+  takePagination(page.pagination);
   renderGrid();
 });
 
@@ -201,9 +211,10 @@ function renderGrid() {
   $("#select-button").hidden = inTrash();
   const grid = $("#grid");
   grid.replaceChildren(...state.items.map(card));
-  $("#total").textContent = `${state.total} ${state.total === 1 ? "item" : "items"}`;
+  const count = `${state.total.toLocaleString("en")}${state.totalExact ? "" : "+"}`;
+  $("#total").textContent = `${count} ${state.total === 1 && state.totalExact ? "item" : "items"}`;
   $("#empty").hidden = state.items.length > 0;
-  $("#more").hidden = state.items.length >= state.total;
+  $("#more").hidden = state.next === null && state.items.length >= state.total;
   renderBulkBar();
   watchUnsettled();
 }
