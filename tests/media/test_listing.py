@@ -172,6 +172,8 @@ def test_the_search_index_follows_every_change(api: httpx.Client) -> None:
     assert found("HARBOUR") == {media} and found("seasid") == {media}
     assert found("dawn") == {media, other} and found("aw") == {media, other}  # short: a scan
     assert found("100%_r") == {other}  # wildcards are literal on every path
+    assert found('"real') == set() and found('a "q') == set()  # quotes too
+    assert found("ReAl DaWn") == {other}
     renamed = api.patch(
         f"/v1/media/{media}",
         json={"filename": "lighthouse.jpg", "tags": ["cliffs"], "description": "Fog horn"},
