@@ -6,9 +6,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
     and_,
     column,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -21,6 +23,10 @@ from medialib.media.models import Media, MediaStatus, MediaTag
 from medialib.media.paging import After
 from medialib.media.schemas import MediaFilters, SortOrder
 from medialib.posts.models import Post, PostMedia, PostStatus
+
+# Past this many matches of a tag or a search, SQLite walks the sort's index (see
+# `_filtered`): fewer, and fetching the matches by id and sorting them is faster.
+_WALK_ABOVE = 1_000
 
 # Media whose bytes the workspace keeps (and which count against its quota).
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
@@ -99,12 +105,23 @@ class MediaRepository:
         query = self._filtered(workspace_id, filters)
         counted = query.with_only_columns(Media.id).limit(count_up_to + 1).subquery()
         total = self.session.scalar(select(func.count()).select_from(counted)) or 0
+        if total > _WALK_ABOVE and self._dialect() == "sqlite" and (filters.q or filters.tag):
+            query = self._filtered(workspace_id, filters, walk=True)
         page = query if after is None else query.where(_past(after))
         ordered = page.order_by(*self._order(filters.sort)).limit(limit + 1).offset(offset)
         items = self.session.scalars(ordered.options(selectinload(Media.tags))).all()
         return list(items), min(total, count_up_to), total <= count_up_to
 
-    def _filtered(self, workspace_id: str, filters: MediaFilters) -> Select[Media]:
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def _filtered(
+        self, workspace_id: str, filters: MediaFilters, *, walk: bool = False
+    ) -> Select[Media]:
+        """`walk`: for many matches, SQLite walks the sort's index and checks each row
+        against the tag or search matches, instead of fetching every match by its id
+        and sorting them all (the unary `+` keeps it off the primary key)."""
+        member = literal_column("+media.id") if walk else Media.id
         query = select(Media).where(
             Media.workspace_id == workspace_id, Media.status != MediaStatus.DELETED
         )
@@ -116,21 +133,21 @@ class MediaRepository:
             query = query.where(Media.tenant_id == filters.tenant_id)
         if filters.tag:
             tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag)
-            query = query.where(Media.id.in_(tagged))
+            query = query.where(member.in_(tagged))
         if filters.created_after:
             query = query.where(Media.created_at >= filters.created_after)
         if filters.created_before:
             query = query.where(Media.created_at < filters.created_before)
         if filters.q:
-            query = query.where(self._matching(filters.q))
+            query = query.where(self._matching(filters.q, member))
         return query
 
-    def _matching(self, q: str) -> ColumnElement[bool]:
+    def _matching(self, q: str, member: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         """Media whose filename, description or a tag holds `q` (any case), through the
         search index of the database (migration 0013) where one can answer: SQLite's
         FTS5 trigram table for three characters or more, PostgreSQL's trigram indexes
         (one indexed branch per field, so no OR defeats them); a scan otherwise."""
-        dialect = self.session.get_bind().dialect.name
+        dialect = self._dialect()
         if dialect == "sqlite" and len(q) >= 3 and "\x1f" not in q:
             # A trigram phrase query is a substring match, answered from the index alone
             # (a LIKE would re-read every candidate's text): 5-10x faster on common words.
@@ -138,7 +155,7 @@ class MediaRepository:
                 "SELECT s.media_id FROM media_search_fts f JOIN media_search s ON s.id = f.rowid "
                 "WHERE media_search_fts MATCH :phrase"
             ).bindparams(phrase='"' + q.replace('"', '""') + '"')
-            return Media.id.in_(found.columns(column("media_id")))
+            return member.in_(found.columns(column("media_id")))
         pattern = f"%{_escape_like(q.lower())}%"
         by_tag = select(MediaTag.media_id).where(
             func.lower(MediaTag.tag).like(pattern, escape="\\")
@@ -153,7 +170,7 @@ class MediaRepository:
                     by_tag,
                 )
             )
-        return or_(by_name, by_description, Media.id.in_(by_tag))
+        return or_(by_name, by_description, member.in_(by_tag))
 
     @staticmethod
     def _order(sort: SortOrder) -> tuple[Any, ...]:
