@@ -31,6 +31,7 @@ _fields: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # Attributes every LogRecord has: the rest of a record's dict is what `extra=` added.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_NOT_FIELDS = {"context", "color_message"}  # the text line's suffix; uvicorn's ANSI copy
 _CHATTY = ("alembic", "httpx", "pyvips")  # libvips chatters at INFO
 
 
@@ -118,7 +119,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for name, value in vars(record).items():
-            if name not in _STANDARD and name != "context":
+            if name not in _STANDARD and name not in _NOT_FIELDS:
                 entry[name] = value if isinstance(value, str | int | float | bool) else str(value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

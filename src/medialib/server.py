@@ -140,7 +140,8 @@ def uvicorn_config(
         port=port,
         http=protocol,
         log_level=log_level,
-        access_log=False,
+        log_config=None,  # uvicorn's records go through medialib's handler (JSON or text)
+        access_log=False,  # medialib writes its own access line (guards/request_log.py)
         server_header=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         lifespan="on",
