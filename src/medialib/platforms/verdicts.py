@@ -591,29 +591,26 @@ class _Judge:
 
     # --- audio and documents
 
-    def _audio(self) -> Iterable[Reason]:
+    def _format_refused(self, what: str) -> Iterable[Reason]:
+        """A format medialib does not convert (audio, documents): refused as it is."""
         rules, facts = self.rules, self.facts
         if rules.formats is not None and facts.format and facts.format not in rules.formats:
             yield self._reason(
                 "format_not_accepted",
-                f"{_upper(facts.format)} audio is not taken here.",
+                f"{_upper(facts.format)} {what} not taken here.",
                 "none",
                 limit=sorted(rules.formats),
                 actual=facts.format,
             )
+
+    def _audio(self) -> Iterable[Reason]:
+        yield from self._format_refused("audio is")
         yield from self._bytes(convertible=False)
         yield from self._timing(animated=False)
 
     def _document(self) -> Iterable[Reason]:
         rules, facts = self.rules, self.facts
-        if rules.formats is not None and facts.format and facts.format not in rules.formats:
-            yield self._reason(
-                "format_not_accepted",
-                f"{_upper(facts.format)} documents are not taken here.",
-                "none",
-                limit=sorted(rules.formats),
-                actual=facts.format,
-            )
+        yield from self._format_refused("documents are")
         yield from self._bytes(convertible=False)
         if rules.max_pages and facts.pages and facts.pages > rules.max_pages:
             yield self._reason(
