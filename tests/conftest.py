@@ -105,19 +105,22 @@ def rabbitmq_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """An S3 endpoint on loopback: moto's server, speaking the S3 HTTP API (no S3 or
-    MinIO can run here; moto is the closest real peer: real HTTP, real signatures)."""
-    from moto.server import ThreadedMotoServer
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An S3 endpoint on loopback: LocalStack's S3, which enforces signatures
+    (tests/s3server.py)."""
+    from tests import s3server
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "medialib-test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "medialib-test-secret")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    yield f"http://127.0.0.1:{port}"
-    moto.stop()
+    if not s3server.available():
+        if IN_CI:
+            pytest.fail("LocalStack is required in CI: scripts/test installs it")
+        pytest.skip("LocalStack is not installed (scripts/test installs it)")
+    os.environ["AWS_ACCESS_KEY_ID"] = s3server.ACCESS_KEY
+    os.environ["AWS_SECRET_ACCESS_KEY"] = s3server.SECRET_KEY
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    server = s3server.LocalStack(tmp_path_factory.mktemp("localstack"), free_port())
+    server.start()
+    yield server.endpoint
+    server.stop()
 
 
 def new_bucket(endpoint: str) -> str:

@@ -6,6 +6,7 @@ Only routes (and the HTTP middleware) see `AppState`; what they call below gets 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ class AppState:
     @property
     def store(self) -> ObjectStore:
         return self.runtime.store
+
+    @functools.cached_property
+    def upload_origins(self) -> tuple[str, ...]:
+        return self.store.upload_origins()
 
 
 # Dependencies without I/O are `async def` so they run on the event loop. Sync ones run on

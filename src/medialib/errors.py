@@ -24,7 +24,6 @@
     ├── MediaInUse                     409 media_in_use         post_ids: the scheduled posts
     ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
     ├── IdempotencyInProgress          409 idempotency_in_progress
-    ├── ResumableUnavailable           501 resumable_unavailable  (S3 storage)
     ├── RateLimited                    429 rate_limited         limit, window_seconds
     └── ServiceUnavailable             503 service_unavailable  a dependency is down, or busy
 
@@ -215,15 +214,6 @@ class IdempotencyInProgress(MedialibError):
     code = "idempotency_in_progress"
     status_code = 409
     default_message = "A request with this Idempotency-Key is still running; retry later."
-
-
-class ResumableUnavailable(MedialibError):
-    code = "resumable_unavailable"
-    status_code = 501
-    default_message = (
-        "Resumable uploads need the local store; with S3 storage use a presigned upload "
-        "(mode=single)."
-    )
 
 
 class ServiceUnavailable(MedialibError):

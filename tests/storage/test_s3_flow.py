@@ -1,10 +1,12 @@
-"""The whole upload flow with S3 storage (moto's S3 server on loopback): presigned PUT
-straight to the bucket, confirm, processing from the bucket, files served back with
-ranges, refusals removed from the bucket."""
+"""The whole upload flow with S3 storage (LocalStack's S3 on loopback, signatures
+enforced): presigned PUT straight to the bucket, resumable uploads in multipart parts,
+confirm, processing from the bucket, files served back with ranges, refusals removed from
+the bucket."""
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import itertools
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,8 @@ import boto3
 import httpx
 import pytest
 
+from medialib.storage.s3_partials import PART_BYTES
+from tests import mediafiles
 from tests.conftest import RunningServer, isolated_server, new_bucket
 from tests.helpers import error_of, put_bytes, request_upload, wait_settled
 
@@ -94,17 +98,39 @@ def test_an_upload_url_for_the_bucket_needs_a_declared_size(api: httpx.Client) -
     assert "content-length" in sized["upload_url"].lower()
 
 
-def test_resumable_uploads_say_they_need_the_local_store(api: httpx.Client) -> None:
-    answer = api.post(
-        "/v1/tus/",
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Upload-Length": "100",
-            "Upload-Metadata": f"filename {base64.b64encode(b'a.jpg').decode()}",
-        },
-    )
-    assert answer.status_code == 501 and error_of(answer)["code"] == "resumable_unavailable"
-    assert api.get("/v1/media").json()["pagination"]["total"] == 0  # nothing was kept
+def test_a_resumable_upload_fills_the_bucket_in_parts_and_leaves_nothing_else(
+    s3_server: RunningServer, api: httpx.Client, s3_endpoint: str, tmp_path: Path
+) -> None:
+    """A photo of several parts, sent by tus in pieces that cut parts at odd places; the
+    server's memory holds at most one part of it."""
+    path = mediafiles.noisy_jpeg(tmp_path / "noise.jpg", 3000, 2400)
+    data = path.read_bytes()
+    assert len(data) > 2 * PART_BYTES
+    options = api.options("/v1/tus/")
+    assert "creation" in options.headers["Tus-Extension"]
+    upload = request_upload(api, filename="noise.jpg", size=len(data), mode="resumable")
+    location = upload["upload_url"]
+    cuts = [0, 1_000_001, PART_BYTES + 17, 2 * PART_BYTES + 5, len(data)]
+    for start, end in itertools.pairwise(cuts):
+        answer = api.patch(
+            location,
+            content=data[start:end],
+            headers={
+                "Tus-Resumable": "1.0.0",
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(start),
+            },
+        )
+        assert answer.status_code == 204, answer.text
+    media = wait_settled(api, upload["id"])
+    assert media["status"] == "ready" and media["size"] == len(data)
+    assert media["checksum_sha256"] == hashlib.sha256(data).hexdigest()
+    assert httpx.get(media["url"]).content == data
+    keys = _bucket_keys(s3_server, s3_endpoint)
+    assert not [key for key in keys if key.startswith(".partial/")]
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    bucket = s3_server.state.store.bucket  # type: ignore[attr-defined]
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
 def test_readiness_checks_the_bucket(

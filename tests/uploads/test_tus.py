@@ -1,5 +1,8 @@
 """tus 1.0 resumable uploads over real HTTP: the protocol, breaks and resumes, checksums,
-locks, expiry and the hostile cases. Every answer must carry `Tus-Resumable`."""
+locks, expiry and the hostile cases. Every answer must carry `Tus-Resumable`.
+
+The whole module runs on each store that keeps partials: local disk (on SQLite and on
+PostgreSQL) and S3 (LocalStack, on PostgreSQL: the scale-out set-up)."""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ from medialib import clock
 from medialib.client import Client
 from medialib.db import session_scope
 from medialib.gc import collect_garbage
+from medialib.storage.s3 import S3ObjectStore
+from medialib.storage.s3_partials import PARTIAL_PREFIX
 from tests import mediafiles
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, isolated_server, new_bucket, running_server
 from tests.helpers import error_of, eventually, wait_settled
 from tests.netfaults import cutting_proxy
 
@@ -58,6 +63,19 @@ def offset_of(api: httpx.Client, location: str) -> int:
     head = api.head(location, headers=TUS)
     assert head.status_code == 200, head.status_code
     return int(head.headers["Upload-Offset"])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "s3"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    if request.param == "s3":
+        bucket = new_bucket(request.getfixturevalue("s3_endpoint"))
+        with isolated_server(request, tmp_path_factory, "postgresql", storage_url=bucket) as s3:
+            yield s3
+        return
+    with running_server(request, tmp_path_factory, request.param) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -262,10 +280,22 @@ def test_a_second_patch_while_one_runs_is_told_the_upload_is_busy(
 
 
 def _wait_until_locked(server: RunningServer, upload_id: str) -> None:
-    """Watch /proc/locks (without touching the lock) until the upload's file is held."""
-    inode = (server.state.store.root / ".partial" / upload_id).stat().st_ino  # type: ignore[attr-defined]
+    """Watch the lock without touching it: /proc/locks for the local partial's file, the
+    lock object on S3."""
+    store = server.state.store
+    if isinstance(store, S3ObjectStore):
+        lock_key = f"{PARTIAL_PREFIX}{upload_id}/lock"
+
+        def held() -> bool:
+            return store.stat(lock_key) is not None
+    else:
+        inode = (store.root / ".partial" / upload_id).stat().st_ino  # type: ignore[attr-defined]
+
+        def held() -> bool:
+            return f":{inode} " in Path("/proc/locks").read_text()
+
     eventually(
-        lambda: f":{inode} " in Path("/proc/locks").read_text(),
+        held,
         timeout=10,
         interval=0.02,
         what="the first PATCH taking the upload's lock",

@@ -102,13 +102,8 @@ class Client:
             "tenant_id": tenant_id,
         }
         if resumable:
-            try:
-                upload = self.request_upload(**fields, mode="resumable")
-            except MedialibAPIError as exc:
-                if exc.status_code != 501:  # 501: this server's storage cannot resume
-                    raise
-            else:
-                return self.send_resumable(upload, path, progress=progress)
+            upload = self.request_upload(**fields, mode="resumable")
+            return self.send_resumable(upload, path, progress=progress)
         upload = self.request_upload(**fields)
         self.put_bytes(upload, path, progress=progress)
         return self.confirm(upload["id"])

@@ -81,7 +81,10 @@ class PartialAppend(Protocol):
 class PartialStore(Protocol):
     """Objects that arrive in pieces (tus): each append starts where the last one ended."""
 
-    def start(self, upload_id: str) -> None: ...
+    def start(self, upload_id: str, *, key: str, content_type: str) -> None:
+        """A new, empty partial that will become the object at `key`."""
+        ...
+
     def offset(self, upload_id: str) -> int: ...
     def append(self, upload_id: str, *, offset: int) -> PartialAppend:
         """Raises `PartialMissing`, `PartialBusy`, or `OffsetMismatch`."""
@@ -101,6 +104,11 @@ class ObjectStore(Protocol):
 
     def upload_target(self, grant: UploadGrant) -> UploadTarget:
         """A signed target a client can send the object's bytes to, within the grant."""
+        ...
+
+    def upload_origins(self) -> tuple[str, ...]:
+        """Origins other than medialib's own that upload targets send clients to (a bucket),
+        for the page's Content-Security-Policy and the bucket's CORS rule."""
         ...
 
     def open_writer(

@@ -78,6 +78,9 @@ class MemoryObjectStore:
     ) -> UploadGrant:
         return verify(self.signing_keys, method, dict(params), now=now)
 
+    def upload_origins(self) -> tuple[str, ...]:
+        return ()  # medialib receives the bytes itself
+
     def open_writer(
         self, key: str, *, content_type: str, max_bytes: int, exclusive: bool = False
     ) -> MemoryObjectWriter:
@@ -200,7 +203,7 @@ class MemoryPartials:
         self._partials: dict[str, _Partial] = {}
         self._lock = threading.Lock()
 
-    def start(self, upload_id: str) -> None:
+    def start(self, upload_id: str, *, key: str, content_type: str) -> None:
         with self._lock:
             if upload_id in self._partials:
                 raise FileExistsError(upload_id)

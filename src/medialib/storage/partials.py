@@ -46,7 +46,7 @@ class LocalPartials:
             raise PartialMissing(upload_id)
         return self._dir / upload_id
 
-    def start(self, upload_id: str) -> None:
+    def start(self, upload_id: str, *, key: str, content_type: str) -> None:
         fd = os.open(self._path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
         self._remember(upload_id, 0, hashlib.sha256())

@@ -8,9 +8,9 @@ that fit one part carry their SHA-256 in their metadata, bigger ones are hashed 
 reader. Public URLs stay medialib's own (`/files/<key>`, streamed from the bucket) so the
 same access rules apply to every store; put a CDN in front for scale.
 
-Resumable (tus) uploads need the local store for now: their partial objects want a lock
-and appends, which S3 has no cheap form of. Clients send bytes to the bucket itself, so
-`verify_upload` refuses every URL: medialib receives none.
+Resumable (tus) uploads fill S3 multipart uploads (`s3_partials.py`). Clients send the
+bytes of signed uploads to the bucket itself, so `verify_upload` refuses every URL:
+medialib receives none.
 """
 
 from __future__ import annotations
@@ -25,19 +25,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from medialib import clock
-from medialib.errors import Forbidden, ResumableUnavailable, ValidationFailed
+from medialib.errors import Forbidden, ValidationFailed
 from medialib.storage.base import (
     FILES_PATH,
     ByteRange,
     ObjectInfo,
     ObjectTooLarge,
-    PartialAppend,
-    PartialMissing,
     UploadGrant,
     UploadTarget,
 )
+from medialib.storage.s3_partials import PART_BYTES, PARTIAL_PREFIX, S3Partials
 
-PART_BYTES = 8 * 1024 * 1024
 _SHA256_META = "sha256"
 
 
@@ -46,7 +44,7 @@ class S3ObjectStore:
         self.client = client
         self.bucket = bucket
         self.public_base_url = public_base_url.rstrip("/")
-        self._partials = _NoPartials()
+        self._partials = S3Partials(client, bucket)
 
     @classmethod
     def from_url(cls, url: str, *, public_base_url: str) -> S3ObjectStore:
@@ -66,7 +64,7 @@ class S3ObjectStore:
         return cls(client, parts.netloc, public_base_url=public_base_url)
 
     @property
-    def partials(self) -> _NoPartials:
+    def partials(self) -> S3Partials:
         return self._partials
 
     def upload_target(self, grant: UploadGrant) -> UploadTarget:
@@ -89,6 +87,14 @@ class S3ObjectStore:
             "put_object", Params=params, ExpiresIn=seconds, HttpMethod="PUT"
         )
         return UploadTarget(url=url, method="PUT", headers=headers)
+
+    def upload_origins(self) -> tuple[str, ...]:
+        # Where boto3 points presigned URLs (endpoint, addressing style, region): ask it.
+        url = self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": "origin"}, ExpiresIn=60
+        )
+        parts = urlsplit(url)
+        return (f"{parts.scheme}://{parts.netloc}",)
 
     def open_writer(
         self, key: str, *, content_type: str, max_bytes: int, exclusive: bool = False
@@ -181,17 +187,20 @@ class S3ObjectStore:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket):
             for item in page.get("Contents", []):
-                yield item["Key"], item["LastModified"].timestamp()
+                if not item["Key"].startswith(PARTIAL_PREFIX):
+                    yield item["Key"], item["LastModified"].timestamp()
 
     def sweep(self, *, older_than: dt.timedelta, dry_run: bool = False) -> int:
         """Abort multipart uploads begun longer ago than `older_than` (a writer that never
-        committed or aborted: a killed process); their parts cost storage until then."""
+        committed or aborted: a killed process), but those of live resumable uploads; their
+        parts cost storage until then."""
         cutoff = _now() - older_than
+        live = self._partials.multipart_ids()  # resumable uploads: expiry ends those
         aborted = 0
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket):
             for upload in page.get("Uploads", []):
-                if upload["Initiated"] >= cutoff:
+                if upload["Initiated"] >= cutoff or upload["UploadId"] in live:
                     continue
                 if not dry_run:
                     self.client.abort_multipart_upload(
@@ -291,25 +300,6 @@ class S3ObjectWriter:
             Bucket=bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
         )
         self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
-
-
-class _NoPartials:
-    """Resumable uploads are refused on this store (see the module's note)."""
-
-    def start(self, upload_id: str) -> None:
-        raise ResumableUnavailable()
-
-    def offset(self, upload_id: str) -> int:
-        raise PartialMissing(upload_id)
-
-    def append(self, upload_id: str, *, offset: int) -> PartialAppend:
-        raise PartialMissing(upload_id)
-
-    def discard(self, upload_id: str) -> None:
-        return None
-
-    def idle(self, *, older_than: dt.timedelta) -> list[str]:
-        return []
 
 
 def _not_found(exc: Any) -> bool:

@@ -73,7 +73,9 @@ class ResumableUploads:
             expires_at=media.upload_expires_at,
         )
         self.uploads.add(upload)
-        self.store.partials.start(upload.id)
+        self.store.partials.start(
+            upload.id, key=media.storage_key, content_type=media.declared_content_type
+        )
         return _view(upload, media)
 
     def find(self, workspace: Workspace, upload_id: str) -> UploadView:

@@ -8,6 +8,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from medialib.deps import StateDep
+
 router = APIRouter(include_in_schema=False)
 STATIC_DIR = resources.files("medialib.web") / "static"
 
@@ -16,16 +18,21 @@ def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
 
-_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-}
+def page_headers(upload_origins: tuple[str, ...]) -> dict[str, str]:
+    """The page may send bytes to medialib and to where its store's upload URLs point (a
+    bucket), nowhere else."""
+    connect = " ".join(("'self'", *upload_origins))
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+            f"connect-src {connect}; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
-def index() -> HTMLResponse:
+def index(state: StateDep) -> HTMLResponse:
     page = (STATIC_DIR / "index.html").read_text()
-    return HTMLResponse(page, headers=_PAGE_HEADERS)
+    return HTMLResponse(page, headers=page_headers(state.upload_origins))

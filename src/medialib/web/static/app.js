@@ -413,15 +413,9 @@ async function resumableUpload(file, row) {
   let upload = savedUploads()[fingerprint];
   let offset = upload ? await uploadOffset(upload) : null;
   if (offset === null) {
-    try {
-      upload = await api("POST", "/v1/media/upload", {
-        filename: file.name, size: file.size, content_type: file.type || undefined, mode: "resumable",
-      });
-    } catch (error) {
-      // A server whose storage cannot resume (S3) says so: send the file in one piece.
-      if (error instanceof ApiError && error.status === 501) return singleUpload(file, row);
-      throw error;
-    }
+    upload = await api("POST", "/v1/media/upload", {
+      filename: file.name, size: file.size, content_type: file.type || undefined, mode: "resumable",
+    });
     rememberUpload(fingerprint, upload);
     offset = 0;
   } else {
