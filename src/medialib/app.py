@@ -56,6 +56,7 @@ from medialib.uploads.tus import router as tus_router
 from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
 from medialib.webhooks.endpoints import router as webhooks_router
+from medialib.workspaces.endpoints import keys_router
 from medialib.workspaces.endpoints import router as workspace_router
 from medialib.workspaces.key_cache import STAMP_FILE, KeyCache
 
@@ -176,6 +177,7 @@ def create_app(
         platforms_router,
         webhooks_router,
         workspace_router,
+        keys_router,
         uploads_router,
         tus_router,
         files_router,

@@ -198,3 +198,38 @@ def test_slow_receivers_never_hold_up_processing(
     video = upload_file(api, files / "clip.mp4")
     assert wait_settled(api, video["id"])["status"] == "ready"
     assert time.monotonic() - started < 6.0
+
+
+def test_an_endpoint_is_paused_resumed_narrowed_and_a_delivery_sent_again(
+    api: httpx.Client, receiver: Receiver, files: Path
+) -> None:
+    endpoint = _add(api, receiver.url)
+    paused = api.patch(f"/v1/webhooks/{endpoint['id']}", json={"enabled": False})
+    assert paused.status_code == 200 and paused.json()["enabled"] is False
+    upload_file(api, files / "photo.jpg", filename="while-paused.jpg")
+    time.sleep(1)
+    assert receiver.received == []  # a paused endpoint gets nothing
+    narrowed = api.patch(
+        f"/v1/webhooks/{endpoint['id']}", json={"enabled": True, "events": ["media.deleted"]}
+    ).json()
+    assert narrowed["enabled"] is True and narrowed["events"] == ["media.deleted"]
+    media = upload_file(api, files / "alpha.png")
+    wait_settled(api, media["id"])
+    api.delete(f"/v1/media/{media['id']}")
+    first = receiver.wait_for(1)[0]
+    assert json.loads(first[1])["type"] == "media.deleted"
+    [logged] = _settled_log(api, endpoint["id"])["data"]
+    again = api.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{logged['id']}/resend")
+    assert again.status_code == 202 and again.json()["id"] != logged["id"]
+    second = receiver.wait_for(2)[1]
+    assert second[0]["webhook-id"] == again.json()["id"]
+    assert _verified(endpoint["secret"], second)["data"]["id"] == media["id"]
+    assert _settled_log(api, endpoint["id"])["pagination"]["total"] == 2
+    for bad in ({"events": ["media.exploded"]}, {"enabled": "maybe"}, {"url": "http://x"}):
+        answer = api.patch(f"/v1/webhooks/{endpoint['id']}", json=bad)
+        assert answer.status_code == 422 and error_of(answer)["code"] == "validation_error"
+    missing = api.post(f"/v1/webhooks/{endpoint['id']}/deliveries/msg_nope/resend")
+    assert missing.status_code == 404
+    api.patch(f"/v1/webhooks/{endpoint['id']}", json={"enabled": False})
+    refused = api.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{logged['id']}/resend")
+    assert refused.status_code == 409 and error_of(refused)["code"] == "invalid_state"

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading
+from medialib.errors import ValidationFailed
 from medialib.media.facts import verdicts_of
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.presenter import present, present_variant
@@ -45,6 +46,7 @@ def _text_only(value: object) -> object:
 DateTimeQuery = Annotated[dt.datetime | None, BeforeValidator(_text_only)]
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
+MAX_LIST_IDS = 100
 usage_router = APIRouter(prefix="/v1", tags=["usage"])
 
 
@@ -186,8 +188,12 @@ def list_media(
     created_after: DateTimeQuery = None,
     created_before: DateTimeQuery = None,
     sort: SortOrder = "recent",
+    ids: Annotated[str | None, Query(max_length=4200, pattern=r"^[A-Za-z0-9_,]*$")] = None,
 ) -> MediaList:
     """Media of the workspace, newest first unless `sort` says otherwise.
+
+    `ids` (comma-separated, at most 100) keeps only those media: one request for every
+    item a page is waiting on.
 
     `q` searches filename, tags and description; `total` counts every match (exactly up
     to 10,000 by default; past that `total_exact` is false). For deep pages follow
@@ -202,6 +208,7 @@ def list_media(
         created_after=_aware(created_after),
         created_before=_aware(created_before),
         sort=sort,
+        ids=_ids(ids),
     )
     with reading(state) as session:
         library = MediaLibrary(session, settings=state.settings)
@@ -261,3 +268,12 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=dt.UTC)
+
+
+def _ids(raw: str | None) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    ids = tuple(dict.fromkeys(part for part in raw.split(",") if part))
+    if len(ids) > MAX_LIST_IDS:
+        raise ValidationFailed(f"At most {MAX_LIST_IDS} ids at a time.", field="ids")
+    return ids

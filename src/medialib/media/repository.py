@@ -125,6 +125,8 @@ class MediaRepository:
         query = select(Media).where(
             Media.workspace_id == workspace_id, Media.status != MediaStatus.DELETED
         )
+        if filters.ids is not None:
+            query = query.where(Media.id.in_(filters.ids))
         if filters.kind:
             query = query.where(Media.kind == filters.kind)
         if filters.status:

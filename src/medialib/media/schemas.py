@@ -24,6 +24,7 @@ class MediaFilters:
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
     sort: SortOrder = "recent"
+    ids: tuple[str, ...] | None = None  # only these (a page polling what it shows)
 
 
 MAX_TAGS = 50

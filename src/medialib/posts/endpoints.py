@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -15,6 +15,7 @@ from medialib.posts.schemas import (
     INLINE_IMAGE_MAX_BYTES,
     POST_BODY_MAX_BYTES,
     Plan,
+    PostCheck,
     PostCreate,
     PostList,
     PostOut,
@@ -101,14 +102,50 @@ def _decoded(data: str, index: int) -> bytes:
     return decoded
 
 
+@router.post("/check", response_model=PostCheck)
+def check_post(body: PostCreate, workspace: CurrentWorkspace, service: PostServiceDep) -> PostCheck:
+    """What scheduling this post would answer, per network and media, with each reason
+    and its fix; nothing is saved (a composer's live check). Media by `media_id` only."""
+    if any(item.data is not None for item in body.media):
+        raise ValidationFailed("Check library media (`media_id`); upload inline images first.")
+    evaluation = service.check(workspace, body)
+    return PostCheck(ok=evaluation.ok, targets=evaluation.targets)
+
+
+@router.put("/{post_id}", response_model=PostOut, openapi_extra=body_max(POST_BODY_MAX_BYTES))
+def replace_post(
+    post_id: str,
+    body: PostCreate,
+    workspace: CurrentWorkspace,
+    service: PostServiceDep,
+    session: SessionDep,
+    state: StateDep,
+) -> PostOut:
+    """Save a post again: its text, networks and media replaced. Without `scheduled_at`
+    it is a draft; with one it is scheduled after the same checks as creating it."""
+    service.get(workspace, post_id)  # a missing post answers 404 before anything is done
+    service.check_targets(body)
+    post = service.replace(
+        workspace, post_id, _with_inline_taken_in(state.runtime, workspace, body)
+    )
+    session.commit()
+    return _out(post)
+
+
 @router.get("", response_model=PostList)
 def list_posts(
     workspace: CurrentWorkspace,
     service: PostServiceDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    status: Literal["draft", "scheduled"] | None = None,
+    media_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> PostList:
-    posts, total = service.page(workspace, limit=limit, offset=offset)
+    """Newest first; `status` keeps drafts or scheduled posts, `media_id` the posts that
+    carry that media (its "used in")."""
+    posts, total = service.page(
+        workspace, limit=limit, offset=offset, status=status, media_id=media_id
+    )
     return PostList(
         data=[_out(post) for post in posts],
         pagination=Pagination(limit=limit, offset=offset, total=total),

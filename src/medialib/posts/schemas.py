@@ -125,6 +125,13 @@ class PlannedTarget(BaseModel):
     media: list[PlannedMedia]
 
 
+class PostCheck(BaseModel):
+    """What scheduling a post would answer, per network and media (nothing saved)."""
+
+    ok: bool
+    targets: list[PlannedTarget]
+
+
 class Plan(BaseModel):
     id: str
     status: Literal["draft", "scheduled"]

@@ -82,6 +82,37 @@ class PostService:
 
     def create(self, workspace: Workspace, body: PostCreate) -> Post:
         """A post of library media (inline images are taken in by the caller first)."""
+        post, media = self._build(workspace, body)
+        if body.scheduled_at is not None:
+            self._schedule(post, media, body.scheduled_at)
+        self.posts.add(post)
+        self.media.count_usage([item.media_id for item in post.media], +1)
+        return post
+
+    def replace(self, workspace: Workspace, post_id: str, body: PostCreate) -> Post:
+        """A post's new text, networks and media (a composer saving again): a draft, or
+        scheduled again after the same checks as creating one."""
+        post = self.get(workspace, post_id)
+        built, media = self._build(workspace, body)
+        self.media.count_usage([item.media_id for item in post.media], -1)
+        post.media = []
+        self.session.flush()  # the old rows go before new ones take their positions
+        post.text, post.targets, post.media = built.text, built.targets, built.media
+        post.status, post.scheduled_at = PostStatus.DRAFT, None
+        post.updated_at = utcnow()
+        if body.scheduled_at is not None:
+            self._schedule(post, media, body.scheduled_at)
+        self.session.flush()
+        self.media.count_usage([item.media_id for item in post.media], +1)
+        return post
+
+    def check(self, workspace: Workspace, body: PostCreate) -> Evaluation:
+        """What scheduling `body` would answer, per network and media; nothing is saved."""
+        post, media = self._build(workspace, body)
+        return self._evaluate(post, media)
+
+    def _build(self, workspace: Workspace, body: PostCreate) -> tuple[Post, dict[str, Media]]:
+        """A post object of `body`, not yet in the session, and its media."""
         self.check_targets(body)
         ids = [item.media_id for item in body.media if item.media_id is not None]
         if len(ids) != len(body.media):
@@ -103,11 +134,7 @@ class PostService:
         for item in post.media:  # a media's description is its alt text unless one is given
             if item.alt_text is None:
                 item.alt_text = media[item.media_id].description
-        if body.scheduled_at is not None:
-            self._schedule(post, media, body.scheduled_at)
-        self.posts.add(post)
-        self.media.count_usage(ids, +1)
-        return post
+        return post, media
 
     def schedule(self, workspace: Workspace, post_id: str, scheduled_at: dt.datetime) -> Post:
         post = self.get(workspace, post_id)
@@ -121,8 +148,18 @@ class PostService:
             raise NotFound("No such post.")
         return post
 
-    def page(self, workspace: Workspace, *, limit: int, offset: int) -> tuple[list[Post], int]:
-        return self.posts.page(workspace.id, limit=limit, offset=offset)
+    def page(
+        self,
+        workspace: Workspace,
+        *,
+        limit: int,
+        offset: int,
+        status: str | None = None,
+        media_id: str | None = None,
+    ) -> tuple[list[Post], int]:
+        return self.posts.page(
+            workspace.id, limit=limit, offset=offset, status=status, media_id=media_id
+        )
 
     def delete(self, workspace: Workspace, post_id: str) -> None:
         post = self.get(workspace, post_id)

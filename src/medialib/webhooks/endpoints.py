@@ -15,6 +15,7 @@ from medialib.webhooks.schemas import (
     EndpointIn,
     EndpointList,
     EndpointOut,
+    EndpointUpdate,
 )
 from medialib.webhooks.service import WebhookService
 
@@ -62,6 +63,38 @@ def enable_endpoint(
     endpoint = service.enable(workspace, endpoint_id)
     session.commit()
     return _out(endpoint)
+
+
+@router.patch("/{endpoint_id}", response_model=EndpointOut)
+def update_endpoint(
+    endpoint_id: str,
+    body: EndpointUpdate,
+    workspace: CurrentWorkspace,
+    service: ServiceDep,
+    session: SessionDep,
+) -> EndpointOut:
+    """Change the events it gets (`events`), or pause (`enabled: false`) and resume it."""
+    endpoint = service.update(workspace, endpoint_id, events=body.events, enabled=body.enabled)
+    session.commit()
+    return _out(endpoint)
+
+
+@router.post(
+    "/{endpoint_id}/deliveries/{delivery_id}/resend",
+    status_code=202,
+    response_model=DeliveryOut,
+)
+def resend_delivery(
+    endpoint_id: str,
+    delivery_id: str,
+    workspace: CurrentWorkspace,
+    service: ServiceDep,
+    session: SessionDep,
+) -> DeliveryOut:
+    """Send a delivery's event again, as a new delivery with its own id and attempts."""
+    delivery = service.resend(workspace, endpoint_id, delivery_id)
+    session.commit()
+    return _delivery(delivery)
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=DeliveryList)

@@ -14,7 +14,7 @@ from medialib.ids import new_id
 from medialib.jobs.names import JobName
 from medialib.jobs.queue import enqueue
 from medialib.webhooks.events import EventType
-from medialib.webhooks.models import WebhookDelivery
+from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.repository import WebhookRepository
 
 if TYPE_CHECKING:
@@ -46,18 +46,28 @@ def emit(
     for endpoint in repository.enabled_endpoints(workspace_id):
         if endpoint.events and event_type not in endpoint.events:
             continue
-        delivery = WebhookDelivery(
-            id=new_id("msg"),
-            endpoint_id=endpoint.id,
-            event_type=event_type,
-            payload={"type": event_type, "timestamp": utcnow().isoformat(), "data": data},
-        )
-        repository.add(delivery)
-        enqueue(
-            session,
-            JobName.DELIVER_WEBHOOK,
-            max_attempts=settings.webhook_max_attempts,
-            delivery_id=delivery.id,
-        )
+        payload = {"type": event_type, "timestamp": utcnow().isoformat(), "data": data}
+        queue_delivery(session, settings, endpoint, event_type, payload)
         sent += 1
     return sent
+
+
+def queue_delivery(
+    session: Session,
+    settings: Settings,
+    endpoint: WebhookEndpoint,
+    event_type: str,
+    payload: dict[str, Any],
+) -> WebhookDelivery:
+    """One delivery row and the job that sends it, in the caller's transaction."""
+    delivery = WebhookDelivery(
+        id=new_id("msg"), endpoint_id=endpoint.id, event_type=event_type, payload=payload
+    )
+    WebhookRepository(session).add(delivery)
+    enqueue(
+        session,
+        JobName.DELIVER_WEBHOOK,
+        max_attempts=settings.webhook_max_attempts,
+        delivery_id=delivery.id,
+    )
+    return delivery

@@ -17,6 +17,11 @@ class EndpointIn(Strict):
     events: list[str] = Field(default_factory=list, max_length=10)
 
 
+class EndpointUpdate(Strict):
+    events: list[str] | None = Field(default=None, max_length=10)  # empty: every event
+    enabled: bool | None = None  # false pauses deliveries; true resumes them
+
+
 class EndpointOut(BaseModel):
     id: str
     url: str

@@ -1,5 +1,5 @@
-"""Webhook endpoints of a workspace: add, list, rotate the secret, remove, and read the
-delivery log."""
+"""Webhook endpoints of a workspace: add, list, change, pause, rotate the secret, remove,
+read the delivery log and send a delivery again."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import utcnow
-from medialib.errors import NotFound, ValidationFailed
+from medialib.errors import InvalidState, NotFound, ValidationFailed
 from medialib.fetch import FetchPolicy, check_url, vet_host
 from medialib.ids import new_id
 from medialib.webhooks.events import EventType
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.outbox import queue_delivery
 from medialib.webhooks.repository import WebhookRepository
 from medialib.webhooks.signing import new_secret
 from medialib.workspaces.models import Workspace
@@ -28,12 +29,7 @@ class WebhookService:
         self.repository = WebhookRepository(session)
 
     def add(self, workspace: Workspace, url: str, events: list[str]) -> WebhookEndpoint:
-        known = [str(event) for event in EventType]
-        unknown = sorted(set(events) - set(known))
-        if unknown:
-            raise ValidationFailed(
-                "Unknown event type.", field="events", unknown=unknown, known=known
-            )
+        _check_events(events)
         self._check_target(url)
         endpoint = WebhookEndpoint(
             id=new_id("whe"),
@@ -73,6 +69,40 @@ class WebhookService:
         self.session.flush()
         return endpoint
 
+    def update(
+        self,
+        workspace: Workspace,
+        endpoint_id: str,
+        *,
+        events: list[str] | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookEndpoint:
+        """Change which events it gets, or pause and resume it (resuming clears the
+        failure count, as `enable` does)."""
+        endpoint = self.get(workspace, endpoint_id)
+        if events is not None:
+            _check_events(events)
+            endpoint.events = sorted(set(events))
+        if enabled is True:
+            return self.enable(workspace, endpoint_id)
+        if enabled is False and endpoint.disabled_at is None:
+            endpoint.disabled_at = utcnow()
+        self.session.flush()
+        return endpoint
+
+    def resend(self, workspace: Workspace, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
+        """The same event again, as a new delivery (its own id and attempts) to the same
+        endpoint: for a receiver that was down, or fixed."""
+        endpoint = self.get(workspace, endpoint_id)
+        original = self.repository.delivery(delivery_id)
+        if original is None or original.endpoint_id != endpoint.id:
+            raise NotFound("No such delivery.")
+        if endpoint.disabled_at is not None:
+            raise InvalidState("The endpoint is paused; resume it first.")
+        return queue_delivery(
+            self.session, self.settings, endpoint, original.event_type, original.payload
+        )
+
     def deliveries(
         self, workspace: Workspace, endpoint_id: str, *, limit: int, offset: int
     ) -> tuple[list[WebhookDelivery], int]:
@@ -88,3 +118,10 @@ class WebhookService:
         parsed = check_url(url, policy)
         assert parsed.hostname is not None
         vet_host(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80), policy)
+
+
+def _check_events(events: list[str]) -> None:
+    known = [str(event) for event in EventType]
+    unknown = sorted(set(events) - set(known))
+    if unknown:
+        raise ValidationFailed("Unknown event type.", field="events", unknown=unknown, known=known)

@@ -1,16 +1,20 @@
-"""The workspace's own settings: retention (its users choose) and quota (the operator's,
-shown here, set with `medialib quota`)."""
+"""The workspace's own settings: retention (its users choose), quota (the operator's,
+shown here, set with `medialib quota`) and its API keys."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from medialib.deps import CurrentWorkspace, SessionDep
-from medialib.workspaces.models import Workspace
-from medialib.workspaces.schemas import WorkspaceOut, WorkspaceUpdate
+from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.schemas import Deleted
+from medialib.workspaces.key_cache import touch_stamp
+from medialib.workspaces.keys import KEY_PREFIX, keys_of, new_key, revoke_key_by_id
+from medialib.workspaces.models import ApiKey, Workspace
+from medialib.workspaces.schemas import KeyIn, KeyList, KeyOut, WorkspaceOut, WorkspaceUpdate
 from medialib.workspaces.service import WorkspaceService
 
 router = APIRouter(prefix="/v1/workspace", tags=["workspace"])
+keys_router = APIRouter(prefix="/v1/keys", tags=["workspace"])
 
 
 @router.get("", response_model=WorkspaceOut)
@@ -30,3 +34,41 @@ def update_workspace(
 
 def _out(workspace: Workspace) -> WorkspaceOut:
     return WorkspaceOut.model_validate(workspace, from_attributes=True)
+
+
+@keys_router.get("", response_model=KeyList)
+def list_keys(workspace: CurrentWorkspace, session: SessionDep) -> KeyList:
+    """The workspace's keys, revoked ones included (never their text)."""
+    return KeyList(data=[_key_out(key) for key in keys_of(session, workspace)])
+
+
+@keys_router.post("", status_code=201, response_model=KeyOut)
+def create_key(body: KeyIn, workspace: CurrentWorkspace, session: SessionDep) -> KeyOut:
+    """A new key for this workspace. `key` holds its text in this answer only."""
+    created = new_key(session, workspace, body.name)
+    session.commit()
+    return _key_out(created.api_key, plaintext=created.plaintext)
+
+
+@keys_router.delete("/{key_id}", response_model=Deleted)
+def revoke_key(
+    key_id: str, workspace: CurrentWorkspace, session: SessionDep, state: StateDep
+) -> Deleted:
+    """Revoke a key: it stops working at once on this server, and on the others that
+    share the data folder within the key cache's time-to-live."""
+    revoke_key_by_id(session, workspace, key_id)
+    session.commit()
+    state.keys.clear()
+    touch_stamp(state.settings.resolved_data_dir)
+    return Deleted(id=key_id, deleted=True)
+
+
+def _key_out(api_key: ApiKey, *, plaintext: str | None = None) -> KeyOut:
+    return KeyOut(
+        id=api_key.id,
+        name=api_key.name,
+        prefix=f"{KEY_PREFIX}{api_key.lookup_prefix}_",
+        created_at=api_key.created_at,
+        revoked_at=api_key.revoked_at,
+        key=plaintext,
+    )

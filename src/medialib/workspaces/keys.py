@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from medialib.db import utcnow
-from medialib.errors import Unauthorized
+from medialib.errors import NotFound, Unauthorized
 from medialib.ids import new_id
 from medialib.workspaces.models import ApiKey, Workspace
 from medialib.workspaces.repository import WorkspaceRepository
@@ -39,7 +39,11 @@ def get_or_create_workspace(session: Session, name: str) -> Workspace:
 
 
 def create_key(session: Session, *, workspace_name: str, key_name: str | None = None) -> CreatedKey:
-    workspace = get_or_create_workspace(session, workspace_name)
+    return new_key(session, get_or_create_workspace(session, workspace_name), key_name)
+
+
+def new_key(session: Session, workspace: Workspace, key_name: str | None = None) -> CreatedKey:
+    """A new key of `workspace`; its text is in the answer, and never again."""
     lookup = secrets.token_hex(6)
     plaintext = f"{KEY_PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
     api_key = WorkspaceRepository(session).add_key(
@@ -61,6 +65,21 @@ def revoke_key(session: Session, lookup_prefix: str) -> bool:
     api_key.revoked_at = utcnow()
     session.flush()
     return True
+
+
+def keys_of(session: Session, workspace: Workspace) -> list[ApiKey]:
+    return WorkspaceRepository(session).keys_of(workspace.id)
+
+
+def revoke_key_by_id(session: Session, workspace: Workspace, key_id: str) -> ApiKey:
+    """Revoke one of the workspace's keys (revoking a revoked key changes nothing)."""
+    api_key = WorkspaceRepository(session).key(key_id)
+    if api_key is None or api_key.workspace_id != workspace.id:
+        raise NotFound("No such key.")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        session.flush()
+    return api_key
 
 
 def api_key_from(authorization: str | None, x_api_key: str | None) -> str | None:

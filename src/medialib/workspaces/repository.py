@@ -55,3 +55,10 @@ class WorkspaceRepository:
 
     def key_by_prefix(self, lookup_prefix: str) -> ApiKey | None:
         return self.session.scalar(select(ApiKey).where(ApiKey.lookup_prefix == lookup_prefix))
+
+    def keys_of(self, workspace_id: str) -> list[ApiKey]:
+        query = select(ApiKey).where(ApiKey.workspace_id == workspace_id)
+        return list(self.session.scalars(query.order_by(ApiKey.created_at, ApiKey.id)).all())
+
+    def key(self, key_id: str) -> ApiKey | None:
+        return self.session.get(ApiKey, key_id)

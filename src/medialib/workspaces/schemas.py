@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from medialib.schemas import Strict
 
@@ -22,3 +23,22 @@ class WorkspaceOut(BaseModel):
 
 class WorkspaceUpdate(Strict):
     retention_days: RetentionDays | None
+
+
+class KeyIn(Strict):
+    name: str | None = Field(default=None, max_length=200)
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str | None
+    # The key's first characters (`mlk_<lookup>_…`), to tell keys apart.
+    prefix: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    # Only in the answer that made the key: it is stored hashed and never shown again.
+    key: str | None = None
+
+
+class KeyList(BaseModel):
+    data: list[KeyOut]
