@@ -247,3 +247,30 @@ def error_from_dict(payload: dict[str, Any]) -> MedialibError:
     details = {k: v for k, v in payload.items() if k not in ("code", "message")}
     cls = _BY_CODE.get(str(payload.get("code")), MedialibError)
     return cls(str(payload.get("message") or cls.default_message), **details)
+
+
+def readable_size(size: int) -> str:
+    """Bytes as people read them in a message: 30 MB, 1.5 GB, 512 KB (powers of 1000)."""
+    value, unit = float(size), "bytes"
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            break
+        value /= 1000
+    if unit == "bytes":
+        return f"{size} bytes"
+    return f"{value:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+
+
+KIND_NOUNS = {
+    "image": "an image",
+    "gif": "a GIF",
+    "video": "a video",
+    "audio": "an audio file",
+    "document": "a document",
+}
+
+
+def too_big_message(kind: str, cap: int, size: int | None = None) -> str:
+    noun = KIND_NOUNS.get(str(kind), f"a {kind}")
+    limit = f"{noun[0].upper()}{noun[1:]} may be at most {readable_size(cap)} here"
+    return f"{limit}; this file is {readable_size(size)}." if size is not None else f"{limit}."

@@ -81,3 +81,18 @@ def test_probe_of_a_truncated_file_fails_cleanly(files: Path) -> None:
 def test_probe_of_an_unknown_type_is_refused(files: Path) -> None:
     with pytest.raises(MediaProcessingFailed):
         avprobe.probe(files / "doc.pdf", "application/pdf", timeout_seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("codec", "container", "expected"),
+    [("libmp3lame", "mp3", "mp3"), ("aac", "ipod", "aac"), ("libopus", "ogg", "opus")],
+)
+def test_codecs_are_named_as_people_know_them_not_by_decoder(
+    tmp_path: Path, codec: str, container: str, expected: str
+) -> None:
+    """FFmpeg decodes MP3 with `mp3float`: the facts still say mp3."""
+    from tests import mediafiles
+
+    path = mediafiles.audio(tmp_path / f"tone.{container}", codec=codec, container=container)
+    mime = {"mp3": "audio/mpeg", "ipod": "audio/mp4", "ogg": "audio/ogg"}[container]
+    assert avprobe.probe(path, mime, timeout_seconds=30)["audio_codec"] == expected

@@ -9,7 +9,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from medialib.errors import ContentTypeMismatch, PayloadTooLarge, UnsupportedMediaType
+from medialib.errors import (
+    ContentTypeMismatch,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    too_big_message,
+)
 from medialib.media.models import IMAGE_KINDS
 from medialib.processing import images, sniff
 from medialib.processing.sniff import SNIFF_BYTES
@@ -40,7 +45,7 @@ def inspect(
     """Check the stored object against its kind; raise the error that refuses it."""
     if info.size > cap:
         raise PayloadTooLarge(
-            f"The file is {info.size} bytes; a {kind} may be at most {cap} bytes.",
+            too_big_message(kind, cap, info.size),
             max_bytes=cap,
             size=info.size,
         )

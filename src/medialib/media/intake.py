@@ -23,6 +23,7 @@ from medialib.errors import (
     UploadMissing,
     ValidationFailed,
     error_from_dict,
+    too_big_message,
 )
 from medialib.ids import new_id, new_token
 from medialib.media import inspection
@@ -69,7 +70,8 @@ def infer_kind(*, kind: MediaKind | None, content_type: str | None, filename: st
         if found:
             return MediaKind(found)
     raise ValidationFailed(
-        "Cannot tell the kind of media from the name or content_type; pass `kind`.",
+        f"Cannot tell what kind of file “{filename}” is from its name or type: give it an "
+        "extension such as .jpg, .mp4 or .pdf, or say its `kind`.",
         field="kind",
     )
 
@@ -111,7 +113,7 @@ class MediaIntake:
         """A `pending_upload` media row; its id and key are made here unless given."""
         cap = self.settings.kind_cap(kind)
         if size is not None and size > cap:
-            raise PayloadTooLarge(f"A {kind} may be at most {cap} bytes.", max_bytes=cap, size=size)
+            raise PayloadTooLarge(too_big_message(kind, cap, size), max_bytes=cap, size=size)
         media_id = media_id or new_id("med")
         media = Media(
             id=media_id,

@@ -110,7 +110,7 @@ def _video_facts(container: Any, video: Any) -> dict[str, Any]:
     rate = video.average_rate or video.guessed_rate
     context = video.codec_context
     return {
-        "codec": context.name,
+        "codec": _codec_name(context),
         "pix_fmt": context.pix_fmt,
         # FFmpeg's field order: 1 is progressive, 2-5 are the interlaced orders, 0 unknown.
         "interlaced": bool(interlaced) or context.field_order in (2, 3, 4, 5),
@@ -126,12 +126,17 @@ def _video_facts(container: Any, video: Any) -> dict[str, Any]:
 def _audio_facts(audio: Any) -> dict[str, Any]:
     context = audio.codec_context
     return {
-        "audio_codec": context.name,
+        "audio_codec": _codec_name(context),
         "audio_profile": context.profile,  # AAC: "LC", "HE-AAC", ...
         "audio_channels": context.channels,
         "audio_sample_rate": context.sample_rate,
         "audio_bitrate": int(audio.bit_rate) if audio.bit_rate else None,
     }
+
+
+def _codec_name(context: Any) -> str:
+    """The codec's name (mp3), not its decoder's (mp3float): what people and rules know."""
+    return str(context.codec.canonical_name or context.name)
 
 
 def _aspect(width: int, height: int) -> str | None:
