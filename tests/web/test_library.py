@@ -98,15 +98,25 @@ def test_dropped_files_upload_in_parallel_and_turn_ready(
     save_screenshot(page, "library", tmp_path)
 
 
-def test_a_refused_file_shows_the_servers_message_and_a_retry(
+def test_a_refused_file_is_explained_offers_no_retry_and_is_dismissed(
     page: Any, web_server: RunningServer, files: Path
 ) -> None:
-    _sign_in(page, web_server, web_server.new_key())
+    """A permanent refusal: the server's reason, no Retry (it cannot help), and Dismiss
+    removes the row and what the refused upload left on the server."""
+    key = web_server.new_key()
+    _sign_in(page, web_server, key)
     _drop(page, [(files / "page.html", "photo.jpg", "image/jpeg")])
-    page.wait_for_selector(".upload.failed")
-    message = page.text_content(".upload.failed .status") or ""
-    assert "not a supported" in message
-    assert page.is_visible(".upload.failed button:has-text('Retry')")
+    uploads = page.get_by_role("region", name="Uploads")
+    row = uploads.get_by_role("listitem").filter(has_text="photo.jpg")
+    expect(row).to_contain_text("not a supported")
+    expect(row.get_by_role("button", name="Retry")).to_have_count(0)
+    row.get_by_role("button", name="Dismiss photo.jpg").click()
+    expect(uploads).to_be_hidden()  # nothing left in it: the list goes away
+    with _api(web_server, key) as api:
+        expect_eventually_empty = api.get("/v1/media").json()["data"]
+        assert expect_eventually_empty == [] or all(
+            m["status"] == "deleted" for m in expect_eventually_empty
+        )
 
 
 def test_a_large_file_goes_in_pieces_and_resumes_after_a_break_and_a_reload(
@@ -237,7 +247,7 @@ def test_detail_sheet_shows_facts_and_saves_edits(
         page.click(f"#grid .card[data-id='{media['id']}'] button.open")
         page.wait_for_selector("#detail[open]")
         facts = page.text_content("#detail-meta") or ""
-        assert "160 \u00d7 120" in facts and "h264" in facts and "25 fps" in facts
+        assert "160 \u00d7 120" in facts and "H.264 / AAC" in facts and "25 fps" in facts
         assert "Virus scanoff on this server" in facts  # the web server runs without ClamAV
         assert page.is_visible("#detail-preview video")
         expect(page.locator("#network-list li")).to_have_count(11)

@@ -1,0 +1,377 @@
+// Posts: the list (drafts, scheduled, or those that use one media) and the composer:
+// text, networks, media from the library in order with their alt text, a live check per
+// network (the same one scheduling makes), the file each network would get and, where
+// a crop applies, a preview of it the user can move (saved on the media as its focal
+// point, so every variant follows).
+
+import { api, loadPlatforms, query } from "./api.js";
+import { $, $$, debounce, el, formatBytes, formatDateTime, plural, showError } from "./dom.js";
+import { pickMedia } from "./picker.js";
+
+const state = { status: "", media: "", posts: [] };
+const draft = { id: null, text: "", networks: new Set(), items: [] }; // items: { media, alt }
+let networks = []; // from GET /v1/platforms
+let checkSeq = 0;
+
+export function initPosts() {
+  for (const tab of $$("#post-tabs [role=tab]")) {
+    tab.addEventListener("click", () => {
+      state.status = tab.dataset.status;
+      location.hash = "#posts";
+      renderPostsView();
+    });
+  }
+  $("#new-post").addEventListener("click", () => openComposer(null));
+  $("#post-text").addEventListener("input", () => { draft.text = $("#post-text").value; scheduleCheck(); });
+  $("#post-add-media").addEventListener("click", addMedia);
+  $("#post-save").addEventListener("click", () => save(false));
+  $("#post-schedule").addEventListener("click", () => save(true));
+  $("#post-delete").addEventListener("click", removePost);
+  $("#composer-close").addEventListener("click", () => $("#composer").close());
+}
+
+// --- the posts list ----------------------------------------------------------------------
+
+export async function showPosts(params) {
+  state.media = params.get("media") || "";
+  await renderPostsView();
+}
+
+async function renderPostsView() {
+  for (const tab of $$("#post-tabs [role=tab]")) {
+    tab.setAttribute("aria-selected", String(tab.dataset.status === state.status && !state.media));
+  }
+  const [answer, names] = await Promise.all([
+    api("GET", `/v1/posts${query({ status: state.status, media_id: state.media, limit: 100 })}`),
+    networkNames(),
+  ]);
+  state.posts = answer.data;
+  $("#posts-filter").hidden = !state.media;
+  if (state.media) {
+    const media = await api("GET", `/v1/media/${state.media}`).catch(() => null);
+    $("#posts-filter-text").textContent = `Posts that use ${media ? media.filename : state.media}`;
+  }
+  $("#post-list").replaceChildren(...state.posts.map((post) => el("li", { class: "post", "data-id": post.id },
+    el("button", { type: "button", class: "open-post", onclick: () => openComposer(post) },
+      el("span", { class: "post-text", text: post.text || "(no text)" }),
+      el("span", { class: "post-facts", text: [
+        post.status === "scheduled" ? `Scheduled for ${formatDateTime(post.scheduled_at)}` : "Draft",
+        post.targets.map((t) => names[t.platform] || t.platform).join(", "),
+        plural(post.media.length, "media"),
+      ].join(" · ") })))));
+  $("#posts-empty").hidden = state.posts.length > 0;
+}
+
+async function networkNames() {
+  const list = await loadPlatforms().catch(() => []);
+  return Object.fromEntries(list.map((n) => [n.id, n.name]));
+}
+
+// --- the composer ------------------------------------------------------------------------
+
+async function openComposer(post) {
+  networks = await loadPlatforms();
+  draft.id = post?.id || null;
+  draft.text = post?.text || "";
+  draft.networks = new Set((post?.targets || []).map((t) => t.platform));
+  draft.items = [];
+  if (post?.media.length) {
+    const ids = post.media.map((m) => m.media_id).join(",");
+    const found = await api("GET", `/v1/media${query({ ids, limit: 100 })}`);
+    const byId = Object.fromEntries(found.data.map((m) => [m.id, m]));
+    draft.items = post.media.filter((m) => byId[m.media_id])
+      .map((m) => ({ media: byId[m.media_id], alt: m.alt_text || "" }));
+  }
+  $("#composer-title").textContent = post ? "Edit post" : "New post";
+  $("#post-text").value = draft.text;
+  $("#post-when").value = post?.scheduled_at ? localInput(post.scheduled_at) : "";
+  $("#post-delete").hidden = !post;
+  $("#composer-error").textContent = "";
+  renderNetworkChoices();
+  renderItems();
+  $("#composer").showModal();
+  $("#post-text").focus();
+  runCheck();
+}
+
+// The composer may start from a media picked elsewhere ("Use in post").
+export async function composeWith(mediaList) {
+  await openComposer(null);
+  for (const media of mediaList) draft.items.push({ media, alt: media.description || "" });
+  renderItems();
+  runCheck();
+}
+
+function renderNetworkChoices() {
+  $("#post-networks").replaceChildren(...networks.map((network) => el("label", { class: "choice" },
+    el("input", {
+      type: "checkbox", value: network.id, checked: draft.networks.has(network.id),
+      onchange: (event) => {
+        if (event.target.checked) draft.networks.add(network.id);
+        else draft.networks.delete(network.id);
+        scheduleCheck();
+      },
+    }),
+    ` ${network.name}`)));
+}
+
+function renderItems() {
+  const list = $("#post-media");
+  list.replaceChildren(...draft.items.map((item, index) => {
+    const { media } = item;
+    const row = el("li", { class: "post-item", draggable: "true", "data-id": media.id },
+      el("div", { class: "thumb" }, media.thumbnail_url
+        ? el("img", { src: media.thumbnail_url, alt: media.description || media.filename })
+        : el("span", { text: media.kind.toUpperCase() })),
+      el("div", { class: "post-item-body" },
+        el("span", { class: "title", text: `${index + 1}. ${media.filename}` }),
+        el("label", { text: `Alt text for ${media.filename}` },
+          el("input", { type: "text", value: item.alt, maxlength: 1000, oninput: (event) => {
+            item.alt = event.target.value;
+            scheduleCheck();
+          } })),
+        el("span", { class: "row-actions" },
+          el("button", { type: "button", class: "quiet", text: "Earlier", disabled: index === 0,
+            "aria-label": `Move ${media.filename} earlier`, onclick: () => move(index, index - 1) }),
+          el("button", { type: "button", class: "quiet", text: "Later", disabled: index === draft.items.length - 1,
+            "aria-label": `Move ${media.filename} later`, onclick: () => move(index, index + 1) }),
+          el("button", { type: "button", class: "quiet", text: "Remove",
+            "aria-label": `Remove ${media.filename}`, onclick: () => { draft.items.splice(index, 1); renderItems(); scheduleCheck(); } }))));
+    row.addEventListener("dragstart", (event) => {
+      event.dataTransfer.setData("text/x-medialib-index", String(index));
+      event.dataTransfer.effectAllowed = "move";
+    });
+    row.addEventListener("dragover", (event) => event.preventDefault());
+    row.addEventListener("drop", (event) => {
+      event.preventDefault();
+      const from = Number(event.dataTransfer.getData("text/x-medialib-index"));
+      if (!Number.isNaN(from)) move(from, index);
+    });
+    return row;
+  }));
+  $("#post-media-empty").hidden = draft.items.length > 0;
+}
+
+function move(from, to) {
+  if (to < 0 || to >= draft.items.length || from === to) return;
+  const [item] = draft.items.splice(from, 1);
+  draft.items.splice(to, 0, item);
+  renderItems();
+  $$("#post-media li")[to]?.querySelector("input")?.focus();
+  scheduleCheck();
+}
+
+async function addMedia() {
+  const chosen = await pickMedia({
+    title: "Add media from the library", multiple: true,
+    exclude: draft.items.map((item) => item.media.id),
+  });
+  for (const media of chosen) draft.items.push({ media, alt: media.description || "" });
+  renderItems();
+  scheduleCheck();
+}
+
+const body = (scheduledAt) => ({
+  text: draft.text,
+  targets: [...draft.networks].map((platform) => ({ platform })),
+  media: draft.items.map((item) => ({ media_id: item.media.id, alt_text: item.alt || null })),
+  ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+});
+
+// --- the live check -----------------------------------------------------------------------
+
+const scheduleCheck = debounce(runCheck, 300);
+
+async function runCheck() {
+  const target = $("#post-check");
+  if (!draft.networks.size) {
+    target.replaceChildren(el("p", { class: "hint", text: "Choose the networks this post goes to." }));
+    return;
+  }
+  const mine = ++checkSeq;
+  let check;
+  try {
+    check = await api("POST", "/v1/posts/check", body());
+  } catch (error) {
+    if (mine === checkSeq) target.replaceChildren(el("p", { class: "error", text: error.message }));
+    return;
+  }
+  if (mine !== checkSeq) return;
+  const names = Object.fromEntries(networks.map((n) => [n.id, n]));
+  target.replaceChildren(...check.targets.map((planned) => networkCheck(planned, names[planned.platform])));
+}
+
+function networkCheck(planned, network) {
+  const name = network?.name || planned.platform;
+  const form = network?.forms.find((f) => f.id === planned.form);
+  const limit = form?.caption_max_chars;
+  const section = el("section", { class: `check ${planned.ok ? "ok" : "not-ok"}`, "data-platform": planned.platform,
+    "aria-label": `${name} check` },
+    el("h4", {},
+      el("span", { class: `network ${planned.ok ? "green" : "red"}`, text: name }),
+      el("span", { class: "verdict", text: planned.ok
+        ? `Ready${form ? ` as ${form.label.toLowerCase()}` : ""}` : "Not ready yet" })),
+    limit ? el("p", { class: "hint", text: `${draft.text.length.toLocaleString("en")} of ${limit.toLocaleString("en")} characters` }) : null,
+    reasonList(planned.reasons));
+  for (const item of planned.media) {
+    const media = draft.items.find((i) => i.media.id === item.media_id)?.media;
+    if (!media) continue;
+    section.append(el("div", { class: "check-media" },
+      el("p", { text: `${media.filename}: ${sentAs(item)}` }),
+      reasonList(item.reasons),
+      item.crop && media.width ? cropPreview(media, item, name) : null));
+  }
+  return section;
+}
+
+function sentAs(item) {
+  if (!item.send) return "not sent (see why below)";
+  const what = item.send === "variant" ? "a variant made for it" : "the original";
+  const size = item.width ? `, ${item.width} × ${item.height}` : "";
+  return `sends ${what}${size}${item.size ? `, ${formatBytes(item.size)}` : ""}${item.crop ? " (cropped)" : ""}`;
+}
+
+function reasonList(reasons) {
+  if (!reasons.length) return null;
+  return el("ul", { class: "reasons" }, reasons.map((reason) => el("li", { "data-code": reason.code },
+    el("span", { text: reason.message }),
+    reason.fix && reason.fix !== "none" ? el("span", { class: "fix", text: ` ${fixWords(reason)}` }) : null)));
+}
+
+const FIXES = {
+  crop: "medialib crops it for this network (move the crop below).",
+  pad: "medialib fits it onto a backdrop for this network.",
+  convert: "medialib converts it for this network.",
+  remux: "medialib repackages it for this network.",
+  scaled_by_network: "the network resizes it itself.",
+};
+const fixWords = (reason) => FIXES[reason.fix] || String(reason.fix).replaceAll("_", " ");
+
+// --- crop preview ---------------------------------------------------------------------------
+
+function cropPreview(media, item, networkName) {
+  const frame = el("div", { class: "crop-frame" });
+  const picture = el("img", {
+    src: media.kind === "image" ? media.url : media.thumbnail_url,
+    alt: `${media.filename}, whole picture`,
+  });
+  const box = el("div", {
+    class: "crop-box", tabindex: "0", role: "slider",
+    "aria-label": `Crop of ${media.filename} for ${networkName}: drag it, or use the arrow keys`,
+    "aria-valuetext": "",
+  });
+  frame.append(picture, box);
+  const crop = { ...item.crop };
+  const place = () => {
+    box.style.left = `${(crop.left / media.width) * 100}%`;
+    box.style.top = `${(crop.top / media.height) * 100}%`;
+    box.style.width = `${(crop.width / media.width) * 100}%`;
+    box.style.height = `${(crop.height / media.height) * 100}%`;
+    box.setAttribute("aria-valuetext",
+      `${Math.round(((crop.left + crop.width / 2) / media.width) * 100)}% across, ` +
+      `${Math.round(((crop.top + crop.height / 2) / media.height) * 100)}% down`);
+  };
+  const clamp = () => {
+    crop.left = Math.round(Math.min(Math.max(0, crop.left), media.width - crop.width));
+    crop.top = Math.round(Math.min(Math.max(0, crop.top), media.height - crop.height));
+  };
+  place();
+  let dragging = null;
+  box.addEventListener("pointerdown", (event) => {
+    box.setPointerCapture(event.pointerId);
+    dragging = { x: event.clientX, y: event.clientY, left: crop.left, top: crop.top };
+  });
+  box.addEventListener("pointermove", (event) => {
+    if (!dragging) return;
+    const scale = media.width / frame.clientWidth;
+    crop.left = dragging.left + (event.clientX - dragging.x) * scale;
+    crop.top = dragging.top + (event.clientY - dragging.y) * scale;
+    clamp();
+    place();
+  });
+  box.addEventListener("pointerup", () => {
+    if (!dragging) return;
+    dragging = null;
+    saveFocus(media, crop);
+  });
+  box.addEventListener("keydown", (event) => {
+    const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[event.key];
+    if (!step) return;
+    event.preventDefault();
+    crop.left += step[0] * media.width * 0.05;
+    crop.top += step[1] * media.height * 0.05;
+    clamp();
+    place();
+    scheduleFocus(media, crop);
+  });
+  return el("figure", { class: "crop" }, frame,
+    el("figcaption", { text: `What ${networkName} shows of ${media.filename}` }));
+}
+
+const scheduleFocus = debounce((media, crop) => saveFocus(media, crop), 500);
+
+async function saveFocus(media, crop) {
+  const focal_point = {
+    x: Math.min(1, Math.max(0, (crop.left + crop.width / 2) / media.width)),
+    y: Math.min(1, Math.max(0, (crop.top + crop.height / 2) / media.height)),
+  };
+  try {
+    $("#composer-status").textContent = "Saving the crop and making new variants…";
+    await api("PATCH", `/v1/media/${media.id}`, { framing: { fit: "crop", focal_point } });
+    for (let attempt = 0; attempt < 120; attempt += 1) {
+      const variants = await api("GET", `/v1/media/${media.id}/variants`);
+      if (variants.variants_status !== "pending") break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    $("#composer-status").textContent = "Crop saved";
+    await runCheck();
+  } catch (error) {
+    showError($("#composer-error"), error);
+  }
+}
+
+// --- saving ---------------------------------------------------------------------------------
+
+async function save(schedule) {
+  $("#composer-error").textContent = "";
+  let when = null;
+  if (schedule) {
+    const value = $("#post-when").value;
+    if (!value) {
+      $("#composer-error").textContent = "Choose when the post goes out.";
+      $("#post-when").focus();
+      return;
+    }
+    when = new Date(value).toISOString();
+  }
+  if (!draft.networks.size) {
+    $("#composer-error").textContent = "Choose at least one network.";
+    return;
+  }
+  try {
+    const payload = body(when);
+    if (draft.id) await api("PUT", `/v1/posts/${draft.id}`, payload);
+    else await api("POST", "/v1/posts", payload);
+    $("#composer").close();
+    state.status = schedule ? "scheduled" : "draft";
+    state.media = "";
+    if (location.hash !== "#posts") location.hash = "#posts";
+    else await renderPostsView();
+  } catch (error) {
+    const reasons = error.error?.errors?.map((e) => `${e.platform}: ${e.message}`) || [];
+    $("#composer-error").textContent = [error.message, ...reasons].join(" ");
+  }
+}
+
+async function removePost() {
+  if (!draft.id || !confirm("Delete this post? Its media stay in the library.")) return;
+  await api("DELETE", `/v1/posts/${draft.id}`);
+  $("#composer").close();
+  await renderPostsView();
+}
+
+function localInput(iso) {
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}

@@ -1,0 +1,170 @@
+// Settings: storage used against the quota, retention, API keys (a new key shown once),
+// webhook endpoints (events, pause and resume, a new secret shown once, the delivery log
+// with each attempt's outcome, send again).
+
+import { api } from "./api.js";
+import { $, el, formatBytes, formatDateTime, plural, showError } from "./dom.js";
+
+const EVENTS = ["media.ready", "media.failed", "media.deleted", "media.expiring", "media.purged"];
+
+export function initSettings() {
+  $("#retention-form").addEventListener("submit", saveRetention);
+  $("#key-form").addEventListener("submit", createKey);
+  $("#hook-form").addEventListener("submit", addHook);
+  $("#hook-events").replaceChildren(...EVENTS.map((event) => el("label", { class: "choice" },
+    el("input", { type: "checkbox", name: "event", value: event }), ` ${event}`)));
+}
+
+export async function showSettings() {
+  $("#settings-error").textContent = "";
+  $("#new-key").hidden = true;
+  $("#new-secret").hidden = true;
+  await Promise.all([renderUsage(), renderKeys(), renderHooks()]);
+}
+
+// --- storage and retention -------------------------------------------------------------
+
+async function renderUsage() {
+  const [usage, workspace] = await Promise.all([api("GET", "/v1/usage"), api("GET", "/v1/workspace")]);
+  const quota = usage.quota_bytes;
+  $("#settings-usage").textContent = quota
+    ? `${formatBytes(usage.bytes_used)} of ${formatBytes(quota)} used (${Math.round((usage.bytes_used / quota) * 100)}%). The trash counts until it is emptied.`
+    : `${formatBytes(usage.bytes_used)} used; this workspace has no quota.`;
+  const meter = $("#settings-meter");
+  meter.hidden = !quota;
+  if (quota) meter.value = Math.min(1, usage.bytes_used / quota);
+  $("#retention").value = workspace.retention_days === null ? "" : String(workspace.retention_days);
+}
+
+async function saveRetention(event) {
+  event.preventDefault();
+  const value = $("#retention").value;
+  try {
+    await api("PATCH", "/v1/workspace", { retention_days: value ? Number(value) : null });
+    $("#retention-saved").textContent = "Saved";
+  } catch (error) {
+    showError($("#settings-error"), error);
+  }
+}
+
+// --- API keys ---------------------------------------------------------------------------
+
+async function renderKeys() {
+  const keys = (await api("GET", "/v1/keys")).data;
+  $("#key-list").replaceChildren(...keys.map((key) => el("tr", { "data-id": key.id },
+    el("td", { text: key.name || "(no name)" }),
+    el("td", {}, el("code", { text: `${key.prefix}…` })),
+    el("td", { text: formatDateTime(key.created_at) }),
+    el("td", { text: key.revoked_at ? `revoked ${formatDateTime(key.revoked_at)}` : "active" }),
+    el("td", {}, key.revoked_at ? null : el("button", {
+      type: "button", class: "danger", text: "Revoke", "aria-label": `Revoke ${key.name || key.prefix}`,
+      onclick: () => revokeKey(key),
+    })))));
+}
+
+async function createKey(event) {
+  event.preventDefault();
+  try {
+    const made = await api("POST", "/v1/keys", { name: $("#key-name").value.trim() || null });
+    $("#key-name").value = "";
+    $("#new-key-value").value = made.key;
+    $("#new-key").hidden = false;
+    $("#new-key-value").select();
+    await renderKeys();
+  } catch (error) {
+    showError($("#settings-error"), error);
+  }
+}
+
+async function revokeKey(key) {
+  if (!confirm(`Revoke “${key.name || key.prefix}”? Anything using it stops working at once.`)) return;
+  await api("DELETE", `/v1/keys/${key.id}`);
+  await renderKeys();
+}
+
+// --- webhooks -----------------------------------------------------------------------------
+
+async function renderHooks() {
+  const hooks = (await api("GET", "/v1/webhooks")).data;
+  $("#hooks-empty").hidden = hooks.length > 0;
+  $("#hook-list").replaceChildren(...hooks.map((hook) => el("li", { class: "hook", "data-id": hook.id },
+    el("div", { class: "hook-head" },
+      el("code", { class: "hook-url", text: hook.url }),
+      el("span", { class: `badge ${hook.enabled ? "ready" : "failed"}`, text: hook.enabled ? "on" : "paused" })),
+    el("p", { class: "hint", text: `Events: ${hook.events.length ? hook.events.join(", ") : "all"}` +
+      (hook.failures_in_a_row ? ` · ${plural(hook.failures_in_a_row, "failure")} in a row` : "") }),
+    el("div", { class: "row-actions" },
+      el("button", { type: "button", text: hook.enabled ? "Pause" : "Resume",
+        "aria-label": `${hook.enabled ? "Pause" : "Resume"} ${hook.url}`,
+        onclick: () => act(() => api("PATCH", `/v1/webhooks/${hook.id}`, { enabled: !hook.enabled })) }),
+      el("button", { type: "button", text: "New secret", "aria-label": `New secret for ${hook.url}`,
+        onclick: () => act(async () => showSecret(await api("POST", `/v1/webhooks/${hook.id}/rotate-secret`))) }),
+      el("button", { type: "button", text: "Delivery log", "aria-expanded": "false",
+        "aria-label": `Delivery log of ${hook.url}`, onclick: (event) => toggleLog(hook, event.currentTarget) }),
+      el("button", { type: "button", class: "danger", text: "Remove", "aria-label": `Remove ${hook.url}`,
+        onclick: () => confirm(`Stop sending events to ${hook.url}?`) &&
+          act(() => api("DELETE", `/v1/webhooks/${hook.id}`)) })),
+    el("div", { class: "hook-log", hidden: true }))));
+}
+
+async function act(action) {
+  try {
+    await action();
+    await renderHooks();
+  } catch (error) {
+    showError($("#settings-error"), error);
+  }
+}
+
+function showSecret(hook) {
+  $("#new-secret-value").value = hook.secret;
+  $("#new-secret-for").textContent = hook.url;
+  $("#new-secret").hidden = false;
+}
+
+async function addHook(event) {
+  event.preventDefault();
+  const events = [...document.querySelectorAll("#hook-events input:checked")].map((box) => box.value);
+  try {
+    const hook = await api("POST", "/v1/webhooks", { url: $("#hook-url").value.trim(), events });
+    $("#hook-form").reset();
+    showSecret(hook);
+    await renderHooks();
+  } catch (error) {
+    showError($("#settings-error"), error);
+  }
+}
+
+async function toggleLog(hook, button) {
+  const log = button.closest(".hook").querySelector(".hook-log");
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  log.hidden = !open;
+  if (open) await renderLog(hook, log);
+}
+
+async function renderLog(hook, log) {
+  const deliveries = (await api("GET", `/v1/webhooks/${hook.id}/deliveries?limit=50`)).data;
+  if (!deliveries.length) {
+    log.replaceChildren(el("p", { class: "hint", text: "No deliveries yet." }));
+    return;
+  }
+  log.replaceChildren(el("table", { class: "log" },
+    el("thead", {}, el("tr", {}, ["Event", "Status", "Attempts", "Answer", "Sent", ""].map((h) => el("th", { text: h })))),
+    el("tbody", {}, deliveries.map((delivery) => el("tr", { "data-id": delivery.id, "data-status": delivery.status },
+      el("td", { text: delivery.event_type }),
+      el("td", { text: delivery.status }),
+      el("td", { text: String(delivery.attempts) }),
+      el("td", { text: delivery.last_status_code ? `HTTP ${delivery.last_status_code}` : (delivery.last_error || "–") }),
+      el("td", { text: formatDateTime(delivery.delivered_at || delivery.created_at) }),
+      el("td", {}, el("button", { type: "button", text: "Send again", "aria-label": `Send ${delivery.event_type} again`,
+        onclick: async () => {
+          try {
+            await api("POST", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}/resend`);
+            await renderLog(hook, log);
+          } catch (error) {
+            showError($("#settings-error"), error);
+          }
+        } }))))),
+    el("button", { type: "button", class: "quiet", text: "Refresh", onclick: () => renderLog(hook, log) })));
+}
