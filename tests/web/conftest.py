@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI, RunningServer, running_server
+from tests.webhooks.conftest import receiver  # noqa: F401 (the settings page's webhook tests)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
