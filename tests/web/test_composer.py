@@ -186,3 +186,28 @@ def test_keyboard_alone_composes_a_draft(page: Any, web_server: RunningServer, f
     page.keyboard.press("Enter")
     expect(composer).to_be_hidden()
     expect(page.get_by_role("list", name="Posts")).to_contain_text("Typed, not clicked")
+
+
+def test_a_post_starts_from_the_library_selection_or_a_detail_sheet(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        for name in ("one.jpg", "two.jpg"):
+            wait_settled(api, upload_file(api, files / "photo.jpg", filename=name)["id"])
+    _sign_in(page, web_server, key)
+    page.get_by_role("button", name="Select").click()
+    page.get_by_role("checkbox", name="Select one.jpg").check()
+    page.get_by_role("checkbox", name="Select two.jpg").check()
+    page.get_by_role("button", name="New post with these").click()
+    composer = page.get_by_role("dialog", name="New post")
+    media = composer.get_by_role("list", name="Media of the post, in order")
+    expect(media.get_by_role("listitem")).to_have_count(2)
+    composer.get_by_role("button", name="Close").click()
+
+    page.get_by_role("button", name=re.compile("^one.jpg")).click()
+    page.get_by_role("button", name="Use in a post").click()
+    expect(composer).to_be_visible()
+    expect(media.get_by_role("listitem")).to_have_count(1)
+    expect(media).to_contain_text("one.jpg")
+    assert page.evaluate(CONTRAST) == []

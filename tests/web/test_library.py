@@ -25,9 +25,22 @@ CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
 
 def _sign_in(page: Any, server: RunningServer, key: str, query: str = "") -> None:
     page.goto(f"{server.base_url}/{query}")
-    page.fill("#api-key", key)
-    page.click("#sign-in-form button[type=submit]")
-    page.wait_for_selector("#library:not([hidden])")
+    page.get_by_label("API key", exact=True).fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("tablist", name="Kind of media")).to_be_visible()
+
+
+def _cards(page: Any) -> Any:
+    """The library's cards, as a person (or a screen reader) finds them."""
+    return page.get_by_role("list", name="Media").get_by_role("listitem")
+
+
+def _open(page: Any, filename: str) -> Any:
+    """Open a card's detail sheet; the sheet."""
+    page.get_by_role("button", name=re.compile(f"^{re.escape(filename)},")).click()
+    sheet = page.get_by_role("dialog", name=filename)
+    expect(sheet).to_be_visible()
+    return sheet
 
 
 def _drop(page: Any, paths: list[tuple[Path, str, str]]) -> None:
@@ -200,21 +213,21 @@ def test_search_tabs_and_filters_live_in_the_url(
         upload_file(api, files / "alpha.png", filename="logo.png")
         wait_settled(api, clip["id"])
     _sign_in(page, web_server, key)
-    expect(page.locator("#grid .card")).to_have_count(3)
-    page.fill("#q", "launch")
-    expect(page.locator("#grid .card")).to_have_count(1)
+    expect(_cards(page)).to_have_count(3)
+    page.get_by_role("searchbox", name="Search media").fill("launch")
+    expect(_cards(page)).to_have_count(1)
     assert "q=launch" in page.url
-    page.fill("#q", "")
-    page.click(".tabs [data-kind=image]")
-    expect(page.locator("#grid .card")).to_have_count(2)
+    page.get_by_role("searchbox", name="Search media").fill("")
+    page.get_by_role("tab", name="Images").click()
+    expect(_cards(page)).to_have_count(2)
     assert re.search(r"kind=image", page.url)
-    page.fill("#tag", "summer")
-    page.press("#tag", "Enter")
-    expect(page.locator("#grid .card")).to_have_count(1)
+    page.get_by_role("textbox", name="Tag", exact=True).fill("summer")
+    page.get_by_role("textbox", name="Tag", exact=True).press("Enter")
+    expect(_cards(page)).to_have_count(1)
     assert page.get_attribute("#grid .card", "data-id") == beach["id"]
     page.reload()  # the view survives a reload (the key lives in the tab's session)
-    expect(page.locator("#grid .card")).to_have_count(1)
-    assert page.get_attribute(".tabs [data-kind=image]", "aria-selected") == "true"
+    expect(_cards(page)).to_have_count(1)
+    expect(page.get_by_role("tab", name="Images")).to_have_attribute("aria-selected", "true")
 
 
 def test_more_pages_come_by_cursor_and_a_long_list_says_so(
@@ -226,11 +239,11 @@ def test_more_pages_come_by_cursor_and_a_long_list_says_so(
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url) if "/v1/media?" in r.url else None)
     _sign_in(page, web_server, key)
-    expect(page.locator("#grid .card")).to_have_count(40)  # one page
+    expect(_cards(page)).to_have_count(40)  # one page
     assert page.text_content("#total") == "45 items"
-    page.click("#more")
-    expect(page.locator("#grid .card")).to_have_count(45)
-    expect(page.locator("#more")).to_be_hidden()
+    page.get_by_role("button", name="Load more").click()
+    expect(_cards(page)).to_have_count(45)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
     assert any("cursor=" in url for url in seen)  # the next page by cursor, not offset
     ids = page.eval_on_selector_all("#grid .card", "cards => cards.map(c => c.dataset.id)")
     assert ids == made[::-1]
@@ -244,8 +257,7 @@ def test_detail_sheet_shows_facts_and_saves_edits(
         media = upload_file(api, files / "clip.mp4", filename="teaser.mp4")
         wait_settled(api, media["id"])
         _sign_in(page, web_server, key)
-        page.click(f"#grid .card[data-id='{media['id']}'] button.open")
-        page.wait_for_selector("#detail[open]")
+        sheet = _open(page, "teaser.mp4")
         facts = page.text_content("#detail-meta") or ""
         assert "160 \u00d7 120" in facts and "H.264 / AAC" in facts and "25 fps" in facts
         assert "Virus scanoff on this server" in facts  # the web server runs without ClamAV
@@ -258,15 +270,15 @@ def test_detail_sheet_shows_facts_and_saves_edits(
             "data-verdict",
             "red",  # 1 s is under Instagram's 3 s minimum
         )
-        page.fill("#detail-description", "Our launch teaser")
-        page.fill("#detail-tags", "launch, video")
-        page.click("#detail-form button[type=submit]")
-        expect(page.locator("#detail-saved")).to_have_text("Saved")
+        sheet.get_by_label("Description (alt text)").fill("Our launch teaser")
+        sheet.get_by_label("Tags, comma-separated").fill("launch, video")
+        sheet.get_by_role("button", name="Save", exact=True).click()
+        expect(sheet.get_by_role("status")).to_have_text("Saved")
         saved = api.get(f"/v1/media/{media['id']}").json()
         assert saved["description"] == "Our launch teaser" and saved["tags"] == ["launch", "video"]
         save_screenshot(page, "detail", tmp_path)
-        page.click("#cover-from-frame")
-        expect(page.locator("#detail-saved")).to_have_text("Cover updated", timeout=30000)
+        sheet.get_by_role("button", name="Use current frame").click()
+        expect(sheet.get_by_role("status")).to_have_text("Cover updated", timeout=30000)
         assert api.get(f"/v1/media/{media['id']}").json()["thumbnail"]["frame_time_ms"] == 0
 
 
@@ -280,8 +292,8 @@ def test_the_detail_sheet_offers_each_networks_variant(
         wait_settled(api, media["id"])
         assert wait_variants(api, media["id"])["variants_status"] == "ready"
     _sign_in(page, web_server, key)
-    page.click(f"#grid .card[data-id='{media['id']}'] button.open")
-    link = page.locator("#network-list li[data-platform=bluesky] a.variant")
+    sheet = _open(page, "poster.jpg")
+    link = sheet.get_by_role("link", name="Download the Bluesky variant")
     expect(link).to_contain_text("JPEG variant ready")
     # Names come from GET /v1/platforms, not from the page's own list.
     expect(page.locator("#network-list li[data-platform=linkedin] .network")).to_have_text(
@@ -302,13 +314,13 @@ def test_bulk_delete_removes_the_selected(
     with _api(web_server, key) as api:
         made = [upload_file(api, files / "photo.jpg", filename=f"p{i}.jpg") for i in range(3)]
         _sign_in(page, web_server, key)
-        expect(page.locator("#grid .card")).to_have_count(3)
-        page.click("#select-button")
+        expect(_cards(page)).to_have_count(3)
+        page.get_by_role("button", name="Select").click()
         for media in made[:2]:
-            page.check(f"#grid .card[data-id='{media['id']}'] input.pick")
-        assert page.text_content("#bulk-count") == "2 selected"
-        page.click("#bulk-delete")
-        expect(page.locator("#grid .card")).to_have_count(1)
+            page.get_by_role("checkbox", name=f"Select {media['filename']}").check()
+        expect(page.get_by_text("2 selected")).to_be_visible()
+        page.get_by_role("button", name="Delete selected").click()
+        expect(_cards(page)).to_have_count(1)
         assert page.get_attribute("#grid .card", "data-id") == made[2]["id"]
         assert api.get(f"/v1/media/{made[0]['id']}").status_code == 404
 
@@ -326,8 +338,7 @@ def test_hostile_names_and_descriptions_render_as_text(
     _sign_in(page, web_server, key)
     page.wait_for_selector("#grid .card")
     assert page.text_content("#grid .card .title") == hostile
-    page.click("#grid .card button.open")
-    page.wait_for_selector("#detail[open]")
+    _open(page, hostile)
     assert page.evaluate("window.pwned") is None
     assert (
         page.evaluate(
@@ -346,14 +357,14 @@ def test_trash_lists_deleted_items_with_days_left_and_restores(
         gone = upload_file(api, files / "alpha.png", filename="gone.png")
         api.delete(f"/v1/media/{gone['id']}")
         _sign_in(page, web_server, key)
-        expect(page.locator("#grid .card")).to_have_count(1)
-        page.click(".tabs [data-kind=trash]")
-        expect(page.locator("#grid .card")).to_have_count(1)
+        expect(_cards(page)).to_have_count(1)
+        page.get_by_role("tab", name="Trash").click()
+        expect(_cards(page)).to_have_count(1)
         expect(page.locator("#grid .card .days-left")).to_have_text("30 days left")
-        page.click("#grid .card button.restore")
-        expect(page.locator("#grid .card")).to_have_count(0)
-        page.click(".tabs [data-kind='']")
-        expect(page.locator("#grid .card")).to_have_count(2)
+        page.get_by_role("button", name="Restore gone.png").click()
+        expect(_cards(page)).to_have_count(0)
+        page.get_by_role("tab", name="All").click()
+        expect(_cards(page)).to_have_count(2)
         assert api.get(f"/v1/media/{gone['id']}").json()["status"] == "ready"
         assert kept["id"] in page.eval_on_selector_all(
             "#grid .card", "cs => cs.map(c => c.dataset.id)"
@@ -371,7 +382,7 @@ def test_phone_sized_screen_shows_the_library(
     phone = context.new_page()
     try:
         _sign_in(phone, web_server, key)
-        expect(phone.locator("#grid .card")).to_have_count(3)
+        expect(_cards(phone)).to_have_count(3)
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390  # nothing overflows sideways
         save_screenshot(phone, "phone", tmp_path)
@@ -386,13 +397,13 @@ def test_keyboard_alone_opens_and_closes_a_detail_sheet(
     with _api(web_server, key) as api:
         upload_file(api, files / "photo.jpg", description="A red square")
     _sign_in(page, web_server, key)
-    expect(page.locator("#grid .card")).to_have_count(1)
+    expect(_cards(page)).to_have_count(1)
     assert page.get_attribute("#grid .card img", "alt") == "A red square"
-    page.focus("#grid .card button.open")
+    page.get_by_role("button", name=re.compile("^photo.jpg,")).focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#detail")).to_have_attribute("open", "")
+    expect(page.get_by_role("dialog", name="photo.jpg")).to_be_visible()
     page.keyboard.press("Escape")
-    expect(page.locator("#detail")).not_to_have_attribute("open", "")
+    expect(page.get_by_role("dialog", name="photo.jpg")).to_be_hidden()
 
 
 def test_every_text_meets_wcag_aa_contrast(
@@ -408,11 +419,11 @@ def test_every_text_meets_wcag_aa_contrast(
         assert failed.status_code == 415
     _sign_in(page, web_server, key)
     expect(page.locator("#grid .card[data-status=ready]")).to_have_count(3, timeout=30000)
-    page.select_option("#status", "")  # every status, the failed one too
+    page.get_by_label("Status").select_option("")  # every status, the failed one too
     _drop(page, [(files / "page.html", "refused.jpg", "image/jpeg")])
     page.wait_for_selector(".upload.failed")
     assert page.evaluate(CONTRAST) == []  # grid, badges, upload row with its error
-    page.click("#grid .card[data-status=ready] button.open >> nth=0")
+    page.get_by_role("button", name=re.compile(r"^photo\.jpg,")).click()
     expect(page.locator("#network-list li").first).to_be_visible()
     assert page.evaluate(CONTRAST) == []  # detail sheet with network badges
 
@@ -430,17 +441,19 @@ def test_import_from_url_shows_a_preview_then_imports_and_explains_refusals(
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     try:
         _sign_in(page, web_server, web_server.new_key())
-        page.click("#import-button")
-        page.fill("#import-url", "http://169.254.169.254/latest/meta-data/")
-        page.click("#import-check")
-        expect(page.locator("#import-error")).to_contain_text("not public")
-        page.fill("#import-url", f"http://127.0.0.1:{origin.server_address[1]}/photo.jpg")
-        page.click("#import-check")
-        expect(page.locator("#import-preview")).to_contain_text("image/jpeg")
-        expect(page.locator("#import-name")).to_have_value("photo.jpg")
-        page.fill("#import-name", "From the web.jpg")
-        page.click("#import-go")
-        expect(page.locator("#import")).not_to_have_attribute("open", "")
+        page.get_by_role("button", name="Import from URL").click()
+        dialog = page.get_by_role("dialog", name="Import from URL")
+        address = dialog.get_by_label(re.compile("^Public https URL"))
+        address.fill("http://169.254.169.254/latest/meta-data/")
+        dialog.get_by_role("button", name="Check").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("not public")
+        address.fill(f"http://127.0.0.1:{origin.server_address[1]}/photo.jpg")
+        dialog.get_by_role("button", name="Check").click()
+        expect(dialog.locator("dl")).to_contain_text("image/jpeg")
+        expect(dialog.get_by_label("Name")).to_have_value("photo.jpg")
+        dialog.get_by_label("Name").fill("From the web.jpg")
+        dialog.get_by_role("button", name="Import", exact=True).click()
+        expect(dialog).to_be_hidden()
         expect(page.locator("#grid .card .title")).to_have_text(["From the web.jpg"])
     finally:
         origin.shutdown()

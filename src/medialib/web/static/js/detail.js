@@ -19,8 +19,13 @@ const VARIANT_FORMATS = { "image/png": "PNG", "image/jpeg": "JPEG", "image/gif":
 let current = null;
 let onClosed = () => {};
 
-export function initDetail({ onClose }) {
+export function initDetail({ onClose, onCompose }) {
   onClosed = onClose;
+  $("#use-in-post").addEventListener("click", () => {
+    const media = current;
+    $("#detail").close();
+    onCompose([media]);
+  });
   $("#detail-close").addEventListener("click", () => $("#detail").close());
   $("#fullscreen").addEventListener("click", () => $("#detail-preview").requestFullscreen?.());
   $("#detail").addEventListener("close", () => { current = null; onClosed(); });
@@ -87,6 +92,7 @@ function render() {
   $("#detail-description").value = media.description || "";
   $("#detail-tags").value = media.tags.join(", ");
   $("#cover-tools").hidden = media.kind !== "video" || media.status !== "ready";
+  $("#use-in-post").hidden = media.status !== "ready";
   $("#download").href = media.url || "#";
   $("#download").setAttribute("download", media.filename);
   $("#detail-error").textContent = "";

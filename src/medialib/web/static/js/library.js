@@ -19,8 +19,11 @@ let listSeq = 0; // answers to older list requests are dropped (a filter changed
 let openDetail = () => {};
 const uploads = new UploadQueue();
 
-export function initLibrary({ onOpen }) {
+let compose = () => {};
+
+export function initLibrary({ onOpen, onCompose }) {
   openDetail = onOpen;
+  compose = onCompose;
   const search = debounce(() => setFilter("q", $("#q").value.trim()), 250);
   $("#q").addEventListener("input", search);
   $("#search-form").addEventListener("submit", (event) => {
@@ -39,6 +42,11 @@ export function initLibrary({ onOpen }) {
   $("#select-button").addEventListener("click", toggleSelecting);
   $("#bulk-cancel").addEventListener("click", toggleSelecting);
   $("#bulk-delete").addEventListener("click", bulkDelete);
+  $("#bulk-post").addEventListener("click", () => {
+    const chosen = state.items.filter((m) => state.selected.has(m.id));
+    toggleSelecting();
+    compose(chosen);
+  });
   $("#upload-button").addEventListener("click", () => $("#file-input").click());
   $("#file-input").addEventListener("change", (event) => {
     enqueueFiles([...event.target.files]);
@@ -272,6 +280,8 @@ function renderBulkBar() {
   $("#bulk-bar").hidden = !state.selecting;
   $("#bulk-count").textContent = `${state.selected.size} selected`;
   $("#bulk-delete").disabled = state.selected.size === 0;
+  $("#bulk-post").disabled = ![...state.selected].some(
+    (id) => state.items.find((m) => m.id === id)?.status === "ready");
 }
 
 async function bulkDelete() {

@@ -97,7 +97,9 @@ async function openComposer(post) {
 // The composer may start from a media picked elsewhere ("Use in post").
 export async function composeWith(mediaList) {
   await openComposer(null);
-  for (const media of mediaList) draft.items.push({ media, alt: media.description || "" });
+  for (const media of mediaList.filter((m) => m.status === "ready")) {
+    draft.items.push({ media, alt: media.description || "" });
+  }
   renderItems();
   runCheck();
 }
