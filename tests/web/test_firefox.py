@@ -129,3 +129,60 @@ def test_the_library_works_in_firefox(
         shutil.copy(shot, SCREENSHOTS / "firefox-detail.png")
 
     assert tab.js("return window.__errors;") == []
+
+
+def test_the_composer_works_in_firefox(
+    firefox: Firefox, web_server: RunningServer, files: Path
+) -> None:
+    """A post for Instagram and Bluesky from two library photos, checked and scheduled."""
+    from tests.helpers import upload_file, wait_settled
+    from tests.web.test_library import _api
+
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        for name in ("first.jpg", "second.jpg"):
+            wait_settled(api, upload_file(api, files / "photo.jpg", filename=name)["id"])
+    tab = firefox.new_tab()
+    tab.set_viewport(1280, 860)
+    tab.navigate(f"{web_server.base_url}/#posts")
+    tab.js(
+        """document.querySelector("#api-key").value = args[0];
+           document.querySelector("#sign-in-form").requestSubmit();""",
+        key,
+    )
+    tab.wait_for("!document.querySelector('#posts-view').hidden")
+    tab.js("document.querySelector('#new-post').click();")
+    tab.wait_for("document.querySelector('#composer').open")
+    tab.js(
+        """const text = document.querySelector("#post-text");
+           text.value = "From Firefox";
+           text.dispatchEvent(new Event("input", { bubbles: true }));
+           for (const id of ["instagram", "bluesky"]) {
+             document.querySelector(`#post-networks input[value=${id}]`).click();
+           }
+           document.querySelector("#post-add-media").click();"""
+    )
+    tab.wait_for("document.querySelectorAll('#picker-grid button.open').length === 2")
+    tab.js(
+        """const choices = document.querySelectorAll('#picker-grid button.open');
+           for (const button of choices) button.click();
+           document.querySelector('#picker-add').click();"""
+    )
+    tab.wait_for("document.querySelectorAll('#post-media li').length === 2")
+    tab.wait_for(
+        "document.querySelectorAll('#post-check section.check.ok').length === 2", timeout=30
+    )
+    tab.js(
+        """const when = document.querySelector("#post-when");
+           const next = new Date(Date.now() + 86400000);
+           const pad = (n) => String(n).padStart(2, "0");
+           const day = `${pad(next.getMonth() + 1)}-${pad(next.getDate())}`;
+           when.value = `${next.getFullYear()}-${day}T12:00`;
+           document.querySelector("#post-schedule").click();"""
+    )
+    tab.wait_for("!document.querySelector('#composer').open")
+    tab.wait_for("document.querySelector('#post-list')?.textContent.includes('From Firefox')")
+    with _api(web_server, key) as api:
+        [post] = api.get("/v1/posts").json()["data"]
+    assert post["status"] == "scheduled" and len(post["media"]) == 2
+    assert tab.js("return window.__errors;") == []
