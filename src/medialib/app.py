@@ -28,6 +28,7 @@ from medialib.db import (
     session_scope,
 )
 from medialib.deps import AppState, StateDep
+from medialib.generate.endpoints import router as generate_router
 from medialib.guards.body import BodyLimitMiddleware
 from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounters
 from medialib.guards.headers import SecurityHeadersMiddleware
@@ -178,6 +179,7 @@ def create_app(
         webhooks_router,
         workspace_router,
         keys_router,
+        generate_router,
         uploads_router,
         tus_router,
         files_router,

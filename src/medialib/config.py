@@ -24,7 +24,7 @@ DEFAULT_KIND_CAPS: dict[str, int] = {
     "audio": 200 * MB,
 }
 DIRECT_UPLOAD_MAX_BYTES = 100 * MB
-DEFAULT_QUEUE_THREADS = {"image": 2, "video": 1, "document": 1, "webhook": 2}
+DEFAULT_QUEUE_THREADS = {"image": 2, "video": 1, "document": 1, "webhook": 2, "generate": 1}
 
 
 class Settings(BaseSettings):
@@ -97,6 +97,29 @@ class Settings(BaseSettings):
     broker_namespace: str = "medialib"
     queue_threads: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUEUE_THREADS))
     job_sweep_seconds: float = Field(default=15.0, gt=0)
+
+    # AI generation (none configured by default). Images: an OpenAI-compatible images API
+    # (its base URL, e.g. https://api.openai.com/v1); video: an asynchronous prediction API
+    # (POST {url}/predictions, then GET it until it ends); prompt enhancement: an
+    # OpenAI-compatible chat-completions API (the images API's URL and key unless set).
+    generate_images_url: str | None = None
+    generate_images_key: str | None = None
+    generate_images_model: str = "gpt-image-1"
+    # The sizes the images model takes; an aspect ratio is sent as the nearest of them.
+    generate_images_sizes: list[str] = Field(
+        default_factory=lambda: ["1024x1024", "1536x1024", "1024x1536"]
+    )
+    generate_video_url: str | None = None
+    generate_video_key: str | None = None
+    generate_video_models: list[str] = Field(default_factory=list)
+    generate_chat_url: str | None = None
+    generate_chat_key: str | None = None
+    generate_chat_model: str = "gpt-4o-mini"
+    generate_per_day: int = Field(default=50, ge=0)  # per workspace, images and videos
+    # How long one provider call may take, and a whole video generation with its polling.
+    generate_request_seconds: float = Field(default=120.0, gt=0)
+    generate_video_deadline_seconds: float = Field(default=600.0, gt=0)
+    generate_poll_seconds: float = Field(default=2.0, gt=0)
     job_sweep_grace_seconds: float = Field(default=60.0, ge=0)
     probe_timeout_seconds: float = Field(default=120.0, gt=0)
     # ClamAV: uploads up to this size are scanned during confirm (images are `ready` at

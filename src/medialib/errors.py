@@ -24,6 +24,8 @@
     ├── MediaInUse                     409 media_in_use         post_ids: the scheduled posts
     ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
     ├── IdempotencyInProgress          409 idempotency_in_progress
+    ├── GenerationUnavailable          501 generation_unavailable  no provider configured
+    ├── GenerationFailed               502 generation_failed    the provider's reason
     ├── RateLimited                    429 rate_limited         limit, window_seconds
     └── ServiceUnavailable             503 service_unavailable  a dependency is down, or busy
 
@@ -221,6 +223,20 @@ class ServiceUnavailable(MedialibError):
     status_code = 503
     default_message = "A service medialib depends on is unavailable; try again shortly."
     default_retry_after = 5
+
+
+class GenerationUnavailable(MedialibError):
+    code = "generation_unavailable"
+    status_code = 501
+    default_message = "No generation provider of this kind is configured on this server."
+
+
+class GenerationFailed(MedialibError):
+    """The provider refused, failed, timed out, or sent something that is not media."""
+
+    code = "generation_failed"
+    status_code = 502
+    default_message = "The generation provider did not make the media."
 
 
 class RateLimited(MedialibError):

@@ -1,5 +1,6 @@
 """Every mapped model, imported once so Alembic and the app see the whole schema."""
 
+from medialib.generate.models import Generation
 from medialib.idempotency.models import IdempotencyRecord
 from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaTag
@@ -10,6 +11,7 @@ from medialib.workspaces.models import ApiKey, Workspace
 
 __all__ = [
     "ApiKey",
+    "Generation",
     "IdempotencyRecord",
     "Job",
     "Media",

@@ -8,6 +8,7 @@ from medialib.jobs.registry import JobRegistry, registry
 
 def load_handlers() -> JobRegistry:
     """Import every module that registers handlers, then check none is missing."""
+    import medialib.generate.tasks
     import medialib.media.tasks
     import medialib.webhooks.tasks  # noqa: F401
 

@@ -14,6 +14,7 @@ class JobName(enum.StrEnum):
     MAKE_VARIANTS = "media.make_variants"
     MAKE_VIDEO_VARIANTS = "media.make_video_variants"
     DELIVER_WEBHOOK = "webhooks.deliver"
+    GENERATE_MEDIA = "generate.media"
 
 
 class Queue(enum.StrEnum):
@@ -21,6 +22,7 @@ class Queue(enum.StrEnum):
     VIDEO = "video"
     DOCUMENT = "document"
     WEBHOOK = "webhook"
+    GENERATE = "generate"  # waits on providers: never in the way of processing
 
 
 QUEUE_OF: dict[JobName, Queue] = {
@@ -31,4 +33,5 @@ QUEUE_OF: dict[JobName, Queue] = {
     JobName.MAKE_VARIANTS: Queue.IMAGE,
     JobName.MAKE_VIDEO_VARIANTS: Queue.VIDEO,
     JobName.DELIVER_WEBHOOK: Queue.WEBHOOK,
+    JobName.GENERATE_MEDIA: Queue.GENERATE,
 }

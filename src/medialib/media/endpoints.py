@@ -11,6 +11,7 @@ from pydantic import BeforeValidator
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading
 from medialib.errors import ValidationFailed
+from medialib.generate.service import GenerationService
 from medialib.media.facts import verdicts_of
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.presenter import present, present_variant
@@ -58,14 +59,20 @@ LibraryDep = Annotated[MediaLibrary, Depends(media_library)]
 
 
 @usage_router.get("/usage", response_model=Usage)
-def usage(workspace: CurrentWorkspace, library: LibraryDep, session: SessionDep) -> Usage:
-    """Storage the workspace uses: media kept (ready, processing and in the trash), bytes."""
+def usage(
+    workspace: CurrentWorkspace, library: LibraryDep, session: SessionDep, state: StateDep
+) -> Usage:
+    """Storage the workspace uses: media kept (ready, processing and in the trash), bytes;
+    and its AI generations today against the daily allowance."""
     by_kind = library.usage(workspace)
+    generations = GenerationService(session, store=state.store, settings=state.settings)
     return Usage(
         media_count=sum(count for count, _ in by_kind.values()),
         bytes_used=sum(size for _, size in by_kind.values()),
         quota_bytes=WorkspaceService(session).quota(workspace),
         by_kind={kind: KindUsage(count=c, bytes=b) for kind, (c, b) in by_kind.items()},
+        generations_today=generations.used_today(workspace),
+        generations_per_day=state.settings.generate_per_day,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,15 @@ def infer_kind(*, kind: MediaKind | None, content_type: str | None, filename: st
         "extension such as .jpg, .mp4 or .pdf, or say its `kind`.",
         field="kind",
     )
+
+
+# What a media was made from (an AI generation's prompt and provider): the bytes' facts
+# never replace it.
+KEPT_METADATA = ("generation",)
+
+
+def _kept_metadata(media: Media) -> dict[str, Any]:
+    return {k: v for k, v in (media.media_metadata or {}).items() if k in KEPT_METADATA}
 
 
 def _scan_status(scanning: bool, scan: ScanVerdict | None) -> ScanStatus:
@@ -234,7 +244,7 @@ class MediaIntake:
         media.checksum_sha256 = result.sha256
         media.content_type = result.content_type
         media.width, media.height = result.width, result.height
-        media.media_metadata = dict(result.metadata)
+        media.media_metadata = {**_kept_metadata(media), **result.metadata}
         media.scan_status = scan_status
         earlier = None
         if scan_status != ScanStatus.PENDING:  # unscanned bytes are never passed off as done
@@ -262,7 +272,8 @@ class MediaIntake:
         media.width, media.height = earlier.width, earlier.height
         media.duration_ms = earlier.duration_ms
         scan_status = media.scan_status or ScanStatus.OFF
-        media.media_metadata = dict(earlier.media_metadata or {})
+        kept = _kept_metadata(media)
+        media.media_metadata = {**dict(earlier.media_metadata or {}), **kept}
         media.scan_status = scan_status
         media.thumbnail = self._copy_derived(earlier.thumbnail, media)
         media.display = self._copy_derived(earlier.display, media)

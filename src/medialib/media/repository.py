@@ -84,6 +84,14 @@ class MediaRepository:
         )
         return self.session.scalars(query).unique().one_or_none()
 
+    def mark_uploaded(self, media_id: str, *, filename: str) -> None:
+        """Bytes made on the server (a generation) are in: the media may be confirmed."""
+        self.session.execute(
+            update(Media)
+            .where(Media.id == media_id, Media.status == MediaStatus.PROCESSING)
+            .values(status=MediaStatus.UPLOADED, filename=filename)
+        )
+
     def get_by_id(self, media_id: str) -> Media | None:
         """For jobs, which carry ids only (the workspace check happened when enqueued)."""
         return self.session.scalar(

@@ -223,6 +223,9 @@ class Usage(BaseModel):
     # None: no quota (`medialib quota set` gives a workspace one).
     quota_bytes: int | None
     by_kind: dict[str, KindUsage]
+    # AI generations started today (UTC) and the workspace's daily allowance.
+    generations_today: int = 0
+    generations_per_day: int = 0
 
 
 class BulkDelete(Strict):

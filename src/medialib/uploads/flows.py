@@ -25,6 +25,7 @@ from medialib.db import session_scope
 from medialib.ids import new_id
 from medialib.media.intake import ConfirmOutcome, MediaIntake, infer_kind, storage_key_for
 from medialib.media.models import MediaKind
+from medialib.media.repository import MediaRepository
 from medialib.processing import sniff
 from medialib.runtime import Runtime
 from medialib.scanning.service import scan_object
@@ -111,6 +112,19 @@ def confirm_inline(
         description=description,
     )
     return confirm_stored(runtime, workspace, stored)
+
+
+def confirm_generated(
+    runtime: Runtime, workspace: Workspace, media_id: str, *, key: str, filename: str
+) -> ConfirmOutcome:
+    """A generation's bytes are stored under its media's key: the media (made in
+    `processing` when the generation began) is confirmed like any upload, under its
+    final name (with the extension its bytes call for)."""
+
+    def bytes_arrived(session: Session) -> None:
+        MediaRepository(session).mark_uploaded(media_id, filename=filename)
+
+    return _confirm(runtime, workspace, media_id, key=key, prepare=bytes_arrived)
 
 
 def complete_resumable(runtime: Runtime, workspace: Workspace, view: UploadView) -> ConfirmOutcome:

@@ -1,0 +1,108 @@
+"""Generation routes: thin over `GenerationService` (the job is in `tasks.py`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.errors import GenerationUnavailable
+from medialib.generate.models import Generation
+from medialib.generate.providers import ChatEnhancer
+from medialib.generate.schemas import (
+    EnhanceIn,
+    EnhanceOut,
+    GenerateOptions,
+    GenerationIn,
+    GenerationList,
+    GenerationOut,
+)
+from medialib.generate.service import GenerationService
+from medialib.media.models import Media
+from medialib.route_marks import IDEMPOTENT
+
+router = APIRouter(tags=["generate"])
+
+
+async def generation_service(session: SessionDep, state: StateDep) -> GenerationService:
+    return GenerationService(session, store=state.store, settings=state.settings)
+
+
+ServiceDep = Annotated[GenerationService, Depends(generation_service)]
+
+
+@router.get("/v1/generate", response_model=GenerateOptions)
+def generate_options(workspace: CurrentWorkspace, service: ServiceDep) -> GenerateOptions:
+    """What this server can generate (kinds, models, styles, aspect ratios) and the
+    workspace's daily allowance; nothing is enabled until a provider is configured."""
+    return service.options(workspace)
+
+
+@router.post(
+    "/v1/generations", status_code=202, response_model=GenerationOut, openapi_extra=IDEMPOTENT
+)
+def start_generation(
+    body: GenerationIn, workspace: CurrentWorkspace, service: ServiceDep, session: SessionDep
+) -> GenerationOut:
+    """Generate an image or a video into the library: answers at once with its media, in
+    `processing` (tagged `ai-generated`, the prompt kept in `metadata.generation`) until
+    the provider's result has been taken in like any upload. 429 with `Retry-After` past
+    the workspace's generations per day."""
+    generation, media = service.start(workspace, body)
+    session.commit()
+    return _out(generation, media)
+
+
+@router.get("/v1/generations", response_model=GenerationList)
+def recent_generations(
+    workspace: CurrentWorkspace,
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> GenerationList:
+    """The workspace's latest generations, newest first, with their media's state."""
+    return GenerationList(
+        data=[
+            _out(generation, media) for generation, media in service.recent(workspace, limit=limit)
+        ]
+    )
+
+
+@router.post("/v1/generate/enhance", response_model=EnhanceOut)
+async def enhance_prompt(
+    body: EnhanceIn, workspace: CurrentWorkspace, state: StateDep
+) -> EnhanceOut:
+    """A richer prompt written by the configured chat model (nothing is generated)."""
+    settings = state.settings
+    url = settings.generate_chat_url or settings.generate_images_url
+    if not url:
+        raise GenerationUnavailable("No chat model is configured to enhance prompts.")
+    enhancer = ChatEnhancer(
+        url,
+        settings.generate_chat_key or settings.generate_images_key,
+        model=settings.generate_chat_model,
+        timeout_seconds=min(30.0, settings.generate_request_seconds),
+    )
+    # On the thread pool: the call waits on the provider (bounded by its time-out).
+    prompt = await run_in_threadpool(enhancer.enhance, body.prompt, style=body.style)
+    return EnhanceOut(prompt=prompt)
+
+
+def _out(generation: Generation, media: Media | None) -> GenerationOut:
+    return GenerationOut(
+        id=generation.id,
+        media_id=generation.media_id,
+        kind=generation.kind,
+        prompt=generation.prompt,
+        style=generation.style,
+        aspect_ratio=generation.aspect_ratio,
+        provider=generation.provider,
+        model=generation.model,
+        status=generation.status,
+        error=generation.error,
+        created_at=generation.created_at,
+        finished_at=generation.finished_at,
+        media_status=str(media.status) if media is not None else None,
+        thumbnail_url=None,
+    )

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medialib.db import Base, JSONType, UTCDateTime, utcnow
+
+
+class Generation(Base):
+    """One AI generation: what was asked of which provider, and the media it fills."""
+
+    __tablename__ = "generations"
+    __table_args__ = (Index("ix_generations_workspace_created", "workspace_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    media_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # image, video
+    prompt: Mapped[str] = mapped_column(Text)
+    style: Mapped[str | None] = mapped_column(String(40))
+    aspect_ratio: Mapped[str | None] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # succeeded, failed
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

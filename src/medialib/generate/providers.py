@@ -1,0 +1,211 @@
+"""Generation providers behind three narrow interfaces, each spoken over HTTP with httpx:
+
+- images: the OpenAI-compatible images API (`POST {base}/images/generations`, answers
+  with `b64_json` or `url`), which OpenAI and many hosted and self-hosted servers speak;
+- video: an asynchronous prediction API as hosted video models expose it (`POST
+  {base}/predictions` → an id, then `GET {base}/predictions/{id}` until `succeeded`,
+  `failed` or `canceled`; the output is a URL);
+- prompt enhancement: the OpenAI-compatible chat-completions API.
+
+Provider base URLs are the operator's configuration, so they are not vetted like user
+input; what a provider answers is outside input: bodies are read up to a cap, every
+call has a deadline, and a result URL is fetched by the caller through the SSRF-safe
+fetcher. Every failure becomes `GenerationFailed` with the provider's own reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from medialib.errors import GenerationFailed
+
+# A generated image arrives base64-encoded inside JSON: room for a large PNG.
+ANSWER_MAX_BYTES = 64 * 1024 * 1024
+PROMPT_MAX_CHARS = 4000
+_ERROR_MAX_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedFile:
+    """The provider's result: its bytes, or a URL to fetch them from."""
+
+    data: bytes | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    status: str  # starting, processing, succeeded, failed, canceled
+    output_url: str | None = None
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "failed", "canceled")
+
+
+class ImageProvider(Protocol):
+    def generate(self, *, prompt: str, model: str, size: str) -> GeneratedFile: ...
+
+
+class VideoProvider(Protocol):
+    def start(self, *, prompt: str, model: str, aspect_ratio: str | None) -> str: ...
+    def poll(self, prediction_id: str) -> Prediction: ...
+
+
+class PromptEnhancer(Protocol):
+    def enhance(self, prompt: str, *, style: str | None) -> str: ...
+
+
+class _Http:
+    """JSON over HTTP with a bearer key, a time-out per call and a cap on the answer."""
+
+    def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        url = f"{self.base_url}{path}"
+        try:
+            with (
+                httpx.Client(timeout=self.timeout, follow_redirects=False) as client,
+                client.stream(method, url, json=body, headers=self.headers) as response,
+            ):
+                raw = _read_capped(response)
+        except httpx.TimeoutException as exc:
+            raise GenerationFailed(
+                "The provider did not answer in time.", reason="timeout"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise GenerationFailed("The provider could not be reached.", reason="network") from exc
+        if response.status_code >= 400:
+            raise GenerationFailed(
+                f"The provider refused: {_provider_reason(raw) or response.reason_phrase}",
+                reason="provider",
+                provider_status=response.status_code,
+            )
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise GenerationFailed("The provider's answer is not JSON.", reason="answer") from exc
+
+
+def _read_capped(response: httpx.Response) -> bytes:
+    chunks, seen = [], 0
+    for chunk in response.iter_bytes():
+        seen += len(chunk)
+        if seen > ANSWER_MAX_BYTES:
+            raise GenerationFailed("The provider's answer is too large.", reason="answer")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _provider_reason(raw: bytes) -> str:
+    """The message a provider's error body carries (OpenAI `error.message`, others
+    `detail` or `error`), cut short; never the whole body."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return raw[:_ERROR_MAX_CHARS].decode("utf-8", errors="replace").strip()
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            error = error.get("message")
+        reason = error or body.get("detail") or body.get("message") or ""
+        return str(reason)[:_ERROR_MAX_CHARS]
+    return ""
+
+
+class OpenAIImages:
+    def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
+        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
+
+    def generate(self, *, prompt: str, model: str, size: str) -> GeneratedFile:
+        answer = self.http.call(
+            "POST",
+            "/images/generations",
+            {"model": model, "prompt": prompt, "n": 1, "size": size},
+        )
+        try:
+            item = answer["data"][0]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise GenerationFailed("The provider answered without an image.") from exc
+        if isinstance(item, dict) and item.get("b64_json"):
+            try:
+                return GeneratedFile(data=base64.b64decode(item["b64_json"], validate=True))
+            except (binascii.Error, ValueError, TypeError) as exc:
+                raise GenerationFailed("The provider's image is not valid base64.") from exc
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            return GeneratedFile(url=item["url"])
+        raise GenerationFailed("The provider answered without an image.")
+
+
+class PredictionVideos:
+    def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
+        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
+
+    def start(self, *, prompt: str, model: str, aspect_ratio: str | None) -> str:
+        prompt_input: dict[str, Any] = {"prompt": prompt}
+        if aspect_ratio:
+            prompt_input["aspect_ratio"] = aspect_ratio
+        answer = self.http.call("POST", "/predictions", {"model": model, "input": prompt_input})
+        prediction_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(prediction_id, str) or not prediction_id:
+            raise GenerationFailed("The provider did not start a prediction.")
+        return prediction_id
+
+    def poll(self, prediction_id: str) -> Prediction:
+        answer = self.http.call("GET", f"/predictions/{prediction_id}")
+        if not isinstance(answer, dict) or not isinstance(answer.get("status"), str):
+            raise GenerationFailed("The provider's prediction has no status.")
+        output = answer.get("output")
+        if isinstance(output, list):
+            output = output[0] if output else None
+        error = answer.get("error")
+        return Prediction(
+            status=answer["status"],
+            output_url=output if isinstance(output, str) else None,
+            error=str(error)[:_ERROR_MAX_CHARS] if error else None,
+        )
+
+
+class ChatEnhancer:
+    INSTRUCTIONS = (
+        "Rewrite the user's prompt for an image or video generation model: keep its "
+        "subject and intent, add concrete detail about composition, light and mood, "
+        "in one paragraph under 80 words. Answer with the prompt only."
+    )
+
+    def __init__(
+        self, base_url: str, key: str | None, *, model: str, timeout_seconds: float
+    ) -> None:
+        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
+        self.model = model
+
+    def enhance(self, prompt: str, *, style: str | None) -> str:
+        wanted = f"{prompt}\n\nStyle: {style}" if style else prompt
+        answer = self.http.call(
+            "POST",
+            "/chat/completions",
+            {
+                "model": self.model,
+                "messages": [
+                    {"role": "system", "content": self.INSTRUCTIONS},
+                    {"role": "user", "content": wanted},
+                ],
+            },
+        )
+        try:
+            text = answer["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise GenerationFailed("The provider answered without a prompt.") from exc
+        if not isinstance(text, str) or not text.strip():
+            raise GenerationFailed("The provider answered without a prompt.")
+        return text.strip()[:PROMPT_MAX_CHARS]

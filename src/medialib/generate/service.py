@@ -1,0 +1,183 @@
+"""AI generations: what this server offers, starting one (a media in `processing`, a row
+and a job, within the workspace's daily limit), and the recent ones. The job that calls
+the provider is in `tasks.py`; the bytes go through the same intake as any upload."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy.orm import Session
+
+from medialib.config import Settings
+from medialib.db import utcnow
+from medialib.errors import GenerationUnavailable, RateLimited, ValidationFailed
+from medialib.generate.models import Generation
+from medialib.generate.repository import GenerationRepository
+from medialib.generate.schemas import GenerateOptions, GenerationIn, KindOptions
+from medialib.ids import new_id
+from medialib.jobs.names import JobName
+from medialib.jobs.queue import enqueue
+from medialib.media.intake import MediaIntake
+from medialib.media.models import Media, MediaKind, MediaStatus
+from medialib.media.repository import MediaRepository
+from medialib.storage.base import ObjectStore
+from medialib.workspaces.models import Workspace
+
+AI_TAG = "ai-generated"
+# Style presets: words added to the prompt (the page's Realistic, Illustration, ...).
+STYLES = {
+    "realistic": "photorealistic, natural light, fine detail",
+    "illustration": "digital illustration, clean lines, vivid colour",
+    "minimal": "minimalist, simple shapes, generous negative space",
+    "cinematic": "cinematic still, dramatic light, wide composition",
+}
+ASPECT_RATIOS = ("1:1", "4:5", "16:9", "9:16")
+IMAGES_PROVIDER = "openai-images"
+VIDEO_PROVIDER = "predictions"
+
+
+def styled_prompt(prompt: str, style: str | None) -> str:
+    return f"{prompt.strip()}. Style: {STYLES[style]}." if style in STYLES else prompt.strip()
+
+
+def nearest_size(sizes: list[str], aspect_ratio: str | None) -> str:
+    """The size the model takes whose shape is nearest the aspect ratio asked for."""
+    wanted = 1.0
+    if aspect_ratio:
+        width, height = (int(part) for part in aspect_ratio.split(":"))
+        wanted = width / height
+
+    def distance(size: str) -> float:
+        width, height = (int(part) for part in size.lower().split("x"))
+        return abs(width / height - wanted)
+
+    return min(sizes, key=distance)
+
+
+class GenerationService:
+    def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
+        self.session = session
+        self.store = store
+        self.settings = settings
+        self.generations = GenerationRepository(session)
+
+    def options(self, workspace: Workspace) -> GenerateOptions:
+        settings = self.settings
+        return GenerateOptions(
+            image=KindOptions(
+                enabled=bool(settings.generate_images_url),
+                models=[settings.generate_images_model] if settings.generate_images_url else [],
+            ),
+            video=KindOptions(
+                enabled=bool(settings.generate_video_url and settings.generate_video_models),
+                models=list(settings.generate_video_models) if settings.generate_video_url else [],
+            ),
+            enhance=bool(settings.generate_chat_url or settings.generate_images_url),
+            styles=list(STYLES),
+            aspect_ratios=list(ASPECT_RATIOS),
+            per_day=settings.generate_per_day,
+            used_today=self.used_today(workspace),
+        )
+
+    def used_today(self, workspace: Workspace) -> int:
+        return self.generations.count_since(workspace.id, _start_of_day(utcnow()))
+
+    def start(self, workspace: Workspace, request: GenerationIn) -> tuple[Generation, Media]:
+        """A media in `processing` that the generation job fills, and the job."""
+        provider, model = self._provider_and_model(request)
+        self._check_daily_limit(workspace)
+        kind = MediaKind.IMAGE if request.kind == "image" else MediaKind.VIDEO
+        media = MediaIntake(
+            self.session, store=self.store, settings=self.settings
+        ).new_media(
+            workspace,
+            filename=_filename(request.prompt, request.kind),
+            kind=kind,
+            content_type="application/octet-stream",  # the bytes say what they are
+            tags=[AI_TAG],
+            description=request.prompt[:5000],
+        )
+        media.status = MediaStatus.PROCESSING
+        media.media_metadata = {
+            "generation": {
+                "prompt": request.prompt,
+                "style": request.style,
+                "aspect_ratio": request.aspect_ratio,
+                "provider": provider,
+                "model": model,
+            }
+        }
+        generation = Generation(
+            id=new_id("gen"),
+            workspace_id=workspace.id,
+            media_id=media.id,
+            kind=request.kind,
+            prompt=request.prompt,
+            style=request.style,
+            aspect_ratio=request.aspect_ratio,
+            provider=provider,
+            model=model,
+            status="pending",
+        )
+        self.generations.add(generation)
+        enqueue(
+            self.session,
+            JobName.GENERATE_MEDIA,
+            max_attempts=1,  # a provider call costs money: never repeated behind the user's back
+            generation_id=generation.id,
+        )
+        return generation, media
+
+    def recent(self, workspace: Workspace, *, limit: int) -> list[tuple[Generation, Media | None]]:
+        generations = self.generations.recent(workspace.id, limit=limit)
+        media = {
+            m.id: m
+            for m in MediaRepository(self.session).by_ids(
+                workspace.id, [g.media_id for g in generations]
+            )
+        }
+        return [(generation, media.get(generation.media_id)) for generation in generations]
+
+    def _provider_and_model(self, request: GenerationIn) -> tuple[str, str]:
+        settings = self.settings
+        if request.kind == "image":
+            if not settings.generate_images_url:
+                raise GenerationUnavailable("No image generation provider is configured.")
+            model = request.model or settings.generate_images_model
+            if model != settings.generate_images_model:
+                raise ValidationFailed(
+                    "This server generates images with one model.",
+                    field="model",
+                    known=[settings.generate_images_model],
+                )
+            return IMAGES_PROVIDER, model
+        models = settings.generate_video_models
+        if not settings.generate_video_url or not models:
+            raise GenerationUnavailable("No video generation provider is configured.")
+        model = request.model or models[0]
+        if model not in models:
+            raise ValidationFailed("Unknown video model.", field="model", known=list(models))
+        return VIDEO_PROVIDER, model
+
+    def _check_daily_limit(self, workspace: Workspace) -> None:
+        now = utcnow()
+        limit = self.settings.generate_per_day
+        if self.generations.count_since(workspace.id, _start_of_day(now)) >= limit:
+            tomorrow = _start_of_day(now) + dt.timedelta(days=1)
+            raise RateLimited(
+                f"This workspace has made its {limit} generations for today (UTC).",
+                retry_after=max(1, int((tomorrow - now).total_seconds())),
+                limit=limit,
+                window_seconds=86400,
+            )
+
+
+def _start_of_day(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _filename(prompt: str, kind: str) -> str:
+    """`ai-image-a-lighthouse-at-dusk`: the extension is added once the bytes say it."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())[:6]
+    return f"ai-{kind}-{'-'.join(words) or 'generation'}"

@@ -1,0 +1,210 @@
+"""The generation job: ask the provider (with a deadline), take the result's bytes (a
+result URL is outside input: fetched through the SSRF-safe fetcher, within the kind's
+cap), store them under the media's key and confirm the media like any upload (sniffed,
+scanned, de-duplicated, processed, variants). Any failure ends the media `failed` with
+the reason, and the generation with it. One attempt only: a provider call costs money.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from medialib.config import Settings
+from medialib.db import session_scope, utcnow
+from medialib.errors import GenerationFailed, MedialibError
+from medialib.fetch import FetchPolicy, fetch
+from medialib.generate.models import Generation
+from medialib.generate.providers import (
+    GeneratedFile,
+    OpenAIImages,
+    PredictionVideos,
+)
+from medialib.generate.repository import GenerationRepository
+from medialib.generate.service import nearest_size, styled_prompt
+from medialib.jobs.names import JobName
+from medialib.jobs.registry import JobContext, registry
+from medialib.media.models import MediaStatus
+from medialib.media.repository import MediaRepository
+from medialib.media.transitions import Transitions
+from medialib.processing import sniff
+from medialib.uploads.flows import confirm_generated
+from medialib.workspaces.repository import WorkspaceRepository
+
+GENERATE_STAGE = "generate"
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    generation_id: str
+    workspace_id: str
+    media_id: str
+    storage_key: str
+    filename: str
+    kind: str
+    prompt: str
+    style: str | None
+    aspect_ratio: str | None
+    model: str
+
+
+@registry.register(JobName.GENERATE_MEDIA, give_up=lambda c, p, e: _give_up(c, p, e))
+def generate(context: JobContext, payload: dict[str, Any]) -> None:
+    job = _read(context, payload["generation_id"])
+    if job is None:
+        return  # done before (a job delivered twice), or its media is gone
+    try:
+        result = _call_provider(context, job)
+        _store(context, job, result)
+    except MedialibError as error:
+        _fail(context, job.generation_id, error)
+        context.store.delete(job.storage_key)
+        return
+    _confirm(context, job)
+
+
+def _read(context: JobContext, generation_id: str) -> _Job | None:
+    with session_scope(context.session_factory) as session:
+        generation = GenerationRepository(session).get(generation_id)
+        if generation is None or generation.status != "pending":
+            return None
+        media = MediaRepository(session).get_by_id(generation.media_id)
+        if media is None or media.status != MediaStatus.PROCESSING:
+            return None
+        return _Job(
+            generation_id=generation.id,
+            workspace_id=generation.workspace_id,
+            media_id=media.id,
+            storage_key=media.storage_key,
+            filename=media.filename,
+            kind=generation.kind,
+            prompt=generation.prompt,
+            style=generation.style,
+            aspect_ratio=generation.aspect_ratio,
+            model=generation.model,
+        )
+
+
+def _call_provider(context: JobContext, job: _Job) -> GeneratedFile:
+    settings = context.settings
+    prompt = styled_prompt(job.prompt, job.style)
+    if job.kind == "image":
+        if not settings.generate_images_url:
+            raise GenerationFailed("Image generation is no longer configured.")
+        images = OpenAIImages(
+            settings.generate_images_url,
+            settings.generate_images_key,
+            timeout_seconds=settings.generate_request_seconds,
+        )
+        size = nearest_size(settings.generate_images_sizes, job.aspect_ratio)
+        return images.generate(prompt=prompt, model=job.model, size=size)
+    if not settings.generate_video_url:
+        raise GenerationFailed("Video generation is no longer configured.")
+    videos = PredictionVideos(
+        settings.generate_video_url,
+        settings.generate_video_key,
+        timeout_seconds=settings.generate_request_seconds,
+    )
+    prediction_id = videos.start(prompt=prompt, model=job.model, aspect_ratio=job.aspect_ratio)
+    deadline = time.monotonic() + settings.generate_video_deadline_seconds
+    while True:
+        prediction = videos.poll(prediction_id)
+        if prediction.finished:
+            break
+        if time.monotonic() + settings.generate_poll_seconds > deadline:
+            raise GenerationFailed(
+                "The provider did not finish the video in time.", reason="timeout"
+            )
+        time.sleep(settings.generate_poll_seconds)
+    if prediction.status != "succeeded":
+        reason = prediction.error or f"the prediction ended {prediction.status}"
+        raise GenerationFailed(f"The provider failed: {reason}", reason="provider")
+    if not prediction.output_url:
+        raise GenerationFailed("The provider's prediction has no output.")
+    return GeneratedFile(url=prediction.output_url)
+
+
+def _store(context: JobContext, job: _Job, result: GeneratedFile) -> None:
+    """The result's bytes under the media's key, within the kind's cap."""
+    cap = context.settings.kind_cap(job.kind)
+    writer = context.store.open_writer(
+        job.storage_key, content_type="application/octet-stream", max_bytes=cap, exclusive=True
+    )
+    try:
+        if result.data is not None:
+            writer.write(result.data)  # over the cap: ObjectTooLarge, turned below
+        else:
+            assert result.url is not None
+            settings = context.settings
+            policy = FetchPolicy(
+                allow_http=settings.import_allow_http,
+                allow_loopback=settings.allow_loopback_targets,
+                read_timeout=settings.import_read_timeout_seconds,
+                deadline_seconds=settings.import_deadline_seconds,
+            )
+            with fetch(result.url, policy) as fetched:
+                for chunk in fetched.iter_bytes(max_bytes=cap):
+                    writer.write(chunk)
+        writer.commit()
+    except MedialibError:
+        raise
+    except Exception as exc:
+        raise GenerationFailed(f"The result could not be stored: {exc}") from exc
+    finally:
+        writer.abort()
+
+
+def _confirm(context: JobContext, job: _Job) -> None:
+    with session_scope(context.session_factory) as session:
+        workspace = WorkspaceRepository(session).get(job.workspace_id)
+    if workspace is None:
+        context.store.delete(job.storage_key)
+        return
+    head = context.store.read_head(job.storage_key, sniff.SNIFF_BYTES)
+    detected = sniff.sniff(head)
+    extension = (mimetypes.guess_extension(detected) or "") if detected else ""
+    outcome = confirm_generated(
+        context, workspace, job.media_id, key=job.storage_key, filename=job.filename + extension
+    )
+    with session_scope(context.session_factory) as session:
+        generation = GenerationRepository(session).get(job.generation_id)
+        if generation is None:
+            return
+        generation.finished_at = utcnow()
+        if outcome.error is None:
+            generation.status = "succeeded"
+        else:
+            generation.status = "failed"
+            generation.error = outcome.error.to_dict()
+
+
+def _fail(context: JobContext, generation_id: str, error: MedialibError) -> None:
+    with session_scope(context.session_factory) as session:
+        generation = GenerationRepository(session).get(generation_id)
+        if generation is None:
+            return
+        _mark_failed(session, context.settings, generation, error)
+
+
+def _mark_failed(
+    session: Session, settings: Settings, generation: Generation, error: MedialibError
+) -> None:
+    generation.status = "failed"
+    generation.error = error.to_dict()
+    generation.finished_at = utcnow()
+    media = MediaRepository(session).get_by_id(generation.media_id)
+    if media is not None and media.status == MediaStatus.PROCESSING:
+        Transitions(session, settings).fail(media, error, stage=GENERATE_STAGE)
+
+
+def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
+    """The job itself broke (not the provider): the generation and its media fail."""
+    with session_scope(context.session_factory) as session:
+        generation = GenerationRepository(session).get(payload["generation_id"])
+        if generation is not None and generation.status == "pending":
+            broke = GenerationFailed(f"The generation broke: {error}")
+            _mark_failed(session, context.settings, generation, broke)

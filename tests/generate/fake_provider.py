@@ -1,0 +1,171 @@
+"""A loopback server that speaks the generation providers' APIs as documented, because
+no real provider can be reached here: OpenAI's images API (`POST /v1/images/generations`,
+`b64_json` or `url` results, errors as `{"error": {"message": ...}}`), an asynchronous
+prediction API (`POST /v1/predictions`, `GET /v1/predictions/{id}` going starting →
+processing → succeeded or failed, the output a URL), and OpenAI's chat completions.
+
+It checks the bearer key (401 otherwise) and renders real media: a PNG of the size asked
+for (libvips), an MP4 (FFmpeg through PyAV). What it does is steered by words in the
+prompt, so one server serves every case:
+  refuse   → 400 with the provider's reason       slow   → answers after 5 s
+  url      → the image as a URL on this server     private → a URL on a private address
+  notimage → "image" bytes that are HTML           fail   → the prediction fails
+  never    → the prediction never finishes
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pyvips
+
+from tests import mediafiles
+
+KEY = "sk-test-medialib"
+HTML = b"<!doctype html><html><body>not an image</body></html>"
+
+
+@dataclass
+class FakeProvider:
+    url: str  # the API's base URL, as MEDIALIB_GENERATE_*_URL takes it
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    predictions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        return [r["body"] for r in self.requests if r["path"] == path]
+
+
+def png(width: int, height: int) -> bytes:
+    gradient = pyvips.Image.xyz(width, height)[0].linear(255 / max(1, width), 0).cast("uchar")
+    image = gradient.bandjoin([gradient.flip("horizontal"), gradient.rot180()])
+    return bytes(image.copy(interpretation="srgb").pngsave_buffer(compression=1))
+
+
+@contextmanager
+def fake_provider(folder: Path) -> Iterator[FakeProvider]:
+    clip = mediafiles.video(folder / "generated.mp4", seconds=1.0).read_bytes()
+    counter = itertools.count(1)
+    state: dict[str, FakeProvider] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def _answer(self, status: int, body: Any, content_type: str = "application/json") -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _authorised(self) -> bool:
+            if self.headers.get("Authorization") == f"Bearer {KEY}":
+                return True
+            self._answer(401, {"error": {"message": "Incorrect API key provided."}})
+            return False
+
+        def do_GET(self) -> None:
+            provider = state["p"]
+            if self.path.startswith("/files/"):
+                name = self.path.removeprefix("/files/")
+                if name in provider.files:
+                    kind = "video/mp4" if name.endswith(".mp4") else "image/png"
+                    return self._answer(200, provider.files[name], kind)
+                return self._answer(404, {"error": {"message": "no such file"}})
+            if not self._authorised():
+                return
+            prediction_id = self.path.removeprefix("/v1/predictions/")
+            prediction = provider.predictions.get(prediction_id)
+            if prediction is None:
+                return self._answer(404, {"detail": "Prediction not found."})
+            prediction["polls"] += 1
+            self._answer(200, _prediction_state(prediction, provider))
+
+        def do_POST(self) -> None:
+            provider = state["p"]
+            length = int(self.headers.get("Content-Length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            provider.requests.append(
+                {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+            )
+            if not self._authorised():
+                return
+            prompt = str(body.get("prompt") or body.get("input", {}).get("prompt") or "")
+            if "slow" in prompt:
+                time.sleep(5)
+            if self.path == "/v1/images/generations":
+                return self._images(provider, body, prompt)
+            if self.path == "/v1/predictions":
+                prediction_id = f"p{next(counter)}"
+                provider.predictions[prediction_id] = {
+                    "id": prediction_id,
+                    "prompt": prompt,
+                    "polls": 0,
+                }
+                return self._answer(201, {"id": prediction_id, "status": "starting"})
+            if self.path == "/v1/chat/completions":
+                said = body["messages"][-1]["content"]
+                return self._answer(
+                    200,
+                    {
+                        "choices": [
+                            {"message": {"role": "assistant", "content": f"Enhanced: {said}"}}
+                        ]
+                    },
+                )
+            self._answer(404, {"error": {"message": "Unknown path."}})
+
+        def _images(self, provider: FakeProvider, body: dict[str, Any], prompt: str) -> None:
+            if "refuse" in prompt:
+                reason = "Your request was rejected as a result of our safety system."
+                return self._answer(
+                    400, {"error": {"message": reason, "type": "invalid_request_error"}}
+                )
+            width, height = (int(n) for n in str(body.get("size", "1024x1024")).split("x"))
+            data = HTML if "notimage" in prompt else png(width, height)
+            if "private" in prompt:
+                return self._answer(200, {"data": [{"url": "http://10.0.0.7/result.png"}]})
+            if "url" in prompt:
+                name = f"image{next(counter)}.png"
+                provider.files[name] = data
+                return self._answer(200, {"data": [{"url": f"{origin}/files/{name}"}]})
+            self._answer(
+                200, {"created": 1, "data": [{"b64_json": base64.b64encode(data).decode()}]}
+            )
+
+    def _prediction_state(prediction: dict[str, Any], provider: FakeProvider) -> dict[str, Any]:
+        polls, prompt = prediction["polls"], prediction["prompt"]
+        answer = {"id": prediction["id"], "status": "starting", "output": None, "error": None}
+        if polls >= 2:
+            answer["status"] = "processing"
+        if polls >= 3 and "never" not in prompt:
+            if "fail" in prompt:
+                answer.update(status="failed", error="The model could not render this prompt.")
+            else:
+                name = f"{prediction['id']}.mp4"
+                provider.files[name] = clip
+                answer.update(status="succeeded", output=f"{origin}/files/{name}")
+        return answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    state["p"] = FakeProvider(url=f"{origin}/v1")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state["p"]
+    finally:
+        server.shutdown()
+        server.server_close()
