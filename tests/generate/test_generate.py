@@ -95,7 +95,9 @@ def test_an_image_is_generated_into_the_library(gen: httpx.Client, provider: Fak
     assert sent["size"] == "1024x1536" and sent["model"] == "fake-image-1"
     assert "cinematic" in sent["prompt"]
     assert all(r["auth"] == f"Bearer {KEY}" for r in provider.requests)
-    assert _settled_generation(gen, started["id"])["status"] == "succeeded"
+    listed = _settled_generation(gen, started["id"])
+    assert listed["status"] == "succeeded" and listed["media"]["id"] == started["media_id"]
+    assert "ai-generated" in listed["media"]["tags"]
     thumbnail = httpx.get(ready["thumbnail_url"])
     assert thumbnail.status_code == 200
 

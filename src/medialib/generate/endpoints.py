@@ -21,7 +21,9 @@ from medialib.generate.schemas import (
 )
 from medialib.generate.service import GenerationService
 from medialib.media.models import Media
+from medialib.media.presenter import present
 from medialib.route_marks import IDEMPOTENT
+from medialib.storage.base import ObjectStore
 
 router = APIRouter(tags=["generate"])
 
@@ -52,7 +54,7 @@ def start_generation(
     the workspace's generations per day."""
     generation, media = service.start(workspace, body)
     session.commit()
-    return _out(generation, media)
+    return _out(generation, media, service.store)
 
 
 @router.get("/v1/generations", response_model=GenerationList)
@@ -64,7 +66,8 @@ def recent_generations(
     """The workspace's latest generations, newest first, with their media's state."""
     return GenerationList(
         data=[
-            _out(generation, media) for generation, media in service.recent(workspace, limit=limit)
+            _out(generation, media, service.store)
+            for generation, media in service.recent(workspace, limit=limit)
         ]
     )
 
@@ -89,7 +92,7 @@ async def enhance_prompt(
     return EnhanceOut(prompt=prompt)
 
 
-def _out(generation: Generation, media: Media | None) -> GenerationOut:
+def _out(generation: Generation, media: Media | None, store: ObjectStore) -> GenerationOut:
     return GenerationOut(
         id=generation.id,
         media_id=generation.media_id,
@@ -103,6 +106,5 @@ def _out(generation: Generation, media: Media | None) -> GenerationOut:
         error=generation.error,
         created_at=generation.created_at,
         finished_at=generation.finished_at,
-        media_status=str(media.status) if media is not None else None,
-        thumbnail_url=None,
+        media=present(media, store) if media is not None else None,
     )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from medialib.media.schemas import MediaOut
 from medialib.schemas import Strict
 
 Style = Literal["realistic", "illustration", "minimal", "cinematic"]
@@ -36,8 +37,8 @@ class GenerationOut(BaseModel):
     error: dict[str, Any] | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
-    media_status: str | None = None
-    thumbnail_url: str | None = None
+    # The media as GET /v1/media/{id} shows it (None once it is purged).
+    media: MediaOut | None = None
 
 
 class GenerationList(BaseModel):

@@ -131,12 +131,8 @@ class GenerationService:
 
     def recent(self, workspace: Workspace, *, limit: int) -> list[tuple[Generation, Media | None]]:
         generations = self.generations.recent(workspace.id, limit=limit)
-        media = {
-            m.id: m
-            for m in MediaRepository(self.session).by_ids(
-                workspace.id, [g.media_id for g in generations]
-            )
-        }
+        ids = [g.media_id for g in generations]
+        media = {m.id: m for m in MediaRepository(self.session).by_ids_with_tags(workspace.id, ids)}
         return [(generation, media.get(generation.media_id)) for generation in generations]
 
     def _provider_and_model(self, request: GenerationIn) -> tuple[str, str]:

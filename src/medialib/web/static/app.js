@@ -1,16 +1,19 @@
 // The medialib page: plain ES modules, no build step (see js/). This module signs in and
-// out and shows one view at a time: the library, the posts, the settings.
+// out and shows one view at a time: the library, the posts, generation, the settings.
 
 import { api, forgetApiKey, setApiKey, whenUnauthorized } from "./js/api.js";
 import { $, $$ } from "./js/dom.js";
 import { initDetail, openDetail } from "./js/detail.js";
+import { initGenerate, showGenerate } from "./js/generate.js";
 import { initImporter } from "./js/importer.js";
 import { initLibrary, reload } from "./js/library.js";
 import { initPicker } from "./js/picker.js";
 import { composeWith, initPosts, showPosts } from "./js/posts.js";
 import { initSettings, showSettings } from "./js/settings.js";
 
-const VIEWS = { library: "#library", posts: "#posts-view", settings: "#settings-view" };
+const VIEWS = {
+  library: "#library", posts: "#posts-view", generate: "#generate-view", settings: "#settings-view",
+};
 
 function showSignedIn(signedIn) {
   $("#sign-in").hidden = signedIn;
@@ -53,6 +56,7 @@ function route() {
   $("#library-actions").hidden = view !== "library";
   if (view === "library") reload();
   if (view === "posts") showPosts(new URLSearchParams(params || ""));
+  if (view === "generate") showGenerate();
   if (view === "settings") showSettings();
 }
 
@@ -66,4 +70,5 @@ initDetail({ onClose: () => reload(), onCompose: composeWith });
 initImporter({ onImported: () => reload() });
 initPosts();
 initSettings();
+initGenerate({ onCompose: composeWith });
 showSignedIn(Boolean(sessionStorage.getItem("medialib.apiKey")));
