@@ -22,20 +22,23 @@ from tests.web.test_library import CONTRAST, _api, _sign_in
 def gen_web_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    with fake_provider(tmp_path_factory.mktemp("provider")) as provider, isolated_server(
-        request,
-        tmp_path_factory,
-        "sqlite",
-        allow_loopback_targets=True,
-        import_allow_http=True,
-        generate_images_url=provider.url,
-        generate_images_key=KEY,
-        generate_images_model="fake-image-1",
-        generate_video_url=provider.url,
-        generate_video_key=KEY,
-        generate_video_models=["fake-video-1"],
-        generate_poll_seconds=0.2,
-    ) as server:
+    with (
+        fake_provider(tmp_path_factory.mktemp("provider")) as provider,
+        isolated_server(
+            request,
+            tmp_path_factory,
+            "sqlite",
+            allow_loopback_targets=True,
+            import_allow_http=True,
+            generate_images_url=provider.url,
+            generate_images_key=KEY,
+            generate_images_model="fake-image-1",
+            generate_video_url=provider.url,
+            generate_video_key=KEY,
+            generate_video_models=["fake-video-1"],
+            generate_poll_seconds=0.2,
+        ) as server,
+    ):
         server.provider = provider  # type: ignore[attr-defined]
         yield server
 
