@@ -24,7 +24,7 @@
     ├── MediaInUse                     409 media_in_use         post_ids: the scheduled posts
     ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
     ├── IdempotencyInProgress          409 idempotency_in_progress
-    ├── GenerationUnavailable          501 generation_unavailable  no provider configured
+    ├── GenerationUnavailable          409 generation_unavailable  no provider configured
     ├── GenerationFailed               502 generation_failed    the provider's reason
     ├── RateLimited                    429 rate_limited         limit, window_seconds
     └── ServiceUnavailable             503 service_unavailable  a dependency is down, or busy
@@ -227,7 +227,7 @@ class ServiceUnavailable(MedialibError):
 
 class GenerationUnavailable(MedialibError):
     code = "generation_unavailable"
-    status_code = 501
+    status_code = 409
     default_message = "No generation provider of this kind is configured on this server."
 
 

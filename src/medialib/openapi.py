@@ -44,7 +44,7 @@ _DESCRIPTIONS = {
     "423": "Another request is sending bytes to this upload; retry after `Retry-After`.",
     "429": "Too many requests; retry after `Retry-After`.",
     "460": "The bytes do not match Upload-Checksum; they were not kept.",
-    "502": "The URL's server failed or could not be reached.",
+    "502": "The server medialib asked (the URL's, or a generation provider) failed or could not be reached.",
     "503": "A dependency is down or busy; retry after `Retry-After`.",
 }
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
@@ -139,6 +139,8 @@ def _error_codes(path: str, method: str, operation: dict[str, Any], *, keyed: bo
         codes |= {"413", "415"} if method == "POST" else set()
     if path.startswith("/v1/media/import"):
         codes |= {"413", "415", "502"}
+    if path == "/v1/generate/enhance":
+        codes.add("502")  # the provider failed
     if path == UPLOAD_PATH:
         codes |= {"403", "409", "413"}
         codes.discard("503")

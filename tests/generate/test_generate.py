@@ -201,8 +201,8 @@ def test_without_a_provider_nothing_is_offered(api: httpx.Client) -> None:
     options = api.get("/v1/generate").json()
     assert options["image"]["enabled"] is False and options["video"]["enabled"] is False
     refused = api.post("/v1/generations", json={"prompt": "a cat"})
-    assert refused.status_code == 501 and error_of(refused)["code"] == "generation_unavailable"
-    assert api.post("/v1/generate/enhance", json={"prompt": "a cat"}).status_code == 501
+    assert refused.status_code == 409 and error_of(refused)["code"] == "generation_unavailable"
+    assert api.post("/v1/generate/enhance", json={"prompt": "a cat"}).status_code == 409
     assert api.get("/v1/media").json()["data"] == []  # nothing was made
 
 

@@ -85,7 +85,14 @@ def test_gc_purges_trash_older_than_30_days_with_its_files(
 
 def test_usage_counts_kept_bytes_by_kind(api: httpx.Client, files: Path) -> None:
     empty = api.get("/v1/usage").json()
-    assert empty == {"media_count": 0, "bytes_used": 0, "quota_bytes": None, "by_kind": {}}
+    assert empty == {
+        "media_count": 0,
+        "bytes_used": 0,
+        "quota_bytes": None,
+        "by_kind": {},
+        "generations_today": 0,
+        "generations_per_day": 50,
+    }
     photo = upload_file(api, files / "photo.jpg")
     video = upload_file(api, files / "clip.mp4")
     api.post("/v1/media/upload", json={"filename": "pending.jpg"})  # keeps nothing yet
