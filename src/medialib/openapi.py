@@ -44,7 +44,7 @@ _DESCRIPTIONS = {
     "423": "Another request is sending bytes to this upload; retry after `Retry-After`.",
     "429": "Too many requests; retry after `Retry-After`.",
     "460": "The bytes do not match Upload-Checksum; they were not kept.",
-    "502": "The server medialib asked (the URL's, or a generation provider) failed or could not be reached.",
+    "502": "The server medialib asked (a URL's, a generation provider) failed or was unreachable.",
     "503": "A dependency is down or busy; retry after `Retry-After`.",
 }
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
