@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=3000, ge=0)
     # A list's `total` is exact up to here; past it, it says this many and
     # `total_exact: false` (counting a million rows for every page is what makes lists slow).
-    list_total_exact_max: int = Field(default=10_000, ge=1)
+    list_total_exact_max: int = Field(default=1_000, ge=1)
     # API requests in one process at a time (running or waiting for a thread or a
     # connection); one more is answered 503 with Retry-After at once (see guards/load.py).
     max_concurrent_requests: int = Field(default=256, ge=1)

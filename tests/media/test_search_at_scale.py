@@ -102,7 +102,9 @@ def test_search_and_tags_match_a_brute_force_answer(
     expected = _expected(rows, sort, q, tag)
     workspace = Workspace(id="ws_a", name="a")
     with Session(engine) as session:
-        library = MediaLibrary(session, settings=Settings(data_dir=tmp_path))
+        # Counted exactly here; the default bound (1,000) is checked below.
+        settings = Settings(data_dir=tmp_path, list_total_exact_max=10_000)
+        library = MediaLibrary(session, settings=settings)
         first = library.search(workspace, MediaFilters(q=q, tag=tag, sort=sort), limit=30, offset=0)
         assert first.total == len(expected) and first.total_exact
         assert [m.id for m in first.items] == expected[:30]
@@ -115,3 +117,24 @@ def test_search_and_tags_match_a_brute_force_answer(
                 cursor=first.next_cursor,
             )
             assert [m.id for m in second.items] == expected[30:60]
+
+
+@pytest.mark.parametrize(("q", "tag"), [("harbour", None), (None, "harbour"), ("unicorn", None)])
+def test_past_the_default_bound_the_total_is_a_floor_and_the_page_still_right(
+    loaded: tuple[Engine, list[dict]],  # type: ignore[type-arg]
+    tmp_path: Path,
+    q: str | None,
+    tag: str | None,
+) -> None:
+    engine, rows = loaded
+    expected = _expected(rows, "recent", q, tag)
+    with Session(engine) as session:
+        library = MediaLibrary(session, settings=Settings(data_dir=tmp_path))
+        page = library.search(
+            Workspace(id="ws_a", name="a"), MediaFilters(q=q, tag=tag), limit=30, offset=0
+        )
+    assert [m.id for m in page.items] == expected[:30]
+    if len(expected) > 1_000:
+        assert (page.total, page.total_exact) == (1_000, False)
+    else:
+        assert (page.total, page.total_exact) == (len(expected), True)

@@ -203,7 +203,7 @@ def list_media(
     item a page is waiting on.
 
     `q` searches filename, tags and description; `total` counts every match (exactly up
-    to 10,000 by default; past that `total_exact` is false). For deep pages follow
+    to 1,000 by default; past that `total_exact` is false). For deep pages follow
     `pagination.next_cursor` (also in the `Link` header) instead of raising `offset`.
     """
     filters = MediaFilters(

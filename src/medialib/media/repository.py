@@ -1,18 +1,19 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    SQLColumnExpression,
     and_,
     column,
     func,
-    literal_column,
+    literal,
     or_,
     select,
+    table,
     text,
     union,
     update,
@@ -24,9 +25,13 @@ from medialib.media.paging import After
 from medialib.media.schemas import MediaFilters, SortOrder
 from medialib.posts.models import Post, PostMedia, PostStatus
 
-# Past this many matches of a tag or a search, SQLite walks the sort's index (see
+# Past this many matches of a tag or a search, the sort's index is walked (see
 # `_filtered`): fewer, and fetching the matches by id and sorting them is faster.
 _WALK_ABOVE = 1_000
+# SQLite's search index (migration 0013): the searchable text of each media, and its
+# FTS5 trigram index.
+_SEARCH = table("media_search", column("id"), column("media_id"))
+_SEARCH_FTS = table("media_search_fts", column("rowid"))
 
 # Media whose bytes the workspace keeps (and which count against its quota).
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
@@ -45,6 +50,11 @@ def _past(after: After) -> ColumnElement[bool]:
         used = Media.usage_count
         return or_(used < after.usage_count, and_(used == after.usage_count, tail))
     return tail
+
+
+def _phrase(q: str) -> str:
+    """`q` as an FTS5 phrase: matched as a substring by the trigram tokenizer."""
+    return '"' + q.replace('"', '""') + '"'
 
 
 def _escape_like(value: str) -> str:
@@ -106,15 +116,26 @@ class MediaRepository:
         limit: int,
         offset: int,
         after: After | None = None,
-        count_up_to: int = 10_000,
+        count_up_to: int = 1_000,
     ) -> tuple[list[Media], int, bool]:
         """One page (`limit` + 1 rows: the extra one says whether more follow), the total
         of the whole list counted up to `count_up_to`, and whether that total is exact."""
-        query = self._filtered(workspace_id, filters)
-        counted = query.with_only_columns(Media.id).limit(count_up_to + 1).subquery()
-        total = self.session.scalar(select(func.count()).select_from(counted)) or 0
-        if total > _WALK_ABOVE and self._dialect() == "sqlite" and (filters.q or filters.tag):
-            query = self._filtered(workspace_id, filters, walk=True)
+        common = bool(filters.q) and self._common_on_postgres(workspace_id, filters)
+        matched: list[str] | None = None
+        if filters.q and not common and self._dialect() == "postgresql":
+            # A rare word: its matches are few, so they are found once (trigram indexes)
+            # and both counted and paged from that list.
+            found = self._filtered(workspace_id, filters).with_only_columns(Media.id)
+            matched = list(self.session.scalars(found.limit(count_up_to + 1)))
+            total = len(matched)
+        else:
+            total = self._bounded_count(workspace_id, filters, count_up_to, walk=common)
+        walk = common or (total > min(_WALK_ABOVE, count_up_to) and bool(filters.q or filters.tag))
+        if matched is not None and not walk:
+            unsearched = dataclasses.replace(filters, q=None)
+            query = self._filtered(workspace_id, unsearched).where(Media.id.in_(matched))
+        else:
+            query = self._filtered(workspace_id, filters, walk=walk)
         page = query if after is None else query.where(_past(after))
         ordered = page.order_by(*self._order(filters.sort)).limit(limit + 1).offset(offset)
         items = self.session.scalars(ordered.options(selectinload(Media.tags))).all()
@@ -123,13 +144,78 @@ class MediaRepository:
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
+    def _common_on_postgres(self, workspace_id: str, filters: MediaFilters) -> bool:
+        """Whether PostgreSQL expects a search to match many rows (its planner's estimate,
+        from the column statistics): then walking the sort's index and checking each row
+        finds a page and a bounded count at once, where the trigram indexes would first
+        collect every match."""
+        if self._dialect() != "postgresql" or not filters.q:
+            return False
+        # Estimated on the name and description alone: the planner cannot estimate the tag
+        # branch (a subquery), and a word common only in tags is merely slower this way.
+        pattern = f"%{_escape_like(filters.q.lower())}%"
+        query = select(Media.id).where(
+            Media.workspace_id == workspace_id,
+            Media.status != MediaStatus.DELETED,
+            or_(
+                func.lower(Media.filename).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
+            ),
+        )
+        compiled = query.compile(dialect=self.session.get_bind().dialect)
+        plan: Any = (
+            self.session.connection()
+            .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+            .scalar()
+        )
+        return float(plan[0]["Plan"]["Plan Rows"]) >= _WALK_ABOVE
+
+    def _bounded_count(
+        self, workspace_id: str, filters: MediaFilters, count_up_to: int, *, walk: bool = False
+    ) -> int:
+        """Matches, counted until one past `count_up_to`, from the side that stops soonest:
+        a SQLite search from its full-text index outward (each match found there, then
+        its row checked), a tag from its index, a common word along the rows; anything
+        else along the filters."""
+        if walk:
+            query = self._filtered(workspace_id, filters, walk=True).with_only_columns(Media.id)
+        elif filters.q and self._fts_usable(filters.q):
+            unsearched = dataclasses.replace(filters, q=None)
+            query = (
+                self._filtered(workspace_id, unsearched)
+                .with_only_columns(Media.id)
+                .join(_SEARCH, _SEARCH.c.media_id == Media.id)
+                .join(_SEARCH_FTS, _SEARCH_FTS.c.rowid == _SEARCH.c.id)
+                .where(text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q)))
+            )
+        elif filters.tag and not filters.q:
+            # From the tag's index outward, each tagged media checked by its key (a
+            # correlated subquery: a join here lets PostgreSQL hash every tagged row).
+            untagged = dataclasses.replace(filters, tag=None)
+            row_kept = (
+                self._filtered(workspace_id, untagged)
+                .with_only_columns(literal(True))
+                .where(Media.id == MediaTag.media_id)
+                .scalar_subquery()
+            )
+            query = select(MediaTag.media_id).where(
+                MediaTag.tag == filters.tag, func.coalesce(row_kept, False)
+            )
+        else:
+            query = self._filtered(workspace_id, filters).with_only_columns(Media.id)
+        counted = query.limit(count_up_to + 1).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(counted)) or 0)
+
+    def _fts_usable(self, q: str) -> bool:
+        return self._dialect() == "sqlite" and len(q) >= 3 and "\x1f" not in q
+
     def _filtered(
         self, workspace_id: str, filters: MediaFilters, *, walk: bool = False
     ) -> Select[Media]:
-        """`walk`: for many matches, SQLite walks the sort's index and checks each row
-        against the tag or search matches, instead of fetching every match by its id
-        and sorting them all (the unary `+` keeps it off the primary key)."""
-        member = literal_column("+media.id") if walk else Media.id
+        """`walk`: for many matches of a tag or a search, the database walks the sort's
+        index and checks each row as it comes (a tag by the row's own tags, a search by
+        LIKE on its fields), stopping once the page is full, instead of fetching every
+        match by id and sorting them all."""
         query = select(Media).where(
             Media.workspace_id == workspace_id, Media.status != MediaStatus.DELETED
         )
@@ -142,36 +228,56 @@ class MediaRepository:
         if filters.tenant_id:
             query = query.where(Media.tenant_id == filters.tenant_id)
         if filters.tag:
-            tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag)
-            query = query.where(member.in_(tagged))
+            if walk:
+                query = query.where(
+                    select(MediaTag.media_id)
+                    .where(MediaTag.media_id == Media.id, MediaTag.tag == filters.tag)
+                    .exists()
+                )
+            else:
+                tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag)
+                query = query.where(Media.id.in_(tagged))
         if filters.created_after:
             query = query.where(Media.created_at >= filters.created_after)
         if filters.created_before:
             query = query.where(Media.created_at < filters.created_before)
         if filters.q:
-            query = query.where(self._matching(filters.q, member))
+            query = query.where(self._matching(filters.q, walk=walk))
         return query
 
-    def _matching(self, q: str, member: SQLColumnExpression[Any]) -> ColumnElement[bool]:
+    def _matching(self, q: str, *, walk: bool = False) -> ColumnElement[bool]:
         """Media whose filename, description or a tag holds `q` (any case), through the
         search index of the database (migration 0013) where one can answer: SQLite's
         FTS5 trigram table for three characters or more, PostgreSQL's trigram indexes
-        (one indexed branch per field, so no OR defeats them); a scan otherwise."""
+        (one indexed branch per field, so no OR defeats them); a scan otherwise, and when
+        walking (a common word: checking rows in order finds a page at once)."""
         dialect = self._dialect()
-        if dialect == "sqlite" and len(q) >= 3 and "\x1f" not in q:
+        if not walk and self._fts_usable(q):
             # A trigram phrase query is a substring match, answered from the index alone
             # (a LIKE would re-read every candidate's text): 5-10x faster on common words.
             found = text(
                 "SELECT s.media_id FROM media_search_fts f JOIN media_search s ON s.id = f.rowid "
                 "WHERE media_search_fts MATCH :phrase"
-            ).bindparams(phrase='"' + q.replace('"', '""') + '"')
-            return member.in_(found.columns(column("media_id")))
+            ).bindparams(phrase=_phrase(q))
+            return Media.id.in_(found.columns(column("media_id")))
         pattern = f"%{_escape_like(q.lower())}%"
+        by_name = func.lower(Media.filename).like(pattern, escape="\\")
+        by_description = func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\")
         by_tag = select(MediaTag.media_id).where(
             func.lower(MediaTag.tag).like(pattern, escape="\\")
         )
-        by_name = func.lower(Media.filename).like(pattern, escape="\\")
-        by_description = func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\")
+        if walk:
+            # Checked per row through the tags' primary key. PostgreSQL would turn an
+            # EXISTS under OR into a hash of every matching tag first (a scan of them
+            # all), so there it is a correlated aggregate, which it cannot hash.
+            tag_matches = func.lower(MediaTag.tag).like(pattern, escape="\\")
+            mine = MediaTag.media_id == Media.id
+            if dialect == "postgresql":
+                any_tag = select(func.bool_or(tag_matches)).where(mine).scalar_subquery()
+                row_tagged: ColumnElement[bool] = func.coalesce(any_tag, False)
+            else:
+                row_tagged = select(MediaTag.media_id).where(mine, tag_matches).exists()
+            return or_(by_name, by_description, row_tagged)
         if dialect == "postgresql":
             return Media.id.in_(
                 union(
@@ -180,7 +286,7 @@ class MediaRepository:
                     by_tag,
                 )
             )
-        return or_(by_name, by_description, member.in_(by_tag))
+        return or_(by_name, by_description, Media.id.in_(by_tag))
 
     @staticmethod
     def _order(sort: SortOrder) -> tuple[Any, ...]:
