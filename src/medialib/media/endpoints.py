@@ -32,7 +32,7 @@ from medialib.media.schemas import (
 )
 from medialib.media.service import MediaLibrary
 from medialib.media.thumbnails import Thumbnails
-from medialib.schemas import Deleted, Pagination, ReasonOut
+from medialib.schemas import Deleted, Pagination, ReasonOut, json_body
 from medialib.storage.base import ObjectStore
 from medialib.workspaces.service import WorkspaceService
 
@@ -171,17 +171,16 @@ def media_variants(
 
 
 @router.get("/{media_id}", response_model=MediaOut)
-def get_media(media_id: str, workspace: CurrentWorkspace, state: StateDep) -> MediaOut:
+def get_media(media_id: str, workspace: CurrentWorkspace, state: StateDep) -> Response:
     """One media object; 404 when it is missing, deleted or another workspace's."""
     with reading(state) as session:
         media = MediaLibrary(session, settings=state.settings).get(workspace, media_id)
-        return present(media, state.store)
+        return json_body(present(media, state.store))
 
 
 @router.get("", response_model=MediaList)
 def list_media(
     request: Request,
-    response: Response,
     workspace: CurrentWorkspace,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -196,7 +195,7 @@ def list_media(
     created_before: DateTimeQuery = None,
     sort: SortOrder = "recent",
     ids: Annotated[str | None, Query(max_length=4200, pattern=r"^[A-Za-z0-9_,]*$")] = None,
-) -> MediaList:
+) -> Response:
     """Media of the workspace, newest first unless `sort` says otherwise.
 
     `ids` (comma-separated, at most 100) keeps only those media: one request for every
@@ -220,12 +219,13 @@ def list_media(
     with reading(state) as session:
         library = MediaLibrary(session, settings=state.settings)
         page = library.search(workspace, filters, limit=limit, offset=offset, cursor=cursor)
+        headers = {}
         if page.next_cursor is not None:
             following = request.url.remove_query_params("offset").include_query_params(
                 cursor=page.next_cursor
             )
-            response.headers["Link"] = f'<{following}>; rel="next"'
-        return MediaList(
+            headers["Link"] = f'<{following}>; rel="next"'
+        listed = MediaList(
             data=[present(media, state.store) for media in page.items],
             pagination=Pagination(
                 limit=limit,
@@ -235,6 +235,7 @@ def list_media(
                 next_cursor=page.next_cursor,
             ),
         )
+        return json_body(listed, headers=headers)
 
 
 @router.patch("/{media_id}", response_model=MediaOut)
