@@ -77,13 +77,25 @@ class RecordJSON(TypeDecorator[Any]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
+        return dialect.type_descriptor(_RawJSON())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else self._adapter.dump_python(value, mode="json")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else self._adapter.validate_python(value)
+        if value is None:
+            return None
+        if isinstance(value, str | bytes):  # SQLite: the stored text, parsed and checked
+            return self._adapter.validate_json(value)  # in one pass (pydantic's parser)
+        return self._adapter.validate_python(value)
+
+
+class _RawJSON(JSON):
+    """JSON that hands its stored text over unparsed, for `RecordJSON` to parse and
+    validate at once: reading a media's records was a fifth of a hot GET's time."""
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
 
 
 # An execution option: this connection only reads (see `make_read_session_factory`).
