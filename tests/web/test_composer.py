@@ -211,3 +211,28 @@ def test_a_post_starts_from_the_library_selection_or_a_detail_sheet(
     expect(media.get_by_role("listitem")).to_have_count(1)
     expect(media).to_contain_text("one.jpg")
     assert page.evaluate(CONTRAST) == []
+
+
+def test_cards_dragged_from_the_grid_join_the_post_beside_the_library(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        for name in ("first.jpg", "second.jpg", "third.jpg"):
+            wait_settled(api, upload_file(api, files / "photo.jpg", filename=name)["id"])
+    _sign_in(page, web_server, key)
+    page.get_by_role("button", name=re.compile("^first.jpg,")).click()
+    page.get_by_role("button", name="Use in a post").click()
+    composer = page.get_by_role("dialog", name="New post")
+    media = composer.get_by_role("list", name="Media of the post, in order")
+    expect(media.get_by_role("listitem")).to_have_count(1)
+    # A panel beside the grid, not modal: the grid stays usable.
+    assert page.evaluate("() => document.querySelector('#composer').matches(':modal')") is False
+    grid = page.get_by_role("list", name="Media", exact=True)
+    grid.get_by_role("listitem").filter(has_text="third.jpg").drag_to(media)
+    expect(media.get_by_role("listitem")).to_have_count(2)
+    expect(media).to_contain_text("2. third.jpg")
+    grid.get_by_role("listitem").filter(has_text="first.jpg").drag_to(media)  # already in
+    expect(media.get_by_role("listitem")).to_have_count(2)
+    page.keyboard.press("Escape")
+    expect(composer).to_be_hidden()

@@ -7,6 +7,7 @@ import { $, $$, debounce, el, formatBytes, formatDuration, plural } from "./dom.
 import { UploadQueue, forgetInterrupted, interruptedUploads } from "./uploads.js";
 
 const PAGE_SIZE = 40;
+export const MEDIA_DRAG_TYPE = "application/x-medialib-media";
 const POLL_MS = 1000;
 const FILTERS = ["q", "kind", "status", "tag", "sort", "from", "to"];
 
@@ -202,6 +203,12 @@ function card(media) {
   const selected = state.selected.has(media.id);
   const item = el("li", {
     class: `card${selected ? " selected" : ""}`, "data-id": media.id, "data-status": media.status,
+    // Ready media can be dragged onto an open composer (desktop).
+    draggable: media.status === "ready" ? "true" : undefined,
+    ondragstart: (event) => {
+      event.dataTransfer.setData(MEDIA_DRAG_TYPE, media.id);
+      event.dataTransfer.effectAllowed = "copy";
+    },
   });
   item.append(el("button", {
     class: "open", type: "button", "aria-label": `${media.filename}, ${media.kind}, ${media.status}`,

@@ -6,6 +6,7 @@
 
 import { api, loadPlatforms, query } from "./api.js";
 import { $, $$, debounce, el, formatBytes, formatDateTime, plural, showError } from "./dom.js";
+import { MEDIA_DRAG_TYPE } from "./library.js";
 import { pickMedia } from "./picker.js";
 
 const state = { status: "", media: "", posts: [] };
@@ -28,6 +29,31 @@ export function initPosts() {
   $("#post-schedule").addEventListener("click", () => save(true));
   $("#post-delete").addEventListener("click", removePost);
   $("#composer-close").addEventListener("click", () => $("#composer").close());
+  // Beside the library (a panel, not modal), Escape still closes it, wherever the focus
+  // is, unless a modal dialog (the picker, a detail sheet) is the one being closed.
+  document.addEventListener("keydown", (event) => {
+    const composer = $("#composer");
+    if (event.key !== "Escape" || !composer.open || !composer.classList.contains("side")) return;
+    if (document.querySelector("dialog[open]:modal")) return;
+    composer.close();
+  });
+  // Library cards dragged onto the composer join the post.
+  const target = $("#composer-main");
+  target.addEventListener("dragover", (event) => {
+    if (event.dataTransfer.types.includes(MEDIA_DRAG_TYPE)) event.preventDefault();
+  });
+  target.addEventListener("drop", async (event) => {
+    const id = event.dataTransfer.getData(MEDIA_DRAG_TYPE);
+    if (!id) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (draft.items.some((item) => item.media.id === id)) return;
+    const media = await api("GET", `/v1/media/${id}`).catch(() => null);
+    if (!media || media.status !== "ready") return;
+    draft.items.push({ media, alt: media.description || "" });
+    renderItems();
+    scheduleCheck();
+  });
 }
 
 // --- the posts list ----------------------------------------------------------------------
@@ -69,7 +95,7 @@ async function networkNames() {
 
 // --- the composer ------------------------------------------------------------------------
 
-async function openComposer(post) {
+async function openComposer(post, { beside = false } = {}) {
   networks = await loadPlatforms();
   draft.id = post?.id || null;
   draft.text = post?.text || "";
@@ -89,14 +115,20 @@ async function openComposer(post) {
   $("#composer-error").textContent = "";
   renderNetworkChoices();
   renderItems();
-  $("#composer").showModal();
+  const composer = $("#composer");
+  if (composer.open) composer.close();
+  // From the library on a wide screen: a panel beside the grid, so cards can be dragged in.
+  const side = beside && window.matchMedia("(min-width: 1100px)").matches;
+  composer.classList.toggle("side", side);
+  if (side) composer.show();
+  else composer.showModal();
   $("#post-text").focus();
   runCheck();
 }
 
 // The composer may start from a media picked elsewhere ("Use in post").
 export async function composeWith(mediaList) {
-  await openComposer(null);
+  await openComposer(null, { beside: !$("#library").hidden });
   for (const media of mediaList.filter((m) => m.status === "ready")) {
     draft.items.push({ media, alt: media.description || "" });
   }
