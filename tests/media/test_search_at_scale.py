@@ -89,7 +89,16 @@ def _expected(rows: list[dict], sort: SortOrder, q: str | None, tag: str | None)
 @pytest.mark.parametrize("sort", ["recent", "name", "most_used"])
 @pytest.mark.parametrize(
     ("q", "tag"),
-    [("harbour", None), ("unicorn", None), ("MEADOW", None), (None, "harbour"), ("mead", "summit")],
+    [
+        ("harbour", None),
+        ("unicorn", None),
+        ("MEADOW", None),
+        (None, "harbour"),
+        ("mead", "summit"),
+        ("harbour", "meadow"),  # a common word, a narrower tag: counted from the tag
+        ("unicorn", "harbour"),  # a rare word, a common tag: counted from the word
+        ("ha", "harbour"),  # a word too short for the index
+    ],
 )
 def test_search_and_tags_match_a_brute_force_answer(
     loaded: tuple[Engine, list[dict]],  # type: ignore[type-arg]

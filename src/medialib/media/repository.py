@@ -18,7 +18,7 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from medialib.media.models import Media, MediaStatus, MediaTag
 from medialib.media.paging import After
@@ -120,20 +120,25 @@ class MediaRepository:
     ) -> tuple[list[Media], int, bool]:
         """One page (`limit` + 1 rows: the extra one says whether more follow), the total
         of the whole list counted up to `count_up_to`, and whether that total is exact."""
-        common = bool(filters.q) and self._common_on_postgres(workspace_id, filters)
+        estimate = self._estimated_matches(workspace_id, filters)
+        common = estimate is not None and estimate >= _WALK_ABOVE
+        found = self._bounded_ids(workspace_id, filters, walk=common, estimate=estimate)
+        found = found.limit(count_up_to + 1)
         matched: list[str] | None = None
-        if filters.q and not common and self._dialect() == "postgresql":
-            # A rare word: its matches are few, so they are found once (trigram indexes)
-            # and both counted and paged from that list.
-            found = self._filtered(workspace_id, filters).with_only_columns(Media.id)
-            matched = list(self.session.scalars(found.limit(count_up_to + 1)))
+        rare_on_postgres = bool(filters.q) and estimate is not None and not common
+        if rare_on_postgres or (filters.q and filters.tag):
+            # Few matches expected (a rare word; a word and a tag together): found once,
+            # then both counted and paged from that list.
+            matched = list(self.session.scalars(found))
             total = len(matched)
         else:
-            total = self._bounded_count(workspace_id, filters, count_up_to, walk=common)
+            total = int(
+                self.session.scalar(select(func.count()).select_from(found.subquery())) or 0
+            )
         walk = common or (total > min(_WALK_ABOVE, count_up_to) and bool(filters.q or filters.tag))
         if matched is not None and not walk:
-            unsearched = dataclasses.replace(filters, q=None)
-            query = self._filtered(workspace_id, unsearched).where(Media.id.in_(matched))
+            narrowed = dataclasses.replace(filters, q=None, tag=None)
+            query = self._filtered(workspace_id, narrowed).where(Media.id.in_(matched))
         else:
             query = self._filtered(workspace_id, filters, walk=walk)
         page = query if after is None else query.where(_past(after))
@@ -144,13 +149,13 @@ class MediaRepository:
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    def _common_on_postgres(self, workspace_id: str, filters: MediaFilters) -> bool:
-        """Whether PostgreSQL expects a search to match many rows (its planner's estimate,
-        from the column statistics): then walking the sort's index and checking each row
-        finds a page and a bounded count at once, where the trigram indexes would first
-        collect every match."""
+    def _estimated_matches(self, workspace_id: str, filters: MediaFilters) -> float | None:
+        """How many rows PostgreSQL expects a search to match (its planner's estimate,
+        from the column statistics; None elsewhere). Many: walking the sort's index and
+        checking each row finds a page and a bounded count at once, where the trigram
+        indexes would first collect every match."""
         if self._dialect() != "postgresql" or not filters.q:
-            return False
+            return None
         # Estimated on the name and description alone: the planner cannot estimate the tag
         # branch (a subquery), and a word common only in tags is merely slower this way.
         pattern = f"%{_escape_like(filters.q.lower())}%"
@@ -168,43 +173,67 @@ class MediaRepository:
             .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
             .scalar()
         )
-        return float(plan[0]["Plan"]["Plan Rows"]) >= _WALK_ABOVE
+        return float(plan[0]["Plan"]["Plan Rows"])
 
-    def _bounded_count(
-        self, workspace_id: str, filters: MediaFilters, count_up_to: int, *, walk: bool = False
-    ) -> int:
-        """Matches, counted until one past `count_up_to`, from the side that stops soonest:
-        a SQLite search from its full-text index outward (each match found there, then
-        its row checked), a tag from its index, a common word along the rows; anything
-        else along the filters."""
+    def _tag_side_narrower(self, filters: MediaFilters, estimate: float | None) -> bool:
+        """With a word and a tag: whether the tag has fewer rows than the word has
+        matches (both bounded), so counting starts from the tag."""
+        assert filters.q and filters.tag
+        bound = 20_001
+        tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag).limit(bound)
+        tag_rows = int(
+            self.session.scalar(select(func.count()).select_from(tagged.subquery())) or 0
+        )
+        if estimate is not None:
+            return tag_rows < estimate
+        if not self._fts_usable(filters.q):
+            return True  # a short word scans anyway: the tag narrows first
+        words = select(_SEARCH_FTS.c.rowid).where(
+            text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q))
+        )
+        word_rows = self.session.scalar(
+            select(func.count()).select_from(words.limit(bound).subquery())
+        )
+        return tag_rows < int(word_rows or 0)
+
+    def _bounded_ids(
+        self,
+        workspace_id: str,
+        filters: MediaFilters,
+        *,
+        walk: bool = False,
+        estimate: float | None = None,
+    ) -> Select[Any]:
+        """The ids of the matches, from the side that stops soonest once limited: a common
+        word along the rows; a word and a tag from the narrower of the two; a SQLite
+        search from its full-text index outward (each match found there, then its row
+        checked); a tag from its index, each tagged row checked by its key (a correlated
+        subquery: as a join, PostgreSQL hashed every tagged row); anything else along
+        the filters."""
         if walk:
-            query = self._filtered(workspace_id, filters, walk=True).with_only_columns(Media.id)
-        elif filters.q and self._fts_usable(filters.q):
+            return self._filtered(workspace_id, filters, walk=True).with_only_columns(Media.id)
+        if filters.tag and (not filters.q or self._tag_side_narrower(filters, estimate)):
+            tagged = aliased(MediaTag)  # the row check below has tags of its own
+            untagged = dataclasses.replace(filters, tag=None)
+            row_kept = (
+                self._filtered(workspace_id, untagged, walk=True)
+                .with_only_columns(literal(True))
+                .where(Media.id == tagged.media_id)
+                .scalar_subquery()
+            )
+            return select(tagged.media_id).where(
+                tagged.tag == filters.tag, func.coalesce(row_kept, False)
+            )
+        if filters.q and self._fts_usable(filters.q):
             unsearched = dataclasses.replace(filters, q=None)
-            query = (
+            return (
                 self._filtered(workspace_id, unsearched)
                 .with_only_columns(Media.id)
                 .join(_SEARCH, _SEARCH.c.media_id == Media.id)
                 .join(_SEARCH_FTS, _SEARCH_FTS.c.rowid == _SEARCH.c.id)
                 .where(text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q)))
             )
-        elif filters.tag and not filters.q:
-            # From the tag's index outward, each tagged media checked by its key (a
-            # correlated subquery: a join here lets PostgreSQL hash every tagged row).
-            untagged = dataclasses.replace(filters, tag=None)
-            row_kept = (
-                self._filtered(workspace_id, untagged)
-                .with_only_columns(literal(True))
-                .where(Media.id == MediaTag.media_id)
-                .scalar_subquery()
-            )
-            query = select(MediaTag.media_id).where(
-                MediaTag.tag == filters.tag, func.coalesce(row_kept, False)
-            )
-        else:
-            query = self._filtered(workspace_id, filters).with_only_columns(Media.id)
-        counted = query.limit(count_up_to + 1).subquery()
-        return int(self.session.scalar(select(func.count()).select_from(counted)) or 0)
+        return self._filtered(workspace_id, filters).with_only_columns(Media.id)
 
     def _fts_usable(self, q: str) -> bool:
         return self._dialect() == "sqlite" and len(q) >= 3 and "\x1f" not in q
