@@ -192,5 +192,5 @@ and sorts 0.1–1.2 s, the default page with its total 0.3 s on SQLite. A first 
 58 / 288 ms and a common word at 383 / 1,496 ms (SQLite / PostgreSQL p95). The second:
 totals exact up to 1,000, each count from the side that stops soonest, and a common word
 found by walking the sort's index (see docs/decisions.md, "Lists and search"). Not in the
-table and still slow: a common word together with a shared tag (60–90 ms).
+table and still slow: a common word together with a shared tag (48 / 96 ms p95).
 """
