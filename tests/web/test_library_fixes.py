@@ -156,3 +156,16 @@ def test_a_video_cover_is_chosen_from_the_library(
             what="the custom cover",
         )
     assert thumbnail["width"] == 64
+
+
+def test_a_key_revoked_while_the_tab_is_open_signs_out_on_reload(
+    page: Any, web_server: RunningServer
+) -> None:
+    key = web_server.new_key()
+    _sign_in(page, web_server, key)
+    with _api(web_server, key) as api:
+        [mine] = [k for k in api.get("/v1/keys").json()["data"] if k["revoked_at"] is None][:1]
+        assert api.delete(f"/v1/keys/{mine['id']}").status_code == 200
+    page.reload()
+    expect(page.get_by_role("alert").filter(has_text="not accepted")).to_be_visible()
+    expect(page.get_by_label("API key", exact=True)).to_be_visible()

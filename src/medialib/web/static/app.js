@@ -54,10 +54,17 @@ function route() {
   }
   $("#search-form").hidden = view !== "library";
   $("#library-actions").hidden = view !== "library";
-  if (view === "library") reload();
-  if (view === "posts") showPosts(new URLSearchParams(params || ""));
-  if (view === "generate") showGenerate();
-  if (view === "settings") showSettings();
+  $("#page-error").textContent = "";
+  const shown = {
+    library: () => reload(),
+    posts: () => showPosts(new URLSearchParams(params || "")),
+    generate: () => showGenerate(),
+    settings: () => showSettings(),
+  }[view]();
+  // A view that cannot load says why (a refused key signs out instead).
+  shown.catch((error) => {
+    if (error.status !== 401) $("#page-error").textContent = error.message;
+  });
 }
 
 whenUnauthorized(() => signOut("That key was not accepted."));
