@@ -236,3 +236,62 @@ def test_cards_dragged_from_the_grid_join_the_post_beside_the_library(
     expect(media.get_by_role("listitem")).to_have_count(2)
     page.keyboard.press("Escape")
     expect(composer).to_be_hidden()
+
+
+def test_on_a_phone_a_post_for_three_networks_with_a_dragged_crop(
+    browser: Any, web_server: RunningServer, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        key = web_server.new_key()
+        ids = _library_photos(web_server, key, tmp_path)
+        _sign_in(page, web_server, key)
+        page.get_by_role("link", name="Posts").click()
+        page.get_by_role("button", name="New post").click()
+        composer = page.get_by_role("dialog", name="New post")
+        composer.get_by_label("Post text").fill("From my phone")
+        for network in ("Instagram", "Bluesky", "Threads"):
+            composer.get_by_label(network).check()
+        composer.get_by_role("button", name="Add from library").click()
+        picker = page.get_by_role("dialog", name="Add media from the library")
+        picker.get_by_role("button", name="Choose harbour.jpg").click()
+        picker.get_by_role("button", name="Choose tower.jpg").click()
+        picker.get_by_role("button", name="Add 2").click()
+        instagram = composer.get_by_role("region", name="Instagram check")
+        expect(instagram).to_contain_text("Ready as carousel", timeout=20000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        crop = instagram.get_by_role("slider", name=re.compile("Crop of tower.jpg"))
+        crop.scroll_into_view_if_needed()
+        before = crop.get_attribute("aria-valuetext")
+        box = crop.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 40, steps=5)
+        page.mouse.up()
+        expect(composer.get_by_role("status")).to_have_text("Crop saved", timeout=30000)
+        moved = composer.get_by_role("slider", name=re.compile("Crop of tower.jpg for Instagram"))
+        expect(moved).not_to_have_attribute("aria-valuetext", before or "")
+        for network in ("Instagram", "Bluesky", "Threads"):
+            expect(composer.get_by_role("region", name=f"{network} check")).to_contain_text(
+                "Ready", timeout=20000
+            )
+        tomorrow = (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+        composer.get_by_label("Goes out at").fill(tomorrow)
+        composer.get_by_role("button", name="Schedule").click()
+        expect(composer).to_be_hidden()
+        expect(page.get_by_role("list", name="Posts")).to_contain_text("From my phone")
+        with _api(web_server, key) as api:
+            [post] = api.get("/v1/posts").json()["data"]
+            framing = api.get(f"/v1/media/{ids['tower.jpg']}").json()["framing"]
+        assert post["status"] == "scheduled" and len(post["targets"]) == 3
+        assert framing["focal_point"] is not None
+        page.get_by_role("link", name="Settings").click()
+        expect(page.get_by_role("region", name="Webhooks")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate(CONTRAST) == []
+    finally:
+        context.close()
