@@ -46,6 +46,23 @@ class FakeProvider:
         return [r["body"] for r in self.requests if r["path"] == path]
 
 
+def settings_for(provider: FakeProvider, **more: Any) -> dict[str, Any]:
+    """A medialib server's settings that point every generation kind at `provider` (and
+    allow loopback, where its result URLs are)."""
+    return {
+        "allow_loopback_targets": True,
+        "import_allow_http": True,
+        "generate_images_url": provider.url,
+        "generate_images_key": KEY,
+        "generate_images_model": "fake-image-1",
+        "generate_video_url": provider.url,
+        "generate_video_key": KEY,
+        "generate_video_models": ["fake-video-1"],
+        "generate_poll_seconds": 0.2,
+        **more,
+    }
+
+
 def png(width: int, height: int) -> bytes:
     gradient = pyvips.Image.xyz(width, height)[0].linear(255 / max(1, width), 0).cast("uchar")
     image = gradient.bandjoin([gradient.flip("horizontal"), gradient.rot180()])

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer, isolated_server
-from tests.generate.fake_provider import KEY, FakeProvider, fake_provider
+from tests.generate.fake_provider import KEY, FakeProvider, fake_provider, settings_for
 from tests.helpers import error_of, eventually, wait_settled
 
 PER_DAY = 6
@@ -37,18 +37,13 @@ def gen_server(
         request,
         tmp_path_factory,
         request.param,
-        allow_loopback_targets=True,
-        import_allow_http=True,
-        generate_images_url=provider.url,
-        generate_images_key=KEY,
-        generate_images_model="fake-image-1",
-        generate_video_url=provider.url,
-        generate_video_key=KEY,
-        generate_video_models=["fake-video-1", "fake-video-2"],
-        generate_per_day=PER_DAY,
-        generate_request_seconds=2.0,
-        generate_video_deadline_seconds=3.0,
-        generate_poll_seconds=0.2,
+        **settings_for(
+            provider,
+            generate_video_models=["fake-video-1", "fake-video-2"],
+            generate_per_day=PER_DAY,
+            generate_request_seconds=2.0,
+            generate_video_deadline_seconds=3.0,
+        ),
     ) as server:
         yield server
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import RunningServer, isolated_server
-from tests.generate.fake_provider import KEY, FakeProvider, fake_provider
+from tests.generate.fake_provider import FakeProvider, fake_provider, settings_for
 from tests.web.conftest import save_screenshot
 from tests.web.test_library import CONTRAST, _api, _sign_in
 
@@ -28,15 +28,7 @@ def gen_web_server(
             request,
             tmp_path_factory,
             "sqlite",
-            allow_loopback_targets=True,
-            import_allow_http=True,
-            generate_images_url=provider.url,
-            generate_images_key=KEY,
-            generate_images_model="fake-image-1",
-            generate_video_url=provider.url,
-            generate_video_key=KEY,
-            generate_video_models=["fake-video-1"],
-            generate_poll_seconds=0.2,
+            **settings_for(provider),
         ) as server,
     ):
         server.provider = provider  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.errors import GenerationFailed, MedialibError
-from medialib.fetch import FetchPolicy, fetch
+from medialib.fetch import fetch
 from medialib.generate.models import Generation
 from medialib.generate.providers import (
     GeneratedFile,
@@ -33,6 +33,7 @@ from medialib.media.repository import MediaRepository
 from medialib.media.transitions import Transitions
 from medialib.processing import sniff
 from medialib.uploads.flows import confirm_generated
+from medialib.uploads.importer import policy_for
 from medialib.workspaces.repository import WorkspaceRepository
 
 GENERATE_STAGE = "generate"
@@ -139,14 +140,8 @@ def _store(context: JobContext, job: _Job, result: GeneratedFile) -> None:
             writer.write(result.data)  # over the cap: ObjectTooLarge, turned below
         else:
             assert result.url is not None
-            settings = context.settings
-            policy = FetchPolicy(
-                allow_http=settings.import_allow_http,
-                allow_loopback=settings.allow_loopback_targets,
-                read_timeout=settings.import_read_timeout_seconds,
-                deadline_seconds=settings.import_deadline_seconds,
-            )
-            with fetch(result.url, policy) as fetched:
+            # A result URL is outside input: the same rules as a URL import.
+            with fetch(result.url, policy_for(context.settings)) as fetched:
                 for chunk in fetched.iter_bytes(max_bytes=cap):
                     writer.write(chunk)
         writer.commit()
