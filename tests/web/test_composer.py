@@ -291,6 +291,8 @@ def test_on_a_phone_a_post_for_three_networks_with_a_dragged_crop(
         assert framing["focal_point"] is not None
         page.get_by_role("link", name="Settings").click()
         expect(page.get_by_role("region", name="Webhooks")).to_be_visible()
+        keys = page.get_by_role("region", name="API keys")
+        expect(keys.get_by_role("row")).to_have_count(2)  # the header and this key
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.evaluate(CONTRAST) == []
     finally:
