@@ -8,9 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
-from medialib.errors import GenerationUnavailable
 from medialib.generate.models import Generation
-from medialib.generate.providers import ChatEnhancer
 from medialib.generate.schemas import (
     EnhanceIn,
     EnhanceOut,
@@ -19,7 +17,7 @@ from medialib.generate.schemas import (
     GenerationList,
     GenerationOut,
 )
-from medialib.generate.service import GenerationService
+from medialib.generate.service import GenerationService, enhanced_prompt
 from medialib.media.models import Media
 from medialib.media.presenter import present
 from medialib.route_marks import IDEMPOTENT
@@ -77,18 +75,8 @@ async def enhance_prompt(
     body: EnhanceIn, workspace: CurrentWorkspace, state: StateDep
 ) -> EnhanceOut:
     """A richer prompt written by the configured chat model (nothing is generated)."""
-    settings = state.settings
-    url = settings.generate_chat_url or settings.generate_images_url
-    if not url:
-        raise GenerationUnavailable("No chat model is configured to enhance prompts.")
-    enhancer = ChatEnhancer(
-        url,
-        settings.generate_chat_key or settings.generate_images_key,
-        model=settings.generate_chat_model,
-        timeout_seconds=min(30.0, settings.generate_request_seconds),
-    )
     # On the thread pool: the call waits on the provider (bounded by its time-out).
-    prompt = await run_in_threadpool(enhancer.enhance, body.prompt, style=body.style)
+    prompt = await run_in_threadpool(enhanced_prompt, state.settings, body.prompt, body.style)
     return EnhanceOut(prompt=prompt)
 
 

@@ -13,6 +13,7 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import GenerationUnavailable, RateLimited, ValidationFailed
 from medialib.generate.models import Generation
+from medialib.generate.providers import ChatEnhancer
 from medialib.generate.repository import GenerationRepository
 from medialib.generate.schemas import GenerateOptions, GenerationIn, KindOptions
 from medialib.ids import new_id
@@ -35,6 +36,21 @@ STYLES = {
 ASPECT_RATIOS = ("1:1", "4:5", "16:9", "9:16")
 IMAGES_PROVIDER = "openai-images"
 VIDEO_PROVIDER = "predictions"
+
+
+def enhanced_prompt(settings: Settings, prompt: str, style: str | None) -> str:
+    """A richer prompt from the configured chat model (the images API's URL and key
+    unless a chat API is configured); `GenerationUnavailable` when there is none."""
+    url = settings.generate_chat_url or settings.generate_images_url
+    if not url:
+        raise GenerationUnavailable("No chat model is configured to enhance prompts.")
+    enhancer = ChatEnhancer(
+        url,
+        settings.generate_chat_key or settings.generate_images_key,
+        model=settings.generate_chat_model,
+        timeout_seconds=min(30.0, settings.generate_request_seconds),
+    )
+    return enhancer.enhance(prompt, style=style)
 
 
 def styled_prompt(prompt: str, style: str | None) -> str:
@@ -132,7 +148,9 @@ class GenerationService:
     def recent(self, workspace: Workspace, *, limit: int) -> list[tuple[Generation, Media | None]]:
         generations = self.generations.recent(workspace.id, limit=limit)
         ids = [g.media_id for g in generations]
-        media = {m.id: m for m in MediaRepository(self.session).by_ids_with_tags(workspace.id, ids)}
+        media = {
+            m.id: m for m in MediaRepository(self.session).by_ids(workspace.id, ids, with_tags=True)
+        }
         return [(generation, media.get(generation.media_id)) for generation in generations]
 
     def _provider_and_model(self, request: GenerationIn) -> tuple[str, str]:

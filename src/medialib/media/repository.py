@@ -377,15 +377,15 @@ class MediaRepository:
         rows = self.session.execute(query).all()
         return {kind: (int(count or 0), int(size or 0)) for kind, count, size in rows}
 
-    def by_ids(self, workspace_id: str, media_ids: list[str]) -> list[Media]:
-        """The workspace's media among `media_ids` (any status)."""
+    def by_ids(
+        self, workspace_id: str, media_ids: list[str], *, with_tags: bool = False
+    ) -> list[Media]:
+        """The workspace's media among `media_ids` (any status); `with_tags`: each one's
+        tags loaded in one more query (to present them)."""
         query = select(Media).where(Media.workspace_id == workspace_id, Media.id.in_(media_ids))
+        if with_tags:
+            query = query.options(selectinload(Media.tags))
         return list(self.session.scalars(query).all())
-
-    def by_ids_with_tags(self, workspace_id: str, media_ids: list[str]) -> list[Media]:
-        """`by_ids`, with each media's tags loaded in one more query (to present them)."""
-        query = select(Media).where(Media.workspace_id == workspace_id, Media.id.in_(media_ids))
-        return list(self.session.scalars(query.options(selectinload(Media.tags))).all())
 
     def by_ids_anywhere(self, media_ids: list[str]) -> list[Media]:
         """The media among `media_ids`, of any workspace and status (gc)."""
