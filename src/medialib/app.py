@@ -31,10 +31,9 @@ from medialib.deps import AppState, StateDep
 from medialib.generate.endpoints import router as generate_router
 from medialib.guards.body import BodyLimitMiddleware
 from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounters
-from medialib.guards.headers import SecurityHeadersMiddleware
+from medialib.guards.edge import EdgeMiddleware
 from medialib.guards.load import LoadShedMiddleware
 from medialib.guards.rate import RateLimitMiddleware
-from medialib.guards.request_log import RequestIdMiddleware
 from medialib.idempotency.middleware import IdempotencyMiddleware
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.queue import dispatch_after_commit
@@ -43,7 +42,7 @@ from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
 from medialib.media.endpoints import usage_router
 from medialib.media.file_endpoints import router as files_router
-from medialib.metrics import MetricsMiddleware, QueueDepth, registry_with
+from medialib.metrics import QueueDepth, registry_with
 from medialib.platforms import rules as platform_rules
 from medialib.posts.endpoints import router as posts_router
 from medialib.posts.platform_endpoints import router as platforms_router
@@ -209,9 +208,8 @@ def create_app(
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # on every answer
-    app.add_middleware(RequestIdMiddleware)  # outermost: its id on every record and answer
+    # Outermost: its request id on every record, its headers on every answer.
+    app.add_middleware(EdgeMiddleware)
     mount_static(app)
     _add_health_routes(app)
     _add_metrics_route(app, state)

@@ -7,6 +7,7 @@ models and Alembic migrations serve both.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -104,9 +106,11 @@ READ_ONLY = "medialib_read_only"
 # waits for a connection while a thread is free; past that it waits `POOL_TIMEOUT`.
 SQLITE_POOL_SIZE = 64
 POOL_TIMEOUT = 10
+# A PostgreSQL connection idle this long is checked before use (see `_ping_when_idle`).
+IDLE_PING_SECONDS = 5.0
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, idle_ping_seconds: float = IDLE_PING_SECONDS) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -118,9 +122,33 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=POOL_TIMEOUT
-    )
+    engine = create_engine(url, pool_size=20, max_overflow=20, pool_timeout=POOL_TIMEOUT)
+    _ping_when_idle(engine, idle_ping_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """A pooled connection idle for `idle_seconds` is pinged before use, and replaced if
+    the server went away meanwhile (a restart, an idle time-out); raising
+    `DisconnectionError` at checkout makes the pool connect afresh (SQLAlchemy's
+    documented recipe). `pool_pre_ping` pings at every checkout instead: a round trip
+    more on every request, a fifth of a hot read on PostgreSQL. A connection in steady
+    use is not pinged; if the server goes away under load, the statements in flight
+    fail (503) and the pool discards every connection made before."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection went away while idle") from exc
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -149,12 +177,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for work that only reads (GET requests): on SQLite their transactions
-    begin deferred, so reads run beside a writer instead of queueing for its lock."""
+    """Sessions for work that only reads (GET requests). They begin no transaction: each
+    statement reads a snapshot of its own. On SQLite that keeps reads beside a writer
+    instead of queueing for its lock; on PostgreSQL it spares two round trips (BEGIN and
+    ROLLBACK) of the three a single read took."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
     return sessionmaker(
-        bind=engine.execution_options(**{READ_ONLY: True}),
-        expire_on_commit=False,
-        autoflush=False,
+        bind=engine.execution_options(**options), expire_on_commit=False, autoflush=False
     )
 
 

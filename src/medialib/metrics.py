@@ -3,19 +3,17 @@ in theirs): requests by route and status with durations, upload bytes, jobs by q
 outcome with durations, queue depth, scan and webhook outcomes.
 
 The metric objects live here, at the bottom of the house, so that any layer can count
-without importing the HTTP side; `MetricsMiddleware` and the queue-depth collector are
-wired by `app.py`.
+without importing the HTTP side; requests are counted by guards/edge.py and the
+queue-depth collector is wired by `app.py`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
     "medialib_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -75,28 +73,9 @@ class _Forward(Collector):
         yield from self._source.collect()
 
 
-class MetricsMiddleware:
-    """Counts every HTTP answer under its route's template (`/v1/media/{media_id}`, never
-    the id itself, so the label set stays small)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started = time.perf_counter()
-        status = [500]
-
-        async def send_counted(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_counted)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(method, route, str(status[0])).inc()
-            REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - started)
+def count_request(method: str, route: str | None, status: int, seconds: float) -> None:
+    """One answered request, under its route's template (`/v1/media/{media_id}`, never the
+    id itself, so the label set stays small)."""
+    route = route or "unmatched"
+    REQUESTS.labels(method, route, str(status)).inc()
+    REQUEST_SECONDS.labels(method, route).observe(seconds)

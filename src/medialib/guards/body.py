@@ -39,6 +39,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or self._streaming.match(scope):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
+        if _bodiless(headers):  # most requests (every GET): nothing to count or cap
+            return await self.app(scope, receive, send)
         try:
             if self._needs_key(scope) and not api_key_from(
                 headers.get("authorization"), headers.get("x-api-key")
@@ -87,3 +89,11 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         return bytes(body)
+
+
+def _bodiless(headers: Headers) -> bool:
+    """An HTTP/1.1 request with neither Content-Length nor Transfer-Encoding has no body
+    (RFC 9112 §6.3); nor has one that declares a length of 0."""
+    if "transfer-encoding" in headers:
+        return False
+    return headers.get("content-length", "0").strip() == "0"

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message
 
 _STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # /docs loads Swagger UI's files from this server and starts it with an inline script.
@@ -24,26 +24,13 @@ _DOCS_PATHS = ("/docs",)
 _PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        docs = scope["path"].startswith(_DOCS_PATHS)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("x-content-type-options", "nosniff")
-                headers.setdefault("referrer-policy", "no-referrer")
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault(
-                        "content-security-policy", _DOCS_CSP if docs else _STRICT_CSP
-                    )
-                    headers.setdefault("permissions-policy", _PERMISSIONS)
-                    headers.setdefault("x-frame-options", "DENY")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def add_security_headers(message: Message, path: str) -> None:
+    """Add what the answer (an `http.response.start` message) to `path` lacks."""
+    headers = MutableHeaders(scope=message)
+    headers.setdefault("x-content-type-options", "nosniff")
+    headers.setdefault("referrer-policy", "no-referrer")
+    if headers.get("content-type", "").startswith("text/html"):
+        docs = path.startswith(_DOCS_PATHS)
+        headers.setdefault("content-security-policy", _DOCS_CSP if docs else _STRICT_CSP)
+        headers.setdefault("permissions-policy", _PERMISSIONS)
+        headers.setdefault("x-frame-options", "DENY")

@@ -174,7 +174,7 @@ def media_variants(
 def get_media(media_id: str, workspace: CurrentWorkspace, state: StateDep) -> Response:
     """One media object; 404 when it is missing, deleted or another workspace's."""
     with reading(state) as session:
-        media = MediaLibrary(session, settings=state.settings).get(workspace, media_id)
+        media = MediaLibrary(session, settings=state.settings).view(workspace, media_id)
         return json_body(present(media, state.store))
 
 

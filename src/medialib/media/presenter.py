@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medialib.media.models import IMAGE_KINDS, Media, MediaStatus
+from medialib.media.models import IMAGE_KINDS, Media, MediaStatus, MediaView
 from medialib.media.records import Variant
 from medialib.media.schemas import FramingOut, MediaOut, Thumbnail, VariantOut
 from medialib.storage.base import ObjectStore
@@ -10,14 +10,16 @@ from medialib.storage.base import ObjectStore
 _BYTES_AVAILABLE = (MediaStatus.PROCESSING, MediaStatus.READY)
 
 
-def present(media: Media, store: ObjectStore) -> MediaOut:
+def present(media: Media | MediaView, store: ObjectStore) -> MediaOut:
+    if isinstance(media, Media):
+        media = MediaView.of(media)
     available = media.status in _BYTES_AVAILABLE
     metadata = dict(media.media_metadata or {})
     url = store.public_url(media.storage_key) if available else None
     if available and media.display is not None:
         # HEIC/HEIF: the JPEG rendition is the usable form; the original stays reachable.
         metadata["original_url"] = url
-        url = store.public_url(media.usable_file.key)
+        url = store.public_url(media.display.key)
     # Trashed media keeps its preview (the trash shows it), not its public URL.
     in_trash = media.status == MediaStatus.DELETED
     thumbnail = _thumbnail(media, store, url) if available or in_trash else None
@@ -50,7 +52,7 @@ def present(media: Media, store: ObjectStore) -> MediaOut:
     )
 
 
-def _thumbnail(media: Media, store: ObjectStore, url: str | None) -> Thumbnail | None:
+def _thumbnail(media: MediaView, store: ObjectStore, url: str | None) -> Thumbnail | None:
     derived = media.thumbnail
     if derived is not None:
         return Thumbnail(
@@ -66,7 +68,7 @@ def _thumbnail(media: Media, store: ObjectStore, url: str | None) -> Thumbnail |
     return None
 
 
-def _framing(media: Media) -> FramingOut:
+def _framing(media: MediaView) -> FramingOut:
     framing = media.framing
     if framing is None:
         return FramingOut(fit="crop", focal_point=None)

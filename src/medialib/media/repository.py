@@ -8,6 +8,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     column,
     func,
     literal,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from medialib.media.models import Media, MediaStatus, MediaTag
+from medialib.media.models import VIEW_COLUMNS, Media, MediaStatus, MediaTag, MediaView
 from medialib.media.paging import After
 from medialib.media.schemas import MediaFilters, SortOrder
 from medialib.posts.models import Post, PostMedia, PostStatus
@@ -35,6 +36,20 @@ _SEARCH_FTS = table("media_search_fts", column("rowid"))
 
 # Media whose bytes the workspace keeps (and which count against its quota).
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
+
+
+# Selects used on every request, built once: composing one is a third of its time.
+_ONE = (
+    select(Media)
+    .where(Media.id == bindparam("media_id"), Media.workspace_id == bindparam("workspace_id"))
+    .options(joinedload(Media.tags))
+)
+_VIEW = (
+    select(*(getattr(Media, name) for name in VIEW_COLUMNS), MediaTag.tag)
+    .outerjoin(MediaTag, MediaTag.media_id == Media.id)
+    .where(Media.id == bindparam("media_id"), Media.workspace_id == bindparam("workspace_id"))
+    .order_by(MediaTag.position)
+)
 
 
 def _past(after: After) -> ColumnElement[bool]:
@@ -87,12 +102,20 @@ class MediaRepository:
 
     def get(self, workspace_id: str, media_id: str) -> Media | None:
         """One round trip: the row and its tags joined (the hottest read of the API)."""
-        query = (
-            select(Media)
-            .where(Media.id == media_id, Media.workspace_id == workspace_id)
-            .options(joinedload(Media.tags))
+        found = self.session.scalars(_ONE, {"media_id": media_id, "workspace_id": workspace_id})
+        return found.unique().one_or_none()
+
+    def view(self, workspace_id: str, media_id: str) -> MediaView | None:
+        """The hottest read of the API: one round trip (the row joined to its tags), read
+        as plain rows rather than loaded into an instance."""
+        rows = self.session.connection().execute(
+            _VIEW, {"media_id": media_id, "workspace_id": workspace_id}
         )
-        return self.session.scalars(query).unique().one_or_none()
+        found = rows.all()
+        if not found:
+            return None
+        tags = [row[-1] for row in found if row[-1] is not None]
+        return MediaView.from_columns(found[0][:-1], tags)
 
     def mark_uploaded(self, media_id: str, *, filename: str) -> None:
         """Bytes made on the server (a generation) are in: the media may be confirmed."""

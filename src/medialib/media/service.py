@@ -13,7 +13,7 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import InvalidState, MediaInUse, NotFound, ValidationFailed
 from medialib.media.facts import variants_key_for
-from medialib.media.models import Media, MediaKind, MediaStatus
+from medialib.media.models import Media, MediaKind, MediaStatus, MediaView
 from medialib.media.paging import After, decode_cursor, encode_cursor
 from medialib.media.records import Framing
 from medialib.media.repository import MediaRepository
@@ -53,6 +53,13 @@ class MediaLibrary:
 
     def get(self, workspace: Workspace, media_id: str) -> Media:
         media = self.repository.get(workspace.id, media_id)
+        if media is None or media.status == MediaStatus.DELETED:
+            raise NotFound("No such media.")
+        return media
+
+    def view(self, workspace: Workspace, media_id: str) -> MediaView:
+        """`get`, read for presenting only (see `MediaView`)."""
+        media = self.repository.view(workspace.id, media_id)
         if media is None or media.status == MediaStatus.DELETED:
             raise NotFound("No such media.")
         return media
