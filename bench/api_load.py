@@ -149,18 +149,21 @@ def _uploads(url: str, key: str, *, bare: bool, count: int = 200, clients: int =
     image = (pyvips.Image.black(64, 48, bands=3) + 90).cast("uchar").jpegsave_buffer()
 
     def one(number: int) -> None:
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as api:
+        # One connection for the three steps, as any client would keep; the key goes to
+        # the API only, never to the upload URL (which may be a bucket's).
+        auth = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url, timeout=60) as client:
             data = image + number.to_bytes(4, "big")
             if bare:
-                made = api.post("/upload").json()
-                api.put(made["upload_url"], content=data)
-                api.post(f"/confirm/{made['id']}").raise_for_status()
+                made = client.post("/upload", headers=auth).json()
+                client.put(made["upload_url"], content=data).raise_for_status()
+                client.post(f"/confirm/{made['id']}", headers=auth).raise_for_status()
                 return
-            made = api.post("/v1/media/upload", json={"filename": f"{number}.jpg"}).json()
-            sent = httpx.put(made["upload_url"], content=data, headers=made["headers"], timeout=60)
-            sent.raise_for_status()
-            api.post(f"/v1/media/{made['id']}/confirm").raise_for_status()
+            made = client.post(
+                "/v1/media/upload", json={"filename": f"{number}.jpg"}, headers=auth
+            ).json()
+            client.put(made["upload_url"], content=data, headers=made["headers"]).raise_for_status()
+            client.post(f"/v1/media/{made['id']}/confirm", headers=auth).raise_for_status()
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=clients) as pool:

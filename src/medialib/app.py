@@ -128,7 +128,7 @@ def build_state(
         dispatch_after_commit(session_factory, broker.dispatch)
     elif run_workers and settings.worker_threads > 0:
         runner = EmbeddedRunner(runtime, load_handlers(), queue_threads=settings.all_queue_threads)
-        dispatch_after_commit(session_factory, lambda _jobs: runner.wake())
+        dispatch_after_commit(session_factory, runner.enqueued)
     imports = Bulkhead("imports", size=settings.import_concurrency, queue=settings.import_queue)
     keys = KeyCache(stamp=settings.resolved_data_dir / STAMP_FILE)
     return AppState(

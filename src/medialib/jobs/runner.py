@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Mapping
 
 from medialib.jobs.executor import JobExecutor
@@ -28,7 +29,9 @@ class EmbeddedRunner:
         self.context = context
         self.queue_threads = {queue: n for queue, n in queue_threads.items() if n > 0}
         self.thread_count = sum(self.queue_threads.values())
-        self._wake = threading.Condition()
+        # One per queue: a job wakes one thread of its queue, not every worker (each woken
+        # thread claims in a transaction of its own; on SQLite, a write lock each).
+        self._wakes = {queue: threading.Condition() for queue in self.queue_threads}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -62,8 +65,18 @@ class EmbeddedRunner:
         return self.thread_count == 0 or any(t.is_alive() for t in self._threads)
 
     def wake(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
+        """Every thread looks for work (at stop)."""
+        for wake in self._wakes.values():
+            with wake:
+                wake.notify_all()
+
+    def enqueued(self, jobs: list[tuple[str, str]]) -> None:
+        """Jobs were committed, as (job id, queue): wake a thread of each queue per job."""
+        for queue, count in Counter(queue for _id, queue in jobs).items():
+            wake = self._wakes.get(queue)
+            if wake is not None:
+                with wake:
+                    wake.notify(count)
 
     def run_until_idle(self, max_jobs: int = 1000) -> int:
         """Run due jobs on the calling thread (CLI and tests); returns how many ran."""
@@ -87,5 +100,6 @@ class EmbeddedRunner:
                     continue
             except Exception:  # the database may be away; keep the worker alive
                 log.exception("job worker error")
-            with self._wake:
-                self._wake.wait(poll)
+            wake = self._wakes[queues[0]]
+            with wake:
+                wake.wait(poll)
