@@ -3,8 +3,8 @@
 - `GET /v1/media/{id}` at 16 and 64 clients (wrk) on SQLite and PostgreSQL, against (a) a
   bare FastAPI JSON route and (b) a minimal FastAPI app doing the same work (key lookup,
   one indexed row read, the same JSON) on the same database (`baseline_apps.py`).
-- A concurrency ladder, 1 → 128 clients, on the embedded default: requests a second,
-  non-2xx answers, and `/healthz` latency (curl, in a process of its own) at each step.
+- A concurrency ladder, 1 → 128 clients, on both databases: requests a second, non-2xx
+  answers, and `/healthz` latency (curl, in a process of its own) at each step.
 - 200 small uploads (request → PUT → confirm) from 16 clients, against a bare app doing
   the same three HTTP steps with no database.
 
@@ -231,8 +231,8 @@ def _get_rows(backend: str, folder: Path) -> tuple[list[str], dict[str, float]]:
     return rows, figures
 
 
-def _ladder(folder: Path) -> list[str]:
-    database, _ = _database("sqlite", folder)
+def _ladder(backend: str, folder: Path) -> list[str]:
+    database, name = _database(backend, folder)
     server, url, key = _medialib(folder, database)
     rows = []
     try:
@@ -246,7 +246,7 @@ def _ladder(folder: Path) -> list[str]:
             ours = _wrk(f"{url}/v1/media/{media_id}", clients, key)
             watcher.join()
             rows.append(
-                f"| {clients} | {ours['rps']:.0f} | {ours['p99_ms']:.0f} ms |"
+                f"| {backend} | {clients} | {ours['rps']:.0f} | {ours['p99_ms']:.0f} ms |"
                 f" {ours['non_2xx']:.0f} | {ours['timeouts']:.0f} |"
                 f" {statistics.median(health):.0f} ms / {max(health):.0f} ms |"
             )
@@ -254,6 +254,7 @@ def _ladder(folder: Path) -> list[str]:
     finally:
         server.terminate()
         server.wait(10)
+        _drop(name)
     return rows
 
 
@@ -265,8 +266,10 @@ def run() -> str:
             more, found = _get_rows(backend, Path(work))
             rows += more
             figures.update(found)
-    with tempfile.TemporaryDirectory(prefix="medialib-ladder-") as work:
-        ladder = _ladder(Path(work))
+    ladder: list[str] = []
+    for backend in ("sqlite", "postgresql"):
+        with tempfile.TemporaryDirectory(prefix=f"medialib-ladder-{backend}-") as work:
+            ladder += _ladder(backend, Path(work))
     return "\n".join(
         [
             "## API under concurrent load (`bench/api_load.py`)",
@@ -281,11 +284,11 @@ def run() -> str:
             "Goals: ≥ 0.7× (b) and ≥ 0.25× (a), p99 under 100 ms at 16 clients; uploads ≥ 0.6×"
             " the bare steps.",
             "",
-            "Concurrency ladder, embedded default (SQLite), `GET /v1/media/{id}`:",
+            "Concurrency ladder, `GET /v1/media/{id}` (SQLite is the embedded default):",
             "",
-            "| clients | req/s | p99 | non-2xx (503 past the in-flight bound) | time-outs |"
-            " /healthz median / worst |",
-            "|---|---|---|---|---|---|",
+            "| database | clients | req/s | p99 | non-2xx (503 past the in-flight bound) |"
+            " time-outs | /healthz median / worst |",
+            "|---|---|---|---|---|---|---|",
             *ladder,
             "",
         ]

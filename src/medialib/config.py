@@ -70,8 +70,10 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=256, ge=1)
     # Threads for synchronous route work (FastAPI's pool; anyio's default is 40). On a
     # small machine more runnable threads only lengthen every wait for the GIL, the
-    # event loop's (and so /healthz's) included.
-    request_threads: int = Field(default=24, ge=4, le=256)
+    # event loop's (and so /healthz's) included: at 128 clients on two cores, 24 threads
+    # gave the slowest /healthz 0.9 s and 8 gave 0.1 s, at the same throughput
+    # (docs/benchmarks.md). Raise it when the database or the bucket is far away.
+    request_threads: int = Field(default=8, ge=4, le=256)
     # Browser origins allowed to call the API, upload URLs and tus from other origins
     # (CORS), e.g. ["https://app.example.com"]; none by default.
     cors_origins: list[str] = Field(default_factory=list)

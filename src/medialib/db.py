@@ -102,8 +102,8 @@ class _RawJSON(JSON):
 
 # An execution option: this connection only reads (see `make_read_session_factory`).
 READ_ONLY = "medialib_read_only"
-# Sized for FastAPI's thread pool (40) plus the job threads and a margin: a request never
-# waits for a connection while a thread is free; past that it waits `POOL_TIMEOUT`.
+# Sized for the request threads (up to 40 or so), the job threads and a margin: a request
+# never waits for a connection while a thread is free; past that it waits `POOL_TIMEOUT`.
 SQLITE_POOL_SIZE = 64
 POOL_TIMEOUT = 10
 # A PostgreSQL connection idle this long is checked before use (see `_ping_when_idle`).

@@ -186,6 +186,13 @@ def test_a_copy_is_independent_of_its_source(store: ObjectStore) -> None:
     assert b"".join(store.iter_bytes(copy_key)) == b"shared bytes"
 
 
+def test_copying_a_missing_object_says_so_and_makes_nothing(store: ObjectStore) -> None:
+    copy_key = "ws_1/med_2/token/thumbnail-b.jpg"
+    with pytest.raises(FileNotFoundError):
+        store.copy("ws_1/med_1/token/gone.jpg", copy_key)
+    assert store.stat(copy_key) is None
+
+
 def test_upload_urls_are_verified_by_the_store_that_receives_them(store: ObjectStore) -> None:
     now = dt.datetime.now(dt.UTC)
     grant = UploadGrant(

@@ -19,6 +19,7 @@ from medialib.errors import MedialibError, ServiceUnavailable
 from medialib.jobs.models import Job
 from medialib.media.intake import ConfirmOutcome, MediaIntake
 from medialib.media.models import Media, MediaStatus, ScanStatus
+from medialib.media.records import DerivedFile
 from medialib.media.schemas import UploadRequest
 from medialib.media.serving import may_serve
 from medialib.runtime import Runtime
@@ -163,6 +164,28 @@ def test_the_same_bytes_again_reuse_the_earlier_processing(bench: Bench) -> None
     media = bench.media(second)
     assert outcome.media.status == MediaStatus.READY and media.duplicate_of == first
     assert "media.process_image" not in bench.jobs_for(second)
+
+
+def test_the_same_bytes_whose_earlier_files_are_gone_are_processed_afresh(bench: Bench) -> None:
+    """The earlier media's preview was lost from the store (a bucket's lifecycle rule, a
+    hand that cleaned up): the new one cannot reuse it, so it is processed as new."""
+    first = bench.uploaded(bench.jpeg)
+    flows.confirm_upload(bench.runtime, bench.workspace, first)
+    kept = bench.uploaded(bench.jpeg + b"other", filename="kept.jpg")
+    flows.confirm_upload(bench.runtime, bench.workspace, kept)
+    preview = f"{bench.media(first).storage_key}.thumb.jpg"
+    bench.store.copy(bench.media(kept).storage_key, preview)  # a real object, then lost
+    with session_scope(bench.runtime.session_factory) as session:
+        earlier = session.get(Media, first)
+        assert earlier is not None
+        earlier.thumbnail = DerivedFile(key=preview, content_type="image/jpeg")
+    bench.store.delete(preview)
+    second = bench.uploaded(bench.jpeg, filename="again.jpg")
+    outcome = flows.confirm_upload(bench.runtime, bench.workspace, second)
+    media = bench.media(second)
+    assert outcome.error is None and media.duplicate_of is None
+    assert media.status == MediaStatus.READY and media.thumbnail is None
+    assert "media.process_image" in bench.jobs_for(second)
 
 
 def test_parallel_confirms_make_one_transition_and_give_one_answer(bench: Bench) -> None:

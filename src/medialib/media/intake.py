@@ -10,6 +10,7 @@ confirm flow (`uploads/flows.py`), the one way every upload reaches `confirm`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,6 @@ from medialib.ids import new_id, new_token
 from medialib.media import inspection
 from medialib.media.derivatives import sibling_key
 from medialib.media.models import CONFIRMABLE, Media, MediaKind, MediaStatus, ScanStatus
-from medialib.media.records import DerivedFile, Variant
 from medialib.media.repository import MediaRepository
 from medialib.media.schemas import UploadRequest
 from medialib.media.transitions import CONFIRM_STAGE, Transitions
@@ -42,6 +42,8 @@ from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
 from medialib.webhooks.events import EventType
 from medialib.workspaces.models import Workspace
 from medialib.workspaces.service import WorkspaceService, retention_expiry
+
+log = logging.getLogger(__name__)
 
 # Usable as soon as confirmed (their preview follows); the rest waits for its job.
 _READY_AT_CONFIRM_TYPES = frozenset(
@@ -254,9 +256,7 @@ class MediaIntake:
                 kind=media.kind,
                 exclude_id=media.id,
             )
-        if earlier is not None:
-            self._reuse_processing(media, earlier)
-        else:
+        if earlier is None or not self._reuse_processing(media, earlier):
             ready_now = (
                 result.content_type in _READY_AT_CONFIRM_TYPES and scan_status != ScanStatus.PENDING
             )
@@ -266,8 +266,34 @@ class MediaIntake:
             self.transitions.emit(EventType.MEDIA_READY, media)
         self.session.flush()
 
-    def _reuse_processing(self, media: Media, earlier: Media) -> None:
-        """The same bytes were processed before: link their derived files, skip the work."""
+    def _reuse_processing(self, media: Media, earlier: Media) -> bool:
+        """The same bytes were processed before: link their derived files, skip the work.
+        False, with nothing changed, when one of those files is gone from the store (it
+        is then processed afresh)."""
+        copied: list[str] = []
+
+        def copy(key: str) -> str:
+            target = sibling_key(key, media.storage_key)
+            self.store.copy(key, target)
+            copied.append(target)
+            return target
+
+        try:
+            thumbnail, display = (
+                None if derived is None else derived.model_copy(update={"key": copy(derived.key)})
+                for derived in (earlier.thumbnail, earlier.display)
+            )
+            variants = [
+                variant.model_copy(update={"key": copy(variant.key)})
+                for variant in earlier.variants or []
+            ]
+        except FileNotFoundError as missing:
+            log.warning(
+                "not reusing %s's files for %s: %s is missing", earlier.id, media.id, missing
+            )
+            for key in copied:
+                self.store.delete(key)
+            return False
         media.duplicate_of = earlier.id
         media.width, media.height = earlier.width, earlier.height
         media.duration_ms = earlier.duration_ms
@@ -275,22 +301,10 @@ class MediaIntake:
         kept = _kept_metadata(media)
         media.media_metadata = {**dict(earlier.media_metadata or {}), **kept}
         media.scan_status = scan_status
-        media.thumbnail = self._copy_derived(earlier.thumbnail, media)
-        media.display = self._copy_derived(earlier.display, media)
+        media.thumbnail, media.display = thumbnail, display
         if earlier.variants is not None:
-            media.variants = [self._copy_variant(variant, media) for variant in earlier.variants]
+            media.variants = variants
         else:
             self.transitions.enqueue_variants(media)
         media.status = MediaStatus.READY
-
-    def _copy_derived(self, derived: DerivedFile | None, media: Media) -> DerivedFile | None:
-        if derived is None:
-            return None
-        key = sibling_key(derived.key, media.storage_key)
-        self.store.copy(derived.key, key)
-        return derived.model_copy(update={"key": key})
-
-    def _copy_variant(self, variant: Variant, media: Media) -> Variant:
-        key = sibling_key(variant.key, media.storage_key)
-        self.store.copy(variant.key, key)
-        return variant.model_copy(update={"key": key})
+        return True

@@ -151,7 +151,8 @@ class ObjectStore(Protocol):
         ...
 
     def copy(self, source_key: str, target_key: str) -> None:
-        """Make `target_key` hold the same bytes; the two are independent afterwards."""
+        """Make `target_key` hold the same bytes; the two are independent afterwards.
+        FileNotFoundError when `source_key` is missing."""
         ...
 
     def delete(self, key: str) -> None:

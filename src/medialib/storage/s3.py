@@ -162,12 +162,17 @@ class S3ObjectStore:
             yield path
 
     def copy(self, source_key: str, target_key: str) -> None:
-        self.client.copy_object(
-            Bucket=self.bucket,
-            Key=target_key,
-            CopySource={"Bucket": self.bucket, "Key": source_key},
-            MetadataDirective="COPY",
-        )
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=target_key,
+                CopySource={"Bucket": self.bucket, "Key": source_key},
+                MetadataDirective="COPY",
+            )
+        except self.client.exceptions.ClientError as exc:
+            if _not_found(exc):
+                raise FileNotFoundError(source_key) from exc
+            raise
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
