@@ -105,6 +105,14 @@ def reading(state: AppState) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def writing(state: AppState) -> Iterator[Session]:
+    """A short writing transaction of its own inside a route that otherwise only reads
+    (a GET that has something to queue): committed at the end, rolled back on error."""
+    with session_scope(state.session_factory) as session:
+        yield session
+
+
 async def bearer_key(request: Request) -> str | None:
     """The key a request carries (read from the headers directly: this runs on every
     call, and FastAPI's header parameters cost more; the OpenAPI document declares the

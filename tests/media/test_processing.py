@@ -14,10 +14,18 @@ import pyvips
 from sqlalchemy import select
 
 from medialib.jobs.models import Job
+from medialib.jobs.names import JobName
 from medialib.media.models import Media
 from tests import mediafiles
 from tests.conftest import RunningServer
-from tests.helpers import error_of, eventually, get_media, upload_file, wait_settled
+from tests.helpers import (
+    error_of,
+    eventually,
+    get_media,
+    upload_file,
+    wait_settled,
+    wait_variants,
+)
 
 
 def _ready(api: httpx.Client, path: Path, **fields: Any) -> dict[str, Any]:
@@ -307,3 +315,29 @@ def test_variants_endpoint_gives_every_networks_verdict(api: httpx.Client, files
     pending = api.post("/v1/media/upload", json={"filename": "later.jpg"}).json()
     assert api.get(f"/v1/media/{pending['id']}/variants").status_code == 409
     assert api.get("/v1/media/med_01NOSUCHMEDIA000000000000/variants").status_code == 404
+
+
+def test_variants_made_for_other_rules_are_made_again_once_however_often_asked(
+    server: RunningServer, api: httpx.Client, files: Path
+) -> None:
+    """Reading the variants of a media whose variants were made for other rules (or bytes,
+    or framing) queues new ones: once, in a transaction of its own, however many readers
+    ask at the same time; they are told `pending` until the new ones are in."""
+    photo = _ready(api, files / "photo.jpg")
+    assert wait_variants(api, photo["id"])["variants_status"] == "ready"
+    with server.state.session_factory() as session:
+        media = session.get(Media, photo["id"])
+        assert media is not None and media.variants_key
+        made_for = media.variants_key
+        media.variants_key = "made-for-older-rules"
+        session.commit()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: api.get(f"/v1/media/{photo['id']}/variants"), range(8)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert "pending" in {answer.json()["variants_status"] for answer in answers}
+    assert wait_variants(api, photo["id"])["variants_status"] == "ready"
+    with server.state.session_factory() as session:
+        jobs = session.scalars(select(Job).where(Job.name == JobName.MAKE_VARIANTS)).all()
+        refreshed = session.get(Media, photo["id"])
+        assert refreshed is not None and refreshed.variants_key == made_for
+    assert len([job for job in jobs if job.payload["media_id"] == photo["id"]]) == 2

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
-from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading
+from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading, writing
 from medialib.errors import ValidationFailed
 from medialib.generate.service import GenerationService
 from medialib.media.facts import verdicts_of
@@ -147,8 +147,14 @@ def media_variants(
     platforms data file."""
     media = library.get(workspace, media_id)
     verdicts = verdicts_of(media)
-    stale = library.refresh_variants(media)
-    library.session.commit()
+    stale = library.variants_stale(media)
+    if stale and not library.fresh_variants_requested(media):
+        # The rare write of this read: in a transaction of its own (the request's session
+        # only reads, beside any writer).
+        with writing(state) as session:
+            MediaLibrary(session, settings=state.settings).request_fresh_variants(
+                workspace, media_id
+            )
     made = [] if stale else [present_variant(v, state.store) for v in media.variants or []]
     for_platform = {name: variant for variant in made for name in variant.platforms}
     status = "pending" if media.gets_variants else "none"

@@ -111,21 +111,37 @@ class MediaLibrary:
             self.refresh_variants(media)
         return media
 
-    def refresh_variants(self, media: Media) -> bool:
-        """Queue new variants when the ones made were for other bytes, rules or framing
-        (see facts.variants_key_for); once per key. True when the variants are stale."""
+    def variants_stale(self, media: Media) -> bool:
+        """Whether the variants made were for other bytes, rules or framing (see
+        facts.variants_key_for), so that new ones are due."""
         if media.status != MediaStatus.READY or not media.gets_variants:
             return False
         if media.variants is None:
             return False  # its first variants are on their way
-        key = variants_key_for(media)
-        if media.variants_key == key:
+        return media.variants_key != variants_key_for(media)
+
+    def fresh_variants_requested(self, media: Media) -> bool:
+        requested = (media.media_metadata or {}).get("variants_requested")
+        return bool(requested == variants_key_for(media))
+
+    def refresh_variants(self, media: Media) -> bool:
+        """Queue new variants when they are stale; once per key. True when they are stale.
+        `media` is locked in this session's transaction (`get_for_update`)."""
+        if not self.variants_stale(media):
             return False
-        if (media.media_metadata or {}).get("variants_requested") != key:
+        if not self.fresh_variants_requested(media):
+            key = variants_key_for(media)
             media.media_metadata = {**(media.media_metadata or {}), "variants_requested": key}
             self.transitions.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
             self.session.flush()
         return True
+
+    def request_fresh_variants(self, workspace: Workspace, media_id: str) -> None:
+        """`refresh_variants` for a media that was read elsewhere: locked and read again
+        here, in this session's (writing) transaction."""
+        media = self.repository.get_for_update(workspace.id, media_id)
+        if media is not None:
+            self.refresh_variants(media)
 
     def delete(self, workspace: Workspace, media_id: str) -> Media:
         """Move to the trash; the bytes stay until the trash is purged."""
