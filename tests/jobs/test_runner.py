@@ -193,3 +193,39 @@ def test_registry_refuses_doubles_and_reports_missing_handlers() -> None:
         if name != JobName.PROCESS_IMAGE:
             registry.register(name, give_up=lambda *_: None)(lambda *_: None)
     registry.check_complete()
+
+
+def test_a_committed_job_wakes_a_thread_of_its_queue_at_once(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Idle threads poll only every `job_poll_seconds` (a minute here): a job committed on
+    the image queue is run at once because its commit wakes an image thread — and only
+    that queue's threads look (each look is a claiming transaction of its own)."""
+    registry = JobRegistry()
+    ran: list[str] = []
+    _register_everywhere(registry, lambda _context, payload: ran.append(payload["media_id"]))
+    runner = EmbeddedRunner(
+        _context(factory, tmp_path, job_poll_seconds=60),
+        registry,
+        queue_threads={"image": 1, "webhook": 2},
+    )
+    dispatch_after_commit(factory, runner.enqueued)
+    claims: list[str] = []
+    claim_next = runner.executor.claim_next
+
+    def counted(queues: list[str] | None = None) -> Any:
+        claims.append(",".join(queues or []))
+        return claim_next(queues)
+
+    runner.executor.claim_next = counted  # type: ignore[method-assign]
+    runner.start()
+    try:
+        eventually(lambda: sorted(claims), lambda seen: seen == ["image", "webhook", "webhook"])
+        started = time.monotonic()
+        _enqueue(factory)
+        eventually(lambda: list(ran), lambda done: done == ["med_0"], what="the job run")
+        assert time.monotonic() - started < 5
+        time.sleep(0.3)
+        assert claims.count("webhook") == 2  # the webhook threads never looked again
+    finally:
+        runner.stop()
