@@ -42,7 +42,7 @@ from medialib.uploads.schemas import (
     ProbeResult,
     StoredUpload,
 )
-from medialib.uploads.streaming import BodyTooLarge, pump
+from medialib.uploads.streaming import BodyTooLarge, on_io_thread, pump
 from medialib.uploads.tus_headers import OFFSET_CONTENT_TYPE, TUS_VERSION
 from medialib.workspaces.models import Workspace
 
@@ -122,21 +122,23 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
             expected=grant.content_type,
         )
     _refuse_declared_oversize(request, grant.max_bytes)
-    writer = await to_thread.run_sync(
+    writer = await on_io_thread(
         lambda: store.open_writer(
             grant.key, content_type=grant.content_type, max_bytes=grant.max_bytes, exclusive=True
         )
     )
+    info = None
     try:
         await pump(request.stream(), writer.write, max_bytes=grant.max_bytes)
-        info = await to_thread.run_sync(writer.commit)
+        info = await on_io_thread(writer.commit)
         metrics.UPLOAD_BYTES.labels("signed_put").inc(info.size)
     except (BodyTooLarge, ObjectTooLarge) as exc:
         raise PayloadTooLarge(max_bytes=grant.max_bytes, size=_seen(exc)) from exc
     except FileExistsError as exc:
         raise InvalidState("These bytes were already uploaded; the URL is single-use.") from exc
     finally:
-        await to_thread.run_sync(writer.abort)  # no-op after a commit
+        if info is None:  # not committed: nothing of it is kept
+            await on_io_thread(writer.abort)
     return StoredUpload(size=info.size, checksum_sha256=info.sha256 or "")
 
 
