@@ -7,7 +7,6 @@ database transaction stays open while bytes flow.
 
 from __future__ import annotations
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -180,14 +179,14 @@ async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> Media
         await pump(
             request.stream(), reader.write, max_bytes=DIRECT_UPLOAD_MAX_BYTES + _FORM_OVERHEAD_BYTES
         )
-        await to_thread.run_sync(reader.finish)
-        stored = await to_thread.run_sync(writers[0].commit)
+        await on_io_thread(reader.finish)
+        stored = await on_io_thread(writers[0].commit)
         metrics.UPLOAD_BYTES.labels("direct").inc(stored.size)
     except (BodyTooLarge, ObjectTooLarge) as exc:
         raise PayloadTooLarge(max_bytes=DIRECT_UPLOAD_MAX_BYTES, size=_seen(exc)) from exc
     finally:
         for writer in writers:
-            await to_thread.run_sync(writer.abort)
+            await on_io_thread(writer.abort)  # a no-op for the committed one
     return await run_in_threadpool(
         _create_and_confirm,
         state.runtime,

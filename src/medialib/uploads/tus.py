@@ -18,7 +18,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -44,7 +43,7 @@ from medialib.route_marks import IDEMPOTENT, STREAMS_BODY, both
 from medialib.storage.base import OffsetMismatch, PartialAppend, PartialBusy, PartialMissing
 from medialib.uploads.flows import complete_resumable
 from medialib.uploads.resumable import TUS_PATH, ResumableUploads, UploadView
-from medialib.uploads.streaming import BodyTooLarge, pump
+from medialib.uploads.streaming import BodyTooLarge, on_io_thread, pump
 from medialib.uploads.tus_headers import (
     CHECKSUM_ALGORITHMS,
     OFFSET_CONTENT_TYPE,
@@ -204,19 +203,19 @@ async def _receive(
             raise UploadOffsetMismatch(offset=view.length)
         # A repeat of the last PATCH (its answer was lost): the same answer again.
         return await _completed(state, workspace, view)
-    append = await to_thread.run_sync(_open_append, state, view, offset)
+    append = await on_io_thread(lambda: _open_append(state, view, offset))
     if append is None:  # every byte was already in; only the confirm may be missing
         return await _completed(state, workspace, view)
     finished = False
     try:
         await _stream_into(append, request, max_bytes=view.length - offset, checksum=checksum)
-        new_offset = await to_thread.run_sync(append.commit)
+        new_offset = await on_io_thread(append.commit)
         metrics.UPLOAD_BYTES.labels("tus").inc(new_offset - offset)
         if new_offset == view.length:
-            await to_thread.run_sync(_finish, state, append, view)
+            await on_io_thread(lambda: _finish(state, append, view))
             finished = True
     finally:
-        await to_thread.run_sync(append.close)
+        await on_io_thread(append.close)
     if finished:
         return await _completed(state, workspace, view)
     if _due_for_keep_alive(state, view):
@@ -250,7 +249,7 @@ async def _stream_into(
     except ClientDisconnect:
         # tus keeps what arrived before a break, unless it cannot be checked.
         if checksum is None:
-            await to_thread.run_sync(append.commit)
+            await on_io_thread(append.commit)
         raise
     if hasher is not None and checksum is not None and hasher.digest() != checksum[1]:
         raise ChecksumMismatch()
