@@ -412,6 +412,23 @@ def test_json_bodies_are_capped_and_keyless_ones_never_read(
     assert api.post("/v1/media/upload", json={"filename": "a.jpg"}).status_code == 201
 
 
+def test_a_body_on_any_method_is_capped_and_a_request_without_one_passes(
+    server: RunningServer, api: httpx.Client
+) -> None:
+    """Requests without a body (no Content-Length, no Transfer-Encoding, or a length of 0)
+    skip the body cap's reading; any other body is capped whatever the method."""
+    cap = server.settings.body_max_bytes
+    declared = api.request("GET", "/v1/media", content=b"x" * (cap + 10))
+    assert declared.status_code == 413 and error_of(declared)["max_bytes"] == cap
+    chunked = api.request(
+        "DELETE", "/v1/media/med_x", content=iter([b"y" * 65536] * (cap // 65536 + 2))
+    )
+    assert chunked.status_code == 413 and error_of(chunked)["code"] == "payload_too_large"
+    empty = api.post("/v1/media/upload")  # Content-Length: 0: the route says what is missing
+    assert empty.status_code == 422 and error_of(empty)["code"] == "validation_error"
+    assert api.get("/v1/media").status_code == 200
+
+
 @pytest.mark.parametrize(
     "name", ["照片.jpg", "фото.jpg", "🎉.jpg", "café ünïcode.jpg", "\u202egpj.exe.jpg", "x" * 600]
 )
