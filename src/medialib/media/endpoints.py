@@ -148,7 +148,7 @@ def media_variants(
     media = library.get(workspace, media_id)
     verdicts = verdicts_of(media)
     stale = library.variants_stale(media)
-    if stale and not library.fresh_variants_requested(media):
+    if library.fresh_variants_due(media):
         # The rare write of this read: in a transaction of its own (the request's session
         # only reads, beside any writer).
         with writing(state) as session:

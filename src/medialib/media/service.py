@@ -120,7 +120,12 @@ class MediaLibrary:
             return False  # its first variants are on their way
         return media.variants_key != variants_key_for(media)
 
-    def fresh_variants_requested(self, media: Media) -> bool:
+    def fresh_variants_due(self, media: Media) -> bool:
+        """Stale, and new ones not asked for yet (read without a lock: `refresh_variants`
+        checks again under one)."""
+        return self.variants_stale(media) and not self._fresh_variants_requested(media)
+
+    def _fresh_variants_requested(self, media: Media) -> bool:
         requested = (media.media_metadata or {}).get("variants_requested")
         return bool(requested == variants_key_for(media))
 
@@ -129,7 +134,7 @@ class MediaLibrary:
         `media` is locked in this session's transaction (`get_for_update`)."""
         if not self.variants_stale(media):
             return False
-        if not self.fresh_variants_requested(media):
+        if not self._fresh_variants_requested(media):
             key = variants_key_for(media)
             media.media_metadata = {**(media.media_metadata or {}), "variants_requested": key}
             self.transitions.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
