@@ -33,6 +33,23 @@ def _library_photos(server: RunningServer, key: str, folder: Path) -> dict[str, 
     return ids
 
 
+def _composing_with_photos(
+    page: Any, server: RunningServer, key: str, folder: Path, text: str, networks: tuple[str, ...]
+) -> tuple[Any, dict[str, str]]:
+    """Signed in with `key`, two photos in its library; the composer open with `text` for
+    `networks`, and the photos' ids by file name."""
+    ids = _library_photos(server, key, folder)
+    _sign_in(page, server, key)
+    page.get_by_role("link", name="Posts").click()
+    page.get_by_role("button", name="New post").click()
+    composer = page.get_by_role("dialog", name="New post")
+    expect(composer).to_be_visible()
+    composer.get_by_label("Post text").fill(text)
+    for network in networks:
+        composer.get_by_label(network).check()
+    return composer, ids
+
+
 def _instagram_crop(api: Any, media_id: str) -> dict[str, int]:
     variants = api.get(f"/v1/media/{media_id}/variants").json()
     instagram = next(p for p in variants["platforms"] if p["platform"] == "instagram")
@@ -44,15 +61,9 @@ def test_compose_check_crop_schedule_and_find_the_post(
     page: Any, web_server: RunningServer, tmp_path: Path
 ) -> None:
     key = web_server.new_key()
-    ids = _library_photos(web_server, key, tmp_path)
-    _sign_in(page, web_server, key)
-    page.get_by_role("link", name="Posts").click()
-    page.get_by_role("button", name="New post").click()
-    composer = page.get_by_role("dialog", name="New post")
-    expect(composer).to_be_visible()
-    composer.get_by_label("Post text").fill("Harbour days")
-    composer.get_by_label("Instagram").check()
-    composer.get_by_label("Bluesky").check()
+    composer, ids = _composing_with_photos(
+        page, web_server, key, tmp_path, "Harbour days", ("Instagram", "Bluesky")
+    )
 
     composer.get_by_role("button", name="Add from library").click()
     picker = page.get_by_role("dialog", name="Add media from the library")
@@ -247,14 +258,9 @@ def test_on_a_phone_a_post_for_three_networks_with_a_dragged_crop(
     page = context.new_page()
     try:
         key = web_server.new_key()
-        ids = _library_photos(web_server, key, tmp_path)
-        _sign_in(page, web_server, key)
-        page.get_by_role("link", name="Posts").click()
-        page.get_by_role("button", name="New post").click()
-        composer = page.get_by_role("dialog", name="New post")
-        composer.get_by_label("Post text").fill("From my phone")
-        for network in ("Instagram", "Bluesky", "Threads"):
-            composer.get_by_label(network).check()
+        composer, ids = _composing_with_photos(
+            page, web_server, key, tmp_path, "From my phone", ("Instagram", "Bluesky", "Threads")
+        )
         composer.get_by_role("button", name="Add from library").click()
         picker = page.get_by_role("dialog", name="Add media from the library")
         picker.get_by_role("button", name="Choose harbour.jpg").click()
