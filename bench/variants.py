@@ -27,14 +27,14 @@ import pyvips
 from medialib.config import Settings
 from medialib.media.derivatives import Original
 from medialib.media.records import Variant
-from medialib.media.variant_files import Source, make_variant_files
+from medialib.platforms.reasons import Facts
 from medialib.platforms.rules import catalog
 from medialib.platforms.variants import ImageSpec, Spec, VideoSpec, variant_specs
-from medialib.platforms.verdicts import Facts
 from medialib.processing import images
 from medialib.processing.avprobe import probe
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.signing import SigningKeys
+from medialib.variants.files import Source, make_variant_files
 
 WORK = Path(__file__).resolve().parent / ".work-variants"
 

@@ -17,6 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from swagger_ui_bundle import swagger_ui_path
 
 from medialib import __version__, clock, http_errors, openapi
+from medialib.account.endpoints import keys_router, usage_router
+from medialib.account.endpoints import router as workspace_router
 from medialib.bulkhead import Bulkhead
 from medialib.config import Settings
 from medialib.db import (
@@ -40,7 +42,6 @@ from medialib.jobs.queue import dispatch_after_commit
 from medialib.jobs.repository import JobRepository
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
-from medialib.media.endpoints import usage_router
 from medialib.media.file_endpoints import router as files_router
 from medialib.metrics import QueueDepth, registry_with
 from medialib.platforms import rules as platform_rules
@@ -53,11 +54,10 @@ from medialib.storage.factory import open_store
 from medialib.tasks import load_handlers
 from medialib.uploads.endpoints import router as uploads_router
 from medialib.uploads.tus import router as tus_router
+from medialib.variants.endpoints import router as variants_router
 from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
 from medialib.webhooks.endpoints import router as webhooks_router
-from medialib.workspaces.endpoints import keys_router
-from medialib.workspaces.endpoints import router as workspace_router
 from medialib.workspaces.key_cache import STAMP_FILE, KeyCache
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ def create_app(
     http_errors.install(app)
     routers = (
         media_router,
+        variants_router,
         usage_router,
         posts_router,
         platforms_router,

@@ -287,10 +287,10 @@ def parse_size(text: str) -> int | None:
 
 
 def _workspace_delete(args: argparse.Namespace) -> int:
+    from medialib.account.service import AccountService
     from medialib.workspaces.key_cache import touch_stamp
-    from medialib.workspaces.service import WorkspaceService
 
-    moved = _with_session(lambda session: WorkspaceService(session).delete(args.workspace))
+    moved = _with_session(lambda session: AccountService(session).delete(args.workspace))
     touch_stamp(Settings().resolved_data_dir)  # servers here forget its keys at once
     if moved is None:
         print(f"medialib workspace delete: no workspace {args.workspace!r}", file=sys.stderr)
@@ -321,11 +321,10 @@ def _quota(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace) -> int:
     import threading
 
-    import httpx
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    from medialib.client import Client, MedialibAPIError
+    from medialib.client import Client, ConnectionFailed, MedialibAPIError
 
     settings = Settings()
     url = args.url or _running_server_url(settings) or settings.public_base_url
@@ -367,7 +366,7 @@ def _upload(args: argparse.Namespace) -> int:
 
         try:
             client.ping()
-        except httpx.TransportError as exc:
+        except ConnectionFailed as exc:
             print(
                 f"medialib upload: cannot reach medialib at {url} ({exc}); is `medialib serve`"
                 " running? Pass its address with --url or MEDIALIB_URL.",

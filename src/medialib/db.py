@@ -7,6 +7,7 @@ models and Alembic migrations serve both.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,17 @@ from importlib import resources
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -61,6 +72,25 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class StrEnumType(TypeDecorator[Any]):
+    """A `StrEnum` kept as its value in a plain string column: rows read back as the enum,
+    so `Mapped[MediaStatus]` is what the code really holds (no native database enum,
+    so adding a member needs no migration)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[enum.StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(self.enum_type(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.enum_type(value)
 
 
 class RecordJSON(TypeDecorator[Any]):

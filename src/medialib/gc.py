@@ -22,11 +22,12 @@ from medialib.db import utcnow
 from medialib.idempotency.repository import IdempotencyRepository
 from medialib.media.models import Media
 from medialib.media.repository import MediaRepository
+from medialib.media.transitions import event_data
 from medialib.runtime import Runtime
 from medialib.uploads.repository import ResumableUploadRepository
 from medialib.uploads.resumable import ResumableUploads
 from medialib.webhooks.events import EventType
-from medialib.webhooks.outbox import emit, event_data
+from medialib.webhooks.outbox import emit
 from medialib.workspaces.service import TRASH_KEEPS
 
 # An upload URL lives an hour; its pending row is removed a day after that.
@@ -96,13 +97,13 @@ class _Collector:
         return len(expiring)
 
     def retention(self) -> int:
-        """Purge media whose retention has ended, unless a scheduled post still uses it."""
+        """Purge media whose retention has ended, unless a post still holds it (pinned)."""
         purged = 0
         with self.unit() as session:
             repository = MediaRepository(session)
             for media in repository.retention_over(now=self.now):
-                if repository.scheduled_posts_using(media.id):
-                    continue  # kept while a scheduled post needs it
+                if repository.pin_holders(media.id):
+                    continue  # kept while a scheduled or publishing post needs it
                 self.purge(session, media)
                 purged += 1
         return purged

@@ -3,7 +3,7 @@
 from medialib.generate.models import Generation
 from medialib.idempotency.models import IdempotencyRecord
 from medialib.jobs.models import Job
-from medialib.media.models import Media, MediaTag
+from medialib.media.models import Media, MediaPin, MediaTag
 from medialib.posts.models import Post, PostMedia
 from medialib.uploads.models import ResumableUpload
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -15,6 +15,7 @@ __all__ = [
     "IdempotencyRecord",
     "Job",
     "Media",
+    "MediaPin",
     "MediaTag",
     "Post",
     "PostMedia",

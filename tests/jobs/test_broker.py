@@ -19,6 +19,7 @@ from medialib.db import make_engine, make_session_factory, migrate, session_scop
 from medialib.jobs.broker import BrokerRunner
 from medialib.jobs.models import Job
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import PAYLOAD_OF, MediaJob
 from medialib.jobs.queue import dispatch_after_commit, enqueue
 from medialib.jobs.registry import JobContext, JobRegistry
 from medialib.jobs.repository import JobRepository
@@ -63,7 +64,7 @@ def _runner(
     )
     registry = JobRegistry()
     for name in JobName:
-        registry.register(name, give_up=give_up or (lambda *_: None))(handler)
+        registry.register(name, PAYLOAD_OF[name], give_up=give_up or (lambda *_: None))(handler)
     context = JobContext(settings=settings, session_factory=factory, store=open_store(settings))
     runner = BrokerRunner(context, registry)
     dispatch_after_commit(factory, runner.dispatch)
@@ -72,7 +73,7 @@ def _runner(
 
 def _enqueue(factory: sessionmaker[Session], *, max_attempts: int = 5) -> str:
     with session_scope(factory) as session:
-        enqueue(session, JobName.PROCESS_AV, max_attempts=max_attempts, media_id="med_x")
+        enqueue(session, JobName.PROCESS_AV, MediaJob(media_id="med_x"), max_attempts=max_attempts)
     with factory() as session:
         return session.query(Job).one().id
 
@@ -98,7 +99,7 @@ def test_delivered_job_runs_and_failed_attempts_are_resent_later(
 ) -> None:
     attempts: list[float] = []
 
-    def flaky(_: JobContext, payload: dict[str, Any]) -> None:
+    def flaky(_: JobContext, payload: MediaJob) -> None:
         attempts.append(time.monotonic())
         if len(attempts) < 3:
             raise RuntimeError("transient")
@@ -172,12 +173,10 @@ def test_sweep_resends_work_a_dead_worker_left(
     factory: sessionmaker[Session], tmp_path: Path, redis_url: str, namespace: str
 ) -> None:
     ran: list[str] = []
-    runner = _runner(
-        factory, tmp_path, redis_url, namespace, lambda _c, p: ran.append(p["media_id"])
-    )
+    runner = _runner(factory, tmp_path, redis_url, namespace, lambda _c, p: ran.append(p.media_id))
     with session_scope(factory) as session:  # written and claimed, but never published
         job = JobRepository(session).add(
-            JobName.PROCESS_IMAGE, {"media_id": "med_lost"}, max_attempts=5
+            JobName.PROCESS_IMAGE, MediaJob(media_id="med_lost"), max_attempts=5
         )
         JobRepository(session).claim_id(job.id, worker_id="dead", lease=dt.timedelta(seconds=0.2))
         job_id = job.id
@@ -193,9 +192,7 @@ def test_duplicate_deliveries_run_a_job_once(
     factory: sessionmaker[Session], tmp_path: Path, redis_url: str, namespace: str
 ) -> None:
     ran: list[str] = []
-    runner = _runner(
-        factory, tmp_path, redis_url, namespace, lambda _c, p: ran.append(p["media_id"])
-    )
+    runner = _runner(factory, tmp_path, redis_url, namespace, lambda _c, p: ran.append(p.media_id))
     job_id = _enqueue(factory)
     for _ in range(5):
         runner.send(job_id, "video")

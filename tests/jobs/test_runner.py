@@ -17,6 +17,7 @@ from medialib.config import Settings
 from medialib.db import make_engine, make_session_factory, migrate, session_scope
 from medialib.jobs.models import Job
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import PAYLOAD_OF, DeliveryJob, JobStatus, MediaJob
 from medialib.jobs.queue import dispatch_after_commit, enqueue
 from medialib.jobs.registry import DuplicateHandler, JobContext, JobRegistry, MissingHandlers
 from medialib.jobs.repository import JobRepository
@@ -42,15 +43,14 @@ def _context(factory: sessionmaker[Session], tmp_path: Path, **overrides: Any) -
 def _register_everywhere(registry: JobRegistry, handler: Any, give_up: Any = None) -> None:
     """The runner refuses a registry with a missing handler: cover every job name."""
     for name in JobName:
-        registry.register(name, give_up=give_up or (lambda *_: None))(handler)
+        registry.register(name, PAYLOAD_OF[name], give_up=give_up or (lambda *_: None))(handler)
 
 
 def _enqueue(factory: sessionmaker[Session], count: int = 1, max_attempts: int = 5) -> list[str]:
     with session_scope(factory) as session:
         for index in range(count):
-            enqueue(
-                session, JobName.PROCESS_IMAGE, max_attempts=max_attempts, media_id=f"med_{index}"
-            )
+            job = MediaJob(media_id=f"med_{index}")
+            enqueue(session, JobName.PROCESS_IMAGE, job, max_attempts=max_attempts)
         session.flush()
         return [job.id for job in session.query(Job).all()]
 
@@ -66,9 +66,9 @@ def test_failing_job_is_retried_until_it_succeeds(
     factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     registry = JobRegistry()
-    calls: list[dict[str, Any]] = []
+    calls: list[MediaJob] = []
 
-    def flaky(_: JobContext, payload: dict[str, Any]) -> None:
+    def flaky(_: JobContext, payload: MediaJob) -> None:
         calls.append(payload)
         if len(calls) < 3:
             raise RuntimeError("transient")
@@ -79,7 +79,7 @@ def test_failing_job_is_retried_until_it_succeeds(
     assert runner.run_until_idle() == 3
     job = _job(factory, job_id)
     assert (job.status, job.attempts, job.last_error) == ("done", 3, None)
-    assert calls == [{"media_id": "med_0"}] * 3
+    assert calls == [MediaJob(media_id="med_0")] * 3
 
 
 def test_retries_back_off(factory: sessionmaker[Session], tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_job_that_keeps_failing_gives_up_once(
     factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     registry = JobRegistry()
-    given_up: list[tuple[dict[str, Any], str]] = []
+    given_up: list[tuple[MediaJob, str]] = []
     _register_everywhere(
         registry,
         lambda *_: (_ for _ in ()).throw(ValueError("broken file")),
@@ -122,7 +122,7 @@ def test_abandoned_running_job_is_taken_again_after_its_lease(
         assert claimed is not None and claimed.id == job_id
     registry = JobRegistry()
     ran: list[str] = []
-    _register_everywhere(registry, lambda _c, p: ran.append(p["media_id"]))
+    _register_everywhere(registry, lambda _c, p: ran.append(p.media_id))
     runner = EmbeddedRunner(_context(factory, tmp_path), registry, queue_threads={})
     assert runner.run_until_idle() == 0  # still leased
     time.sleep(0.4)
@@ -136,7 +136,7 @@ def test_job_is_invisible_until_its_transaction_commits(
     woken = threading.Event()
     dispatch_after_commit(factory, lambda _jobs: woken.set())
     session = factory()
-    enqueue(session, JobName.PROCESS_IMAGE, max_attempts=1, media_id="med_x")
+    enqueue(session, JobName.PROCESS_IMAGE, MediaJob(media_id="med_x"), max_attempts=1)
     session.flush()
     # On SQLite every transaction begins IMMEDIATE, so a worker cannot even start until the
     # commit; on PostgreSQL it runs concurrently and must not see the row.
@@ -156,9 +156,9 @@ def test_threads_run_every_job_exactly_once(factory: sessionmaker[Session], tmp_
     ran: list[str] = []
     lock = threading.Lock()
 
-    def record(_: JobContext, payload: dict[str, Any]) -> None:
+    def record(_: JobContext, payload: MediaJob) -> None:
         with lock:
-            ran.append(payload["media_id"])
+            ran.append(payload.media_id)
 
     _register_everywhere(registry, record)
     _enqueue(factory, count=30)
@@ -184,14 +184,14 @@ def test_registry_refuses_doubles_and_reports_missing_handlers() -> None:
     registry = JobRegistry()
     with pytest.raises(MissingHandlers):
         registry.check_complete()
-    registry.register(JobName.PROCESS_IMAGE, give_up=lambda *_: None)(lambda *_: None)
+    registry.register(JobName.PROCESS_IMAGE, MediaJob, give_up=lambda *_: None)(lambda *_: None)
     with pytest.raises(DuplicateHandler):
-        registry.register(JobName.PROCESS_IMAGE, give_up=lambda *_: None)(lambda *_: None)
+        registry.register(JobName.PROCESS_IMAGE, MediaJob, give_up=lambda *_: None)(lambda *_: None)
     with pytest.raises(MissingHandlers):
         registry.check_complete()
     for name in JobName:
         if name != JobName.PROCESS_IMAGE:
-            registry.register(name, give_up=lambda *_: None)(lambda *_: None)
+            registry.register(name, PAYLOAD_OF[name], give_up=lambda *_: None)(lambda *_: None)
     registry.check_complete()
 
 
@@ -203,7 +203,7 @@ def test_a_committed_job_wakes_a_thread_of_its_queue_at_once(
     that queue's threads look (each look is a claiming transaction of its own)."""
     registry = JobRegistry()
     ran: list[str] = []
-    _register_everywhere(registry, lambda _context, payload: ran.append(payload["media_id"]))
+    _register_everywhere(registry, lambda _context, payload: ran.append(payload.media_id))
     runner = EmbeddedRunner(
         _context(factory, tmp_path, job_poll_seconds=60),
         registry,
@@ -229,3 +229,33 @@ def test_a_committed_job_wakes_a_thread_of_its_queue_at_once(
         assert claims.count("webhook") == 2  # the webhook threads never looked again
     finally:
         runner.stop()
+
+
+def test_a_job_carries_its_own_payload_model_or_is_refused(
+    factory: sessionmaker[Session],
+) -> None:
+    """The boundary of a job is typed: registering or enqueueing another model is a
+    programming error caught at once, not a KeyError in a worker later."""
+    with pytest.raises(TypeError):
+        JobRegistry().register(JobName.PROCESS_IMAGE, DeliveryJob, give_up=lambda *_: None)
+    with session_scope(factory) as session, pytest.raises(TypeError):
+        enqueue(session, JobName.PROCESS_IMAGE, DeliveryJob(delivery_id="msg_x"), max_attempts=1)
+
+
+def test_a_payload_no_attempt_can_read_is_given_up_at_once(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    registry = JobRegistry()
+    ran: list[str] = []
+    _register_everywhere(registry, lambda _c, p: ran.append(p.media_id))
+    [job_id] = _enqueue(factory, max_attempts=5)
+    with session_scope(factory) as session:  # a row written by some older or broken code
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.payload = {"media": "med_0"}
+    runner = EmbeddedRunner(_context(factory, tmp_path), registry, queue_threads={})
+    assert runner.run_until_idle() == 1
+    job = _job(factory, job_id)
+    assert job.status == JobStatus.FAILED and job.attempts == 1
+    assert "payload does not fit" in (job.last_error or "")
+    assert ran == []

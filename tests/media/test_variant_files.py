@@ -10,10 +10,10 @@ import pyvips
 
 from medialib.config import Settings
 from medialib.media.derivatives import Original
-from medialib.media.variant_files import Source, make_variant_files
 from medialib.platforms.variants import ImageSpec
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.signing import SigningKeys
+from medialib.variants.files import Source, make_variant_files
 
 
 def _stored_files(root: Path) -> set[str]:

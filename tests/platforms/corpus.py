@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from medialib.platforms.reasons import Facts
 from medialib.platforms.rules import Catalog, Form, MediaRules, Network
-from medialib.platforms.verdicts import Facts
 
 _IMAGE_FORMATS = ("jpeg", "png", "webp", "gif")
 _DOCUMENT_FORMATS = ("pdf", "docx", "pptx")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from medialib.platforms.reasons import Facts
 from medialib.platforms.variants import Aspect, ImageSpec, VideoSpec, variant_specs
-from medialib.platforms.verdicts import Facts
 
 
 def _by_platform(specs: dict) -> dict:  # type: ignore[type-arg]

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from medialib.platforms.reasons import Facts, Reason
 from medialib.platforms.rules import MediaRules, catalog
-from medialib.platforms.verdicts import Facts, Reason, judge, judge_all, judge_form
+from medialib.platforms.verdicts import judge, judge_all, judge_form
 from tests.platforms.corpus import compliant, single_forms
 
 RULES = catalog()

@@ -1,5 +1,5 @@
 """The medialib Python client: `Client(base_url, api_key).upload(path)`."""
 
-from medialib.client.client import Client, MedialibAPIError, ProgressCallback
+from medialib.client.client import Client, ConnectionFailed, MedialibAPIError, ProgressCallback
 
-__all__ = ["Client", "MedialibAPIError", "ProgressCallback"]
+__all__ = ["Client", "ConnectionFailed", "MedialibAPIError", "ProgressCallback"]

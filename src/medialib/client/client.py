@@ -26,6 +26,11 @@ _TUS = {"Tus-Resumable": "1.0.0"}
 _RESUME_AFTER = frozenset({409, 423, 500, 502, 503, 504})
 
 
+# The connection failed (no server, a dropped connection, a time-out): callers catch
+# this without importing the HTTP library themselves.
+ConnectionFailed = httpx.TransportError
+
+
 class MedialibAPIError(Exception):
     def __init__(self, status_code: int, code: str, message: str, details: dict[str, Any]):
         super().__init__(f"{status_code} {code}: {message}")

@@ -1,16 +1,29 @@
-"""The SSRF-safe HTTP client for everything medialib fetches from outside (URL imports,
-webhook deliveries): vetting (`vetting.py`), one deadline (`deadline.py`), bounded
-decoding (`decoding.py`), and the fetch itself (`client.py`)."""
+"""The one HTTP client for every call medialib makes to another server (URL imports,
+webhook deliveries, AI providers, publishing connectors): vetting (`vetting.py`), one
+deadline (`deadline.py`), bounded decoding (`decoding.py`), and the calls themselves
+(`client.py`). An import-linter contract keeps `httpx` out of every other package."""
 
-from medialib.fetch.client import Fetched, fetch, post_json
+from medialib.fetch.client import (
+    Answer,
+    Fetched,
+    call,
+    deadline_for,
+    fetch,
+    path_segment,
+    post_json,
+)
 from medialib.fetch.vetting import FetchPolicy, address_allowed, check_url, vet_host
 
 __all__ = [
+    "Answer",
     "FetchPolicy",
     "Fetched",
     "address_allowed",
+    "call",
     "check_url",
+    "deadline_for",
     "fetch",
+    "path_segment",
     "post_json",
     "vet_host",
 ]

@@ -17,7 +17,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import httpcore
 import httpx
@@ -57,13 +57,76 @@ class Fetched:
             ) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole answer, read within the deadline and the byte cap."""
+
+    status: int
+    headers: dict[str, str]  # names in lower case; a repeated header's last value
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def deadline_for(policy: FetchPolicy, by: float | None = None) -> float:
+    """The moment (`time.monotonic()`) a call must end: the policy's time from now, or
+    sooner when the caller's own deadline (`by`, e.g. from its request) comes first."""
+    own = time.monotonic() + policy.deadline_seconds
+    return own if by is None else min(own, by)
+
+
+def path_segment(value: str) -> str:
+    """An id from another server, made safe as one segment of a URL path: every
+    reserved character escaped, and dot segments (which a server resolves as "up")
+    refused."""
+    if value in ("", ".", "..") or len(value) > 1024:
+        raise ImportFailed("The server answered with an id that is not usable.", reason="answer")
+    return quote(value, safe="")
+
+
+def call(
+    method: str,
+    raw_url: str,
+    policy: FetchPolicy,
+    *,
+    max_bytes: int,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    by: float | None = None,
+) -> Answer:
+    """One request under the policy (redirects are answers, not followed), its whole
+    answer read before the deadline (see `deadline_for`), decoded with every byte
+    counted and cut past `max_bytes`. Raises `ImportFailed` (time-out, network),
+    `UrlNotAllowed` or `PayloadTooLarge`; any status comes back as an `Answer`."""
+    deadline = deadline_for(policy, by)
+    target = check_target(raw_url, policy)
+    with _client(policy, deadline) as client:
+        response = _send(client, target, policy, method=method, content=content, headers=headers)
+        try:
+            fetched = Fetched(url=target.url.geturl(), response=response, deadline=deadline)
+            body = b"".join(fetched.iter_bytes(max_bytes=max_bytes))
+        finally:
+            response.close()
+    return Answer(
+        status=response.status_code,
+        headers={name.lower(): value for name, value in response.headers.items()},
+        body=body,
+    )
+
+
 @contextlib.contextmanager
 def fetch(
-    raw_url: str, policy: FetchPolicy, *, client: httpx.Client | None = None
+    raw_url: str,
+    policy: FetchPolicy,
+    *,
+    client: httpx.Client | None = None,
+    by: float | None = None,
 ) -> Iterator[Fetched]:
     """GET a URL under the policy, following up to three redirects, each one vetted again;
-    everything (redirects, headers, body) within the policy's deadline."""
-    deadline = time.monotonic() + policy.deadline_seconds
+    everything (redirects, headers, body) before the deadline (see `deadline_for`)."""
+    deadline = deadline_for(policy, by)
     own = client or _client(policy, deadline)
     current = raw_url
     try:
@@ -97,7 +160,7 @@ def post_json(raw_url: str, body: bytes, headers: dict[str, str], policy: FetchP
     """POST to a URL under the same policy (webhooks); the status code. Redirects are not
     followed: a 3xx is an answer like any other."""
     target = check_target(raw_url, policy)
-    with _client(policy, time.monotonic() + policy.deadline_seconds) as client:
+    with _client(policy, deadline_for(policy)) as client:
         response = _send(client, target, policy, method="POST", content=body, headers=headers)
         response.close()
         return response.status_code

@@ -35,6 +35,9 @@ class FetchPolicy:
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     deadline_seconds: float = 120.0
+    # False only for servers the operator configured (an AI provider on the company's own
+    # network): any address, but the same deadline, caps and decoding as everything else.
+    public_only: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,8 @@ def unwrap(address: IPAddress) -> IPAddress:
 
 
 def address_allowed(address: IPAddress, policy: FetchPolicy) -> bool:
+    if not policy.public_only:
+        return True
     inner = unwrap(address)
     if policy.allow_loopback and inner is address and any(address in n for n in _LOOPBACK):
         return True  # only plain loopback, never a wrapped form of it

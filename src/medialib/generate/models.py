@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medialib.db import Base, JSONType, UTCDateTime, utcnow
+from medialib.db import Base, JSONType, StrEnumType, UTCDateTime, utcnow
+
+
+class GenerationStatus(enum.StrEnum):
+    PENDING = "pending"  # its job has not finished
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class Generation(Base):
@@ -24,7 +31,9 @@ class Generation(Base):
     aspect_ratio: Mapped[str | None] = mapped_column(String(16))
     provider: Mapped[str] = mapped_column(String(40))
     model: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # succeeded, failed
+    status: Mapped[GenerationStatus] = mapped_column(
+        StrEnumType(GenerationStatus, 16), default=GenerationStatus.PENDING
+    )
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,4 +1,6 @@
-"""Generation providers behind three narrow interfaces, each spoken over HTTP with httpx:
+"""Generation providers behind three narrow interfaces, each spoken over HTTP through
+`fetch/` (one deadline per call however slowly the provider answers, every decoded byte
+counted, ids from the provider escaped as path segments):
 
 - images: the OpenAI-compatible images API (`POST {base}/images/generations`, answers
   with `b64_json` or `url`), which OpenAI and many hosted and self-hosted servers speak;
@@ -7,10 +9,11 @@
   `failed` or `canceled`; the output is a URL);
 - prompt enhancement: the OpenAI-compatible chat-completions API.
 
-Provider base URLs are the operator's configuration, so they are not vetted like user
-input; what a provider answers is outside input: bodies are read up to a cap, every
-call has a deadline, and a result URL is fetched by the caller through the SSRF-safe
-fetcher. Every failure becomes `GenerationFailed` with the provider's own reason.
+Provider base URLs are the operator's configuration, so their addresses are not vetted
+like user input (a provider may run on the company's own network); what a provider
+answers is outside input: bodies are read up to a cap, every call has a deadline, and a
+result URL is fetched by the caller under the URL import's rules. Every failure becomes
+`GenerationFailed` with the provider's own reason.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpx
-
-from medialib.errors import GenerationFailed
+from medialib import fetch
+from medialib.errors import GenerationFailed, MedialibError, PayloadTooLarge
+from medialib.fetch import FetchPolicy
 
 # A generated image arrives base64-encoded inside JSON: room for a large PNG.
 ANSWER_MAX_BYTES = 64 * 1024 * 1024
@@ -64,47 +67,53 @@ class PromptEnhancer(Protocol):
 
 
 class _Http:
-    """JSON over HTTP with a bearer key, a time-out per call and a cap on the answer."""
+    """JSON over HTTP with a bearer key, one deadline per call and a cap on the answer."""
 
     def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
+        self.policy = FetchPolicy(
+            allow_http=True,
+            public_only=False,
+            connect_timeout=min(10.0, timeout_seconds),
+            read_timeout=timeout_seconds,
+            deadline_seconds=timeout_seconds,
+        )
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        url = f"{self.base_url}{path}"
+        headers = dict(self.headers)
+        content = None
+        if body is not None:
+            content = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
         try:
-            with (
-                httpx.Client(timeout=self.timeout, follow_redirects=False) as client,
-                client.stream(method, url, json=body, headers=self.headers) as response,
-            ):
-                raw = _read_capped(response)
-        except httpx.TimeoutException as exc:
+            answer = fetch.call(
+                method,
+                f"{self.base_url}{path}",
+                self.policy,
+                max_bytes=ANSWER_MAX_BYTES,
+                content=content,
+                headers=headers,
+            )
+        except PayloadTooLarge as exc:
+            raise GenerationFailed("The provider's answer is too large.", reason="answer") from exc
+        except MedialibError as exc:  # time-out, no connection, a broken encoding
+            reason = str(exc.details.get("reason") or "network")
+            if reason == "timeout":
+                raise GenerationFailed(
+                    "The provider did not answer in time.", reason="timeout"
+                ) from exc
+            raise GenerationFailed("The provider could not be reached.", reason=reason) from exc
+        if answer.status >= 400:
             raise GenerationFailed(
-                "The provider did not answer in time.", reason="timeout"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise GenerationFailed("The provider could not be reached.", reason="network") from exc
-        if response.status_code >= 400:
-            raise GenerationFailed(
-                f"The provider refused: {_provider_reason(raw) or response.reason_phrase}",
+                f"The provider refused: {_provider_reason(answer.body) or answer.status}",
                 reason="provider",
-                provider_status=response.status_code,
+                provider_status=answer.status,
             )
         try:
-            return json.loads(raw)
+            return json.loads(answer.body)
         except ValueError as exc:
             raise GenerationFailed("The provider's answer is not JSON.", reason="answer") from exc
-
-
-def _read_capped(response: httpx.Response) -> bytes:
-    chunks, seen = [], 0
-    for chunk in response.iter_bytes():
-        seen += len(chunk)
-        if seen > ANSWER_MAX_BYTES:
-            raise GenerationFailed("The provider's answer is too large.", reason="answer")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _provider_reason(raw: bytes) -> str:
@@ -162,7 +171,7 @@ class PredictionVideos:
         return prediction_id
 
     def poll(self, prediction_id: str) -> Prediction:
-        answer = self.http.call("GET", f"/predictions/{prediction_id}")
+        answer = self.http.call("GET", f"/predictions/{_segment(prediction_id)}")
         if not isinstance(answer, dict) or not isinstance(answer.get("status"), str):
             raise GenerationFailed("The provider's prediction has no status.")
         output = answer.get("output")
@@ -209,3 +218,10 @@ class ChatEnhancer:
         if not isinstance(text, str) or not text.strip():
             raise GenerationFailed("The provider answered without a prompt.")
         return text.strip()[:PROMPT_MAX_CHARS]
+
+
+def _segment(provider_id: str) -> str:
+    try:
+        return fetch.path_segment(provider_id)
+    except MedialibError as exc:
+        raise GenerationFailed("The provider answered with an unusable id.") from exc

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import GenerationUnavailable, RateLimited, ValidationFailed
-from medialib.generate.models import Generation
+from medialib.generate.models import Generation, GenerationStatus
 from medialib.generate.providers import ChatEnhancer
 from medialib.generate.repository import GenerationRepository
 from medialib.generate.schemas import GenerateOptions, GenerationIn, KindOptions
 from medialib.ids import new_id
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import GenerationJob
 from medialib.jobs.queue import enqueue
 from medialib.media.intake import MediaIntake
 from medialib.media.models import Media, MediaKind, MediaStatus
@@ -134,14 +135,14 @@ class GenerationService:
             aspect_ratio=request.aspect_ratio,
             provider=provider,
             model=model,
-            status="pending",
+            status=GenerationStatus.PENDING,
         )
         self.generations.add(generation)
         enqueue(
             self.session,
             JobName.GENERATE_MEDIA,
+            GenerationJob(generation_id=generation.id),
             max_attempts=1,  # a provider call costs money: never repeated behind the user's back
-            generation_id=generation.id,
         )
         return generation, media
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import mimetypes
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.errors import GenerationFailed, MedialibError
 from medialib.fetch import fetch
-from medialib.generate.models import Generation
+from medialib.generate.models import Generation, GenerationStatus
 from medialib.generate.providers import (
     GeneratedFile,
     OpenAIImages,
@@ -27,6 +26,7 @@ from medialib.generate.providers import (
 from medialib.generate.repository import GenerationRepository
 from medialib.generate.service import nearest_size, styled_prompt
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import GenerationJob, JobOutcome
 from medialib.jobs.registry import JobContext, registry
 from medialib.media.models import MediaStatus
 from medialib.media.repository import MediaRepository
@@ -40,7 +40,7 @@ GENERATE_STAGE = "generate"
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
+class _Asked:
     generation_id: str
     workspace_id: str
     media_id: str
@@ -53,30 +53,40 @@ class _Job:
     model: str
 
 
-@registry.register(JobName.GENERATE_MEDIA, give_up=lambda c, p, e: _give_up(c, p, e))
-def generate(context: JobContext, payload: dict[str, Any]) -> None:
-    job = _read(context, payload["generation_id"])
-    if job is None:
-        return  # done before (a job delivered twice), or its media is gone
+def _give_up(context: JobContext, job: GenerationJob, error: str) -> None:
+    """The job itself broke (not the provider): the generation and its media fail."""
+    with session_scope(context.session_factory) as session:
+        generation = GenerationRepository(session).get(job.generation_id)
+        if generation is not None and generation.status == GenerationStatus.PENDING:
+            broke = GenerationFailed(f"The generation broke: {error}")
+            _mark_failed(session, context.settings, generation, broke)
+
+
+@registry.register(JobName.GENERATE_MEDIA, GenerationJob, give_up=_give_up)
+def generate(context: JobContext, job: GenerationJob) -> JobOutcome:
+    asked = _read(context, job.generation_id)
+    if asked is None:
+        return JobOutcome.SKIPPED  # done before (a job delivered twice), or its media is gone
     try:
-        result = _call_provider(context, job)
-        _store(context, job, result)
+        result = _call_provider(context, asked)
+        _store(context, asked, result)
     except MedialibError as error:
-        _fail(context, job.generation_id, error)
-        context.store.delete(job.storage_key)
-        return
-    _confirm(context, job)
+        _fail(context, asked.generation_id, error)
+        context.store.delete(asked.storage_key)
+        return JobOutcome.REFUSED
+    _confirm(context, asked)
+    return JobOutcome.DONE
 
 
-def _read(context: JobContext, generation_id: str) -> _Job | None:
+def _read(context: JobContext, generation_id: str) -> _Asked | None:
     with session_scope(context.session_factory) as session:
         generation = GenerationRepository(session).get(generation_id)
-        if generation is None or generation.status != "pending":
+        if generation is None or generation.status != GenerationStatus.PENDING:
             return None
         media = MediaRepository(session).get_by_id(generation.media_id)
         if media is None or media.status != MediaStatus.PROCESSING:
             return None
-        return _Job(
+        return _Asked(
             generation_id=generation.id,
             workspace_id=generation.workspace_id,
             media_id=media.id,
@@ -90,7 +100,7 @@ def _read(context: JobContext, generation_id: str) -> _Job | None:
         )
 
 
-def _call_provider(context: JobContext, job: _Job) -> GeneratedFile:
+def _call_provider(context: JobContext, job: _Asked) -> GeneratedFile:
     settings = context.settings
     prompt = styled_prompt(job.prompt, job.style)
     if job.kind == "image":
@@ -129,7 +139,7 @@ def _call_provider(context: JobContext, job: _Job) -> GeneratedFile:
     return GeneratedFile(url=prediction.output_url)
 
 
-def _store(context: JobContext, job: _Job, result: GeneratedFile) -> None:
+def _store(context: JobContext, job: _Asked, result: GeneratedFile) -> None:
     """The result's bytes under the media's key, within the kind's cap."""
     cap = context.settings.kind_cap(job.kind)
     writer = context.store.open_writer(
@@ -153,7 +163,7 @@ def _store(context: JobContext, job: _Job, result: GeneratedFile) -> None:
         writer.abort()
 
 
-def _confirm(context: JobContext, job: _Job) -> None:
+def _confirm(context: JobContext, job: _Asked) -> None:
     with session_scope(context.session_factory) as session:
         workspace = WorkspaceRepository(session).get(job.workspace_id)
     if workspace is None:
@@ -171,9 +181,9 @@ def _confirm(context: JobContext, job: _Job) -> None:
             return
         generation.finished_at = utcnow()
         if outcome.error is None:
-            generation.status = "succeeded"
+            generation.status = GenerationStatus.SUCCEEDED
         else:
-            generation.status = "failed"
+            generation.status = GenerationStatus.FAILED
             generation.error = outcome.error.to_dict()
 
 
@@ -188,18 +198,9 @@ def _fail(context: JobContext, generation_id: str, error: MedialibError) -> None
 def _mark_failed(
     session: Session, settings: Settings, generation: Generation, error: MedialibError
 ) -> None:
-    generation.status = "failed"
+    generation.status = GenerationStatus.FAILED
     generation.error = error.to_dict()
     generation.finished_at = utcnow()
     media = MediaRepository(session).get_by_id(generation.media_id)
     if media is not None and media.status == MediaStatus.PROCESSING:
         Transitions(session, settings).fail(media, error, stage=GENERATE_STAGE)
-
-
-def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
-    """The job itself broke (not the provider): the generation and its media fail."""
-    with session_scope(context.session_factory) as session:
-        generation = GenerationRepository(session).get(payload["generation_id"])
-        if generation is not None and generation.status == "pending":
-            broke = GenerationFailed(f"The generation broke: {error}")
-            _mark_failed(session, context.settings, generation, broke)

@@ -19,10 +19,13 @@ import uuid
 from collections.abc import Callable, Collection
 from typing import Any
 
+from pydantic import ValidationError
+
 from medialib import logs, metrics
 from medialib.db import session_scope
 from medialib.jobs.models import Job
-from medialib.jobs.registry import JobContext, JobRegistry
+from medialib.jobs.payloads import JobOutcome, JobPayload
+from medialib.jobs.registry import JobContext, JobRegistry, JobSpec
 from medialib.jobs.repository import JobRepository
 
 log = logging.getLogger(__name__)
@@ -85,18 +88,26 @@ class JobExecutor:
                 self._running.discard(job.id)
 
     def _execute(self, job: Job) -> None:
-        payload = dict(job.payload)
+        raw = dict(job.payload)
         fields = {"job_id": job.id, "job": job.name}
-        if isinstance(payload.get("media_id"), str):
-            fields["media_id"] = payload["media_id"]
-        with logs.context(payload.get("request_id"), **fields):
-            self._execute_in_context(job, payload)
+        if job.subject_id:
+            fields["subject_id"] = job.subject_id
+        if isinstance(raw.get("media_id"), str):
+            fields["media_id"] = raw["media_id"]
+        request_id = raw.get("request_id")
+        with logs.context(request_id if isinstance(request_id, str) else None, **fields):
+            spec = self.registry.spec(job.name)
+            try:
+                payload = spec.payload.model_validate(raw)
+            except ValidationError as exc:  # no attempt can read it: give up at once
+                self._settle_unreadable(job, f"the payload does not fit: {exc}"[:2000])
+                return
+            self._execute_in_context(job, spec, payload)
 
-    def _execute_in_context(self, job: Job, payload: dict[str, Any]) -> None:
-        spec = self.registry.spec(job.name)
+    def _execute_in_context(self, job: Job, spec: JobSpec[Any], payload: JobPayload) -> None:
         started = time.perf_counter()
         try:
-            spec.handle(self.context, payload)
+            outcome = spec.handle(self.context, payload) or JobOutcome.DONE
         except (Exception, _interrupts()) as exc:  # a time limit interrupts as BaseException
             error = "".join(traceback.format_exception_only(exc)).strip()
             details = getattr(exc, "details", None)
@@ -105,20 +116,28 @@ class JobExecutor:
             error = error[:2000]
             log.warning("job %s %s attempt %d failed: %s", job.name, job.id, job.attempts, error)
             metrics.JOB_SECONDS.labels(job.queue).observe(time.perf_counter() - started)
-            outcome = "given_up" if job.attempts >= job.max_attempts else "retried"
-            metrics.JOBS.labels(job.queue, outcome).inc()
-            self._settle_failure(job, error)
+            given_up = job.attempts >= job.max_attempts
+            metrics.JOBS.labels(job.queue, "given_up" if given_up else "retried").inc()
+            self._settle_failure(job, spec, payload, error)
             return
         seconds = time.perf_counter() - started
         metrics.JOB_SECONDS.labels(job.queue).observe(seconds)
         metrics.JOBS.labels(job.queue, "done").inc()
-        log.info("job %s done in %.0f ms", job.name, seconds * 1000)
+        log.info("job %s %s in %.0f ms", job.name, outcome, seconds * 1000)
         with session_scope(self.context.session_factory) as session:
             JobRepository(session).finish(job.id, worker_id=self.worker_id)
 
-    def _settle_failure(self, job: Job, error: str) -> None:
+    def _settle_unreadable(self, job: Job, error: str) -> None:
+        log.error("job %s %s given up: %s", job.name, job.id, error)
+        metrics.JOBS.labels(job.queue, "given_up").inc()
+        with session_scope(self.context.session_factory) as session:
+            JobRepository(session).give_up(job.id, worker_id=self.worker_id, error=error)
+
+    def _settle_failure(
+        self, job: Job, spec: JobSpec[Any], payload: JobPayload, error: str
+    ) -> None:
         if job.attempts >= job.max_attempts:
-            self.registry.spec(job.name).give_up(self.context, dict(job.payload), error)
+            spec.give_up(self.context, payload, error)
             with session_scope(self.context.session_factory) as session:
                 JobRepository(session).give_up(job.id, worker_id=self.worker_id, error=error)
             return

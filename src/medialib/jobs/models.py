@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medialib.db import Base, JSONType, UTCDateTime, utcnow
+from medialib.db import Base, JSONType, StrEnumType, UTCDateTime, utcnow
+from medialib.jobs.payloads import JobStatus
 
 
 class Job(Base):
@@ -17,13 +18,18 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "status", "run_after"),)
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_subject", "subject_id", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     queue: Mapped[str] = mapped_column(String(32))
+    # The job's payload model (jobs/payloads.py) as JSON, and the id it is about.
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    subject_id: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[JobStatus] = mapped_column(StrEnumType(JobStatus, 16), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     run_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

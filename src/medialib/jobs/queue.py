@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medialib import logs
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import PAYLOAD_OF, JobPayload
 from medialib.jobs.repository import JobRepository
 
 _PENDING = "medialib.jobs_enqueued"
@@ -19,11 +20,13 @@ _PENDING = "medialib.jobs_enqueued"
 Dispatch = Callable[[list[tuple[str, str]]], None]
 
 
-def enqueue(session: Session, name: JobName, *, max_attempts: int, **ids: str) -> None:
-    payload = dict(ids)
+def enqueue(session: Session, name: JobName, payload: JobPayload, *, max_attempts: int) -> None:
+    """Write the job row in the caller's transaction; `payload` is the job's own model."""
+    if type(payload) is not PAYLOAD_OF[name]:
+        raise TypeError(f"{name} carries {PAYLOAD_OF[name].__name__}, not {type(payload).__name__}")
     caused_by = logs.request_id()  # the job's records carry the request that caused it
-    if caused_by is not None:
-        payload["request_id"] = caused_by
+    if caused_by is not None and payload.request_id is None:
+        payload = payload.model_copy(update={"request_id": caused_by})
     job = JobRepository(session).add(name, payload, max_attempts=max_attempts)
     session.info.setdefault(_PENDING, []).append((job.id, job.queue))
 

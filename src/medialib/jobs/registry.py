@@ -6,23 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import PAYLOAD_OF, JobOutcome, JobPayload
 from medialib.runtime import Runtime
 
 # What a handler works with: the process's settings, database, store and scanner.
 JobContext = Runtime
 
-Handler = Callable[[JobContext, dict[str, Any]], None]
-GiveUp = Callable[[JobContext, dict[str, Any], str], None]
+P = TypeVar("P", bound=JobPayload)
+# A handler gets its job's typed payload (jobs/payloads.py) and says what it did (None:
+# done); raising means the attempt failed and is retried.
+Handler = Callable[[JobContext, P], JobOutcome | None]
+# Called once when every attempt has failed, so the subject never stays in limbo.
+GiveUp = Callable[[JobContext, P, str], None]
 
 
 @dataclass(frozen=True, slots=True)
-class JobSpec:
-    handle: Handler
-    # Called once when every attempt has failed, so the subject never stays in limbo.
-    give_up: GiveUp
+class JobSpec(Generic[P]):
+    payload: type[P]
+    handle: Handler[P]
+    give_up: GiveUp[P]
 
 
 class DuplicateHandler(RuntimeError):
@@ -35,18 +40,24 @@ class MissingHandlers(RuntimeError):
 
 class JobRegistry:
     def __init__(self) -> None:
-        self._specs: dict[JobName, JobSpec] = {}
+        self._specs: dict[JobName, JobSpec[Any]] = {}
 
-    def register(self, name: JobName, *, give_up: GiveUp) -> Callable[[Handler], Handler]:
-        def decorator(handle: Handler) -> Handler:
+    def register(
+        self, name: JobName, payload: type[P], *, give_up: GiveUp[P]
+    ) -> Callable[[Handler[P]], Handler[P]]:
+        """`payload` must be the job's model in `PAYLOAD_OF` (checked here, at import)."""
+        if PAYLOAD_OF[name] is not payload:
+            raise TypeError(f"{name} carries {PAYLOAD_OF[name].__name__}, not {payload.__name__}")
+
+        def decorator(handle: Handler[P]) -> Handler[P]:
             if name in self._specs:
                 raise DuplicateHandler(name)
-            self._specs[name] = JobSpec(handle=handle, give_up=give_up)
+            self._specs[name] = JobSpec(payload=payload, handle=handle, give_up=give_up)
             return handle
 
         return decorator
 
-    def spec(self, name: str) -> JobSpec:
+    def spec(self, name: str) -> JobSpec[Any]:
         return self._specs[JobName(name)]
 
     def check_complete(self) -> None:

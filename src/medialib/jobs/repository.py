@@ -11,18 +11,20 @@ from medialib.db import utcnow
 from medialib.ids import new_id
 from medialib.jobs.models import Job
 from medialib.jobs.names import QUEUE_OF, JobName
+from medialib.jobs.payloads import JobPayload, JobStatus
 
 
 class JobRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, name: JobName, payload: dict[str, Any], *, max_attempts: int) -> Job:
+    def add(self, name: JobName, payload: JobPayload, *, max_attempts: int) -> Job:
         job = Job(
             id=new_id("job"),
             name=str(name),
             queue=QUEUE_OF[name],
-            payload=payload,
+            payload=payload.model_dump(mode="json", exclude_none=True),
+            subject_id=payload.subject_id,
             max_attempts=max_attempts,
             run_after=utcnow(),
         )
@@ -31,8 +33,10 @@ class JobRepository:
         return job
 
     def _claimable(self, now: dt.datetime) -> Any:
-        waiting = and_(Job.status == "queued", Job.run_after <= now)
-        abandoned = and_(Job.status == "running", Job.locked_until < now)  # its process died
+        waiting = and_(Job.status == JobStatus.QUEUED, Job.run_after <= now)
+        abandoned = and_(
+            Job.status == JobStatus.RUNNING, Job.locked_until < now
+        )  # its process died
         return or_(waiting, abandoned)
 
     def claim(
@@ -51,7 +55,11 @@ class JobRepository:
         return None
 
     def waiting_by_queue(self) -> dict[str, int]:
-        query = select(Job.queue, func.count()).where(Job.status == "queued").group_by(Job.queue)
+        query = (
+            select(Job.queue, func.count())
+            .where(Job.status == JobStatus.QUEUED)
+            .group_by(Job.queue)
+        )
         return {str(queue): int(count) for queue, count in self.session.execute(query).all()}
 
     def any_claimable(self, queues: Collection[str] | None = None) -> bool:
@@ -67,7 +75,7 @@ class JobRepository:
             update(Job)
             .where(Job.id == job_id, self._claimable(now))
             .values(
-                status="running",
+                status=JobStatus.RUNNING,
                 locked_by=worker_id,
                 locked_until=now + lease,
                 attempts=Job.attempts + 1,
@@ -81,8 +89,8 @@ class JobRepository:
     def overdue(self, *, grace: dt.timedelta, limit: int = 500) -> list[Job]:
         """Claimable jobs nobody took within `grace`: lost deliveries, dead workers."""
         now = utcnow()
-        stale_queued = and_(Job.status == "queued", Job.run_after <= now - grace)
-        lapsed = and_(Job.status == "running", Job.locked_until < now)
+        stale_queued = and_(Job.status == JobStatus.QUEUED, Job.run_after <= now - grace)
+        lapsed = and_(Job.status == JobStatus.RUNNING, Job.locked_until < now)
         query = select(Job).where(or_(stale_queued, lapsed)).order_by(Job.run_after).limit(limit)
         return list(self.session.scalars(query).all())
 
@@ -91,7 +99,7 @@ class JobRepository:
         if job_ids:
             self.session.execute(
                 update(Job)
-                .where(Job.id.in_(job_ids), Job.status == "queued")
+                .where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED)
                 .values(run_after=utcnow())
             )
 
@@ -99,24 +107,26 @@ class JobRepository:
         if job_ids:
             self.session.execute(
                 update(Job)
-                .where(Job.id.in_(job_ids), Job.locked_by == worker_id, Job.status == "running")
+                .where(
+                    Job.id.in_(job_ids), Job.locked_by == worker_id, Job.status == JobStatus.RUNNING
+                )
                 .values(locked_until=utcnow() + lease)
             )
 
     def finish(self, job_id: str, *, worker_id: str) -> None:
-        self._settle(job_id, worker_id, status="done", last_error=None)
+        self._settle(job_id, worker_id, status=JobStatus.DONE, last_error=None)
 
     def retry_later(self, job_id: str, *, worker_id: str, error: str, delay: float) -> None:
         self._settle(
             job_id,
             worker_id,
-            status="queued",
+            status=JobStatus.QUEUED,
             last_error=error,
             run_after=utcnow() + dt.timedelta(seconds=delay),
         )
 
     def give_up(self, job_id: str, *, worker_id: str, error: str) -> None:
-        self._settle(job_id, worker_id, status="failed", last_error=error)
+        self._settle(job_id, worker_id, status=JobStatus.FAILED, last_error=error)
 
     def _settle(self, job_id: str, worker_id: str, **values: Any) -> None:
         self.session.execute(
@@ -124,6 +134,14 @@ class JobRepository:
             .where(Job.id == job_id, Job.locked_by == worker_id)
             .values(locked_by=None, locked_until=None, updated_at=utcnow(), **values)
         )
+
+    def waiting_for(self, name: JobName, subject_id: str) -> bool:
+        """Whether a job of `name` about `subject_id` is queued and not yet started (one
+        that runs may have read its subject before the change that is asking)."""
+        query = select(Job.id).where(
+            Job.subject_id == subject_id, Job.name == str(name), Job.status == JobStatus.QUEUED
+        )
+        return self.session.scalar(query.limit(1)) is not None
 
     def get(self, job_id: str) -> Job | None:
         return self.session.get(Job, job_id)

@@ -16,7 +16,7 @@ from typing import Any
 from medialib.config import Settings
 from medialib.errors import InvalidState, MediaProcessingFailed
 from medialib.ids import new_token
-from medialib.media.models import IMAGE_KINDS, MediaKind
+from medialib.media.models import IMAGE_KINDS, Media, MediaKind
 from medialib.media.records import DerivedFile, PreviewSource
 from medialib.processing import avprobe, documents, frames, images
 from medialib.processing.images import THUMBNAIL_MAX_SIDE, DerivedImage
@@ -37,6 +37,19 @@ class Original:
     storage_key: str
     content_type: str
     duration_ms: int | None = None
+
+    @classmethod
+    def of(cls, media: Media) -> Original:
+        """The uploaded bytes."""
+        return cls(
+            media.id, media.kind, media.storage_key, media.content_type or "", media.duration_ms
+        )
+
+    @classmethod
+    def usable(cls, media: Media) -> Original:
+        """The bytes a decoder here can read: a HEIC's JPEG rendition, else the original."""
+        usable = media.usable_file
+        return cls(media.id, media.kind, usable.key, usable.content_type, media.duration_ms)
 
 
 @dataclass(slots=True)

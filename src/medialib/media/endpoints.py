@@ -9,32 +9,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
-from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading, writing
+from medialib.deps import CurrentWorkspace, SessionDep, StateDep, reading
 from medialib.errors import ValidationFailed
-from medialib.generate.service import GenerationService
-from medialib.media.facts import verdicts_of
 from medialib.media.models import Media, MediaKind, MediaStatus
-from medialib.media.presenter import present, present_variant
+from medialib.media.presenter import present
 from medialib.media.schemas import (
     BulkDelete,
     BulkDeleted,
-    KindUsage,
     MediaFilters,
     MediaList,
     MediaOut,
     MediaUpdate,
-    PlatformVerdict,
     SortOrder,
     ThumbnailAccepted,
     ThumbnailRequest,
-    Usage,
-    Variants,
 )
 from medialib.media.service import MediaLibrary
 from medialib.media.thumbnails import Thumbnails
-from medialib.schemas import Deleted, Pagination, ReasonOut, json_body
+from medialib.schemas import Deleted, Pagination, json_body
 from medialib.storage.base import ObjectStore
-from medialib.workspaces.service import WorkspaceService
 
 
 def _text_only(value: object) -> object:
@@ -48,7 +41,6 @@ DateTimeQuery = Annotated[dt.datetime | None, BeforeValidator(_text_only)]
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 MAX_LIST_IDS = 100
-usage_router = APIRouter(prefix="/v1", tags=["usage"])
 
 
 async def media_library(session: SessionDep, state: StateDep) -> MediaLibrary:
@@ -56,24 +48,6 @@ async def media_library(session: SessionDep, state: StateDep) -> MediaLibrary:
 
 
 LibraryDep = Annotated[MediaLibrary, Depends(media_library)]
-
-
-@usage_router.get("/usage", response_model=Usage)
-def usage(
-    workspace: CurrentWorkspace, library: LibraryDep, session: SessionDep, state: StateDep
-) -> Usage:
-    """Storage the workspace uses: media kept (ready, processing and in the trash), bytes;
-    and its AI generations today against the daily allowance."""
-    by_kind = library.usage(workspace)
-    generations = GenerationService(session, store=state.store, settings=state.settings)
-    return Usage(
-        media_count=sum(count for count, _ in by_kind.values()),
-        bytes_used=sum(size for _, size in by_kind.values()),
-        quota_bytes=WorkspaceService(session).quota(workspace),
-        by_kind={kind: KindUsage(count=c, bytes=b) for kind, (c, b) in by_kind.items()},
-        generations_today=generations.used_today(workspace),
-        generations_per_day=state.settings.generate_per_day,
-    )
 
 
 @router.get("/trash", response_model=MediaList)
@@ -134,46 +108,6 @@ def request_thumbnail(
     media = Thumbnails(session, settings=state.settings).request(workspace, media_id, ask)
     session.commit()
     return ThumbnailAccepted(id=media.id, status=media.status)
-
-
-@router.get("/{media_id}/variants", response_model=Variants)
-def media_variants(
-    media_id: str, workspace: CurrentWorkspace, library: LibraryDep, state: StateDep
-) -> Variants:
-    """Each network's verdict on this media: green (taken as it is), amber (taken once a
-    variant is made: smaller, resized, converted) or red (not taken), with reasons, and
-    for an image or a video the variant made for each amber network (made ahead of time
-    once it is ready; one file may serve several networks). The limits come from the
-    platforms data file."""
-    media = library.get(workspace, media_id)
-    verdicts = verdicts_of(media)
-    stale = library.variants_stale(media)
-    if library.fresh_variants_due(media):
-        # The rare write of this read: in a transaction of its own (the request's session
-        # only reads, beside any writer).
-        with writing(state) as session:
-            MediaLibrary(session, settings=state.settings).request_fresh_variants(
-                workspace, media_id
-            )
-    made = [] if stale else [present_variant(v, state.store) for v in media.variants or []]
-    for_platform = {name: variant for variant in made for name in variant.platforms}
-    status = "pending" if media.gets_variants else "none"
-    return Variants(
-        id=media.id,
-        platforms=[
-            PlatformVerdict(
-                platform=v.platform,
-                verdict=v.verdict,
-                form=v.form,
-                send_as=v.send_as,
-                reasons=[ReasonOut(**reason.as_dict()) for reason in v.reasons],
-                variant=for_platform.get(v.platform),
-            )
-            for v in verdicts
-        ],
-        variants=made,
-        variants_status="ready" if media.variants is not None and not stale else status,
-    )
 
 
 @router.get("/{media_id}", response_model=MediaOut)

@@ -31,6 +31,7 @@ from medialib.ids import new_id, new_token
 from medialib.media import inspection
 from medialib.media.derivatives import sibling_key
 from medialib.media.models import CONFIRMABLE, Media, MediaKind, MediaStatus, ScanStatus
+from medialib.media.quota import Quota
 from medialib.media.repository import MediaRepository
 from medialib.media.schemas import UploadRequest
 from medialib.media.transitions import CONFIRM_STAGE, Transitions
@@ -41,7 +42,8 @@ from medialib.scanning.service import refuse_unclean
 from medialib.storage.base import ObjectStore, UploadGrant, UploadTarget
 from medialib.webhooks.events import EventType
 from medialib.workspaces.models import Workspace
-from medialib.workspaces.service import WorkspaceService, retention_expiry
+from medialib.workspaces.repository import WorkspaceRepository
+from medialib.workspaces.service import retention_expiry
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,8 @@ class MediaIntake:
         self.store = store
         self.settings = settings
         self.repository = MediaRepository(session)
-        self.workspaces = WorkspaceService(session)
+        self.quota = Quota(session)
+        self.workspaces = WorkspaceRepository(session)
         self.transitions = Transitions(session, settings)
 
     def new_media(
@@ -141,9 +144,7 @@ class MediaIntake:
             media_metadata={},
             tags=[],
             # Read now: the workspace given may be a cached snapshot of an earlier moment.
-            expires_at=retention_expiry(
-                self.workspaces.workspaces.retention_days(workspace.id), utcnow()
-            ),
+            expires_at=retention_expiry(self.workspaces.retention_days(workspace.id), utcnow()),
         )
         self.repository.add(media)
         if tags:
@@ -156,7 +157,7 @@ class MediaIntake:
         kind = infer_kind(
             kind=request.kind, content_type=request.content_type, filename=request.filename
         )
-        self.workspaces.check_room(workspace, adding=request.size or 0)
+        self.quota.check_room(workspace, adding=request.size or 0)
         content_type = (
             request.content_type
             or sniff.mime_from_filename(request.filename)
@@ -215,7 +216,7 @@ class MediaIntake:
         if info is None:
             raise UploadMissing()
         try:
-            self.workspaces.check_room_locked(workspace, media_id=media.id, size=info.size)
+            self.quota.check_room_locked(workspace, media_id=media.id, size=info.size)
             result = inspection.inspect(
                 self.store,
                 key=media.storage_key,
@@ -302,9 +303,11 @@ class MediaIntake:
         media.media_metadata = {**dict(earlier.media_metadata or {}), **kept}
         media.scan_status = scan_status
         media.thumbnail, media.display = thumbnail, display
+        media.status = MediaStatus.READY
         if earlier.variants is not None:
             media.variants = variants
+            # The same bytes fitted the same way: made under the same key (variants/).
+            media.variants_key = earlier.variants_key if earlier.framing == media.framing else None
         else:
             self.transitions.enqueue_variants(media)
-        media.status = MediaStatus.READY
         return True

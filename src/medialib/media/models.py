@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medialib.db import Base, JSONType, RecordJSON, UTCDateTime, utcnow
+from medialib.db import Base, JSONType, RecordJSON, StrEnumType, UTCDateTime, utcnow
 from medialib.media.records import DerivedFile, Framing, UsableFile, Variant
 
 
@@ -61,8 +61,10 @@ class Media(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
-    kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(20), default=MediaStatus.PENDING_UPLOAD)
+    kind: Mapped[MediaKind] = mapped_column(StrEnumType(MediaKind, 16))
+    status: Mapped[MediaStatus] = mapped_column(
+        StrEnumType(MediaStatus, 20), default=MediaStatus.PENDING_UPLOAD
+    )
     filename: Mapped[str] = mapped_column(String(255))
     declared_content_type: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str | None] = mapped_column(String(255))
@@ -90,10 +92,12 @@ class Media(Base):
     variants: Mapped[list[Variant] | None] = mapped_column(RecordJSON(list[Variant]))
     # What the variants were made from: see `variants_key_for`; another key means stale.
     variants_key: Mapped[str | None] = mapped_column(String(80))
+    # The key fresh variants were last asked for (variants/service.py): asked once per key.
+    variants_requested: Mapped[str | None] = mapped_column(String(80))
     framing: Mapped[Framing | None] = mapped_column(RecordJSON(Framing))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     # Restoring from the trash puts the media back in the state it was deleted in.
-    status_before_delete: Mapped[str | None] = mapped_column(String(20))
+    status_before_delete: Mapped[MediaStatus | None] = mapped_column(StrEnumType(MediaStatus, 20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     upload_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -165,6 +169,22 @@ class MediaTag(Base):
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MediaPin(Base):
+    """A hold on a media by something that will need its bytes (a scheduled or publishing
+    post): while any is held the media cannot be deleted or purged. Written by whoever
+    holds it (posts/), read here, so media needs to know nothing of posts."""
+
+    __tablename__ = "media_pins"
+    __table_args__ = (Index("ix_media_pins_holder", "holder_id"),)
+
+    media_id: Mapped[str] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Applying what processing jobs found and made to the media they worked on: the scan
-of big bytes, the probe facts and previews, the variants, or the failure.
+of big bytes, the probe facts and previews, or the failure (variants: variants/service).
 
 Each returns whether it applied anything: a job delivered twice, or one whose media
 moved on meanwhile (deleted, reprocessed), applies nothing and its caller removes the
@@ -14,7 +14,6 @@ from medialib.config import Settings
 from medialib.errors import MedialibError
 from medialib.media.derivatives import Derivatives
 from medialib.media.models import IMAGE_KINDS, Media, MediaStatus, ScanStatus
-from medialib.media.records import Variant
 from medialib.media.transitions import PROCESSING_STAGE, SCAN_STAGE, Transitions
 from medialib.scanning.base import ScanVerdict
 from medialib.scanning.service import refuse_unclean
@@ -61,20 +60,6 @@ class JobOutcomes:
         self.transitions.enqueue_variants(media)
         self.session.flush()
         return True
-
-    def apply_variants(self, media: Media, variants: list[Variant], key: str) -> list[str] | None:
-        """Keep the variants made for `key` (see facts.variants_key_for); the keys of the
-        files they replace, for the caller to remove once this is committed. None when
-        they are not wanted (the media moved on, or has variants for this key already)."""
-        if media.status != MediaStatus.READY:
-            return None
-        if media.variants is not None and media.variants_key == key:
-            return None
-        replaced = [variant.key for variant in media.variants or []]
-        media.variants = variants
-        media.variants_key = key
-        self.session.flush()
-        return replaced
 
     def fail_processing(self, media: Media, error: MedialibError) -> list[str]:
         """Record that processing failed for good; the keys of its stored files, for the

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from medialib.media.models import IMAGE_KINDS, Media, MediaStatus, MediaView
-from medialib.media.records import Variant
-from medialib.media.schemas import FramingOut, MediaOut, Thumbnail, VariantOut
+from medialib.media.schemas import FramingOut, MediaOut, Thumbnail
 from medialib.storage.base import ObjectStore
 
 _BYTES_AVAILABLE = (MediaStatus.PROCESSING, MediaStatus.READY)
@@ -78,22 +77,3 @@ def _framing(media: MediaView) -> FramingOut:
         else None
     )
     return FramingOut(fit=framing.fit, focal_point=focal)
-
-
-def present_variant(variant: Variant, store: ObjectStore) -> VariantOut:
-    return VariantOut(
-        url=store.public_url(variant.key),
-        platforms=list(variant.platforms),
-        content_type=variant.content_type,
-        width=variant.width,
-        height=variant.height,
-        size=variant.size,
-        checksum_sha256=variant.checksum_sha256,
-        fps=variant.fps,
-        codec=variant.codec,
-        duration_ms=variant.duration_ms,
-        bitrate=variant.bitrate,
-        method=variant.method,
-        crop=variant.crop,
-        padded_to=variant.padded_to,
-    )

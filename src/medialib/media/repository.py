@@ -1,38 +1,27 @@
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
     bindparam,
-    column,
+    delete,
     func,
-    literal,
-    or_,
     select,
-    table,
-    text,
-    union,
     update,
 )
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from medialib.media.models import VIEW_COLUMNS, Media, MediaStatus, MediaTag, MediaView
+from medialib.media.models import (
+    VIEW_COLUMNS,
+    Media,
+    MediaPin,
+    MediaStatus,
+    MediaTag,
+    MediaView,
+)
 from medialib.media.paging import After
-from medialib.media.schemas import MediaFilters, SortOrder
-from medialib.posts.models import Post, PostMedia, PostStatus
-
-# Past this many matches of a tag or a search, the sort's index is walked (see
-# `_filtered`): fewer, and fetching the matches by id and sorting them is faster.
-_WALK_ABOVE = 1_000
-# SQLite's search index (migration 0013): the searchable text of each media, and its
-# FTS5 trigram index.
-_SEARCH = table("media_search", column("id"), column("media_id"))
-_SEARCH_FTS = table("media_search_fts", column("rowid"))
+from medialib.media.schemas import MediaFilters
+from medialib.media.search import MediaSearch
 
 # Media whose bytes the workspace keeps (and which count against its quota).
 _KEPT = (MediaStatus.PROCESSING, MediaStatus.READY, MediaStatus.DELETED)
@@ -50,30 +39,6 @@ _VIEW = (
     .where(Media.id == bindparam("media_id"), Media.workspace_id == bindparam("workspace_id"))
     .order_by(MediaTag.position)
 )
-
-
-def _past(after: After) -> ColumnElement[bool]:
-    """Rows after the cursor in its sort (every key of a sort runs one way)."""
-    created, media_id = Media.created_at, Media.id
-    if after.sort == "name":
-        name = func.lower(Media.filename)
-        return or_(name > after.name, and_(name == after.name, media_id > after.media_id))
-    tail = or_(
-        created < after.created_at, and_(created == after.created_at, media_id < after.media_id)
-    )
-    if after.sort == "most_used":
-        used = Media.usage_count
-        return or_(used < after.usage_count, and_(used == after.usage_count, tail))
-    return tail
-
-
-def _phrase(q: str) -> str:
-    """`q` as an FTS5 phrase: matched as a substring by the trigram tokenizer."""
-    return '"' + q.replace('"', '""') + '"'
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class MediaRepository:
@@ -141,212 +106,10 @@ class MediaRepository:
         after: After | None = None,
         count_up_to: int = 1_000,
     ) -> tuple[list[Media], int, bool]:
-        """One page (`limit` + 1 rows: the extra one says whether more follow), the total
-        of the whole list counted up to `count_up_to`, and whether that total is exact."""
-        estimate = self._estimated_matches(workspace_id, filters)
-        common = estimate is not None and estimate >= _WALK_ABOVE
-        found = self._bounded_ids(workspace_id, filters, walk=common, estimate=estimate)
-        found = found.limit(count_up_to + 1)
-        matched: list[str] | None = None
-        rare_on_postgres = bool(filters.q) and estimate is not None and not common
-        if rare_on_postgres or (filters.q and filters.tag):
-            # Few matches expected (a rare word; a word and a tag together): found once,
-            # then both counted and paged from that list.
-            matched = list(self.session.scalars(found))
-            total = len(matched)
-        else:
-            total = int(
-                self.session.scalar(select(func.count()).select_from(found.subquery())) or 0
-            )
-        walk = common or (total > min(_WALK_ABOVE, count_up_to) and bool(filters.q or filters.tag))
-        if matched is not None and not walk:
-            narrowed = dataclasses.replace(filters, q=None, tag=None)
-            query = self._filtered(workspace_id, narrowed).where(Media.id.in_(matched))
-        else:
-            query = self._filtered(workspace_id, filters, walk=walk)
-        page = query if after is None else query.where(_past(after))
-        ordered = page.order_by(*self._order(filters.sort)).limit(limit + 1).offset(offset)
-        items = self.session.scalars(ordered.options(selectinload(Media.tags))).all()
-        return list(items), min(total, count_up_to), total <= count_up_to
-
-    def _dialect(self) -> str:
-        return self.session.get_bind().dialect.name
-
-    def _estimated_matches(self, workspace_id: str, filters: MediaFilters) -> float | None:
-        """How many rows PostgreSQL expects a search to match (its planner's estimate,
-        from the column statistics; None elsewhere). Many: walking the sort's index and
-        checking each row finds a page and a bounded count at once, where the trigram
-        indexes would first collect every match."""
-        if self._dialect() != "postgresql" or not filters.q:
-            return None
-        # Estimated on the name and description alone: the planner cannot estimate the tag
-        # branch (a subquery), and a word common only in tags is merely slower this way.
-        pattern = f"%{_escape_like(filters.q.lower())}%"
-        query = select(Media.id).where(
-            Media.workspace_id == workspace_id,
-            Media.status != MediaStatus.DELETED,
-            or_(
-                func.lower(Media.filename).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
-            ),
+        """One page of the list (see media/search.py, the search planner)."""
+        return MediaSearch(self.session).page(
+            workspace_id, filters, limit=limit, offset=offset, after=after, count_up_to=count_up_to
         )
-        compiled = query.compile(dialect=self.session.get_bind().dialect)
-        plan: Any = (
-            self.session.connection()
-            .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
-            .scalar()
-        )
-        return float(plan[0]["Plan"]["Plan Rows"])
-
-    def _tag_side_narrower(self, filters: MediaFilters, estimate: float | None) -> bool:
-        """With a word and a tag: whether the tag has fewer rows than the word has
-        matches (both bounded), so counting starts from the tag."""
-        assert filters.q and filters.tag
-        bound = 20_001
-        tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag).limit(bound)
-        tag_rows = int(
-            self.session.scalar(select(func.count()).select_from(tagged.subquery())) or 0
-        )
-        if estimate is not None:
-            return tag_rows < estimate
-        if not self._fts_usable(filters.q):
-            return True  # a short word scans anyway: the tag narrows first
-        words = select(_SEARCH_FTS.c.rowid).where(
-            text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q))
-        )
-        word_rows = self.session.scalar(
-            select(func.count()).select_from(words.limit(bound).subquery())
-        )
-        return tag_rows < int(word_rows or 0)
-
-    def _bounded_ids(
-        self,
-        workspace_id: str,
-        filters: MediaFilters,
-        *,
-        walk: bool = False,
-        estimate: float | None = None,
-    ) -> Select[Any]:
-        """The ids of the matches, from the side that stops soonest once limited: a common
-        word along the rows; a word and a tag from the narrower of the two; a SQLite
-        search from its full-text index outward (each match found there, then its row
-        checked); a tag from its index, each tagged row checked by its key (a correlated
-        subquery: as a join, PostgreSQL hashed every tagged row); anything else along
-        the filters."""
-        if walk:
-            return self._filtered(workspace_id, filters, walk=True).with_only_columns(Media.id)
-        if filters.tag and (not filters.q or self._tag_side_narrower(filters, estimate)):
-            tagged = aliased(MediaTag)  # the row check below has tags of its own
-            untagged = dataclasses.replace(filters, tag=None)
-            row_kept = (
-                self._filtered(workspace_id, untagged, walk=True)
-                .with_only_columns(literal(True))
-                .where(Media.id == tagged.media_id)
-                .scalar_subquery()
-            )
-            return select(tagged.media_id).where(
-                tagged.tag == filters.tag, func.coalesce(row_kept, False)
-            )
-        if filters.q and self._fts_usable(filters.q):
-            unsearched = dataclasses.replace(filters, q=None)
-            return (
-                self._filtered(workspace_id, unsearched)
-                .with_only_columns(Media.id)
-                .join(_SEARCH, _SEARCH.c.media_id == Media.id)
-                .join(_SEARCH_FTS, _SEARCH_FTS.c.rowid == _SEARCH.c.id)
-                .where(text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q)))
-            )
-        return self._filtered(workspace_id, filters).with_only_columns(Media.id)
-
-    def _fts_usable(self, q: str) -> bool:
-        return self._dialect() == "sqlite" and len(q) >= 3 and "\x1f" not in q
-
-    def _filtered(
-        self, workspace_id: str, filters: MediaFilters, *, walk: bool = False
-    ) -> Select[Media]:
-        """`walk`: for many matches of a tag or a search, the database walks the sort's
-        index and checks each row as it comes (a tag by the row's own tags, a search by
-        LIKE on its fields), stopping once the page is full, instead of fetching every
-        match by id and sorting them all."""
-        query = select(Media).where(
-            Media.workspace_id == workspace_id, Media.status != MediaStatus.DELETED
-        )
-        if filters.ids is not None:
-            query = query.where(Media.id.in_(filters.ids))
-        if filters.kind:
-            query = query.where(Media.kind == filters.kind)
-        if filters.status:
-            query = query.where(Media.status == filters.status)
-        if filters.tenant_id:
-            query = query.where(Media.tenant_id == filters.tenant_id)
-        if filters.tag:
-            if walk:
-                query = query.where(
-                    select(MediaTag.media_id)
-                    .where(MediaTag.media_id == Media.id, MediaTag.tag == filters.tag)
-                    .exists()
-                )
-            else:
-                tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag)
-                query = query.where(Media.id.in_(tagged))
-        if filters.created_after:
-            query = query.where(Media.created_at >= filters.created_after)
-        if filters.created_before:
-            query = query.where(Media.created_at < filters.created_before)
-        if filters.q:
-            query = query.where(self._matching(filters.q, walk=walk))
-        return query
-
-    def _matching(self, q: str, *, walk: bool = False) -> ColumnElement[bool]:
-        """Media whose filename, description or a tag holds `q` (any case), through the
-        search index of the database (migration 0013) where one can answer: SQLite's
-        FTS5 trigram table for three characters or more, PostgreSQL's trigram indexes
-        (one indexed branch per field, so no OR defeats them); a scan otherwise, and when
-        walking (a common word: checking rows in order finds a page at once)."""
-        dialect = self._dialect()
-        if not walk and self._fts_usable(q):
-            # A trigram phrase query is a substring match, answered from the index alone
-            # (a LIKE would re-read every candidate's text): 5-10x faster on common words.
-            found = text(
-                "SELECT s.media_id FROM media_search_fts f JOIN media_search s ON s.id = f.rowid "
-                "WHERE media_search_fts MATCH :phrase"
-            ).bindparams(phrase=_phrase(q))
-            return Media.id.in_(found.columns(column("media_id")))
-        pattern = f"%{_escape_like(q.lower())}%"
-        by_name = func.lower(Media.filename).like(pattern, escape="\\")
-        by_description = func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\")
-        by_tag = select(MediaTag.media_id).where(
-            func.lower(MediaTag.tag).like(pattern, escape="\\")
-        )
-        if walk:
-            # Checked per row through the tags' primary key. PostgreSQL would turn an
-            # EXISTS under OR into a hash of every matching tag first (a scan of them
-            # all), so there it is a correlated aggregate, which it cannot hash.
-            tag_matches = func.lower(MediaTag.tag).like(pattern, escape="\\")
-            mine = MediaTag.media_id == Media.id
-            if dialect == "postgresql":
-                any_tag = select(func.bool_or(tag_matches)).where(mine).scalar_subquery()
-                row_tagged: ColumnElement[bool] = func.coalesce(any_tag, False)
-            else:
-                row_tagged = select(MediaTag.media_id).where(mine, tag_matches).exists()
-            return or_(by_name, by_description, row_tagged)
-        if dialect == "postgresql":
-            return Media.id.in_(
-                union(
-                    select(Media.id).where(by_name),
-                    select(Media.id).where(by_description),
-                    by_tag,
-                )
-            )
-        return or_(by_name, by_description, Media.id.in_(by_tag))
-
-    @staticmethod
-    def _order(sort: SortOrder) -> tuple[Any, ...]:
-        if sort == "name":
-            return (func.lower(Media.filename).asc(), Media.id.asc())
-        if sort == "most_used":
-            return (Media.usage_count.desc(), Media.created_at.desc(), Media.id.desc())
-        return (Media.created_at.desc(), Media.id.desc())
 
     def processed_duplicate(
         self, workspace_id: str, *, checksum_sha256: str, kind: str, exclude_id: str
@@ -459,13 +222,22 @@ class MediaRepository:
         )
         return list(self.session.scalars(query).all())
 
-    def scheduled_posts_using(self, media_id: str) -> list[str]:
-        query = (
-            select(Post.id)
-            .join(PostMedia, PostMedia.post_id == Post.id)
-            .where(PostMedia.media_id == media_id, Post.status == PostStatus.SCHEDULED)
-        )
-        return list(self.session.scalars(query).all())
+    def pin_holders(self, media_id: str) -> list[str]:
+        """Who holds a pin on the media (scheduled or publishing posts): it stays."""
+        query = select(MediaPin.holder_id).where(MediaPin.media_id == media_id)
+        return list(self.session.scalars(query.order_by(MediaPin.holder_id)).all())
+
+    def pin(self, workspace_id: str, holder_id: str, media_ids: list[str]) -> None:
+        """Hold these media for `holder_id` (its earlier pins are replaced)."""
+        self.unpin(holder_id)
+        for media_id in dict.fromkeys(media_ids):
+            self.session.add(
+                MediaPin(media_id=media_id, holder_id=holder_id, workspace_id=workspace_id)
+            )
+        self.session.flush()
+
+    def unpin(self, holder_id: str) -> None:
+        self.session.execute(delete(MediaPin).where(MediaPin.holder_id == holder_id))
 
     def bytes_kept(self, workspace_id: str, *, exclude_id: str | None = None) -> int:
         """Bytes counted against the quota: media kept, trash included."""

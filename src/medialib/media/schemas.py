@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from medialib.media.models import MediaKind, MediaStatus
-from medialib.schemas import Pagination, ReasonOut, Strict
+from medialib.schemas import Pagination, Strict
 
 SortOrder = Literal["recent", "name", "most_used"]
 
@@ -170,46 +170,6 @@ class MediaOut(BaseModel):
 class MediaList(BaseModel):
     data: list[MediaOut]
     pagination: Pagination
-
-
-class VariantOut(BaseModel):
-    url: str
-    platforms: list[str]
-    content_type: str
-    width: int
-    height: int
-    size: int
-    checksum_sha256: str | None = None  # of the variant's bytes
-    fps: float | None = None  # videos
-    codec: str | None = None  # videos
-    duration_ms: int | None = None  # videos
-    bitrate: int | None = None  # videos: bits a second
-    method: Literal["encode", "remux", "image"] = "image"
-    # Cut to an aspect ratio: the part of the upright original it shows; or padded to.
-    crop: dict[str, int] | None = None
-    padded_to: float | None = None
-
-
-class PlatformVerdict(BaseModel):
-    platform: str
-    # Of the original as it is; amber means a variant is needed, and `variant` is it once
-    # it has been made.
-    verdict: Literal["green", "amber", "red"]
-    # The network's post form this verdict is for (the best that takes this media), and
-    # how the media goes out there when not as itself (video, still, gif).
-    form: str | None = None
-    send_as: str | None = None
-    reasons: list[ReasonOut]
-    variant: VariantOut | None = None
-
-
-class Variants(BaseModel):
-    id: str
-    platforms: list[PlatformVerdict]
-    # The variant files made (one may serve several networks). `variants_status`:
-    # "pending" while they are being made, "ready" after, "none" for kinds without them.
-    variants: list[VariantOut]
-    variants_status: Literal["pending", "ready", "none"]
 
 
 class KindUsage(BaseModel):

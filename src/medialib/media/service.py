@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import InvalidState, MediaInUse, NotFound, ValidationFailed
-from medialib.media.facts import variants_key_for
-from medialib.media.models import Media, MediaKind, MediaStatus, MediaView
+from medialib.media.models import Media, MediaStatus, MediaView
 from medialib.media.paging import After, decode_cursor, encode_cursor
 from medialib.media.records import Framing
 from medialib.media.repository import MediaRepository
 from medialib.media.schemas import MediaFilters, MediaUpdate, SortOrder
-from medialib.media.transitions import VARIANTS_JOB, Transitions
+from medialib.media.transitions import Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType
 from medialib.workspaces.models import Workspace
@@ -108,54 +107,18 @@ class MediaLibrary:
         media.updated_at = utcnow()
         self.session.flush()
         if changes.framing is not None:
-            self.refresh_variants(media)
+            # Variants follow the new framing; the job finds out whether they are stale.
+            self.transitions.enqueue_variants(media, again=True)
         return media
-
-    def variants_stale(self, media: Media) -> bool:
-        """Whether the variants made were for other bytes, rules or framing (see
-        facts.variants_key_for), so that new ones are due."""
-        if media.status != MediaStatus.READY or not media.gets_variants:
-            return False
-        if media.variants is None:
-            return False  # its first variants are on their way
-        return media.variants_key != variants_key_for(media)
-
-    def fresh_variants_due(self, media: Media) -> bool:
-        """Stale, and new ones not asked for yet (read without a lock: `refresh_variants`
-        checks again under one)."""
-        return self.variants_stale(media) and not self._fresh_variants_requested(media)
-
-    def _fresh_variants_requested(self, media: Media) -> bool:
-        requested = (media.media_metadata or {}).get("variants_requested")
-        return bool(requested == variants_key_for(media))
-
-    def refresh_variants(self, media: Media) -> bool:
-        """Queue new variants when they are stale; once per key. True when they are stale.
-        `media` is locked in this session's transaction (`get_for_update`)."""
-        if not self.variants_stale(media):
-            return False
-        if not self._fresh_variants_requested(media):
-            key = variants_key_for(media)
-            media.media_metadata = {**(media.media_metadata or {}), "variants_requested": key}
-            self.transitions.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
-            self.session.flush()
-        return True
-
-    def request_fresh_variants(self, workspace: Workspace, media_id: str) -> None:
-        """`refresh_variants` for a media that was read elsewhere: locked and read again
-        here, in this session's (writing) transaction."""
-        media = self.repository.get_for_update(workspace.id, media_id)
-        if media is not None:
-            self.refresh_variants(media)
 
     def delete(self, workspace: Workspace, media_id: str) -> Media:
         """Move to the trash; the bytes stay until the trash is purged."""
         media = self.repository.get_for_update(workspace.id, media_id)
         if media is None or media.status == MediaStatus.DELETED:
             raise NotFound("No such media.")
-        scheduled = self.repository.scheduled_posts_using(media.id)
-        if scheduled:
-            raise MediaInUse(post_ids=scheduled)
+        holders = self.repository.pin_holders(media.id)
+        if holders:
+            raise MediaInUse(post_ids=holders)
         media.status_before_delete = media.status
         media.status = MediaStatus.DELETED
         media.deleted_at = utcnow()

@@ -6,25 +6,20 @@ delivered twice finds its work applied and stores nothing new.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from medialib.db import session_scope
 from medialib.errors import MedialibError, MediaProcessingFailed
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import JobOutcome, MediaJob
 from medialib.jobs.registry import JobContext, registry
-from medialib.media import derivatives, variant_files
+from medialib.media import derivatives
 from medialib.media.derivatives import Original
-from medialib.media.facts import facts_of, variants_key_for
-from medialib.media.models import Media, MediaStatus, ScanStatus
+from medialib.media.models import MediaStatus, ScanStatus
 from medialib.media.outcomes import JobOutcomes
-from medialib.media.records import Variant
 from medialib.media.repository import MediaRepository
 from medialib.media.thumbnails import Thumbnails
-from medialib.media.variant_files import Source
-from medialib.platforms.rules import catalog
-from medialib.platforms.variants import variant_specs
 from medialib.scanning.base import ScannerUnavailable
 from medialib.scanning.service import counted
 
@@ -35,22 +30,6 @@ def _outcomes(context: JobContext, session: Session) -> JobOutcomes:
 
 def _thumbnails(context: JobContext, session: Session) -> Thumbnails:
     return Thumbnails(session, settings=context.settings)
-
-
-def _original(media: Media) -> Original:
-    return Original(
-        media_id=media.id,
-        kind=media.kind,
-        storage_key=media.storage_key,
-        content_type=media.content_type or "",
-        duration_ms=media.duration_ms,
-    )
-
-
-def _usable_form(media: Media) -> Original:
-    """The bytes a decoder here can read: the JPEG rendition of a HEIC, else the original."""
-    usable = media.usable_file
-    return Original(media.id, media.kind, usable.key, usable.content_type, media.duration_ms)
 
 
 def _pause_for_fault_injection(context: JobContext) -> None:
@@ -67,35 +46,37 @@ def _fail_processing(context: JobContext, media_id: str, failure: MedialibError)
         context.store.delete(key)
 
 
-def _give_up_processing(context: JobContext, payload: dict[str, Any], error: str) -> None:
+def _give_up_processing(context: JobContext, job: MediaJob, error: str) -> None:
     failure = MediaProcessingFailed("Processing failed after several attempts.", reason=error[:300])
-    _fail_processing(context, payload["media_id"], failure)
+    _fail_processing(context, job.media_id, failure)
 
 
-def process_media(context: JobContext, payload: dict[str, Any]) -> None:
+def process_media(context: JobContext, job: MediaJob) -> JobOutcome:
     """Probe and preview an asset after confirm; it ends `ready` or `failed`."""
     with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(payload["media_id"])
+        media = MediaRepository(session).get_by_id(job.media_id)
         if media is None or media.status not in (MediaStatus.PROCESSING, MediaStatus.READY):
-            return
+            return JobOutcome.SKIPPED
         if media.status == MediaStatus.READY and media.thumbnail is not None:
-            return  # already done by an earlier delivery
-        original = _original(media)
+            return JobOutcome.SKIPPED  # already done by an earlier delivery
+        original = Original.of(media)
         unscanned = media.scan_status == ScanStatus.PENDING
     _pause_for_fault_injection(context)
     if unscanned and not _scan(context, original):
-        return
+        return JobOutcome.REFUSED
     try:
         made = derivatives.process(context.store, context.settings, original)
     except MedialibError as refusal:  # the bytes are at fault: retrying will not help
         _fail_processing(context, original.media_id, refusal)
-        return
+        return JobOutcome.REFUSED
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
         applied = media is not None and _outcomes(context, session).apply_derivatives(media, made)
     if not applied:
         for key in made.stored_keys():
             context.store.delete(key)
+        return JobOutcome.SKIPPED
+    return JobOutcome.DONE
 
 
 def _scan(context: JobContext, original: Original) -> bool:
@@ -110,35 +91,35 @@ def _scan(context: JobContext, original: Original) -> bool:
 
 
 for _name in (JobName.PROCESS_IMAGE, JobName.PROCESS_AV, JobName.PROCESS_DOCUMENT):
-    registry.register(_name, give_up=_give_up_processing)(process_media)
+    registry.register(_name, MediaJob, give_up=_give_up_processing)(process_media)
 
 
-def _give_up_thumbnail(context: JobContext, payload: dict[str, Any], error: str) -> None:
+def _give_up_thumbnail(context: JobContext, job: MediaJob, error: str) -> None:
     with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(payload["media_id"])
+        media = MediaRepository(session).get_by_id(job.media_id)
         if media is not None and media.thumbnail_request is not None:
             failure = MediaProcessingFailed("The thumbnail could not be made.", reason=error[:300])
             _thumbnails(context, session).fail(media, media.thumbnail_request, failure)
 
 
-@registry.register(JobName.MAKE_THUMBNAIL, give_up=_give_up_thumbnail)
-def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
+@registry.register(JobName.MAKE_THUMBNAIL, MediaJob, give_up=_give_up_thumbnail)
+def make_thumbnail(context: JobContext, job: MediaJob) -> JobOutcome:
     """Make the preview POST /thumbnail asked for and make it primary."""
     with session_scope(context.session_factory) as session:
         repository = MediaRepository(session)
-        media = repository.get_by_id(payload["media_id"])
+        media = repository.get_by_id(job.media_id)
         if (
             media is None
             or media.status != MediaStatus.PROCESSING
             or media.thumbnail_request is None
         ):
-            return
+            return JobOutcome.SKIPPED
         request = dict(media.thumbnail_request)
-        original = _original(media)
+        original = Original.of(media)
         source = None
         if "source_media_id" in request:
             source_media = repository.get(media.workspace_id, request["source_media_id"])
-            source = _usable_form(source_media) if source_media is not None else None
+            source = Original.usable(source_media) if source_media is not None else None
     _pause_for_fault_injection(context)
     try:
         if "source_media_id" in request and source is None:
@@ -153,7 +134,7 @@ def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
             media = MediaRepository(session).get_by_id(original.media_id)
             if media is not None:
                 _thumbnails(context, session).fail(media, request, refusal)
-        return
+        return JobOutcome.REFUSED
     with session_scope(context.session_factory) as session:
         media = MediaRepository(session).get_by_id(original.media_id)
         stale: str | None = thumbnail.key
@@ -161,61 +142,4 @@ def make_thumbnail(context: JobContext, payload: dict[str, Any]) -> None:
             stale = _thumbnails(context, session).apply(media, request, thumbnail)
     if stale:
         context.store.delete(stale)
-
-
-def _give_up_variants(context: JobContext, payload: dict[str, Any], error: str) -> None:
-    with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(payload["media_id"])
-        replaced = (
-            _outcomes(context, session).apply_variants(media, [], variants_key_for(media))
-            if media is not None
-            else None
-        )
-    for stale in replaced or []:
-        context.store.delete(stale)
-
-
-def make_variants(context: JobContext, payload: dict[str, Any]) -> None:
-    """Make the per-network variants a ready media needs (platforms/variants.py), for
-    the rules in force; a media whose variants were made for these rules, from these
-    bytes and this framing, is left alone."""
-    rules = catalog()
-    with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(payload["media_id"])
-        if media is None or media.status != MediaStatus.READY:
-            return
-        key = variants_key_for(media, rules)
-        if media.variants is not None and media.variants_key == key:
-            return
-        facts = facts_of(media)
-        has_alpha = bool((media.media_metadata or {}).get("has_alpha"))
-        source = Source(
-            original=_usable_form(media),
-            width=media.width or 0,
-            height=media.height or 0,
-            framing=media.framing,
-            preview_key=media.thumbnail.key if media.thumbnail else None,
-            rules_version=rules.version,
-        )
-    specs = variant_specs(facts, has_alpha=has_alpha, rules=rules)
-    made = (
-        variant_files.make_variant_files(context.store, context.settings, source, specs)
-        if specs and source.width and source.height
-        else []
-    )
-    _keep_variants(context, source.original, made, key)
-
-
-for _variants_job in (JobName.MAKE_VARIANTS, JobName.MAKE_VIDEO_VARIANTS):
-    registry.register(_variants_job, give_up=_give_up_variants)(make_variants)
-
-
-def _keep_variants(context: JobContext, source: Original, made: list[Variant], key: str) -> None:
-    with session_scope(context.session_factory) as session:
-        media = MediaRepository(session).get_by_id(source.media_id)
-        outcomes = _outcomes(context, session)
-        replaced = outcomes.apply_variants(media, made, key) if media is not None else None
-    # After commit: the files replaced, or (when these were not wanted) the ones just made.
-    unwanted = replaced if replaced is not None else [variant.key for variant in made]
-    for stale in unwanted:
-        context.store.delete(stale)
+    return JobOutcome.DONE

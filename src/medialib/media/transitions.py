@@ -5,15 +5,18 @@ and the recorded failure. Services flush; their boundary commits.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.errors import MedialibError
+from medialib.jobs import queue
 from medialib.jobs.names import JobName
-from medialib.jobs.queue import enqueue
+from medialib.jobs.payloads import MediaJob
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.webhooks.events import EventType
-from medialib.webhooks.outbox import emit, event_data
+from medialib.webhooks.outbox import emit
 
 # Where a media failed; a refusal at confirm answers a repeated confirm the same way.
 CONFIRM_STAGE = "confirm"
@@ -47,14 +50,22 @@ class Transitions:
         emit(self.session, self.settings, media.workspace_id, event_type, event_data(media))
 
     def enqueue(self, name: JobName, media: Media) -> None:
-        enqueue(self.session, name, max_attempts=self.settings.job_max_attempts, media_id=media.id)
+        queue.enqueue(
+            self.session,
+            name,
+            MediaJob(media_id=media.id),
+            max_attempts=self.settings.job_max_attempts,
+        )
 
     def enqueue_processing(self, media: Media) -> None:
-        self.enqueue(PROCESS_JOB[MediaKind(media.kind)], media)
+        self.enqueue(PROCESS_JOB[media.kind], media)
 
-    def enqueue_variants(self, media: Media) -> None:
-        """Once, for the kinds that get variants."""
-        if media.variants is None and media.gets_variants:
+    def enqueue_variants(self, media: Media, *, again: bool = False) -> None:
+        """For the kinds that get variants: once when it becomes ready, and `again` when
+        what they are made from changed (the job itself tells whether they are stale)."""
+        if media.status != MediaStatus.READY or not media.gets_variants:
+            return
+        if media.variants is None or again:
             self.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
 
     def fail(
@@ -67,3 +78,15 @@ class Transitions:
             media.size = size
         self.emit(EventType.MEDIA_FAILED, media)
         self.session.flush()
+
+
+def event_data(media: Media) -> dict[str, Any]:
+    """What an event says of a media: enough to act on, the rest is a GET away."""
+    return {
+        "id": media.id,
+        "kind": media.kind,
+        "status": media.status,
+        "filename": media.filename,
+        "tenant_id": media.tenant_id,
+        "error": media.error,
+    }

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from medialib.platforms.reasons import Facts, Verdict
 from medialib.platforms.rules import Catalog, MediaRules, catalog
-from medialib.platforms.verdicts import Facts, Verdict, judge
+from medialib.platforms.verdicts import judge
 
 Fit = Literal["crop", "pad"]
 

@@ -13,13 +13,13 @@ still green), or `none` (no variant can: red).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from medialib.platforms import limits
+from medialib.platforms import wording as say
+from medialib.platforms.reasons import Colour, Facts, Fix, Reason, Verdict
 from medialib.platforms.rules import Catalog, Form, KindRule, Network, catalog
 
-Colour = Literal["green", "amber", "red"]
-Fix = Literal["convert", "remux", "crop", "pad", "scaled_by_network", "none"]
 _ORDER: dict[Colour, int] = {"green": 0, "amber": 1, "red": 2}
 _COLOUR_OF: dict[Fix, Colour] = {
     "convert": "amber",
@@ -29,96 +29,11 @@ _COLOUR_OF: dict[Fix, Colour] = {
     "scaled_by_network": "green",
     "none": "red",
 }
-FORMAT_OF_TYPE = {
-    "image/jpeg": "jpeg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/heic": "heic",
-    "image/heif": "heif",
-    "image/avif": "avif",
-    "application/pdf": "pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/aac": "aac",
-    "audio/wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/flac": "flac",
-    "audio/webm": "webm",
-}
-# Between forms as good as each other: as itself, then still moving, then as a still.
 _SEND_AS_ORDER = {None: 0, "gif": 1, "video": 1, "still": 2}
 _ASPECT_TOLERANCE = 0.01  # 1080x1920 and 720x1280 are both 9:16; 607x1080 is too
 _REMUXABLE_VIDEO = {"h264", "hevc"}
 _REMUXABLE_AUDIO = {"aac", None}
 _LOWEST_VIDEO_BITS = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What medialib knows of a media, as the rules need it. `kind` is what it is to a
-    network: a static GIF is an image, an animated WebP an animation ("gif")."""
-
-    kind: str
-    format: str | None = None  # jpeg, png, gif, webp, pdf, mp3 ...
-    size: int | None = None
-    width: int | None = None
-    height: int | None = None
-    duration_ms: int | None = None
-    container: str | None = None
-    codec: str | None = None
-    fps: float | None = None
-    frames: int | None = None
-    pages: int | None = None
-    pix_fmt: str | None = None
-    interlaced: bool | None = None
-    moov_first: bool | None = None
-    edit_lists: bool | None = None
-    video_bitrate: int | None = None
-    rotation: int = 0
-    has_audio: bool = False
-    audio_codec: str | None = None
-    audio_profile: str | None = None
-    audio_channels: int | None = None
-    audio_sample_rate: int | None = None
-    audio_bitrate: int | None = None
-    colour_space: str | None = None  # libvips' interpretation: srgb, cmyk, b-w ...
-    fit: Literal["crop", "pad"] = "crop"  # how the media asks to be fitted to an aspect
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: str
-    message: str
-    fix: Fix
-    form: str | None = None
-    limit: Any = None
-    actual: Any = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "limit": self.limit,
-            "actual": self.actual,
-            "fix": self.fix,
-            "form": self.form,
-        }
-
-
-@dataclass(slots=True)
-class Verdict:
-    platform: str
-    verdict: Colour = "green"
-    form: str | None = None  # the post form judged best for this media
-    reasons: list[Reason] = field(default_factory=list)
-    send_as: str | None = None  # how it goes out when not as itself (video, still, gif)
-
-    @property
-    def fixes(self) -> set[Fix]:
-        return {reason.fix for reason in self.reasons}
 
 
 def judge_all(facts: Facts, rules: Catalog | None = None) -> list[Verdict]:
@@ -131,7 +46,7 @@ def judge(network: Network, facts: Facts) -> Verdict:
     if not forms:
         reason = Reason(
             "kind_not_taken",
-            f"{network.name} does not take {_plural(facts.kind)}.",
+            f"{network.name} does not take {say.plural(facts.kind)}.",
             "none",
             actual=facts.kind,
         )
@@ -222,7 +137,7 @@ class _Judge:
             target = "an animated GIF" if wanted else "a JPEG (a PNG where transparency matters)"
             yield self._reason(
                 "format_not_accepted",
-                f"{_upper(facts.format)} is not taken here; medialib makes {target}.",
+                f"{say.upper(facts.format)} is not taken here; medialib makes {target}.",
                 "convert",
                 limit=sorted(rules.formats),
                 actual=facts.format,
@@ -231,7 +146,7 @@ class _Judge:
             yield self._reason(
                 "format_not_accepted",
                 f"Animations go out as GIFs here; medialib makes one from this "
-                f"{_upper(facts.format)}.",
+                f"{say.upper(facts.format)}.",
                 "convert",
                 limit=["gif"],
                 actual=facts.format,
@@ -250,35 +165,21 @@ class _Judge:
             yield from self._frames()
 
     def _frames(self) -> Iterable[Reason]:
-        rules, facts = self.rules, self.facts
-        if rules.max_frames and facts.frames and facts.frames > rules.max_frames:
-            yield self._reason(
-                "too_many_frames",
-                f"{facts.frames} frames; at most {rules.max_frames}.",
-                "none",
-                limit=rules.max_frames,
-                actual=facts.frames,
-                rule="max_frames",
-            )
-        budget = rules.max_pixels_times_frames
-        if budget and facts.frames and facts.width and facts.height:
-            total = facts.width * facts.height * facts.frames
-            if total > budget:
-                yield self._reason(
-                    "too_many_pixels_times_frames",
-                    f"{total:,} pixels over all frames; at most {budget:,}.",
-                    "none",
-                    limit=budget,
-                    actual=total,
-                    rule="max_pixels_times_frames",
-                )
+        yield from self._limits(limits.FRAMES)
+
+    def _limits(self, rows: Iterable[limits.Limit]) -> Iterable[Reason]:
+        """Every row of the table the facts break, as a reason (see limits.py)."""
+        for row, actual, limit, soft in limits.broken(rows, self.rules, self.facts):
+            message = row.message(self.facts, actual, limit, soft)
+            fix: Fix = "scaled_by_network" if soft else row.fix
+            yield Reason(row.code, message, fix, self.form.id, limit, row.shown(actual))
 
     def _bytes(self, *, convertible: bool) -> Iterable[Reason]:
         rules, size = self.rules, self.facts.size
         if size is None:
             return
         if rules.max_bytes is not None and size > rules.max_bytes:
-            shown, most = _sizes(size, rules.max_bytes)
+            shown, most = say.sizes(size, rules.max_bytes)
             how = " when sent by URL" if rules.by_url else ""
             fix: Fix = "convert" if convertible else "none"
             yield self._reason(
@@ -290,73 +191,13 @@ class _Judge:
                 actual=size,
                 rule="max_bytes",
             )
-        if rules.min_bytes is not None and size < rules.min_bytes:
-            shown, least = _sizes(size, rules.min_bytes)
-            yield self._reason(
-                "file_too_small",
-                f"{shown}; at least {least}.",
-                "none",
-                limit=rules.min_bytes,
-                actual=size,
-                rule="min_bytes",
-            )
+        yield from self._limits([limits.MIN_BYTES])
 
     def _pixels(self) -> Iterable[Reason]:
-        rules, facts = self.rules, self.facts
-        width, height = facts.width, facts.height
+        width, height = self.facts.width, self.facts.height
         if not width or not height:
             return
-        for rule, side, value, word in (
-            ("min_width", rules.min_width, width, "wide"),
-            ("min_height", rules.min_height, height, "tall"),
-        ):
-            if side is not None and value < side:
-                remedy = " The network scales it up itself." if rule in rules.soft else ""
-                yield self._reason(
-                    "too_small",
-                    f"{value} px {word}; at least {side} px.{remedy}",
-                    "none",
-                    limit=side,
-                    actual=value,
-                    rule=rule,
-                )
-        for rule, side, value, word in (
-            ("max_width", rules.max_width, width, "wide"),
-            ("max_height", rules.max_height, height, "tall"),
-        ):
-            if side is not None and value > side:
-                remedy = (
-                    "the network scales it down itself."
-                    if rule in rules.soft
-                    else "medialib makes a smaller variant."
-                )
-                yield self._reason(
-                    "too_large_dimensions",
-                    f"{value} px {word}; at most {side} px: {remedy}",
-                    "convert",
-                    limit=side,
-                    actual=value,
-                    rule=rule,
-                )
-        if rules.max_pixels is not None and width * height > rules.max_pixels:
-            yield self._reason(
-                "too_many_pixels",
-                f"{width}x{height} is {width * height:,} pixels; at most {rules.max_pixels:,}.",
-                "convert",
-                limit=rules.max_pixels,
-                actual=width * height,
-                rule="max_pixels",
-            )
-        most_sum = rules.max_width_plus_height
-        if most_sum is not None and width + height > most_sum:
-            yield self._reason(
-                "width_plus_height_too_large",
-                f"Width and height add up to {width + height} px; at most {most_sum} px.",
-                "convert",
-                limit=most_sum,
-                actual=width + height,
-                rule="max_width_plus_height",
-            )
+        yield from self._limits(limits.PIXELS)
         yield from self._aspect(width, height)
 
     def _aspect(self, width: int, height: int) -> Iterable[Reason]:
@@ -366,11 +207,11 @@ class _Judge:
         wide = high is not None and ratio > high * (1 + _ASPECT_TOLERANCE)
         if not (narrow or wide):
             return
-        span = _span(low, high)
+        span = say.span(low, high)
         fit = self.facts.fit
         yield self._reason(
             "aspect_ratio_out_of_range",
-            f"Aspect ratio {_ratio(ratio)} is outside {span}; medialib makes a "
+            f"Aspect ratio {say.ratio(ratio)} is outside {span}; medialib makes a "
             + ("cropped" if fit == "crop" else "padded")
             + " variant.",
             fit,
@@ -399,7 +240,7 @@ class _Judge:
         ):
             yield self._reason(
                 "container_not_accepted",
-                f"{_upper(facts.container)} files are not taken here; medialib "
+                f"{say.upper(facts.container)} files are not taken here; medialib "
                 + ("repackages the streams as MP4." if remuxable else "makes an MP4."),
                 mend,
                 limit=sorted(rules.containers),
@@ -431,7 +272,8 @@ class _Judge:
         if rules.video_codecs is not None and facts.codec and facts.codec not in rules.video_codecs:
             yield self._reason(
                 "video_codec_not_accepted",
-                f"{_upper(facts.codec)} video is not taken here; medialib makes an H.264 variant.",
+                f"{say.upper(facts.codec)} video is not taken here; "
+                "medialib makes an H.264 variant.",
                 "convert",
                 limit=sorted(rules.video_codecs),
                 actual=facts.codec,
@@ -453,16 +295,7 @@ class _Judge:
                 limit="progressive",
                 actual="interlaced",
             )
-        most_bits = rules.max_video_bitrate
-        if most_bits and facts.video_bitrate and facts.video_bitrate > most_bits:
-            yield self._reason(
-                "video_bitrate_too_high",
-                f"{_mbps(facts.video_bitrate)} video; at most {_mbps(most_bits)}.",
-                "convert",
-                limit=most_bits,
-                actual=facts.video_bitrate,
-                rule="max_video_bitrate",
-            )
+        yield from self._limits([limits.VIDEO_BITRATE])
         yield from self._audio_stream()
 
     def _audio_stream(self) -> Iterable[Reason]:
@@ -472,7 +305,7 @@ class _Judge:
         if rules.audio_codecs is not None and facts.audio_codec not in rules.audio_codecs:
             yield self._reason(
                 "audio_codec_not_accepted",
-                f"{_upper(facts.audio_codec)} audio is not taken here; medialib makes AAC.",
+                f"{say.upper(facts.audio_codec)} audio is not taken here; medialib makes AAC.",
                 "convert",
                 limit=sorted(rules.audio_codecs),
                 actual=facts.audio_codec,
@@ -485,81 +318,11 @@ class _Judge:
                 limit=sorted(rules.audio_profiles),
                 actual=facts.audio_profile,
             )
-        channels = facts.audio_channels
-        if rules.max_audio_channels and channels and channels > rules.max_audio_channels:
-            yield self._reason(
-                "audio_channels",
-                f"{channels} audio channels; at most {rules.max_audio_channels} (stereo).",
-                "convert",
-                limit=rules.max_audio_channels,
-                actual=channels,
-            )
-        rate = facts.audio_sample_rate
-        if rules.max_audio_sample_rate and rate and rate > rules.max_audio_sample_rate:
-            yield self._reason(
-                "audio_sample_rate",
-                f"{rate / 1000:g} kHz audio; at most {rules.max_audio_sample_rate / 1000:g} kHz.",
-                "convert",
-                limit=rules.max_audio_sample_rate,
-                actual=rate,
-            )
-        least = rules.min_audio_bitrate
-        if least and facts.audio_bitrate and facts.audio_bitrate < least * 0.95:
-            yield self._reason(
-                "audio_bitrate_too_low",
-                f"{facts.audio_bitrate // 1000} kb/s audio; at least {least // 1000} kb/s.",
-                "convert",
-                limit=least,
-                actual=facts.audio_bitrate,
-            )
+        yield from self._limits(limits.AUDIO)
 
     def _timing(self, *, animated: bool) -> Iterable[Reason]:
-        rules, facts = self.rules, self.facts
-        seconds = facts.duration_ms / 1000 if facts.duration_ms is not None else None
-        if (
-            seconds is not None
-            and rules.max_duration_s is not None
-            and seconds > rules.max_duration_s
-        ):
-            yield self._reason(
-                "too_long",
-                f"{_seconds(seconds)} long; at most {_seconds(rules.max_duration_s)}.",
-                "none",
-                limit=rules.max_duration_s,
-                actual=round(seconds, 3),
-                rule="max_duration_s",
-            )
-        least = rules.min_duration_s
-        if seconds is not None and least is not None and (seconds < least or seconds <= 0):
-            yield self._reason(
-                "too_short",
-                f"{_seconds(seconds)} long; at least {_seconds(least)}.",
-                "none",
-                limit=least,
-                actual=round(seconds, 3),
-                rule="min_duration_s",
-            )
-        fps = facts.fps
-        if fps and rules.max_fps is not None and fps > rules.max_fps + 0.01:
-            yield self._reason(
-                "fps_too_high",
-                f"{fps:g} frames a second; at most {rules.max_fps:g}. "
-                "medialib makes a variant at a lower rate.",
-                "convert",
-                limit=rules.max_fps,
-                actual=fps,
-                rule="max_fps",
-            )
-        if fps and not animated and rules.min_fps is not None and fps < rules.min_fps - 0.01:
-            yield self._reason(
-                "fps_too_low",
-                f"{fps:g} frames a second; at least {rules.min_fps:g}. "
-                "medialib makes a variant at a higher rate.",
-                "convert",
-                limit=rules.min_fps,
-                actual=fps,
-                rule="min_fps",
-            )
+        yield from self._limits(limits.DURATION)
+        yield from self._limits([limits.MAX_FPS] if animated else [limits.MAX_FPS, limits.MIN_FPS])
 
     def _video_bytes(self, *, with_audio: bool) -> Iterable[Reason]:
         rules, facts = self.rules, self.facts
@@ -570,7 +333,7 @@ class _Judge:
         seconds = max((facts.duration_ms or 0) / 1000, 0.1)
         budget = rules.max_bytes * 8 * 0.97 - (128_000 * seconds if with_audio else 0)
         fits = budget / (seconds + 1) >= _LOWEST_VIDEO_BITS
-        shown, most = _sizes(facts.size, rules.max_bytes)
+        shown, most = say.sizes(facts.size, rules.max_bytes)
         how = " when sent by URL" if rules.by_url else ""
         yield self._reason(
             "file_too_large",
@@ -597,7 +360,7 @@ class _Judge:
         if rules.formats is not None and facts.format and facts.format not in rules.formats:
             yield self._reason(
                 "format_not_accepted",
-                f"{_upper(facts.format)} {what} not taken here.",
+                f"{say.upper(facts.format)} {what} not taken here.",
                 "none",
                 limit=sorted(rules.formats),
                 actual=facts.format,
@@ -609,17 +372,9 @@ class _Judge:
         yield from self._timing(animated=False)
 
     def _document(self) -> Iterable[Reason]:
-        rules, facts = self.rules, self.facts
         yield from self._format_refused("documents are")
         yield from self._bytes(convertible=False)
-        if rules.max_pages and facts.pages and facts.pages > rules.max_pages:
-            yield self._reason(
-                "too_many_pages",
-                f"{facts.pages} pages; at most {rules.max_pages}.",
-                "none",
-                limit=rules.max_pages,
-                actual=facts.pages,
-            )
+        yield from self._limits([limits.PAGES])
 
 
 def _chroma(pix_fmt: str | None) -> str | None:
@@ -627,48 +382,3 @@ def _chroma(pix_fmt: str | None) -> str | None:
         return None
     digits = pix_fmt.removeprefix("yuvj").removeprefix("yuva").removeprefix("yuv")[:3]
     return digits if digits.isdigit() else None
-
-
-def _sizes(actual: int, limit: int) -> tuple[str, str]:
-    """Both sizes, with as many decimals as it takes for them to read differently."""
-    unit, scale = ("MB", 1_000_000) if max(actual, limit) >= 1_000_000 else ("KB", 1_000)
-    for decimals in (1, 2, 3):
-        shown = _trim(f"{actual / scale:.{decimals}f}")
-        most = _trim(f"{limit / scale:.{decimals}f}")
-        if shown != most:
-            return f"{shown} {unit}", f"{most} {unit}"
-    return f"{actual:,} bytes", f"{limit:,} bytes"
-
-
-def _trim(number: str) -> str:
-    return number.rstrip("0").rstrip(".") if "." in number else number
-
-
-def _span(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f"{_ratio(low)}-{_ratio(high)}" if low != high else f"exactly {_ratio(low)}"
-    return f"at least {_ratio(low)}" if low is not None else f"at most {_ratio(high or 0)}"
-
-
-def _ratio(value: float) -> str:
-    return _trim(f"{value:.2f}") + ":1"
-
-
-def _seconds(value: float) -> str:
-    if value >= 120:
-        minutes, rest = divmod(round(value), 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    return f"{value:.1f} s".replace(".0 s", " s")
-
-
-def _mbps(bits: int) -> str:
-    return f"{bits / 1_000_000:.1f} Mb/s".replace(".0 Mb/s", " Mb/s")
-
-
-def _upper(name: str) -> str:
-    names = {"mov": "QuickTime (MOV)", "hevc": "HEVC (H.265)", "webp": "WebP", "h264": "H.264"}
-    return names.get(name, name.upper())
-
-
-def _plural(kind: str) -> str:
-    return {"audio": "audio files", "gif": "animations"}.get(kind, f"{kind}s")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from medialib.platforms.reasons import Reason
 from medialib.platforms.rules import Form, Network
-from medialib.platforms.verdicts import Reason
 
 _NOUNS = {
     "image": ("image", "images"),

@@ -19,18 +19,18 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.errors import MediaValidationFailed, NotFound, ValidationFailed
 from medialib.ids import new_id
-from medialib.media.facts import facts_of, variant_facts, variants_key_for
 from medialib.media.models import Media, MediaStatus
-from medialib.media.records import Variant
 from medialib.media.repository import MediaRepository
+from medialib.platforms.reasons import Reason
 from medialib.platforms.rules import Form, MediaRules, Network, catalog
-from medialib.platforms.verdicts import Reason, judge, judge_form
 from medialib.posts.models import Post, PostMedia, PostStatus, Target
 from medialib.posts.repository import PostRepository
 from medialib.posts.rules import choose_form
 from medialib.posts.schemas import PlannedMedia, PlannedTarget, PostCreate
 from medialib.schemas import ReasonOut
 from medialib.storage.base import ObjectStore
+from medialib.variants.choice import choose
+from medialib.variants.facts import facts_of
 from medialib.workspaces.models import Workspace
 
 
@@ -99,6 +99,7 @@ class PostService:
         self.session.flush()  # the old rows go before new ones take their positions
         post.text, post.targets, post.media = built.text, built.targets, built.media
         post.status, post.scheduled_at = PostStatus.DRAFT, None
+        self.media.unpin(post.id)
         post.updated_at = utcnow()
         if body.scheduled_at is not None:
             self._schedule(post, media, body.scheduled_at)
@@ -164,6 +165,7 @@ class PostService:
     def delete(self, workspace: Workspace, post_id: str) -> None:
         post = self.get(workspace, post_id)
         self.media.count_usage([item.media_id for item in post.media], -1)
+        self.media.unpin(post.id)
         self.posts.remove(post)
 
     def plan(self, workspace: Workspace, post_id: str) -> tuple[Post, Evaluation]:
@@ -181,6 +183,8 @@ class PostService:
         post.status = PostStatus.SCHEDULED
         post.scheduled_at = scheduled_at
         post.updated_at = utcnow()
+        # Its media stay until it has gone out (no delete, no purge).
+        self.media.pin(post.workspace_id, post.id, [item.media_id for item in post.media])
 
     def _media_of(self, workspace: Workspace, post: Post) -> dict[str, Media]:
         ids = [item.media_id for item in post.media]
@@ -221,110 +225,33 @@ class PostService:
     def _plan_one(
         self, network: Network, form: Form | None, item: PostMedia, media: Media
     ) -> PlannedMedia:
-        if media.status != MediaStatus.READY:
-            return _refused(
-                media,
-                Reason(
-                    "not_ready",
-                    f"It is {media.status}; only ready media can be scheduled.",
-                    "none",
-                    actual=str(media.status),
-                ),
-            )
-        facts = facts_of(media)
-        if form is not None and form.takes(facts.kind):
-            verdict = judge_form(network, form, facts)
-            rules = form.media[facts.kind].rules
-        else:  # the post takes no form that has this kind: its best form tells the most
-            verdict = judge(network, facts)
-            rules = None
-        reasons = _alt_text_reasons(rules, item.alt_text, form)
-        if verdict.verdict == "red":
-            return _refused(media, *verdict.reasons, *reasons)
-        notes = [_out(r) for r in verdict.reasons]
-        if verdict.verdict == "green":
-            usable = media.usable_file
+        choice = choose(network, form, media)
+        rules = choice.rules_form.media[facts_of(media).kind].rules if choice.rules_form else None
+        alt = _alt_text_reasons(rules, item.alt_text, form) if choice.verdict else []
+        if choice.file is None:
             return PlannedMedia(
                 media_id=media.id,
-                send="original",
-                url=self.store.public_url(usable.key),
-                content_type=usable.content_type,
-                width=media.width,
-                height=media.height,
-                size=usable.size if usable.size is not None else media.size,
-                reasons=notes + [_out(r) for r in reasons],
-                blocking=bool(reasons),
+                send=None,
+                reasons=[_out(r) for r in (*choice.refusals, *alt)],
+                blocking=True,
             )
-        current = media.variants_key == variants_key_for(media)
-        variant = next(
-            (v for v in media.variants or [] if network.id in v.platforms and current), None
-        )
-        if variant is None:
-            waiting = media.gets_variants and (media.variants is None or not current)
-            why = (
-                Reason(
-                    "variant_pending",
-                    "Its variant for this network is still being made.",
-                    "convert",
-                )
-                if waiting
-                else Reason(
-                    "variant_missing",
-                    "It needs a variant medialib could not make.",
-                    "none",
-                )
-            )
-            return _refused(media, why, *verdict.reasons, *reasons)
-        misfit = _variant_misfit(network, form, media, variant, facts.kind)
-        if misfit is not None:
-            return _refused(media, misfit, *reasons)
+        chosen = choice.file
         return PlannedMedia(
             media_id=media.id,
-            send="variant",
-            url=self.store.public_url(variant.key),
-            content_type=variant.content_type,
-            width=variant.width,
-            height=variant.height,
-            size=variant.size,
-            crop=variant.crop,
-            reasons=notes + [_out(r) for r in reasons],
-            blocking=bool(reasons),
+            send=choice.send,
+            url=self.store.public_url(chosen.key),
+            content_type=chosen.content_type,
+            width=chosen.width,
+            height=chosen.height,
+            size=chosen.size,
+            crop=chosen.crop,
+            reasons=[_out(r) for r in (*choice.reasons, *alt)],
+            blocking=bool(alt),
         )
-
-
-def _variant_misfit(
-    network: Network, form: Form | None, media: Media, variant: Variant, kind: str
-) -> Reason | None:
-    """A variant is made for the form a media goes out in by itself (Instagram: the feed
-    or a Reel); a post in another form (a carousel) may ask more of it."""
-    made = variant_facts(media, variant)
-    if form is None or made.kind != kind or not form.takes(kind):
-        return None
-    judged = judge_form(network, form, made)
-    if judged.verdict == "green":
-        return None
-    first = judged.reasons[0]
-    return Reason(
-        "variant_does_not_fit",
-        f"Its {network.name} variant does not fit a {form.label.lower()}: {first.message}",
-        "none",
-        form.id,
-        first.limit,
-        first.actual,
-    )
 
 
 def _out(reason: Reason) -> ReasonOut:
     return ReasonOut(**reason.as_dict())
-
-
-def _refused(media: Media, *reasons: Reason) -> PlannedMedia:
-    return PlannedMedia(
-        media_id=media.id,
-        send=None,
-        reasons=[_out(r) for r in reasons],
-        blocking=True,
-    )
 
 
 def _alt_text_reasons(

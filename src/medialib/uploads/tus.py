@@ -20,13 +20,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from medialib import metrics
 from medialib.db import session_scope, utcnow
-from medialib.deps import AppState, KeyDep, StateDep, authenticated, workspace_for_key
+from medialib.deps import (
+    AppState,
+    KeyDep,
+    SessionDep,
+    StateDep,
+    authenticated,
+    workspace_for_key,
+)
 from medialib.errors import (
     ChecksumMismatch,
     MedialibError,
@@ -313,7 +319,7 @@ def _upload_headers(view: UploadView) -> dict[str, str]:
     return headers
 
 
-def _uploads(state: AppState, session: Session) -> ResumableUploads:
+def _uploads(state: AppState, session: SessionDep) -> ResumableUploads:
     return ResumableUploads(session, store=state.store, settings=state.settings)
 
 

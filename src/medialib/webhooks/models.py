@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medialib.db import Base, JSONType, UTCDateTime, utcnow
+from medialib.db import Base, JSONType, StrEnumType, UTCDateTime, utcnow
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # not yet delivered; attempts go on
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # given up (or its endpoint disabled)
 
 
 class WebhookEndpoint(Base):
@@ -40,7 +47,9 @@ class WebhookDelivery(Base):
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event_type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # succeeded, failed
+    status: Mapped[DeliveryStatus] = mapped_column(
+        StrEnumType(DeliveryStatus, 16), default=DeliveryStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -4,7 +4,7 @@ for a change that was rolled back)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,25 +12,11 @@ from medialib.config import Settings
 from medialib.db import utcnow
 from medialib.ids import new_id
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import DeliveryJob
 from medialib.jobs.queue import enqueue
 from medialib.webhooks.events import EventType
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.repository import WebhookRepository
-
-if TYPE_CHECKING:
-    from medialib.media.models import Media
-
-
-def event_data(media: Media) -> dict[str, Any]:
-    """What an event says of a media: enough to act on, the rest is a GET away."""
-    return {
-        "id": media.id,
-        "kind": media.kind,
-        "status": media.status,
-        "filename": media.filename,
-        "tenant_id": media.tenant_id,
-        "error": media.error,
-    }
 
 
 def emit(
@@ -67,7 +53,7 @@ def queue_delivery(
     enqueue(
         session,
         JobName.DELIVER_WEBHOOK,
+        DeliveryJob(delivery_id=delivery.id),
         max_attempts=settings.webhook_max_attempts,
-        delivery_id=delivery.id,
     )
     return delivery

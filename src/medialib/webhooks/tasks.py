@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from medialib import metrics
 from medialib.db import session_scope, utcnow
 from medialib.errors import MedialibError
 from medialib.fetch import FetchPolicy, post_json
 from medialib.jobs.names import JobName
+from medialib.jobs.payloads import DeliveryJob, JobOutcome
 from medialib.jobs.registry import JobContext, registry
 from medialib.webhooks import signing
+from medialib.webhooks.models import DeliveryStatus
 from medialib.webhooks.repository import WebhookRepository
 
 
@@ -37,18 +38,33 @@ def _policy(context: JobContext) -> FetchPolicy:
     )
 
 
-@registry.register(JobName.DELIVER_WEBHOOK, give_up=lambda c, p, e: _give_up(c, p, e))
-def deliver(context: JobContext, payload: dict[str, Any]) -> None:
+def _give_up(context: JobContext, job: DeliveryJob, error: str) -> None:
     with session_scope(context.session_factory) as session:
         repository = WebhookRepository(session)
-        delivery = repository.delivery(payload["delivery_id"])
+        delivery = repository.delivery(job.delivery_id)
+        if delivery is None:
+            return
+        delivery.status = DeliveryStatus.FAILED
+        endpoint = repository.endpoint(delivery.endpoint_id)
+        if endpoint is None:
+            return
+        endpoint.failures_in_a_row += 1
+        if endpoint.failures_in_a_row >= context.settings.webhook_disable_after:
+            endpoint.disabled_at = utcnow()
+
+
+@registry.register(JobName.DELIVER_WEBHOOK, DeliveryJob, give_up=_give_up)
+def deliver(context: JobContext, job: DeliveryJob) -> JobOutcome:
+    with session_scope(context.session_factory) as session:
+        repository = WebhookRepository(session)
+        delivery = repository.delivery(job.delivery_id)
         endpoint = repository.endpoint(delivery.endpoint_id) if delivery else None
-        if delivery is None or endpoint is None or delivery.status != "pending":
-            return
+        if delivery is None or endpoint is None or delivery.status != DeliveryStatus.PENDING:
+            return JobOutcome.SKIPPED
         if endpoint.disabled_at is not None:
-            delivery.status = "failed"
+            delivery.status = DeliveryStatus.FAILED
             delivery.last_error = "the endpoint is disabled"
-            return
+            return JobOutcome.REFUSED
         secrets_in_use = [endpoint.secret]
         expires = endpoint.previous_secret_expires_at
         if endpoint.previous_secret and expires is not None and expires > utcnow():
@@ -66,30 +82,16 @@ def deliver(context: JobContext, payload: dict[str, Any]) -> None:
         repository = WebhookRepository(session)
         delivery = repository.delivery(message_id)
         if delivery is None:
-            return
+            return JobOutcome.SKIPPED
         delivery.attempts += 1
         delivery.last_status_code = status
         delivery.last_error = None if ok else (error or f"answered {status}")
         if ok:
-            delivery.status = "succeeded"
+            delivery.status = DeliveryStatus.SUCCEEDED
             delivery.delivered_at = utcnow()
             endpoint = repository.endpoint(delivery.endpoint_id)
             if endpoint is not None:
                 endpoint.failures_in_a_row = 0
     if not ok:
         raise DeliveryFailed(error or f"the endpoint answered {status}")
-
-
-def _give_up(context: JobContext, payload: dict[str, Any], error: str) -> None:
-    with session_scope(context.session_factory) as session:
-        repository = WebhookRepository(session)
-        delivery = repository.delivery(payload["delivery_id"])
-        if delivery is None:
-            return
-        delivery.status = "failed"
-        endpoint = repository.endpoint(delivery.endpoint_id)
-        if endpoint is None:
-            return
-        endpoint.failures_in_a_row += 1
-        if endpoint.failures_in_a_row >= context.settings.webhook_disable_after:
-            endpoint.disabled_at = utcnow()
+    return JobOutcome.DONE

@@ -1,11 +1,15 @@
 """The workspace's own settings: retention (its users choose), quota (the operator's,
-shown here, set with `medialib quota`) and its API keys."""
+shown here, set with `medialib quota`), its API keys, and its usage."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from medialib.account.service import AccountService
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.generate.service import GenerationService
+from medialib.media.schemas import KindUsage, Usage
+from medialib.media.service import MediaLibrary
 from medialib.schemas import Deleted
 from medialib.workspaces.key_cache import touch_stamp
 from medialib.workspaces.keys import KEY_PREFIX, keys_of, new_key, revoke_key_by_id
@@ -15,6 +19,23 @@ from medialib.workspaces.service import WorkspaceService
 
 router = APIRouter(prefix="/v1/workspace", tags=["workspace"])
 keys_router = APIRouter(prefix="/v1/keys", tags=["workspace"])
+usage_router = APIRouter(prefix="/v1", tags=["usage"])
+
+
+@usage_router.get("/usage", response_model=Usage)
+def usage(workspace: CurrentWorkspace, session: SessionDep, state: StateDep) -> Usage:
+    """Storage the workspace uses: media kept (ready, processing and in the trash), bytes;
+    and its AI generations today against the daily allowance."""
+    by_kind = MediaLibrary(session, settings=state.settings).usage(workspace)
+    generations = GenerationService(session, store=state.store, settings=state.settings)
+    return Usage(
+        media_count=sum(count for count, _ in by_kind.values()),
+        bytes_used=sum(size for _, size in by_kind.values()),
+        quota_bytes=WorkspaceService(session).quota(workspace),
+        by_kind={kind: KindUsage(count=c, bytes=b) for kind, (c, b) in by_kind.items()},
+        generations_today=generations.used_today(workspace),
+        generations_per_day=state.settings.generate_per_day,
+    )
 
 
 @router.get("", response_model=WorkspaceOut)
@@ -27,7 +48,7 @@ def update_workspace(
     body: WorkspaceUpdate, workspace: CurrentWorkspace, session: SessionDep
 ) -> WorkspaceOut:
     """Set the retention; every kept media's `expires_at` follows (trash keeps its own)."""
-    updated = WorkspaceService(session).set_retention(workspace, body.retention_days)
+    updated = AccountService(session).set_retention(workspace, body.retention_days)
     session.commit()
     return _out(updated)
 

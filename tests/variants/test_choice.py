@@ -9,7 +9,7 @@ from dataclasses import replace
 from medialib.media.models import Media
 from medialib.media.records import Variant
 from medialib.platforms.rules import KindRule, catalog
-from medialib.posts.service import _variant_misfit
+from medialib.variants.choice import _variant_misfit
 
 
 def _clip() -> tuple[Media, Variant]:

@@ -1,15 +1,16 @@
-"""What the networks' rules need to know of a media, and their verdicts on it."""
+"""What the networks' rules need to know of a media (or of a variant made of it), and
+their verdicts on it."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from medialib.errors import InvalidState
 from medialib.media.models import Media, MediaStatus
 from medialib.media.records import Variant
-from medialib.platforms.rules import Catalog, catalog
-from medialib.platforms.verdicts import FORMAT_OF_TYPE, Facts, Verdict, judge_all
+from medialib.platforms.reasons import FORMAT_OF_TYPE, Facts, Verdict
+from medialib.platforms.rules import Catalog
+from medialib.platforms.verdicts import judge_all
 
 # The audio container names the probe reports, as the networks' format lists name them.
 _AUDIO_FORMATS = {"m4a": "m4a", "mp3": "mp3", "aac": "aac", "wav": "wav", "ogg": "ogg"}
@@ -90,15 +91,6 @@ def _format(media: Media, content_type: str, metadata: dict[str, Any]) -> str | 
             return "opus"
         return _AUDIO_FORMATS.get(str(container), FORMAT_OF_TYPE.get(content_type))
     return FORMAT_OF_TYPE.get(content_type)
-
-
-def variants_key_for(media: Media, rules: Catalog | None = None) -> str:
-    """What a media's variants are made from: its bytes, the rules in force and how the
-    user wants it fitted. Variants made under another key are stale."""
-    framing = media.framing.model_dump_json() if media.framing is not None else ""
-    framed = hashlib.sha256(framing.encode()).hexdigest()[:8]
-    checksum = (media.checksum_sha256 or media.id)[:32]
-    return f"{checksum}:{(rules or catalog()).version}:{framed}"
 
 
 def verdicts_of(media: Media, rules: Catalog | None = None) -> list[Verdict]:
