@@ -30,7 +30,7 @@ from medialib.media.records import Variant
 from medialib.platforms.reasons import Facts
 from medialib.platforms.rules import catalog
 from medialib.platforms.variants import ImageSpec, Spec, VideoSpec, variant_specs
-from medialib.processing import images
+from medialib.processing import image_variants
 from medialib.processing.avprobe import probe
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.signing import SigningKeys
@@ -123,7 +123,7 @@ def _byte_cap_quality() -> list[dict[str, Any]]:
     rows = []
     for detail in range(5):
         source = _picture(WORK / f"picture-{detail}.jpg", detail)
-        ours = images.render_variant(
+        ours = image_variants.render_variant(
             source,
             _folder(f"ours-{detail}"),
             width=4000,

@@ -4,7 +4,8 @@
     ├── Unauthorized                   401 unauthorized
     ├── Forbidden                      403 forbidden            bad/expired signature, wrong type
     ├── NotFound                       404 not_found            also another workspace's id
-    ├── ValidationFailed               422 validation_error     (400 for a body that is not JSON)
+    ├── ValidationFailed               422 validation_error     field: what is wrong
+    │   └── MalformedBody              400 validation_error     a body that is not JSON
     ├── UploadMissing                  400 upload_missing
     ├── InvalidState                   409 invalid_state
     ├── PayloadTooLarge                413 payload_too_large    max_bytes, size
@@ -15,6 +16,8 @@
     ├── MediaProcessingFailed          422 processing_failed    probe/decoder refused the bytes
     ├── MediaRejectedSecurity          422 media_rejected_security  threat: what ClamAV found
     ├── ScanIncomplete                 422 scan_incomplete      the scanner stopped at a limit
+    ├── UrlNotAllowed                  422 url_not_allowed      reason: scheme, address, ...
+    ├── ImportFailed                   502 import_failed        reason: the other server's fault
     ├── TusVersionUnsupported          412 tus_version_unsupported  (resumable uploads)
     ├── UploadOffsetMismatch           409 upload_offset_mismatch   offset: where it is
     ├── UploadExpired                  410 upload_expired

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
-from medialib.processing import transcode
+from medialib.processing import remux, transcode
 from medialib.processing.framing import Box
 from medialib.processing.mp4layout import read_layout
 from medialib.processing.transcode import VideoTarget
@@ -153,7 +153,7 @@ def test_a_rotated_phone_clip_comes_out_upright(tmp_path: Path) -> None:
 def test_a_remux_keeps_every_coded_byte_and_fixes_the_layout(tmp_path: Path) -> None:
     source = mediafiles.ffmpeg_clip(tmp_path / "s.mov", "-c:v", "libx264", "-c:a", "aac")
     out = tmp_path / "remuxed.mp4"
-    made = transcode.remux_mp4(source, "video/quicktime", out, timeout_seconds=_LIMIT)
+    made = remux.remux_mp4(source, "video/quicktime", out, timeout_seconds=_LIMIT)
     assert made.method == "remux" and made.size == out.stat().st_size
     layout = read_layout(out)
     assert layout is not None and (layout.moov_first, layout.edit_lists) == (True, False)

@@ -23,8 +23,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from medialib.errors import MediaProcessingFailed
+from medialib.processing.animation import animation_frames
 from medialib.processing.avprobe import demuxer_for, open_input
 from medialib.processing.framing import Box, padded_size
+from medialib.processing.remux import MP4_OPTIONS, MadeVideo, made_facts
 from medialib.processing.sandbox import run_child
 
 if TYPE_CHECKING:
@@ -50,7 +52,6 @@ _COMMON_RATES = (
     Fraction(60000, 1001),
     Fraction(60),
 )
-_MP4_OPTIONS = {"movflags": "+faststart", "use_editlist": "0"}
 MEMORY_BYTES = 3 * 1024 * 1024 * 1024  # x264's lookahead wants more than a decoder
 
 
@@ -67,17 +68,6 @@ class VideoTarget:
     crop: Box | None = None
     pad_ratio: float | None = None  # pad (centred, black) to this aspect ratio
     audio: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class MadeVideo:
-    width: int
-    height: int
-    fps: float
-    size: int
-    duration_ms: int
-    video_bitrate: int | None
-    method: str  # "encode" or "remux"
 
 
 def encode_mp4(
@@ -148,19 +138,6 @@ def _encode(
     return MadeVideo(**made)
 
 
-def remux_mp4(source: Path, mime: str, out_path: Path, *, timeout_seconds: float) -> MadeVideo:
-    """The same streams, untouched, in an MP4 with `moov` first and no edit lists."""
-    made = run_child(
-        _remux_in_child,
-        str(source),
-        demuxer_for(mime),
-        str(out_path),
-        timeout_seconds=timeout_seconds,
-        failure_message="The video could not be repackaged.",
-    )
-    return MadeVideo(**made)
-
-
 # --- in the child -------------------------------------------------------------------------
 
 
@@ -170,9 +147,9 @@ def _encode_in_child(argv: list[str]) -> dict[str, Any]:
     job = json.loads(argv[0])
     target = job["target"]
     crop = Box(**target["crop"]) if target["crop"] else None
-    with av.open(job["out"], "w", format="mp4", options=_MP4_OPTIONS) as out:
+    with av.open(job["out"], "w", format="mp4", options=MP4_OPTIONS) as out:
         if job["reader"] == "vips":
-            items, rate, has_audio = _animation_frames(job["source"])
+            items, rate, has_audio = animation_frames(job["source"])
         else:
             items, rate, has_audio = _decoded(job["source"], job["reader"], bool(target["audio"]))
         fps = output_rate(rate, target["min_fps"], target["max_fps"])
@@ -190,7 +167,7 @@ def _encode_in_child(argv: list[str]) -> dict[str, Any]:
         if frames == 0:
             raise SystemExit("the video has no decodable frame")
         width, height = vout.width, vout.height
-    return _made(job["out"], width, height, fps, frames, "encode")
+    return made_facts(job["out"], width, height, fps, frames, "encode")
 
 
 def _x264_options(fps: Fraction, video_bits: int | None, rate_control: str) -> dict[str, object]:
@@ -365,87 +342,3 @@ def fit_even(width: int, height: int, max_w: int | None, max_h: int | None) -> t
     """Sides scaled down into the box (never up), each even as 4:2:0 needs."""
     scale = min(1.0, (max_w / width) if max_w else 1.0, (max_h / height) if max_h else 1.0)
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
-
-
-def _animation_frames(path: str) -> tuple[Iterator[tuple[str, Any]], Fraction, bool]:
-    """An animated GIF or WebP as timed RGB frames (libvips decodes both; FFmpeg cannot
-    decode animated WebP), flattened onto white, each shown for its own delay."""
-    import av
-
-    from medialib.processing.images import vips
-
-    image = vips().Image.new_from_file(path, n=-1, access="sequential", fail=True)
-    fields = set(image.get_fields())
-    page_height = int(image.get("page-height")) if "page-height" in fields else image.height
-    pages = image.height // page_height
-    delays = list(image.get("delay")) if "delay" in fields else [100] * pages
-    delays = [delay if delay and delay > 10 else 100 for delay in delays]  # browsers do this
-    if image.hasalpha():
-        image = image.flatten(background=[255, 255, 255])
-    image = image.colourspace("srgb") if image.interpretation != "srgb" else image
-    image = image.extract_band(0, n=3).bandjoin(255).cast("uchar")  # PyAV reads RGBA
-    average = Fraction(1000 * pages, max(1, sum(delays[:pages])))
-
-    def frames() -> Iterator[tuple[str, Any]]:
-        data = image.write_to_memory()
-        size = image.width * page_height * 4
-        at_ms = 0
-        for page in range(pages):
-            frame = av.VideoFrame.from_bytes(
-                data[page * size : (page + 1) * size], image.width, page_height, "rgba"
-            )
-            frame.pts, frame.time_base = at_ms, Fraction(1, 1000)
-            at_ms += delays[page] if page < len(delays) else 100
-            yield "video", frame
-        # The last frame is shown for its delay too: one more frame marks its end.
-        last = av.VideoFrame.from_bytes(
-            data[(pages - 1) * size :], image.width, page_height, "rgba"
-        )
-        last.pts, last.time_base = at_ms - 1, Fraction(1, 1000)
-        yield "video", last
-
-    return frames(), average, False
-
-
-def _remux_in_child(argv: list[str]) -> dict[str, Any]:
-    import av
-
-    path, demuxer, out_path = argv
-    with (
-        open_input(path, demuxer) as src,
-        av.open(out_path, "w", format="mp4", options=_MP4_OPTIONS) as out,
-    ):
-        vin = src.streams.video[0]
-        ain = next(iter(src.streams.audio), None)
-        streams = [vin] if ain is None else [vin, ain]
-        outputs = {stream.index: out.add_stream_from_template(stream) for stream in streams}
-        frames = 0
-        for packet in src.demux(*streams):
-            if packet.dts is None:
-                continue
-            if packet.stream is vin:
-                frames += 1
-            packet.stream = outputs[packet.stream.index]
-            out.mux(packet)
-        rate = Fraction(vin.average_rate or vin.guessed_rate or 30)
-        width, height = vin.codec_context.width, vin.codec_context.height
-    return _made(out_path, width, height, rate, frames, "remux")
-
-
-def _made(
-    out_path: str, width: int, height: int, fps: Fraction, frames: int, method: str
-) -> dict[str, Any]:
-    import os
-
-    size = os.path.getsize(out_path)
-    duration_ms = int(frames * 1000 / float(fps)) if fps else 0
-    bits = int(size * 8 * 1000 / duration_ms) if duration_ms else None
-    return {
-        "width": int(width),
-        "height": int(height),
-        "fps": round(float(fps), 3),
-        "size": size,
-        "duration_ms": duration_ms,
-        "video_bitrate": bits,
-        "method": method,
-    }

@@ -21,9 +21,10 @@ from medialib.media.derivatives import Original, put_derived
 from medialib.media.records import Framing, Variant
 from medialib.platforms.variants import Aspect, ImageSpec, Spec, VideoSpec
 from medialib.processing import framing as fitting
-from medialib.processing import images, transcode
+from medialib.processing import image_variants, remux, transcode
 from medialib.processing.images import DerivedImage
-from medialib.processing.transcode import MadeVideo, VideoTarget
+from medialib.processing.remux import MadeVideo
+from medialib.processing.transcode import VideoTarget
 from medialib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class _Maker:
         self.store, self.settings, self.source = store, settings, source
         self.path, self.work = path, work
         self._centre: tuple[float, float] | None = None
-        self._curve = images.SizeCurve()  # each still variant's encodes aim the next ones
+        self._curve = image_variants.SizeCurve()  # each still variant's encodes aim the next ones
 
     def make(self, spec: Spec, platforms: list[str], number: int) -> Variant:
         folder = self.work / str(number)
@@ -128,7 +129,7 @@ class _Maker:
     def _image(self, spec: ImageSpec, folder: Path) -> _Made:
         width, height = self.source.width, self.source.height
         if spec.format == "gif":
-            file = images.render_animation(
+            file = image_variants.render_animation(
                 self.path,
                 folder,
                 max_width=spec.max_width,
@@ -140,7 +141,7 @@ class _Maker:
             )
             return _Made(file)
         crop, pad = self._fit(spec.aspect)
-        file = images.render_variant(
+        file = image_variants.render_variant(
             self.path,
             folder,
             width=width,
@@ -151,7 +152,7 @@ class _Maker:
             max_pixels=spec.max_pixels,
             max_width_plus_height=spec.max_width_plus_height,
             max_bytes=spec.max_bytes,
-            framing=images.Framing(
+            framing=image_variants.Framing(
                 crop=crop, pad_ratio=pad, upscale_to_width=spec.upscale_to_width
             ),
             curve=self._curve,
@@ -163,14 +164,12 @@ class _Maker:
         original = self.source.original
         timeout = self.settings.job_time_limit_seconds
         if spec.method == "remux":
-            video = transcode.remux_mp4(
-                self.path, original.content_type, out, timeout_seconds=timeout
-            )
+            video = remux.remux_mp4(self.path, original.content_type, out, timeout_seconds=timeout)
             return _Made(DerivedImage(out, video.width, video.height, "video/mp4"), video)
         crop, pad = self._fit(spec.aspect)
         max_w, max_h = spec.max_width, spec.max_height
         if spec.max_pixels:
-            box = images.variant_box(
+            box = image_variants.variant_box(
                 self.source.width, self.source.height, None, None, spec.max_pixels
             )
             max_w, max_h = min(max_w or box[0], box[0]), min(max_h or box[1], box[1])

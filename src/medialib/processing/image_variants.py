@@ -1,0 +1,305 @@
+"""Per-network still and animated variants of an image: cut or padded to an aspect ratio,
+resized within a network's pixel limits, and encoded at the best quality that fits its
+byte cap (each encode's size aims the next). Pixels only: nothing of the original's
+metadata survives."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medialib.errors import MediaProcessingFailed
+from medialib.processing.framing import Box, padded_size
+from medialib.processing.images import DerivedImage, first_line, vips
+
+_QUALITY_RANGE = (70, 92)  # JPEG qualities a variant may have: below 70, fewer pixels win
+_ROUNDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How a variant's picture is cut or filled to an aspect ratio (see framing.py)."""
+
+    crop: Box | None = None  # of the upright picture, in its pixels
+    pad_ratio: float | None = None  # or: fill out to this ratio around the whole picture
+    upscale_to_width: int | None = None  # only where the network upscales anyway
+
+
+def render_variant(
+    source: Path,
+    out_dir: Path,
+    *,
+    width: int,
+    height: int,
+    fmt: str,
+    max_width: int | None = None,
+    max_height: int | None = None,
+    max_pixels: int | None = None,
+    max_width_plus_height: int | None = None,
+    max_bytes: int | None = None,
+    framing: Framing | None = None,
+    curve: SizeCurve | None = None,
+) -> DerivedImage:
+    """A network's still variant of an image (`width` x `height` as displayed): upright,
+    cropped or padded to its aspect, within its pixel bounds, JPEG (or PNG to keep
+    transparency) with no metadata, and under its byte cap.
+
+    Decoded once, shrunk on load to the size it will have. Under a byte cap, size and
+    quality are chosen together: the best quality in 70-92 that fits, aimed along the
+    file's own size-for-quality curve (`_best_fit`); only when even 70 does not fit are
+    pixels given up, by the ratio the curve overshoots, from the decoded copy (never
+    re-decoded or re-encoded), and the curve, scaled, aims the first encode at that size.
+    Pixels given up are given up for a middle quality (`_SHRINK_FOR_QUALITY`): on busy
+    pictures fewer, cleaner pixels look better than more at the lowest quality.
+
+    `curve`: what earlier variants of the same picture measured (shared by the caller):
+    a variant then aims its first encode at its cap instead of trying the top quality."""
+    framing = framing or Framing()
+    curve = curve if curve is not None else SizeCurve()
+    try:
+        image = _framed(
+            source, width, height, framing, max_width, max_height, max_pixels, max_width_plus_height
+        )
+        if fmt != "png" and image.hasalpha():
+            image = image.flatten(background=[255, 255, 255])
+        image = image.copy_memory()  # may be encoded more than once below: decode it once
+        for _ in range(_ROUNDS):
+            pixels = image.width * image.height
+            points = curve.at(pixels) if fmt != "png" else []
+            data, measured = _best_fit(image, fmt, max_bytes, points)
+            if fmt != "png":
+                curve.add(measured, pixels)
+            if data is not None:
+                out = out_dir / f"variant.{'png' if fmt == 'png' else 'jpg'}"
+                out.write_bytes(data)
+                content_type = "image/png" if fmt == "png" else "image/jpeg"
+                return DerivedImage(out, image.width, image.height, content_type)
+            assert max_bytes is not None
+            # PNG has no quality to lower: its size is what it is.
+            wanted = (
+                measured[-1][1]
+                if fmt == "png"
+                else _predicted(curve.at(pixels), _SHRINK_FOR_QUALITY)
+            )
+            shrink = max(0.3, min(0.95, (max_bytes / wanted) ** 0.5 * 0.97))
+            image = image.resize(shrink, kernel="lanczos3").copy_memory()
+    except vips().Error as exc:
+        raise MediaProcessingFailed(
+            "The image could not be decoded.", reason=first_line(exc)
+        ) from exc
+    raise MediaProcessingFailed("No variant small enough could be made.", max_bytes=max_bytes)
+
+
+def _framed(
+    source: Path,
+    width: int,
+    height: int,
+    framing: Framing,
+    max_w: int | None,
+    max_h: int | None,
+    max_pixels: int | None,
+    max_sum: int | None,
+) -> Any:
+    """The upright picture cut (or filled) to its aspect and scaled into its box."""
+    pyvips = vips()
+    crop = framing.crop
+    region_w, region_h = (crop.width, crop.height) if crop else (width, height)
+    if framing.pad_ratio:
+        canvas_w, canvas_h = padded_size(width, height, framing.pad_ratio)
+    else:
+        canvas_w, canvas_h = region_w, region_h
+    box_w, box_h = variant_box(canvas_w, canvas_h, max_w, max_h, max_pixels, max_sum)
+    scale = min(box_w / canvas_w, box_h / canvas_h, 1.0)
+    if framing.upscale_to_width and canvas_w * scale < framing.upscale_to_width:
+        scale = framing.upscale_to_width / canvas_w
+    # Shrink on load to the whole picture's final scale (libvips decodes JPEGs at 1/2,
+    # 1/4, 1/8 directly), then cut the region from that.
+    load_w = max(1, round(width * min(scale, 1.0)))
+    load_h = max(1, round(height * min(scale, 1.0)))
+    image = pyvips.Image.thumbnail(
+        str(source), load_w, height=load_h, size="force", fail_on="error"
+    )
+    if image.interpretation not in ("srgb", "b-w"):
+        image = image.colourspace("srgb")
+    if crop is not None:
+        fx, fy = image.width / width, image.height / height
+        left, top = round(crop.left * fx), round(crop.top * fy)
+        cut_w = max(1, min(image.width - left, round(crop.width * fx)))
+        cut_h = max(1, min(image.height - top, round(crop.height * fy)))
+        image = image.crop(left, top, cut_w, cut_h)
+    if scale > 1.0:
+        image = image.resize(scale, kernel="lanczos3")
+    if framing.pad_ratio:
+        image = _padded(image, framing.pad_ratio)
+    return image
+
+
+def _padded(image: Any, ratio: float) -> Any:
+    """The picture centred on a canvas of `ratio`, over a blurred, darkened copy of
+    itself stretched to cover it (what publishing tools show instead of bars)."""
+    canvas_w, canvas_h = padded_size(image.width, image.height, ratio)
+    cover = max(canvas_w / image.width, canvas_h / image.height)
+    backdrop = image.resize(cover, kernel="linear")
+    backdrop = backdrop.crop(
+        (backdrop.width - canvas_w) // 2, (backdrop.height - canvas_h) // 2, canvas_w, canvas_h
+    )
+    backdrop = (backdrop.gaussblur(max(4.0, canvas_w / 40)) * 0.6).cast("uchar")
+    return backdrop.insert(image, (canvas_w - image.width) // 2, (canvas_h - image.height) // 2)
+
+
+def _best_fit(
+    image: Any, fmt: str, max_bytes: int | None, curve: list[tuple[int, float]]
+) -> tuple[bytes | None, list[tuple[int, float]]]:
+    """The best encoding within the cap (None when even the lowest quality is over), and
+    the (quality, bytes) points of this picture's curve measured on the way.
+
+    A JPEG's size grows about exponentially with its quality, so each encode fixes a
+    point of that curve and the next is aimed where it meets the cap (a secant on log
+    size): without a `curve` to start from, the top quality first (most caps take it:
+    one encode); with one (the same picture, larger), straight at the cap. As soon as
+    the curve says even the lowest quality is over, pixels are given up instead."""
+    low, high = _QUALITY_RANGE
+    if fmt == "png" or max_bytes is None:
+        data = _encode(image, fmt, high - 4)
+        fits = max_bytes is None or len(data) <= max_bytes
+        return (data if fits else None), [(high - 4, float(len(data)))]
+    points = list(curve)
+    if points and _predicted(points, low) > max_bytes * 1.1:
+        return None, []  # what is known already says no quality fits at this size
+    measured: dict[int, int] = {}
+    best: bytes | None = None
+    for _ in range(_MOST_ENCODES):
+        quality = _aim(points, max_bytes, low, high) if points else high
+        if quality in measured:
+            break
+        data = _encode(image, fmt, quality)
+        measured[quality] = len(data)
+        points.append((quality, float(len(data))))
+        if len(data) <= max_bytes:
+            best = data if best is None or len(data) > len(best) else best
+            if quality == high or _predicted(points, quality + 1) > max_bytes:
+                break  # one step better would not fit
+        elif quality == low or _predicted(points, low) > max_bytes * 1.02:
+            break  # no quality fits at this size
+    return best, [(q, float(size)) for q, size in measured.items()]
+
+
+_MOST_ENCODES = 4
+_SHRINK_FOR_QUALITY = 75
+
+
+class SizeCurve:
+    """One picture's JPEG bytes for quality as its variants measure them, by size: a
+    variant of a size already measured aims straight at its cap; bytes go about with
+    pixels, so the nearest size measured, scaled, aims the first encode at another."""
+
+    def __init__(self) -> None:
+        self._by_size: dict[int, list[tuple[int, float]]] = {}
+
+    def add(self, points: list[tuple[int, float]], pixels: int) -> None:
+        if points:
+            self._by_size.setdefault(pixels, []).extend(points)
+
+    def at(self, pixels: int) -> list[tuple[int, float]]:
+        """The points of the nearest size measured, scaled to `pixels` (the most recent
+        last: the secant uses the last two)."""
+        if not self._by_size:
+            return []
+        nearest = min(self._by_size, key=lambda size: abs(math.log(size / pixels)))
+        if abs(math.log(nearest / pixels)) > math.log(4):
+            return []  # too far apart to say much
+        return [(quality, size * pixels / nearest) for quality, size in self._by_size[nearest]]
+
+
+def _slope(points: list[tuple[int, float]]) -> float:
+    """d ln(bytes) / d quality from the two latest points, or a typical JPEG's."""
+    if len(points) >= 2:
+        (q1, s1), (q2, s2) = points[-2], points[-1]
+        if q1 != q2 and s1 > 0 and s2 > 0 and s1 != s2:
+            return max(0.01, math.log(s1 / s2) / (q1 - q2))
+    return 0.045  # 4:2:0 photographs between quality 70 and 92
+
+
+def _predicted(points: list[tuple[int, float]], quality: int) -> float:
+    q, size = points[-1]
+    return size * math.exp(_slope(points) * (quality - q))
+
+
+def _aim(points: list[tuple[int, float]], max_bytes: int, low: int, high: int) -> int:
+    """The highest quality the curve says fits under the cap (with 1 % to spare)."""
+    q, size = points[-1]
+    wanted = q + math.log(max_bytes * 0.99 / size) / _slope(points)
+    return max(low, min(high, math.floor(wanted)))
+
+
+def _encode(image: Any, fmt: str, quality: int) -> bytes:
+    if fmt == "png":
+        return bytes(image.pngsave_buffer(compression=9, keep="none"))
+    return bytes(
+        # No optimised Huffman tables: they save ~5 % of the bytes (about one quality step
+        # at a cap) but take four times as long to encode a large picture.
+        image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=False, subsample_mode="on")
+    )
+
+
+def render_animation(
+    source: Path,
+    out_dir: Path,
+    *,
+    max_width: int | None,
+    max_height: int | None,
+    max_pixels: int | None,
+    max_bytes: int | None,
+    width: int,
+    height: int,
+) -> DerivedImage:
+    """An animation (GIF or animated WebP) as an animated GIF within the box and the cap:
+    every frame kept, each with its own delay; pixels are given up until it fits."""
+    pyvips = vips()
+    box_w, box_h = variant_box(width, height, max_width, max_height, max_pixels, None)
+    out = out_dir / "variant.gif"
+    try:
+        for _ in range(_ROUNDS):
+            image = pyvips.Image.thumbnail(
+                f"{source}[n=-1]",  # every frame (load options ride on the file name)
+                box_w,
+                height=box_h,
+                size="down",
+                fail_on="error",
+            )
+            image.gifsave(str(out), keep="none", effort=7)
+            size = out.stat().st_size
+            if max_bytes is None or size <= max_bytes:
+                page_height = (
+                    int(image.get("page-height"))
+                    if "page-height" in image.get_fields()
+                    else image.height
+                )
+                return DerivedImage(out, image.width, page_height, "image/gif")
+            shrink = max(0.3, min(0.9, (max_bytes / size) ** 0.5 * 0.95))
+            box_w, box_h = max(1, int(box_w * shrink)), max(1, int(box_h * shrink))
+    except pyvips.Error as exc:
+        raise MediaProcessingFailed(
+            "The animation could not be converted.", reason=first_line(exc)
+        ) from exc
+    raise MediaProcessingFailed("No variant small enough could be made.", max_bytes=max_bytes)
+
+
+def variant_box(
+    width: int,
+    height: int,
+    max_w: int | None,
+    max_h: int | None,
+    max_pixels: int | None,
+    max_sum: int | None = None,
+) -> tuple[int, int]:
+    """The box the variant must fit in (never larger than the image)."""
+    scale = 1.0
+    if max_pixels and width * height > max_pixels:
+        scale = (max_pixels / (width * height)) ** 0.5
+    if max_sum and (width + height) * scale > max_sum:
+        scale = max_sum / (width + height)
+    box_w, box_h = int(width * scale), int(height * scale)
+    return max(1, min(box_w, max_w or box_w)), max(1, min(box_h, max_h or box_h))
