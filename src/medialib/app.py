@@ -47,6 +47,8 @@ from medialib.metrics import QueueDepth, registry_with
 from medialib.platforms import rules as platform_rules
 from medialib.posts.endpoints import router as posts_router
 from medialib.posts.platform_endpoints import router as platforms_router
+from medialib.publishing.endpoints import accounts_router
+from medialib.publishing.endpoints import router as publishing_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
 from medialib.scanning.clamd import scanner_for
@@ -175,6 +177,8 @@ def create_app(
         variants_router,
         usage_router,
         posts_router,
+        publishing_router,
+        accounts_router,
         platforms_router,
         webhooks_router,
         workspace_router,

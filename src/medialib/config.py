@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1_000_000
@@ -24,7 +24,29 @@ DEFAULT_KIND_CAPS: dict[str, int] = {
     "audio": 200 * MB,
 }
 DIRECT_UPLOAD_MAX_BYTES = 100 * MB
-DEFAULT_QUEUE_THREADS = {"image": 2, "video": 1, "document": 1, "webhook": 2, "generate": 1}
+DEFAULT_QUEUE_THREADS = {
+    "image": 2,
+    "video": 1,
+    "document": 1,
+    "webhook": 2,
+    "generate": 1,
+    "publish": 2,
+}
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(value: object) -> object:
+    """A duration in seconds, or with a unit: "90s", "15m", "1h", "2d"."""
+    if isinstance(value, str) and value.strip()[-1:].lower() in _DURATION_UNITS:
+        number, unit = value.strip()[:-1], value.strip()[-1].lower()
+        try:
+            return float(number) * _DURATION_UNITS[unit]
+        except ValueError:
+            return value  # pydantic says what is wrong with it
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
 
 
 class Settings(BaseSettings):
@@ -132,8 +154,24 @@ class Settings(BaseSettings):
     # 15 spans about 18 hours), and deliveries given up in a row before an endpoint is off.
     webhook_max_attempts: int = Field(default=15, ge=1, le=30)
     webhook_disable_after: int = Field(default=5, ge=1)
+    # Publishing. The key that seals network credentials at rest (any long random text;
+    # development makes one in the data dir; production refuses to store credentials
+    # without it). A post that fell due while the service was down goes out when it
+    # starts, unless it is later than `publish_max_lateness` (then it fails `missed`).
+    secret_key: str | None = None
+    publish_max_lateness: Duration = 3600.0
+    # A hand-off target whose publisher sends no result in this time fails `no_result`.
+    handoff_timeout: Duration = 3600.0
+    # Attempts for a target the network answers with a transient failure (a time-out, a
+    # 5xx, a rate limit), backing off (or as long as its Retry-After says) in between.
+    publish_max_attempts: int = Field(default=6, ge=1, le=20)
+    # One call to a network (a blob upload of a large video included) ends by then.
+    publish_request_seconds: Duration = 300.0
     # Fault injection for crash tests only: a handler sleeps this long before its work.
     fault_job_delay_seconds: float = Field(default=0.0, ge=0)
+    # Crash tests only: the process exits (as if killed) right after a network accepted a
+    # post, before the result is recorded.
+    fault_publish_crash: bool = False
     # Tests only: the process's clock runs this far ahead (see clock.py).
     clock_offset_seconds: float = 0.0
 
@@ -147,6 +185,8 @@ class Settings(BaseSettings):
             raise ValueError("MEDIALIB_FAULT_JOB_DELAY_SECONDS is for tests only")
         if self.environment == "production" and self.clock_offset_seconds:
             raise ValueError("MEDIALIB_CLOCK_OFFSET_SECONDS is for tests only")
+        if self.environment == "production" and self.fault_publish_crash:
+            raise ValueError("MEDIALIB_FAULT_PUBLISH_CRASH is for tests only")
         return self
 
     @cached_property

@@ -29,6 +29,9 @@
     ├── IdempotencyInProgress          409 idempotency_in_progress
     ├── GenerationUnavailable          409 generation_unavailable  no provider configured
     ├── GenerationFailed               502 generation_failed    the provider's reason
+    ├── CredentialsUnavailable         409 credentials_unavailable  no key to seal them with
+    ├── AccountCheckFailed             422 account_check_failed  network_answer: the network's words
+    ├── NetworkUnreachable             502 network_unreachable  the network did not answer in time
     ├── RateLimited                    429 rate_limited         limit, window_seconds
     └── ServiceUnavailable             503 service_unavailable  a dependency is down, or busy
 
@@ -293,3 +296,21 @@ def too_big_message(kind: str, cap: int, size: int | None = None) -> str:
     noun = KIND_NOUNS.get(str(kind), f"a {kind}")
     limit = f"{noun[0].upper()}{noun[1:]} may be at most {readable_size(cap)} here"
     return f"{limit}; this file is {readable_size(size)}." if size is not None else f"{limit}."
+
+
+class CredentialsUnavailable(MedialibError):
+    code = "credentials_unavailable"
+    status_code = 409
+    default_message = "Network credentials cannot be stored or read here."
+
+
+class AccountCheckFailed(MedialibError):
+    code = "account_check_failed"
+    status_code = 422
+    default_message = "The network refused these credentials."
+
+
+class NetworkUnreachable(MedialibError):
+    code = "network_unreachable"
+    status_code = 502
+    default_message = "The network did not answer in time; try again."

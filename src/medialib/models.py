@@ -1,15 +1,17 @@
 """Every mapped model, imported once so Alembic and the app see the whole schema."""
 
+from medialib.accounts.models import Account
 from medialib.generate.models import Generation
 from medialib.idempotency.models import IdempotencyRecord
 from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaPin, MediaTag
-from medialib.posts.models import Post, PostMedia
+from medialib.posts.models import Post, PostMedia, PostTarget
 from medialib.uploads.models import ResumableUpload
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.workspaces.models import ApiKey, Workspace
 
 __all__ = [
+    "Account",
     "ApiKey",
     "Generation",
     "IdempotencyRecord",
@@ -19,6 +21,7 @@ __all__ = [
     "MediaTag",
     "Post",
     "PostMedia",
+    "PostTarget",
     "ResumableUpload",
     "WebhookDelivery",
     "WebhookEndpoint",

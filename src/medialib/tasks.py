@@ -10,6 +10,7 @@ def load_handlers() -> JobRegistry:
     """Import every module that registers handlers, then check none is missing."""
     import medialib.generate.tasks
     import medialib.media.tasks
+    import medialib.publishing.tasks
     import medialib.variants.tasks
     import medialib.webhooks.tasks  # noqa: F401
 

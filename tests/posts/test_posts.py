@@ -73,12 +73,23 @@ def test_scheduling_checks_every_target_and_gives_every_reason(
     ok = _post(
         api,
         text="Launch",
-        targets=[{"platform": "x", "account_id": "acme"}, {"platform": "bluesky"}],
+        targets=[{"platform": "x"}, {"platform": "bluesky"}],
         media=[{"media_id": photo, "alt_text": "A red square"}],
         scheduled_at=LATER,
     )
     assert ok.status_code == 201, ok.text
     assert ok.json()["status"] == "scheduled"
+    assert [t["status"] for t in ok.json()["targets"]] == ["pending", "pending"]
+
+    # A target's account must be one of the workspace's, on that network.
+    unknown = _post(
+        api,
+        targets=[{"platform": "x", "account_id": "acc_nosuchaccount"}],
+        media=[{"media_id": photo, "alt_text": "A red square"}],
+        scheduled_at=LATER,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["account_id"] == "acc_nosuchaccount"
 
     refused = _post(
         api,

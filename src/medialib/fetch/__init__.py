@@ -11,6 +11,7 @@ from medialib.fetch.client import (
     fetch,
     path_segment,
     post_json,
+    query_value,
 )
 from medialib.fetch.vetting import FetchPolicy, address_allowed, check_url, vet_host
 
@@ -25,5 +26,6 @@ __all__ = [
     "fetch",
     "path_segment",
     "post_json",
+    "query_value",
     "vet_host",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
@@ -86,20 +86,27 @@ def path_segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def query_value(value: str) -> str:
+    """A value for a URL's query string, every reserved character escaped."""
+    return quote(value, safe="")
+
+
 def call(
     method: str,
     raw_url: str,
     policy: FetchPolicy,
     *,
     max_bytes: int,
-    content: bytes | None = None,
+    content: bytes | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
     by: float | None = None,
 ) -> Answer:
     """One request under the policy (redirects are answers, not followed), its whole
     answer read before the deadline (see `deadline_for`), decoded with every byte
-    counted and cut past `max_bytes`. Raises `ImportFailed` (time-out, network),
-    `UrlNotAllowed` or `PayloadTooLarge`; any status comes back as an `Answer`."""
+    counted and cut past `max_bytes`. `content` may be an iterable of chunks (a file
+    streamed from the store; give its Content-Length in `headers`). Raises `ImportFailed`
+    (time-out, network), `UrlNotAllowed` or `PayloadTooLarge`; any status comes back as an
+    `Answer`."""
     deadline = deadline_for(policy, by)
     target = check_target(raw_url, policy)
     with _client(policy, deadline) as client:
@@ -187,7 +194,7 @@ def _send(
     policy: FetchPolicy,
     *,
     method: str = "GET",
-    content: bytes | None = None,
+    content: bytes | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     address = vet_host(target.host, target.port, policy)

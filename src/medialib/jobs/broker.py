@@ -87,9 +87,9 @@ class BrokerRunner:
 
     # --- publishing (API processes and workers) ---------------------------------------
 
-    def dispatch(self, jobs: list[tuple[str, str]]) -> None:
-        for job_id, queue in jobs:
-            self.send(job_id, queue)
+    def dispatch(self, jobs: list[tuple[str, str, float]]) -> None:
+        for job_id, queue, delay in jobs:
+            self.send(job_id, queue, delay_seconds=delay)
 
     def send(self, job_id: str, queue: str, *, delay_seconds: float = 0) -> None:
         delay = int(delay_seconds * 1000) or None
@@ -152,8 +152,8 @@ class BrokerRunner:
         grace = dt.timedelta(seconds=self.context.settings.job_sweep_grace_seconds)
         with session_scope(self.context.session_factory) as session:
             repository = JobRepository(session)
-            overdue = [(job.id, job.queue) for job in repository.overdue(grace=grace)]
-            repository.mark_redelivered([job_id for job_id, _ in overdue])
+            overdue = [(job.id, job.queue, 0.0) for job in repository.overdue(grace=grace)]
+            repository.mark_redelivered([job_id for job_id, _, _ in overdue])
         self.dispatch(overdue)
         return len(overdue)
 

@@ -25,7 +25,7 @@ from medialib import logs, metrics
 from medialib.db import session_scope
 from medialib.jobs.models import Job
 from medialib.jobs.payloads import JobOutcome, JobPayload
-from medialib.jobs.registry import JobContext, JobRegistry, JobSpec
+from medialib.jobs.registry import JobContext, JobRegistry, JobSpec, RunLater
 from medialib.jobs.repository import JobRepository
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,8 @@ class JobExecutor:
             metrics.JOB_SECONDS.labels(job.queue).observe(time.perf_counter() - started)
             given_up = job.attempts >= job.max_attempts
             metrics.JOBS.labels(job.queue, "given_up" if given_up else "retried").inc()
-            self._settle_failure(job, spec, payload, error)
+            delay = exc.delay_seconds if isinstance(exc, RunLater) else None
+            self._settle_failure(job, spec, payload, error, delay=delay)
             return
         seconds = time.perf_counter() - started
         metrics.JOB_SECONDS.labels(job.queue).observe(seconds)
@@ -134,15 +135,22 @@ class JobExecutor:
             JobRepository(session).give_up(job.id, worker_id=self.worker_id, error=error)
 
     def _settle_failure(
-        self, job: Job, spec: JobSpec[Any], payload: JobPayload, error: str
+        self,
+        job: Job,
+        spec: JobSpec[Any],
+        payload: JobPayload,
+        error: str,
+        *,
+        delay: float | None = None,
     ) -> None:
         if job.attempts >= job.max_attempts:
             spec.give_up(self.context, payload, error)
             with session_scope(self.context.session_factory) as session:
                 JobRepository(session).give_up(job.id, worker_id=self.worker_id, error=error)
             return
-        base = self.context.settings.job_retry_base_seconds
-        delay = base * 2 ** (job.attempts - 1) * random.uniform(0.8, 1.2)  # noqa: S311
+        if delay is None:
+            base = self.context.settings.job_retry_base_seconds
+            delay = base * 2 ** (job.attempts - 1) * random.uniform(0.8, 1.2)  # noqa: S311
         with session_scope(self.context.session_factory) as session:
             JobRepository(session).retry_later(
                 job.id, worker_id=self.worker_id, error=error, delay=delay

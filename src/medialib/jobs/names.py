@@ -15,6 +15,8 @@ class JobName(enum.StrEnum):
     MAKE_VIDEO_VARIANTS = "media.make_video_variants"
     DELIVER_WEBHOOK = "webhooks.deliver"
     GENERATE_MEDIA = "generate.media"
+    PUBLISH_POST = "publishing.publish_post"
+    HANDOFF_TIMEOUT = "publishing.handoff_timeout"
 
 
 class Queue(enum.StrEnum):
@@ -23,6 +25,7 @@ class Queue(enum.StrEnum):
     DOCUMENT = "document"
     WEBHOOK = "webhook"
     GENERATE = "generate"  # waits on providers: never in the way of processing
+    PUBLISH = "publish"  # waits on networks: never in the way of processing
 
 
 QUEUE_OF: dict[JobName, Queue] = {
@@ -34,4 +37,6 @@ QUEUE_OF: dict[JobName, Queue] = {
     JobName.MAKE_VIDEO_VARIANTS: Queue.VIDEO,
     JobName.DELIVER_WEBHOOK: Queue.WEBHOOK,
     JobName.GENERATE_MEDIA: Queue.GENERATE,
+    JobName.PUBLISH_POST: Queue.PUBLISH,
+    JobName.HANDOFF_TIMEOUT: Queue.PUBLISH,
 }

@@ -65,6 +65,25 @@ class GenerationJob(JobPayload):
         return self.generation_id
 
 
+class PostJob(JobPayload):
+    post_id: str
+    # The `scheduled_at` it was queued for: a post moved or unscheduled since is not
+    # published by this job (the new schedule has a job of its own).
+    due_at: str
+
+    @property
+    def subject_id(self) -> str:
+        return self.post_id
+
+
+class TargetJob(JobPayload):
+    target_id: str
+
+    @property
+    def subject_id(self) -> str:
+        return self.target_id
+
+
 PAYLOAD_OF: dict[JobName, type[JobPayload]] = {
     JobName.PROCESS_IMAGE: MediaJob,
     JobName.PROCESS_AV: MediaJob,
@@ -74,4 +93,6 @@ PAYLOAD_OF: dict[JobName, type[JobPayload]] = {
     JobName.MAKE_VIDEO_VARIANTS: MediaJob,
     JobName.DELIVER_WEBHOOK: DeliveryJob,
     JobName.GENERATE_MEDIA: GenerationJob,
+    JobName.PUBLISH_POST: PostJob,
+    JobName.HANDOFF_TIMEOUT: TargetJob,
 }

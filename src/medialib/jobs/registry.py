@@ -30,6 +30,16 @@ class JobSpec(Generic[P]):
     give_up: GiveUp[P]
 
 
+class RunLater(Exception):
+    """Raised by a handler whose subject is not ready or whose peer said "later" (a rate
+    limit's Retry-After): the attempt counts, and the next one runs after `delay_seconds`
+    instead of the usual back-off."""
+
+    def __init__(self, reason: str, *, delay_seconds: float) -> None:
+        super().__init__(reason)
+        self.delay_seconds = max(0.0, delay_seconds)
+
+
 class DuplicateHandler(RuntimeError):
     pass
 

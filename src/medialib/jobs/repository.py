@@ -18,7 +18,14 @@ class JobRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, name: JobName, payload: JobPayload, *, max_attempts: int) -> Job:
+    def add(
+        self,
+        name: JobName,
+        payload: JobPayload,
+        *,
+        max_attempts: int,
+        run_after: dt.datetime | None = None,
+    ) -> Job:
         job = Job(
             id=new_id("job"),
             name=str(name),
@@ -26,7 +33,7 @@ class JobRepository:
             payload=payload.model_dump(mode="json", exclude_none=True),
             subject_id=payload.subject_id,
             max_attempts=max_attempts,
-            run_after=utcnow(),
+            run_after=run_after or utcnow(),
         )
         self.session.add(job)
         self.session.flush()
@@ -142,6 +149,19 @@ class JobRepository:
             Job.subject_id == subject_id, Job.name == str(name), Job.status == JobStatus.QUEUED
         )
         return self.session.scalar(query.limit(1)) is not None
+
+    def cancel_waiting(self, name: JobName, subject_id: str) -> None:
+        """Settle the queued jobs of `name` about `subject_id` as done without running
+        them (superseded: a post moved or unscheduled)."""
+        self.session.execute(
+            update(Job)
+            .where(
+                Job.subject_id == subject_id,
+                Job.name == str(name),
+                Job.status == JobStatus.QUEUED,
+            )
+            .values(status=JobStatus.DONE, last_error="superseded", updated_at=utcnow())
+        )
 
     def get(self, job_id: str) -> Job | None:
         return self.session.get(Job, job_id)

@@ -70,9 +70,11 @@ class EmbeddedRunner:
             with wake:
                 wake.notify_all()
 
-    def enqueued(self, jobs: list[tuple[str, str]]) -> None:
-        """Jobs were committed, as (job id, queue): wake a thread of each queue per job."""
-        for queue, count in Counter(queue for _id, queue in jobs).items():
+    def enqueued(self, jobs: list[tuple[str, str, float]]) -> None:
+        """Jobs were committed, as (job id, queue, delay): wake a thread of each queue per
+        job due now (a later one is found by polling once it is due)."""
+        due = Counter(queue for _id, queue, delay in jobs if delay <= 0)
+        for queue, count in due.items():
             wake = self._wakes.get(queue)
             if wake is not None:
                 with wake:

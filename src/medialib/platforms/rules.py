@@ -130,6 +130,7 @@ class Network:
     id: str
     name: str
     forms: tuple[Form, ...]
+    text_max_graphemes: int | None = None  # the whole post's text, media or none
 
     def forms_for(self, kind: str) -> tuple[Form, ...]:
         return tuple(form for form in self.forms if form.takes(kind))
@@ -204,7 +205,14 @@ class _Reader:
     def network(self) -> Network:
         caption = self._count(self.how.get("caption_max_chars"), "caption_max_chars")
         forms = tuple(self._form(raw, caption) for raw in self.how["forms"])
-        return Network(id=self.id, name=str(self.how.get("name", self.id)), forms=forms)
+        return Network(
+            id=self.id,
+            name=str(self.how.get("name", self.id)),
+            forms=forms,
+            text_max_graphemes=self._count(
+                self.how.get("text_max_graphemes"), "text_max_graphemes"
+            ),
+        )
 
     def _form(self, raw: dict[str, Any], caption: int | None) -> Form:
         form_id = str(raw["id"])

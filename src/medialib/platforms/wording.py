@@ -3,6 +3,8 @@ to read differently, ratios, durations, bit rates, format names. Pure."""
 
 from __future__ import annotations
 
+import regex
+
 
 def sizes(actual: int, limit: int) -> tuple[str, str]:
     """Both sizes, with as many decimals as it takes for them to read differently."""
@@ -47,3 +49,9 @@ def upper(name: str) -> str:
 
 def plural(kind: str) -> str:
     return {"audio": "audio files", "gif": "animations"}.get(kind, f"{kind}s")
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters, Unicode UAX #29): what a
+    network that counts "characters" as its app shows them counts."""
+    return len(regex.findall(r"\X", text))

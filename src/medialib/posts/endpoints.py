@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -19,6 +19,7 @@ from medialib.posts.schemas import (
     PostCreate,
     PostList,
     PostOut,
+    PostState,
     ScheduleRequest,
 )
 from medialib.posts.service import PostService
@@ -62,7 +63,7 @@ def create_post(
     service.check_targets(body)  # before any inline image is taken in
     post = service.create(workspace, _with_inline_taken_in(state.runtime, workspace, body))
     session.commit()
-    return _out(post)
+    return post_out(post)
 
 
 def _with_inline_taken_in(runtime: Runtime, workspace: Workspace, body: PostCreate) -> PostCreate:
@@ -129,7 +130,7 @@ def replace_post(
         workspace, post_id, _with_inline_taken_in(state.runtime, workspace, body)
     )
     session.commit()
-    return _out(post)
+    return post_out(post)
 
 
 @router.get("", response_model=PostList)
@@ -138,23 +139,23 @@ def list_posts(
     service: PostServiceDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    status: Literal["draft", "scheduled"] | None = None,
+    status: PostState | None = None,
     media_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> PostList:
-    """Newest first; `status` keeps drafts or scheduled posts, `media_id` the posts that
+    """Newest first; `status` keeps the posts in that state, `media_id` the posts that
     carry that media (its "used in")."""
     posts, total = service.page(
         workspace, limit=limit, offset=offset, status=status, media_id=media_id
     )
     return PostList(
-        data=[_out(post) for post in posts],
+        data=[post_out(post) for post in posts],
         pagination=Pagination(limit=limit, offset=offset, total=total),
     )
 
 
 @router.get("/{post_id}", response_model=PostOut)
 def get_post(post_id: str, workspace: CurrentWorkspace, service: PostServiceDep) -> PostOut:
-    return _out(service.get(workspace, post_id))
+    return post_out(service.get(workspace, post_id))
 
 
 @router.post("/{post_id}/schedule", response_model=PostOut)
@@ -168,7 +169,17 @@ def schedule_post(
     """Schedule a draft (or move a scheduled post), after the same checks as creating one."""
     post = service.schedule(workspace, post_id, body.scheduled_at)
     session.commit()
-    return _out(post)
+    return post_out(post)
+
+
+@router.post("/{post_id}/unschedule", response_model=PostOut)
+def unschedule_post(
+    post_id: str, workspace: CurrentWorkspace, service: PostServiceDep, session: SessionDep
+) -> PostOut:
+    """Back to a draft; 409 once its first target has started sending."""
+    post = service.unschedule(workspace, post_id)
+    session.commit()
+    return post_out(post)
 
 
 @router.get("/{post_id}/plan", response_model=Plan)
@@ -188,18 +199,33 @@ def delete_post(
     return Deleted(id=post_id, deleted=True)
 
 
-def _out(post: Post) -> PostOut:
+def post_out(post: Post) -> PostOut:
     return PostOut.model_validate(
         {
             "id": post.id,
             "text": post.text,
+            "langs": post.langs or [],
             "status": post.status,
-            "targets": [target.model_dump() for target in post.targets],
+            "targets": [
+                {
+                    "id": target.id,
+                    "platform": target.platform,
+                    "account_id": target.account_id,
+                    "status": target.status,
+                    "remote_id": target.remote_id,
+                    "remote_url": target.remote_url,
+                    "published_at": target.published_at,
+                    "error": target.error,
+                    "attempts": target.attempts,
+                }
+                for target in post.targets
+            ],
             "media": [
                 {"media_id": m.media_id, "alt_text": m.alt_text, "title": m.title}
                 for m in post.media
             ],
             "scheduled_at": post.scheduled_at,
+            "published_at": post.published_at,
             "created_at": post.created_at,
             "updated_at": post.updated_at,
         }

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from medialib.posts.models import Post, PostMedia
+from medialib.posts.models import HOLDING, Post, PostMedia, PostTarget, TargetStatus
 
 
 class PostRepository:
@@ -17,6 +17,36 @@ class PostRepository:
     def get(self, workspace_id: str, post_id: str) -> Post | None:
         return self.session.scalar(
             select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id)
+        )
+
+    def get_for_update(self, workspace_id: str, post_id: str) -> Post | None:
+        """The post with its row locked (PostgreSQL; SQLite's transaction is IMMEDIATE):
+        edits and the publisher's start take turns."""
+        return self.session.scalar(
+            select(Post)
+            .where(Post.id == post_id, Post.workspace_id == workspace_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    def get_by_id_for_update(self, post_id: str) -> Post | None:
+        """For the publisher, which carries ids only."""
+        return self.session.scalar(
+            select(Post)
+            .where(Post.id == post_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    def target(self, target_id: str) -> PostTarget | None:
+        return self.session.get(PostTarget, target_id)
+
+    def target_for_update(self, target_id: str) -> PostTarget | None:
+        return self.session.scalar(
+            select(PostTarget)
+            .where(PostTarget.id == target_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
 
     def page(
@@ -44,3 +74,17 @@ class PostRepository:
     def remove(self, post: Post) -> None:
         self.session.delete(post)
         self.session.flush()
+
+    def posts_waiting_on(self, account_id: str) -> list[str]:
+        """Scheduled or publishing posts with a target on this account still to go."""
+        query = (
+            select(Post.id)
+            .join(PostTarget, PostTarget.post_id == Post.id)
+            .where(
+                PostTarget.account_id == account_id,
+                PostTarget.status.in_((TargetStatus.PENDING, TargetStatus.SENDING)),
+                Post.status.in_(HOLDING),
+            )
+            .distinct()
+        )
+        return list(self.session.scalars(query).all())

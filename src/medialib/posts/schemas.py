@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -12,6 +12,9 @@ def _require_timezone(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("scheduled_at needs a time zone (RFC 3339, e.g. …Z)")
     return value
+
+
+_LANG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 
 
 class TargetIn(Strict):
@@ -61,6 +64,10 @@ class PostCreate(Strict):
 
     # Absent: a draft. Present: scheduled, once every target's rules are met.
     scheduled_at: dt.datetime | None = None
+    # The text's languages (BCP 47, e.g. "en", "pt-BR"), for networks that take them.
+    langs: list[Annotated[str, Field(min_length=2, max_length=20, pattern=_LANG)]] = Field(
+        default_factory=list, max_length=3
+    )
 
     _aware = field_validator("scheduled_at")(_require_timezone)
 
@@ -71,9 +78,27 @@ class ScheduleRequest(Strict):
     _aware = field_validator("scheduled_at")(_require_timezone)
 
 
+PostState = Literal["draft", "scheduled", "publishing", "published", "partly_published", "failed"]
+
+
+class TargetError(BaseModel):
+    code: str
+    message: str
+    # What the network itself answered, word for word (absent when it never answered).
+    network_answer: str | None = None
+    retryable: bool = False
+
+
 class TargetOut(BaseModel):
+    id: str
     platform: str
     account_id: str | None = None
+    status: Literal["pending", "sending", "published", "failed"] = "pending"
+    remote_id: str | None = None  # the network's id of the post (Bluesky: its at:// URI)
+    remote_url: str | None = None
+    published_at: dt.datetime | None = None
+    error: TargetError | None = None
+    attempts: int = 0
 
 
 class PostMediaOut(BaseModel):
@@ -85,10 +110,12 @@ class PostMediaOut(BaseModel):
 class PostOut(BaseModel):
     id: str
     text: str
-    status: Literal["draft", "scheduled"]
+    langs: list[str] = Field(default_factory=list)
+    status: PostState
     targets: list[TargetOut]
     media: list[PostMediaOut]
     scheduled_at: dt.datetime | None
+    published_at: dt.datetime | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -107,6 +134,10 @@ class PlannedMedia(BaseModel):
     width: int | None = None
     height: int | None = None
     size: int | None = None
+    checksum_sha256: str | None = None
+    duration_ms: int | None = None
+    alt_text: str | None = None
+    cover_url: str | None = None  # a video's cover frame
     # A variant cut to an aspect ratio: the part of the upright original it shows.
     crop: dict[str, int] | None = None
     reasons: list[ReasonOut] = Field(default_factory=list)
@@ -115,6 +146,7 @@ class PlannedMedia(BaseModel):
 
 
 class PlannedTarget(BaseModel):
+    target_id: str | None = None  # none in a check: nothing is saved
     platform: str
     account_id: str | None = None
     # The network's post form the post takes (feed, carousel, reel ...), or the one it
@@ -134,7 +166,7 @@ class PostCheck(BaseModel):
 
 class Plan(BaseModel):
     id: str
-    status: Literal["draft", "scheduled"]
+    status: PostState
     ok: bool
     targets: list[PlannedTarget]
 

@@ -1,75 +1,55 @@
-"""Posts: drafts and scheduled posts that reference media, the per-target check that
-scheduling runs, and the plan of what each network would be sent.
+"""Posts: drafts and scheduled posts that reference media. Scheduling runs the per-target
+check (posts/checking.py: media ready, counts, mixing, each media's verdict, alt text,
+text length) and refuses with every reason at once (`media_validation_failed`); then the
+post holds its media (pins) and a publish job waits for its moment (publishing/).
 
-A post may be saved as a draft with any of the workspace's media; scheduling checks
-every target (media ready, counts, mixing, each media's verdict, alt text) and refuses
-with every reason at once (`media_validation_failed`). `usage_count` of a media counts
-the posts that reference it.
+A post can be edited, moved or unscheduled until its first target starts sending; after
+that it answers 409. `usage_count` of a media counts the posts that reference it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from medialib.accounts.repository import AccountRepository
 from medialib.config import Settings
 from medialib.db import utcnow
-from medialib.errors import MediaValidationFailed, NotFound, ValidationFailed
+from medialib.errors import InvalidState, MediaValidationFailed, NotFound, ValidationFailed
 from medialib.ids import new_id
+from medialib.jobs.names import JobName
+from medialib.jobs.payloads import PostJob
+from medialib.jobs.queue import enqueue
+from medialib.jobs.repository import JobRepository
 from medialib.media.models import Media, MediaStatus
 from medialib.media.repository import MediaRepository
-from medialib.platforms.reasons import Reason
-from medialib.platforms.rules import Form, MediaRules, Network, catalog
-from medialib.posts.models import Post, PostMedia, PostStatus, Target
+from medialib.platforms.rules import catalog
+from medialib.posts.checking import Evaluation, PostChecker
+from medialib.posts.models import (
+    EDITABLE,
+    Post,
+    PostMedia,
+    PostStatus,
+    PostTarget,
+    TargetStatus,
+)
 from medialib.posts.repository import PostRepository
-from medialib.posts.rules import choose_form
-from medialib.posts.schemas import PlannedMedia, PlannedTarget, PostCreate
-from medialib.schemas import ReasonOut
+from medialib.posts.schemas import PostCreate
 from medialib.storage.base import ObjectStore
-from medialib.variants.choice import choose
-from medialib.variants.facts import facts_of
 from medialib.workspaces.models import Workspace
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    targets: list[PlannedTarget]
-
-    @property
-    def ok(self) -> bool:
-        return all(target.ok for target in self.targets)
-
-    def errors(self) -> list[dict[str, Any]]:
-        """Every reason that keeps the post from being scheduled, each with where it is
-        (`platform`, `media_id`: null for the post as a whole) and the reason's fields
-        (`code`, `message`, `limit`, `actual`, `fix`, `form`; `reason` repeats `message`)."""
-        found: list[dict[str, Any]] = []
-        for target in self.targets:
-            found += [_error(target.platform, None, r) for r in target.reasons]
-            for item in target.media:
-                if item.blocking:
-                    found += [_error(target.platform, item.media_id, r) for r in item.reasons]
-        return found
-
-
-def _error(platform: str, media_id: str | None, reason: ReasonOut) -> dict[str, Any]:
-    return {
-        "platform": platform,
-        "media_id": media_id,
-        "reason": reason.message,
-        **reason.model_dump(),
-    }
 
 
 class PostService:
     def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
         self.session = session
         self.store = store
+        self.settings = settings
         self.media = MediaRepository(session)
         self.posts = PostRepository(session)
+        self.accounts = AccountRepository(session)
+        self.jobs = JobRepository(session)
+        self.checker = PostChecker(store)
 
     def check_targets(self, body: PostCreate) -> None:
         """Refuse networks medialib does not know (before anything else is done)."""
@@ -82,7 +62,7 @@ class PostService:
 
     def create(self, workspace: Workspace, body: PostCreate) -> Post:
         """A post of library media (inline images are taken in by the caller first)."""
-        post, media = self._build(workspace, body)
+        post, media = self._build(workspace, body, saved=True)
         if body.scheduled_at is not None:
             self._schedule(post, media, body.scheduled_at)
         self.posts.add(post)
@@ -92,14 +72,16 @@ class PostService:
     def replace(self, workspace: Workspace, post_id: str, body: PostCreate) -> Post:
         """A post's new text, networks and media (a composer saving again): a draft, or
         scheduled again after the same checks as creating one."""
-        post = self.get(workspace, post_id)
-        built, media = self._build(workspace, body)
+        post = self._editable(workspace, post_id)
+        built, media = self._build(workspace, body, saved=True)
         self.media.count_usage([item.media_id for item in post.media], -1)
-        post.media = []
+        post.media, post.targets = [], []
         self.session.flush()  # the old rows go before new ones take their positions
-        post.text, post.targets, post.media = built.text, built.targets, built.media
+        post.text, post.langs = built.text, built.langs
+        post.targets, post.media = built.targets, built.media
         post.status, post.scheduled_at = PostStatus.DRAFT, None
         self.media.unpin(post.id)
+        self.jobs.cancel_waiting(JobName.PUBLISH_POST, post.id)
         post.updated_at = utcnow()
         if body.scheduled_at is not None:
             self._schedule(post, media, body.scheduled_at)
@@ -109,11 +91,14 @@ class PostService:
 
     def check(self, workspace: Workspace, body: PostCreate) -> Evaluation:
         """What scheduling `body` would answer, per network and media; nothing is saved."""
-        post, media = self._build(workspace, body)
-        return self._evaluate(post, media)
+        post, media = self._build(workspace, body, saved=False)
+        return self.checker.evaluate(post, media)
 
-    def _build(self, workspace: Workspace, body: PostCreate) -> tuple[Post, dict[str, Media]]:
-        """A post object of `body`, not yet in the session, and its media."""
+    def _build(
+        self, workspace: Workspace, body: PostCreate, *, saved: bool
+    ) -> tuple[Post, dict[str, Media]]:
+        """A post object of `body`, not yet in the session, and its media (`saved`: its
+        targets get ids; a check saves nothing and names none)."""
         self.check_targets(body)
         ids = [item.media_id for item in body.media if item.media_id is not None]
         if len(ids) != len(body.media):
@@ -124,8 +109,19 @@ class PostService:
             id=new_id("pst"),
             workspace_id=workspace.id,
             text=body.text,
+            langs=body.langs or None,
             status=PostStatus.DRAFT,
-            targets=[Target(platform=t.platform, account_id=t.account_id) for t in body.targets],
+            targets=[
+                PostTarget(
+                    id=new_id("tgt") if saved else None,
+                    position=position,
+                    platform=t.platform,
+                    account_id=t.account_id,
+                    status=TargetStatus.PENDING,
+                    attempts=0,
+                )
+                for position, t in enumerate(body.targets)
+            ],
             media=[
                 PostMedia(position=i, media_id=media_id, alt_text=item.alt_text, title=item.title)
                 for i, (media_id, item) in enumerate(zip(ids, body.media, strict=True))
@@ -138,8 +134,19 @@ class PostService:
         return post, media
 
     def schedule(self, workspace: Workspace, post_id: str, scheduled_at: dt.datetime) -> Post:
-        post = self.get(workspace, post_id)
+        post = self._editable(workspace, post_id)
         self._schedule(post, self._media_of(workspace, post), scheduled_at)
+        self.session.flush()
+        return post
+
+    def unschedule(self, workspace: Workspace, post_id: str) -> Post:
+        """Back to a draft (its publish job finds it so and does nothing); its media are
+        free again."""
+        post = self._editable(workspace, post_id)
+        post.status, post.scheduled_at = PostStatus.DRAFT, None
+        post.updated_at = utcnow()
+        self.media.unpin(post.id)
+        self.jobs.cancel_waiting(JobName.PUBLISH_POST, post.id)
         self.session.flush()
         return post
 
@@ -163,21 +170,41 @@ class PostService:
         )
 
     def delete(self, workspace: Workspace, post_id: str) -> None:
-        post = self.get(workspace, post_id)
+        """Forget a post (what it published stays on the networks); not while publishing."""
+        post = self.posts.get_for_update(workspace.id, post_id)
+        if post is None:
+            raise NotFound("No such post.")
+        if post.status == PostStatus.PUBLISHING:
+            raise InvalidState("The post is being published.", status=post.status)
         self.media.count_usage([item.media_id for item in post.media], -1)
         self.media.unpin(post.id)
+        self.jobs.cancel_waiting(JobName.PUBLISH_POST, post.id)
         self.posts.remove(post)
 
     def plan(self, workspace: Workspace, post_id: str) -> tuple[Post, Evaluation]:
         post = self.get(workspace, post_id)
-        return post, self._evaluate(post, self._media_of(workspace, post))
+        return post, self.checker.evaluate(post, self._media_of(workspace, post))
+
+    def _editable(self, workspace: Workspace, post_id: str) -> Post:
+        """The post, locked, if it may still change: a draft or a scheduled post whose
+        first target has not started sending (the publisher takes the same lock)."""
+        post = self.posts.get_for_update(workspace.id, post_id)
+        if post is None:
+            raise NotFound("No such post.")
+        if post.status not in EDITABLE:
+            raise InvalidState(
+                f"The post is {post.status.replace('_', ' ')}: it can no longer change.",
+                status=post.status,
+            )
+        return post
 
     # --- checking -------------------------------------------------------------------------
 
     def _schedule(self, post: Post, media: dict[str, Media], scheduled_at: dt.datetime) -> None:
         if scheduled_at <= utcnow():
             raise ValidationFailed("scheduled_at is in the past.", field="scheduled_at")
-        evaluation = self._evaluate(post, media)
+        self._assign_accounts(post)
+        evaluation = self.checker.evaluate(post, media)
         if not evaluation.ok:
             raise MediaValidationFailed(errors=evaluation.errors())
         post.status = PostStatus.SCHEDULED
@@ -185,6 +212,36 @@ class PostService:
         post.updated_at = utcnow()
         # Its media stay until it has gone out (no delete, no purge).
         self.media.pin(post.workspace_id, post.id, [item.media_id for item in post.media])
+        self.jobs.cancel_waiting(JobName.PUBLISH_POST, post.id)  # one publish job a post
+        enqueue(
+            self.session,
+            JobName.PUBLISH_POST,
+            PostJob(post_id=post.id, due_at=scheduled_at.isoformat()),
+            max_attempts=self.settings.publish_max_attempts,
+            run_after=scheduled_at,
+        )
+
+    def _assign_accounts(self, post: Post) -> None:
+        """Each target's account: the one it names (it must be this workspace's, on that
+        network), or the workspace's only account on the network. A target without one is
+        kept, and fails `no_account` when it falls due."""
+        for target in post.targets:
+            if target.account_id is None:
+                found = self.accounts.of_workspace(post.workspace_id, network=target.platform)
+                if len(found) == 1:
+                    target.account_id = found[0].id
+                continue
+            account = self.accounts.get(post.workspace_id, target.account_id)
+            if account is None:
+                raise ValidationFailed(
+                    "No such account.", field="targets", account_id=target.account_id
+                )
+            if account.network != target.platform:
+                raise ValidationFailed(
+                    f"That account is on {account.network}, not {target.platform}.",
+                    field="targets",
+                    account_id=target.account_id,
+                )
 
     def _media_of(self, workspace: Workspace, post: Post) -> dict[str, Media]:
         ids = [item.media_id for item in post.media]
@@ -197,76 +254,3 @@ class PostService:
         if missing:
             raise ValidationFailed("No such media.", field="media", missing=missing)
         return found
-
-    def _evaluate(self, post: Post, media: dict[str, Media]) -> Evaluation:
-        rules = catalog()
-        ordered = [(item, media[item.media_id]) for item in post.media]
-        kinds = [m.network_kind for _, m in ordered]
-        titled = all(
-            (item.title or m.description) for item, m in ordered if m.network_kind == "document"
-        )
-        targets = []
-        for target in post.targets:
-            network = rules.networks[target.platform]
-            form, reasons = choose_form(network, kinds, text=post.text, titled=titled)
-            planned = [self._plan_one(network, form, item, m) for item, m in ordered]
-            targets.append(
-                PlannedTarget(
-                    platform=target.platform,
-                    account_id=target.account_id,
-                    form=form.id if form is not None else None,
-                    ok=not reasons and all(not p.blocking for p in planned),
-                    reasons=[_out(r) for r in reasons],
-                    media=planned,
-                )
-            )
-        return Evaluation(targets)
-
-    def _plan_one(
-        self, network: Network, form: Form | None, item: PostMedia, media: Media
-    ) -> PlannedMedia:
-        choice = choose(network, form, media)
-        rules = choice.rules_form.media[facts_of(media).kind].rules if choice.rules_form else None
-        alt = _alt_text_reasons(rules, item.alt_text, form) if choice.verdict else []
-        if choice.file is None:
-            return PlannedMedia(
-                media_id=media.id,
-                send=None,
-                reasons=[_out(r) for r in (*choice.refusals, *alt)],
-                blocking=True,
-            )
-        chosen = choice.file
-        return PlannedMedia(
-            media_id=media.id,
-            send=choice.send,
-            url=self.store.public_url(chosen.key),
-            content_type=chosen.content_type,
-            width=chosen.width,
-            height=chosen.height,
-            size=chosen.size,
-            crop=chosen.crop,
-            reasons=[_out(r) for r in (*choice.reasons, *alt)],
-            blocking=bool(alt),
-        )
-
-
-def _out(reason: Reason) -> ReasonOut:
-    return ReasonOut(**reason.as_dict())
-
-
-def _alt_text_reasons(
-    rules: MediaRules | None, alt_text: str | None, form: Form | None
-) -> list[Reason]:
-    longest = rules.alt_text_max_chars if rules is not None else None
-    if alt_text and longest is not None and len(alt_text) > longest:
-        return [
-            Reason(
-                "alt_text_too_long",
-                f"The alt text is {len(alt_text):,} characters; at most {longest:,}.",
-                "none",
-                form.id if form is not None else None,
-                longest,
-                len(alt_text),
-            )
-        ]
-    return []

@@ -11,3 +11,6 @@ class EventType(enum.StrEnum):
     MEDIA_DELETED = "media.deleted"
     MEDIA_EXPIRING = "media.expiring"
     MEDIA_PURGED = "media.purged"
+    POST_DUE = "post.due"  # a hand-off target's moment: the plan, for the user's publisher
+    POST_PUBLISHED = "post.published"  # every target published
+    POST_FAILED = "post.failed"  # some or every target failed (each target's outcome)

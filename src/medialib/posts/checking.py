@@ -1,0 +1,195 @@
+"""The per-target check a post goes through, and its plan: for each network, the post
+form it takes, what keeps it out, and the file each media goes out as (asked of
+variants/choice). One evaluation serves scheduling (refused with every reason at once),
+the composer's check (nothing saved), `GET /plan`, and the publisher at the due time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from medialib.media.models import Media
+from medialib.platforms.reasons import Reason
+from medialib.platforms.rules import Form, MediaRules, Network, catalog
+from medialib.platforms.wording import graphemes
+from medialib.posts.models import Post, PostMedia, PostTarget
+from medialib.posts.rules import choose_form
+from medialib.posts.schemas import PlannedMedia, PlannedTarget
+from medialib.schemas import ReasonOut
+from medialib.storage.base import ObjectStore
+from medialib.variants.choice import Choice, ChosenFile, choose
+from medialib.variants.facts import facts_of
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One media of a target's plan as the publisher sends it."""
+
+    item: PostMedia
+    media: Media
+    file: ChosenFile
+    kind: str  # what it is to the network: image, gif (an animation), video, ...
+    send_as: str | None  # the form's `send_as` for its kind (video: an animation's MP4)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPlan:
+    target: PostTarget
+    form: Form | None
+    planned: PlannedTarget
+    outgoing: list[Outgoing]  # complete only when `planned.ok`
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    plans: list[TargetPlan]
+
+    @property
+    def targets(self) -> list[PlannedTarget]:
+        return [plan.planned for plan in self.plans]
+
+    @property
+    def ok(self) -> bool:
+        return all(plan.planned.ok for plan in self.plans)
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Every reason that keeps the post from being scheduled, each with where it is
+        (`platform`, `media_id`: null for the post as a whole) and the reason's fields
+        (`code`, `message`, `limit`, `actual`, `fix`, `form`; `reason` repeats `message`)."""
+        found: list[dict[str, Any]] = []
+        for target in self.targets:
+            found += [_error(target.platform, None, r) for r in target.reasons]
+            for item in target.media:
+                if item.blocking:
+                    found += [_error(target.platform, item.media_id, r) for r in item.reasons]
+        return found
+
+
+class PostChecker:
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def evaluate(self, post: Post, media: dict[str, Media]) -> Evaluation:
+        rules = catalog()
+        ordered = [(item, media[item.media_id]) for item in post.media]
+        kinds = [m.network_kind for _, m in ordered]
+        titled = all(
+            (item.title or m.description) for item, m in ordered if m.network_kind == "document"
+        )
+        plans = []
+        for target in post.targets:
+            network = rules.networks[target.platform]
+            form, reasons = choose_form(network, kinds, text=post.text, titled=titled)
+            reasons = [*reasons, *_text_reasons(network, post.text)]
+            chosen = [(item, m, choose(network, form, m)) for item, m in ordered]
+            planned = [self._planned(form, item, m, choice) for item, m, choice in chosen]
+            ok = not reasons and all(not p.blocking for p in planned)
+            plans.append(
+                TargetPlan(
+                    target=target,
+                    form=form,
+                    planned=PlannedTarget(
+                        target_id=target.id,
+                        platform=target.platform,
+                        account_id=target.account_id,
+                        form=form.id if form is not None else None,
+                        ok=ok,
+                        reasons=[_out(r) for r in reasons],
+                        media=planned,
+                    ),
+                    outgoing=[
+                        _outgoing(form, item, m, choice.file)
+                        for item, m, choice in chosen
+                        if choice.file is not None
+                    ],
+                )
+            )
+        return Evaluation(plans)
+
+    def _planned(
+        self, form: Form | None, item: PostMedia, media: Media, choice: Choice
+    ) -> PlannedMedia:
+        rules = choice.rules_form.media[facts_of(media).kind].rules if choice.rules_form else None
+        alt = _alt_text_reasons(rules, item.alt_text, form) if choice.verdict else []
+        if choice.file is None:
+            return PlannedMedia(
+                media_id=media.id,
+                send=None,
+                reasons=[_out(r) for r in (*choice.refusals, *alt)],
+                blocking=True,
+            )
+        chosen = choice.file
+        cover = media.thumbnail.key if media.thumbnail and media.kind == "video" else None
+        return PlannedMedia(
+            media_id=media.id,
+            send=choice.send,
+            url=self.store.public_url(chosen.key),
+            content_type=chosen.content_type,
+            width=chosen.width,
+            height=chosen.height,
+            size=chosen.size,
+            checksum_sha256=chosen.checksum_sha256,
+            duration_ms=chosen.duration_ms,
+            alt_text=item.alt_text,
+            cover_url=self.store.public_url(cover) if cover else None,
+            crop=chosen.crop,
+            reasons=[_out(r) for r in (*choice.reasons, *alt)],
+            blocking=bool(alt),
+        )
+
+
+def _outgoing(form: Form | None, item: PostMedia, media: Media, file: ChosenFile) -> Outgoing:
+    kind = media.network_kind
+    send_as = form.media[kind].send_as if form is not None and form.takes(kind) else None
+    return Outgoing(item=item, media=media, file=file, kind=kind, send_as=send_as)
+
+
+def _text_reasons(network: Network, text: str) -> list[Reason]:
+    most = network.text_max_graphemes
+    if most is None:
+        return []
+    length = graphemes(text)
+    if length <= most:
+        return []
+    return [
+        Reason(
+            "text_too_long",
+            f"The text is {length:,} characters; {network.name} takes at most {most:,}.",
+            "none",
+            None,
+            most,
+            length,
+        )
+    ]
+
+
+def _error(platform: str, media_id: str | None, reason: ReasonOut) -> dict[str, Any]:
+    return {
+        "platform": platform,
+        "media_id": media_id,
+        "reason": reason.message,
+        **reason.model_dump(),
+    }
+
+
+def _out(reason: Reason) -> ReasonOut:
+    return ReasonOut(**reason.as_dict())
+
+
+def _alt_text_reasons(
+    rules: MediaRules | None, alt_text: str | None, form: Form | None
+) -> list[Reason]:
+    longest = rules.alt_text_max_chars if rules is not None else None
+    if alt_text and longest is not None and len(alt_text) > longest:
+        return [
+            Reason(
+                "alt_text_too_long",
+                f"The alt text is {len(alt_text):,} characters; at most {longest:,}.",
+                "none",
+                form.id if form is not None else None,
+                longest,
+                len(alt_text),
+            )
+        ]
+    return []
