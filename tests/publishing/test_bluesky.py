@@ -5,6 +5,7 @@ files medialib's plan chose."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,9 @@ def _published_record(pds: Pds, post: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_adding_an_account_checks_it_and_never_returns_its_password(
-    api: httpx.Client, pds: Pds, publisher: RunningServer
+    api: httpx.Client, pds: Pds, publisher: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     account = pds.new_account()
     wrong = api.post(
         "/v1/accounts",
@@ -63,6 +65,7 @@ def test_adding_an_account_checks_it_and_never_returns_its_password(
     for secret in (account.password, account.access_jwt[:20]):
         assert secret not in listed
         assert secret.encode() not in sealed
+        assert secret not in caplog.text  # never logged either
 
 
 def test_a_photo_goes_out_at_its_time_with_alt_text_and_aspect_ratio(

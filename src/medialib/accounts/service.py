@@ -17,7 +17,13 @@ from medialib.config import Settings
 from medialib.connectors.base import Refused, TryLater
 from medialib.connectors.bluesky import BlueskyConnector, BlueskySession, Xrpc
 from medialib.db import utcnow
-from medialib.errors import AccountCheckFailed, NetworkUnreachable, NotFound, ValidationFailed
+from medialib.errors import (
+    AccountCheckFailed,
+    NetworkUnreachable,
+    NotFound,
+    UrlNotAllowed,
+    ValidationFailed,
+)
 from medialib.fetch import FetchPolicy
 from medialib.ids import new_id
 from medialib.platforms.rules import catalog
@@ -135,6 +141,8 @@ class AccountService:
         try:
             session = connector.log_in()
         except Refused as refusal:
+            if refusal.code == "url_not_allowed":
+                raise UrlNotAllowed(refusal.message, field="service_url") from refusal
             raise AccountCheckFailed(
                 f"Bluesky refused to log in as {account.handle}: {refusal.network_answer}",
                 network_answer=refusal.network_answer,

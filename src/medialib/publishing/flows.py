@@ -99,13 +99,13 @@ def _start(runtime: Runtime, job: PostJob) -> _Started | None:
             assert post.scheduled_at is not None
             if post.scheduled_at.isoformat() != job.due_at:
                 return None  # moved since this job was made: the new moment has its own
-            late = (utcnow() - post.scheduled_at).total_seconds()
-            if late > settings.publish_max_lateness:
-                _miss(post, late)
-                session.flush()
-                return _Started(settled=True)
             post.status = PostStatus.PUBLISHING
             post.updated_at = utcnow()
+            late = (utcnow() - post.scheduled_at).total_seconds()
+            if late > settings.publish_max_lateness:
+                _miss(post, late)  # `settle` then ends it failed, with its event
+                session.flush()
+                return _Started(settled=True)
         plans = _plans(session, runtime, post)
         works = [
             delivery.work_of(post, plan, _account(session, plan.target))

@@ -25,17 +25,18 @@ def _nothing_more(context: JobContext, job: TargetJob, error: str) -> None:
 def handoff_timeout(context: JobContext, job: TargetJob) -> JobOutcome:
     with session_scope(context.session_factory) as session:
         posts = PostRepository(session)
-        target = posts.target_for_update(job.target_id)
-        if target is None or target.status != TargetStatus.SENDING:
+        found = posts.target(job.target_id)
+        # The post is locked first, as everywhere: a result reported now takes turns.
+        post = posts.get_by_id_for_update(found.post_id) if found is not None else None
+        target = next((t for t in post.targets if t.id == job.target_id), None) if post else None
+        if post is None or target is None or target.status != TargetStatus.SENDING:
             return JobOutcome.SKIPPED  # its result came in time
-        minutes = int(context.settings.handoff_timeout // 60)
+        seconds = int(context.settings.handoff_timeout)
         outcome.fail_target(
             target,
             "no_result",
-            f"The publisher sent no result within {minutes} minutes (MEDIALIB_HANDOFF_TIMEOUT).",
+            f"The publisher sent no result within {seconds} s (MEDIALIB_HANDOFF_TIMEOUT).",
             retryable=True,
         )
-        post = posts.get_by_id_for_update(target.post_id)
-        if post is not None:
-            outcome.settle_post(session, context.settings, post)
+        outcome.settle_post(session, context.settings, post)
     return JobOutcome.DONE
