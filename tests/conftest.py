@@ -123,6 +123,21 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Bluesky's reference PDS on loopback, one for the run (tests/bluesky/pds.py)."""
+    from tests.bluesky import pds as bluesky_pds
+
+    if not bluesky_pds.available():
+        if IN_CI:
+            pytest.fail("Bluesky's reference PDS is required in CI: scripts/test installs it")
+        pytest.skip("the reference PDS is not installed (scripts/test installs it into .pds/)")
+    server = bluesky_pds.Pds(tmp_path_factory.mktemp("pds"), free_port(), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
 def new_bucket(endpoint: str) -> str:
     """A fresh bucket; its `MEDIALIB_STORAGE_URL`."""
     import boto3

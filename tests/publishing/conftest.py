@@ -13,23 +13,11 @@ import httpx
 import pytest
 
 from tests.bluesky import pds as pds_server
-from tests.conftest import IN_CI, RunningServer, free_port, running_server
+from tests.conftest import RunningServer, running_server
 from tests.helpers import eventually, upload_file, wait_settled, wait_variants
 
 # How far ahead a post is scheduled: it must be in the future when it is scheduled.
 AHEAD = dt.timedelta(seconds=1.5)
-
-
-@pytest.fixture(scope="session")
-def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pds_server.Pds]:
-    if not pds_server.available():
-        if IN_CI:
-            pytest.fail("Bluesky's reference PDS is required in CI: scripts/test installs it")
-        pytest.skip("the reference PDS is not installed (scripts/test installs it into .pds/)")
-    server = pds_server.Pds(tmp_path_factory.mktemp("pds"), free_port(), free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

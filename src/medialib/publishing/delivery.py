@@ -23,6 +23,7 @@ from medialib.fetch import deadline_for
 from medialib.jobs.names import JobName
 from medialib.jobs.payloads import TargetJob
 from medialib.jobs.queue import enqueue
+from medialib.platforms.rules import catalog
 from medialib.posts.checking import TargetPlan
 from medialib.posts.models import Post, PostTarget
 from medialib.runtime import Runtime
@@ -69,9 +70,11 @@ class TargetWork:
     def refusal(self) -> tuple[str, str] | None:
         """Why this target cannot go now (code, message), if it cannot."""
         if self.connector is None:
+            network = catalog().networks.get(self.platform)
+            name = network.name if network is not None else self.platform
             return (
                 "no_account",
-                f"No {self.platform} account to publish as: add one in Settings → Accounts "
+                f"No {name} account to publish as: add one in Settings → Accounts "
                 "and name it in the post's target.",
             )
         pending = [reason for reason in self.blocking if reason[0] == "variant_pending"]

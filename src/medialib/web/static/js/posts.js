@@ -77,15 +77,53 @@ async function renderPostsView() {
     const media = await api("GET", `/v1/media/${state.media}`).catch(() => null);
     $("#posts-filter-text").textContent = `Posts that use ${media ? media.filename : state.media}`;
   }
-  $("#post-list").replaceChildren(...state.posts.map((post) => el("li", { class: "post", "data-id": post.id },
+  $("#post-list").replaceChildren(...state.posts.map((post) => el("li", { class: "post", "data-id": post.id, "data-status": post.status },
     el("button", { type: "button", class: "open-post", onclick: () => openComposer(post) },
       el("span", { class: "post-text", text: post.text || "(no text)" }),
       el("span", { class: "post-facts", text: [
-        post.status === "scheduled" ? `Scheduled for ${formatDateTime(post.scheduled_at)}` : "Draft",
-        post.targets.map((t) => names[t.platform] || t.platform).join(", "),
-        plural(post.media.length, "media"),
-      ].join(" · ") })))));
+        postState(post),
+        plural(post.media.length, "media item"),
+      ].join(" · ") })),
+    el("ul", { class: "targets", "aria-label": "Networks" },
+      post.targets.map((target) => targetRow(post, target, names[target.platform] || target.platform))))));
   $("#posts-empty").hidden = state.posts.length > 0;
+}
+
+const STATES = {
+  draft: () => "Draft",
+  scheduled: (post) => `Scheduled for ${formatDateTime(post.scheduled_at)}`,
+  publishing: () => "Publishing now",
+  published: (post) => `Published ${formatDateTime(post.published_at)}`,
+  partly_published: () => "Partly published",
+  failed: () => "Not published",
+};
+const postState = (post) => (STATES[post.status] || (() => post.status))(post);
+const TARGET_BADGE = { pending: "", sending: "processing", published: "ready", failed: "failed" };
+const TARGET_WORD = { pending: "waiting", sending: "sending", published: "published", failed: "failed" };
+
+// One network of a post: its state, a link to the published post, the network's own
+// words when it refused, and "Try again".
+function targetRow(post, target, name) {
+  const error = target.error;
+  const said = error?.network_answer && !error.message.includes(error.network_answer)
+    ? ` ${name} said: “${error.network_answer}”` : "";
+  const status = el("span", { class: "target-error", role: "status" });
+  return el("li", { class: "target", "data-target": target.id, "data-status": target.status },
+    el("span", { class: `badge ${TARGET_BADGE[target.status] || ""}`, text: `${name}: ${TARGET_WORD[target.status] || target.status}` }),
+    target.remote_url ? el("a", { href: target.remote_url, target: "_blank", rel: "noopener noreferrer", text: `View on ${name}` }) : null,
+    error ? el("span", { class: "target-error", text: `${error.message}${said}` }) : null,
+    target.status === "failed" ? el("button", { type: "button", text: "Try again", "aria-label": `Try ${name} again`,
+      onclick: async (event) => {
+        event.currentTarget.disabled = true;
+        try {
+          await api("POST", `/v1/posts/${post.id}/targets/${target.id}/retry`);
+          await renderPostsView();
+        } catch (failure) {
+          event.currentTarget.disabled = false;
+          showError(status, failure);
+        }
+      } }) : null,
+    status);
 }
 
 async function networkNames() {

@@ -2,15 +2,21 @@
 // webhook endpoints (events, pause and resume, a new secret shown once, the delivery log
 // with each attempt's outcome, send again).
 
-import { api } from "./api.js";
+import { api, loadPlatforms } from "./api.js";
 import { $, el, formatBytes, formatDateTime, plural, showError } from "./dom.js";
 
-const EVENTS = ["media.ready", "media.failed", "media.deleted", "media.expiring", "media.purged"];
+const EVENTS = [
+  "media.ready", "media.failed", "media.deleted", "media.expiring", "media.purged",
+  "post.due", "post.published", "post.failed",
+];
+const OWN_CONNECTOR = new Set(["bluesky"]); // networks medialib publishes to itself
 
 export function initSettings() {
   $("#retention-form").addEventListener("submit", saveRetention);
   $("#key-form").addEventListener("submit", createKey);
   $("#hook-form").addEventListener("submit", addHook);
+  $("#account-form").addEventListener("submit", addAccount);
+  $("#account-network").addEventListener("change", showAccountFields);
   $("#hook-events").replaceChildren(...EVENTS.map((event) => el("label", { class: "choice" },
     el("input", { type: "checkbox", name: "event", value: event }), ` ${event}`)));
 }
@@ -19,7 +25,69 @@ export async function showSettings() {
   $("#settings-error").textContent = "";
   $("#new-key").hidden = true;
   $("#new-secret").hidden = true;
-  await Promise.all([renderUsage(), renderKeys(), renderHooks()]);
+  await Promise.all([renderUsage(), renderKeys(), renderAccounts(), renderHooks()]);
+}
+
+// --- network accounts ---------------------------------------------------------------------
+
+async function renderAccounts() {
+  const [accounts, networks] = await Promise.all([api("GET", "/v1/accounts"), loadPlatforms()]);
+  const names = Object.fromEntries(networks.map((n) => [n.id, n.name]));
+  const select = $("#account-network");
+  if (!select.options.length) {
+    select.replaceChildren(...networks.map((n) => el("option", { value: n.id, text: n.name })));
+    showAccountFields();
+  }
+  $("#accounts-empty").hidden = accounts.data.length > 0;
+  $("#account-list").replaceChildren(...accounts.data.map((account) => el("tr", { "data-id": account.id },
+    el("td", { text: names[account.network] || account.network }),
+    el("td", { text: account.handle }),
+    el("td", { text: account.connector === "handoff" ? "hand-off webhook" : "published by medialib" }),
+    el("td", { text: account.checked_at ? formatDateTime(account.checked_at) : "–" }),
+    el("td", {}, el("button", {
+      type: "button", class: "danger", text: "Remove", "aria-label": `Remove ${account.handle}`,
+      onclick: () => removeAccount(account),
+    })))));
+}
+
+function showAccountFields() {
+  $("#account-bluesky").hidden = !OWN_CONNECTOR.has($("#account-network").value);
+}
+
+async function addAccount(event) {
+  event.preventDefault();
+  const network = $("#account-network").value;
+  const body = { network, handle: $("#account-handle").value.trim() };
+  if (OWN_CONNECTOR.has(network)) {
+    body.credentials = { app_password: $("#account-password").value };
+    const service = $("#account-service").value.trim();
+    if (service) body.service_url = service;
+  }
+  const button = event.submitter;
+  if (button) button.disabled = true;
+  $("#account-error").textContent = OWN_CONNECTOR.has(network) ? "Checking with the network…" : "";
+  try {
+    await api("POST", "/v1/accounts", body);
+    $("#account-form").reset();
+    showAccountFields();
+    $("#account-error").textContent = "";
+    await renderAccounts();
+  } catch (error) {
+    showError($("#account-error"), error);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+async function removeAccount(account) {
+  if (!confirm(`Remove ${account.handle}? Its credentials are deleted.`)) return;
+  try {
+    await api("DELETE", `/v1/accounts/${account.id}`);
+    $("#account-error").textContent = "";
+    await renderAccounts();
+  } catch (error) {
+    showError($("#account-error"), error);
+  }
 }
 
 // --- storage and retention -------------------------------------------------------------

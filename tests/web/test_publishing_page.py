@@ -1,0 +1,86 @@
+"""Publishing as a person meets it, in a real browser against Bluesky's reference PDS: an
+account added in Settings (a wrong password said where it was typed), a post that went
+out with a link to it, one that failed with the reason and "Try again"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.bluesky.pds import Pds
+from tests.conftest import RunningServer
+from tests.helpers import eventually
+from tests.web.conftest import save_screenshot
+from tests.web.test_library import CONTRAST, _api, _sign_in
+
+
+def test_an_account_added_in_settings_publishes_and_the_posts_list_says_how_it_went(
+    page: Any,
+    web_server: RunningServer,
+    pds: Pds,
+    tmp_path: Path,
+) -> None:
+    key = web_server.new_key()
+    owner = pds.new_account()
+    _sign_in(page, web_server, key)
+    page.get_by_role("link", name="Settings").click()
+    accounts = page.get_by_role("region", name="Accounts")
+    accounts.get_by_label("Network").select_option("bluesky")
+    accounts.get_by_label("Handle").fill(owner.handle)
+    accounts.get_by_label("App password").fill("wrong")
+    accounts.get_by_label("Server (PDS), if not bsky.social").fill(pds.url)
+    accounts.get_by_role("button", name="Add account").click()
+    expect(accounts.get_by_role("alert")).to_contain_text("Invalid identifier or password")
+    accounts.get_by_label("App password").fill(owner.password)
+    accounts.get_by_role("button", name="Add account").click()
+    expect(accounts.get_by_role("row").filter(has_text=owner.handle)).to_contain_text(
+        "published by medialib"
+    )
+    save_screenshot(page, "settings-accounts", tmp_path)
+
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)).isoformat()
+    with _api(web_server, key) as api:
+        sent = api.post(
+            "/v1/posts",
+            json={
+                "text": "Hello from the page",
+                "targets": [{"platform": "bluesky"}],
+                "scheduled_at": soon,
+            },
+        ).json()
+        lost = api.post(
+            "/v1/posts",
+            json={
+                "text": "Nobody to post as",
+                "targets": [{"platform": "threads"}],
+                "scheduled_at": soon,
+            },
+        ).json()
+        for post in (sent, lost):
+            eventually(
+                lambda post=post: api.get(f"/v1/posts/{post['id']}").json()["status"],
+                lambda status: status in ("published", "failed"),
+                what="the posts to go out",
+            )
+    page.get_by_role("link", name="Posts").click()
+    published = page.locator(f"li.post[data-id='{sent['id']}']")
+    expect(published).to_contain_text("Published")
+    link = published.get_by_role("link", name="View on Bluesky")
+    expect(link).to_have_attribute("href", re.compile(r"^https://bsky\.app/profile/"))
+    failed = page.locator(f"li.post[data-id='{lost['id']}']")
+    expect(failed).to_contain_text("Threads: failed")
+    expect(failed).to_contain_text("No Threads account to publish as")
+    failed.get_by_role("button", name="Try Threads again").click()
+    expect(page.locator(f"li.post[data-id='{lost['id']}']")).to_contain_text(
+        "Threads: failed", timeout=15000
+    )
+    page.get_by_role("tab", name="Failed").click()
+    expect(page.locator("li.post")).to_have_count(1)
+    page.get_by_role("tab", name="All").click()
+    expect(page.locator("li.post")).to_have_count(2)
+    save_screenshot(page, "posts-published", tmp_path)
+    assert page.evaluate(CONTRAST) == []
