@@ -10,7 +10,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import api_load, hostile, processing, search, signed_put, variants
+from bench import api_load, hostile, processing, publish, search, signed_put, variants
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -18,7 +18,8 @@ REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["put", "processing", "variants", "search", "hostile", "api"]
+        "--only",
+        choices=["put", "processing", "variants", "search", "hostile", "api", "publish"],
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="media rows of the list bench")
     parser.add_argument(
@@ -38,6 +39,8 @@ def main() -> int:
         sections.append(search.run(rows=args.rows))
     if args.only in (None, "api"):
         sections.append(api_load.run())
+    if args.only in (None, "publish"):
+        sections.append(publish.run())
     if args.only in (None, "hostile"):
         sections.append(hostile.run())
     if not args.no_write and args.only is None:

@@ -10,8 +10,10 @@ lease lapses, so work in flight survives a crash.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 
@@ -34,6 +36,10 @@ class EmbeddedRunner:
         self._wakes = {queue: threading.Condition() for queue in self.queue_threads}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Jobs enqueued for later (a scheduled post): one thread wakes their queue when
+        # they fall due, so they start on time rather than at the next poll.
+        self._alarms: list[tuple[float, str]] = []
+        self._alarm = threading.Condition()
 
     @property
     def worker_id(self) -> str:
@@ -52,11 +58,14 @@ class EmbeddedRunner:
                 self._threads.append(thread)
         if self.thread_count:
             self.executor.start_heartbeat()
+            threading.Thread(target=self._alarm_loop, name="medialib-alarm", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self.executor.stop()
         self.wake()
+        with self._alarm:
+            self._alarm.notify()
         for thread in self._threads:
             thread.join(timeout)
 
@@ -74,11 +83,30 @@ class EmbeddedRunner:
         """Jobs were committed, as (job id, queue, delay): wake a thread of each queue per
         job due now (a later one is found by polling once it is due)."""
         due = Counter(queue for _id, queue, delay in jobs if delay <= 0)
+        later = [(time.monotonic() + delay, queue) for _id, queue, delay in jobs if delay > 0]
+        if later and self._wakes:
+            with self._alarm:
+                for alarm in later:
+                    heapq.heappush(self._alarms, alarm)
+                self._alarm.notify()
         for queue, count in due.items():
             wake = self._wakes.get(queue)
             if wake is not None:
                 with wake:
                     wake.notify(count)
+
+    def _alarm_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._alarm:
+                wait = self._alarms[0][0] - time.monotonic() if self._alarms else None
+                if wait is None or wait > 0:
+                    self._alarm.wait(timeout=min(wait, 60.0) if wait is not None else 60.0)
+                    continue
+                _, queue = heapq.heappop(self._alarms)
+            wake = self._wakes.get(queue)
+            if wake is not None:
+                with wake:
+                    wake.notify()
 
     def run_until_idle(self, max_jobs: int = 1000) -> int:
         """Run due jobs on the calling thread (CLI and tests); returns how many ran."""
