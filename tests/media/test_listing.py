@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import RunningServer, running_server
 from tests.helpers import error_of, request_upload, upload_file
@@ -187,3 +191,63 @@ def test_the_search_index_follows_every_change(api: httpx.Client) -> None:
     assert api.delete(f"/v1/media/{other}").status_code == 200
     assert found("real dawn") == set()
     assert found("zz.jpg\x1fa 1") == set()  # fields never run into each other
+
+
+def _forged(values: list[object]) -> str:
+    raw = json.dumps(values, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+# Hostile values a forger puts in a cursor: integers past 2^63 and negative, floats, NaN,
+# lone surrogates, NUL and control characters, very long text, far dates, nested values.
+_HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.sampled_from([2**63, 2**64 + 1, -(2**63) - 1, 2**31]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=st.characters(codec=None), max_size=40),
+    st.sampled_from(
+        [
+            "\ud800",
+            "a\x00b",
+            "\x00",
+            "x" * 5000,
+            "0001-01-01T00:00:00+00:00",
+            "9999-12-31T23:59:59+14:00",
+            "med_\x00",
+            "med_" + "Z" * 26,
+        ]
+    ),
+    st.lists(st.integers(), max_size=2),
+)
+_VALID = {
+    "recent": ["recent", "2026-12-06T10:00:00+00:00", "med_01M96PJRAVFA3360SPYAJPHMSD"],
+    "name": ["name", "2026-12-06T10:00:00+00:00", "med_01M96PJRAVFA3360SPYAJPHMSD", "one.jpg"],
+    "most_used": ["most_used", "2026-12-06T10:00:00+00:00", "med_01M96PJRAVFA3360SPYAJPHMSD", 3],
+}
+
+
+@st.composite
+def _forged_cursor(draw: st.DrawFn) -> tuple[str, list[object]]:
+    """A cursor of a real shape with one or more of its values replaced by hostile ones."""
+    sort = draw(st.sampled_from(sorted(_VALID)))
+    values = list(_VALID[sort])
+    for position in draw(st.sets(st.integers(1, len(values) - 1), min_size=1)):
+        values[position] = draw(_HOSTILE)
+    return sort, values
+
+
+def test_forged_cursors_are_refused_never_a_500(api: httpx.Client) -> None:
+    """Fuzzed on both databases: integers past 2^63, lone surrogates and NUL (which
+    PostgreSQL refuses in text) answered 500 before every value was checked."""
+    request_upload(api, filename="one.jpg")
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_forged_cursor())
+    def forged(case: tuple[str, list[object]]) -> None:
+        sort, values = case
+        answer = api.get("/v1/media", params={"cursor": _forged(values), "sort": sort})
+        assert answer.status_code in (200, 422), (values, answer.text)
+
+    forged()

@@ -3,7 +3,9 @@ item a page showed by the values it is sorted on, so the next page is an index s
 there, as fast at row 900,000 as at row 1, and stable while items are added.
 
 A cursor is opaque to clients (URL-safe base64 of JSON); one made for another sort, or
-tampered with, is refused as a validation error, never a 500.
+tampered with, is refused as a validation error, never a 500: every value is checked to be
+one a page could have given (an id of the media id form, a name a database can hold, a
+count within a column's range) before it reaches a query.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from medialib.errors import ValidationFailed
+from medialib.ids import ULID_PATTERN
 from medialib.media.schemas import SortOrder
 
 
@@ -47,24 +51,41 @@ def decode_cursor(cursor: str, sort: SortOrder) -> After:
         kind, created, media_id, *rest = values
         if kind != sort:
             raise ValueError("made for another sort")
+        if not isinstance(created, str) or not isinstance(media_id, str):
+            raise ValueError("not a cursor")
         moment = dt.datetime.fromisoformat(created)
-        if moment.tzinfo is None or not isinstance(media_id, str):
+        if moment.tzinfo is None or not _MEDIA_ID.fullmatch(media_id):
             raise ValueError("not a cursor")
         if sort == "name":
             (name,) = rest
-            if not isinstance(name, str):
+            if not _storable_text(name):
                 raise ValueError("not a cursor")
             return After(sort, moment, media_id, name=name)
         if sort == "most_used":
             (count,) = rest
-            if not isinstance(count, int) or isinstance(count, bool):
+            if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count < 2**31:
                 raise ValueError("not a cursor")
             return After(sort, moment, media_id, usage_count=count)
         if rest:
             raise ValueError("not a cursor")
         return After(sort, moment, media_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError) as exc:
         raise ValidationFailed(
             "This cursor is not one this list gave (or was made for another sort).",
             field="cursor",
         ) from exc
+
+
+_MEDIA_ID = re.compile(f"med_{ULID_PATTERN}")
+
+
+def _storable_text(value: object) -> bool:
+    """Text a filename could be: bounded, valid UTF-8 (no lone surrogate), no NUL (which
+    PostgreSQL refuses in text)."""
+    if not isinstance(value, str) or len(value) > 1024 or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
