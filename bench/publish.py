@@ -98,7 +98,7 @@ def _wait(api: httpx.Client, path: str, done: Any, timeout: float = 120) -> Any:
 def _photos(folder: Path) -> list[Path]:
     # Phone-sized photos small enough for Bluesky as they are (no variant: both sides send
     # the same bytes).
-    return [mediafiles.noisy_jpeg(folder / f"photo-{i}.jpg", 1200, 900) for i in range(4)]
+    return [mediafiles.noisy_jpeg(folder / f"photo-{i}.jpg", 760, 570) for i in range(4)]
 
 
 def _direct(pds: Pds, photos: list[Path]) -> float:

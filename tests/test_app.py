@@ -103,3 +103,32 @@ def test_the_api_reference_works_offline(anon: httpx.Client) -> None:
         assert served.status_code == 200 and kind in served.headers["content-type"]
         assert len(served.content) > 10_000
     assert anon.get("/redoc").status_code == 404
+
+
+def test_every_route_that_needs_a_key_refuses_a_bad_one_before_reading_its_body(
+    anon: httpx.Client,
+) -> None:
+    """401, not 422: a caller with a wrong key learns nothing of what a valid body is
+    (import and probe once validated the body first)."""
+    spec = anon.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation or not operation.get("security"):
+                continue
+            url = re.sub(r"\{[^}]+\}", "x", path)
+            for body in ({"not": "what it takes"}, None):
+                answer = anon.request(
+                    method.upper(),
+                    url,
+                    json=body,
+                    content=b"{broken" if body is None else None,
+                    headers={
+                        "Authorization": "Bearer mlk_bad_bad",
+                        "Content-Type": "application/json",
+                        "Tus-Resumable": "1.0.0",  # tus answers 412 without it, as tus says
+                    },
+                )
+                assert answer.status_code == 401, (method, path, answer.status_code, answer.text)
+            checked += 1
+    assert checked >= 20

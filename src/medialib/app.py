@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -29,7 +29,7 @@ from medialib.db import (
     ping,
     session_scope,
 )
-from medialib.deps import AppState, StateDep
+from medialib.deps import AppState, StateDep, current_workspace
 from medialib.generate.endpoints import router as generate_router
 from medialib.guards.body import BodyLimitMiddleware
 from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounters
@@ -52,6 +52,7 @@ from medialib.publishing.endpoints import router as publishing_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
 from medialib.scanning.clamd import scanner_for
+from medialib.storage.base import UPLOAD_PATH
 from medialib.storage.factory import open_store
 from medialib.tasks import load_handlers
 from medialib.uploads.endpoints import router as uploads_router
@@ -171,7 +172,7 @@ def create_app(
     openapi.install(app)
     _install_docs(app)
     app.state.medialib = state
-    http_errors.install(app)
+    http_errors.install(app, key_check=_key_check)
     routers = (
         media_router,
         variants_router,
@@ -298,3 +299,10 @@ def _check(probe: object) -> str:
         log.warning("readiness check failed: %s", exc)
         return "down"
     return "ok"
+
+
+async def _key_check(request: Request) -> None:
+    """Every `/v1/` call but the signed upload URL takes a key (as the API document says)."""
+    path = request.url.path
+    if path.startswith("/v1/") and path != UPLOAD_PATH:
+        await current_workspace(request)

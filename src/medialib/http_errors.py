@@ -5,6 +5,7 @@ bare 500 traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,13 +46,24 @@ def error_response(error: MedialibError) -> JSONResponse:
     )
 
 
-def install(app: FastAPI) -> None:
+# Checks the caller's key (raising `Unauthorized`) on routes that need one.
+KeyCheck = Callable[[Request], Awaitable[None]]
+
+
+def install(app: FastAPI, *, key_check: KeyCheck | None = None) -> None:
     @app.exception_handler(MedialibError)
     async def medialib_error(_: Request, exc: MedialibError) -> JSONResponse:
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A body that is not even JSON is refused before any dependency runs: the key is
+        # checked here first, so a wrong key always hears 401 before anything of its body.
+        if key_check is not None:
+            try:
+                await key_check(request)
+            except MedialibError as refused:
+                return error_response(refused)
         problems = [_describe(problem) for problem in exc.errors()]
         if any(problem["type"] == "json_invalid" for problem in problems):
             return error_response(MalformedBody(errors=problems[:20]))

@@ -95,6 +95,9 @@ def test_an_image_is_generated_into_the_library(gen: httpx.Client, provider: Fak
     assert "ai-generated" in listed["media"]["tags"]
     thumbnail = httpx.get(ready["thumbnail_url"])
     assert thumbnail.status_code == 200
+    original = httpx.get(ready["url"])  # stored, and served, as the type it is
+    assert original.status_code == 200
+    assert original.headers["content-type"] == "image/png"
 
 
 def test_a_result_url_is_fetched_through_the_safe_fetcher(gen: httpx.Client) -> None:

@@ -320,6 +320,8 @@ def test_hostile_inline_data_is_refused_and_no_post_is_made(
     error = error_of(answer)
     assert code is None or error["code"] == code
     assert api.get("/v1/posts").json()["pagination"]["total"] == before
+    # Nothing of the refused request stays in the library, not even a failed row.
+    assert api.get("/v1/media").json()["data"] == []
 
 
 def test_at_most_four_images_come_inline(api: httpx.Client) -> None:

@@ -32,7 +32,7 @@ from medialib.media.models import MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.media.transitions import Transitions
 from medialib.processing import sniff
-from medialib.uploads.flows import confirm_generated
+from medialib.uploads.flows import confirm_generated, store_chunks
 from medialib.uploads.importer import policy_for
 from medialib.workspaces.repository import WorkspaceRepository
 
@@ -140,27 +140,22 @@ def _call_provider(context: JobContext, job: _Asked) -> GeneratedFile:
 
 
 def _store(context: JobContext, job: _Asked, result: GeneratedFile) -> None:
-    """The result's bytes under the media's key, within the kind's cap."""
+    """The result's bytes under the media's key, within the kind's cap, stored as the type
+    they are."""
     cap = context.settings.kind_cap(job.kind)
-    writer = context.store.open_writer(
-        job.storage_key, content_type="application/octet-stream", max_bytes=cap, exclusive=True
-    )
     try:
         if result.data is not None:
-            writer.write(result.data)  # over the cap: ObjectTooLarge, turned below
-        else:
-            assert result.url is not None
-            # A result URL is outside input: the same rules as a URL import.
-            with fetch(result.url, policy_for(context.settings)) as fetched:
-                for chunk in fetched.iter_bytes(max_bytes=cap):
-                    writer.write(chunk)
-        writer.commit()
+            store_chunks(context.store, job.storage_key, [result.data], max_bytes=cap)
+            return
+        assert result.url is not None
+        # A result URL is outside input: the same rules as a URL import.
+        with fetch(result.url, policy_for(context.settings)) as fetched:
+            chunks = fetched.iter_bytes(max_bytes=cap)
+            store_chunks(context.store, job.storage_key, chunks, max_bytes=cap)
     except MedialibError:
         raise
     except Exception as exc:
         raise GenerationFailed(f"The result could not be stored: {exc}") from exc
-    finally:
-        writer.abort()
 
 
 def _confirm(context: JobContext, job: _Asked) -> None:

@@ -198,11 +198,12 @@ async def direct_upload(request: Request, state: StateDep, key: KeyDep) -> Media
 
 
 @router.post("/v1/media/import/probe", response_model=ProbeResult, tags=["media"])
-async def probe_import(body: ProbeRequest, state: StateDep, key: KeyDep) -> ProbeResult:
+async def probe_import(
+    workspace: CurrentWorkspace, body: ProbeRequest, state: StateDep
+) -> ProbeResult:
     """What a URL holds (type from its first bytes, server's type, size, name), keeping
     nothing. The URL must be public `https`; private addresses answer `url_not_allowed`.
     Runs in the import pool: when it is full, 503 with `Retry-After`."""
-    await authenticated(state, key)
     return await state.imports.run(probe_url, state.settings, body)
 
 
@@ -213,11 +214,12 @@ async def probe_import(body: ProbeRequest, state: StateDep, key: KeyDep) -> Prob
     tags=["media"],
     openapi_extra=IDEMPOTENT,
 )
-async def import_media(body: ImportRequest, state: StateDep, key: KeyDep) -> MediaOut:
+async def import_media(
+    workspace: CurrentWorkspace, body: ImportRequest, state: StateDep
+) -> MediaOut:
     """Import a file from a public `https` URL (up to 100 MB); it goes through the same
     checks as an upload and comes back as the media object. Imports run in a pool of
     their own, each within a deadline; when the pool is full, 503 with `Retry-After`."""
-    workspace = await authenticated(state, key)
     outcome = await state.imports.run(import_url, state.runtime, workspace, body)
     return _answer(state.runtime, outcome)
 

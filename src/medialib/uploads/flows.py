@@ -16,7 +16,7 @@ A flow is a boundary, like a route or a job: it owns its transactions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from medialib.media.repository import MediaRepository
 from medialib.processing import sniff
 from medialib.runtime import Runtime
 from medialib.scanning.service import scan_object
+from medialib.storage.base import ObjectStore
 from medialib.uploads.resumable import ResumableUploads, UploadView
 from medialib.workspaces.models import Workspace
 
@@ -95,14 +96,7 @@ def confirm_inline(
     stored, then confirmed like a direct upload (sniffed, scanned, de-duplicated)."""
     media_id = new_id("med")
     key = storage_key_for(workspace.id, media_id)
-    writer = runtime.store.open_writer(
-        key, content_type="application/octet-stream", max_bytes=len(data), exclusive=True
-    )
-    try:
-        writer.write(data)
-        writer.commit()
-    finally:
-        writer.abort()
+    store_chunks(runtime.store, key, [data], max_bytes=len(data))
     stored = StoredBytes(
         media_id=media_id,
         storage_key=key,
@@ -111,7 +105,38 @@ def confirm_inline(
         kind=MediaKind.IMAGE,
         description=description,
     )
-    return confirm_stored(runtime, workspace, stored)
+    outcome = confirm_stored(runtime, workspace, stored)
+    if outcome.error is not None:
+        # Refused (a PDF in disguise, a virus): the request fails, and nothing of it stays
+        # in the library, not even a failed row.
+        with session_scope(runtime.session_factory) as session:
+            repository = MediaRepository(session)
+            refused = repository.get_by_id(media_id)
+            if refused is not None:
+                repository.remove(refused)
+        runtime.store.delete(key)
+    return outcome
+
+
+def store_chunks(store: ObjectStore, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> None:
+    """Write bytes that came inside a request or from a provider under `key`, with the
+    type their first bytes say (served as what they are, not as octet-stream); over
+    `max_bytes`, `ObjectTooLarge` and nothing kept."""
+    pieces = iter(chunks)
+    head = b""
+    for piece in pieces:
+        head += piece
+        if len(head) >= sniff.SNIFF_BYTES:
+            break
+    detected = sniff.sniff(head[: sniff.SNIFF_BYTES]) or "application/octet-stream"
+    writer = store.open_writer(key, content_type=detected, max_bytes=max_bytes, exclusive=True)
+    try:
+        writer.write(head)
+        for piece in pieces:
+            writer.write(piece)
+        writer.commit()
+    finally:
+        writer.abort()
 
 
 def confirm_generated(
