@@ -36,7 +36,10 @@ def test_openapi_documents_the_media_api(anon: httpx.Client) -> None:
 def test_web_page_is_served_with_a_content_security_policy(anon: httpx.Client) -> None:
     page = anon.get("/")
     assert page.status_code == 200 and "medialib" in page.text
-    assert "default-src 'self'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    # default-src does not cover where forms may post: said on its own.
+    assert "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
 
 
 def test_the_api_document_is_valid_and_a_client_can_use_it(server: RunningServer) -> None:

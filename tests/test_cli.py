@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from medialib.app import build_state
@@ -155,3 +156,22 @@ def test_a_newcomer_uploads_to_serve_on_any_port_and_errors_are_one_line(
     )
     assert gone.returncode == 2 and "cannot reach medialib" in gone.stderr
     assert "Traceback" not in gone.stderr and gone.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("https://a.example", "MEDIALIB_CORS_ORIGINS is not valid JSON"),
+        ('["*"]', "MEDIALIB_CORS_ORIGINS: "),
+        ('["https://a.example/path"]', "MEDIALIB_CORS_ORIGINS: "),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(
+    tmp_path: Path, value: str, said: str
+) -> None:
+    env = env_for(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", MEDIALIB_CORS_ORIGINS=value)
+    result = _run(env, "serve", "--port", "9")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("medialib: ") and said in lines[0], lines
+    assert "Traceback" not in result.stderr + result.stdout

@@ -87,3 +87,38 @@ def test_plain_lines_show_the_context_and_survive_records_made_elsewhere() -> No
     )
     outside = logging.makeLogRecord({"name": "x", "msg": "plain", "levelname": "INFO"})
     assert formatter.format(outside).endswith("x: plain")
+
+
+def test_a_request_cannot_forge_a_log_line() -> None:
+    """An encoded newline in a URL path (or a filename) stays on its record's line."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.TextFormatter())
+    logger = logging.getLogger("tests.logs.forged")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning(
+            "GET %s 404", "/v1/media/x\n2026-12-06 INFO medialib: admin key rotated\r\x1b[2K"
+        )
+    finally:
+        logger.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and "\\n2026-12-06" in lines[0] and "\\x1b" in lines[0]
+
+
+def test_serve_with_json_logs_writes_only_json_lines_and_never_the_key(tmp_path: Path) -> None:
+    from tests.processes import ServeProcess, env_for
+
+    env = env_for(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", MEDIALIB_LOG_FORMAT="json")
+    server = ServeProcess(env)
+    try:
+        httpx.get(f"{server.base_url}/v1/media/x%0Ay", timeout=5)
+        eventually(server.output, lambda text: "/v1/media/" in text, what="the access line")
+    finally:
+        server.stop()
+    lines = [line for line in server.output().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # each line is one JSON object
+    assert any(r["message"] == "medialib is starting" for r in records)
+    key = (tmp_path / "first-api-key.txt").read_text().strip()
+    assert key.startswith("mlk_") and key not in server.output()

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from medialib import logs
 from medialib.cli_upload import FIRST_KEY_FILE, SERVER_URL_FILE
@@ -23,6 +28,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args)
     except RulesError as bad:  # a data file with a bad value: say which, in one line
         print(f"medialib: the platform rules cannot be read: {bad}", file=sys.stderr)
+        return 2
+    except ValidationError as bad:  # a MEDIALIB_* setting that is not valid: one line each
+        for problem in bad.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else ""
+            name = f"MEDIALIB_{field.upper()}" if field else "MEDIALIB_* settings"
+            print(f"medialib: {name}: {problem['msg']}", file=sys.stderr)
+        return 2
+    except SettingsError as bad:  # a list or mapping setting that is not JSON
+        found = re.search(r'field "(\w+)"', str(bad))
+        name = f"MEDIALIB_{found.group(1).upper()}" if found else "a MEDIALIB_* setting"
+        print(f'medialib: {name} is not valid JSON (e.g. ["https://a.example"])', file=sys.stderr)
         return 2
     return result
 
@@ -116,10 +132,7 @@ def _serve(args: argparse.Namespace) -> int:
     url_file.write_text(settings.public_base_url + "\n")
     first_key = _first_run_key(settings)
     page = f"http://{args.host}:{args.port}/"
-    print(f"medialib is starting on {page}", flush=True)
-    if first_key:
-        print(f"API key (workspace 'default'): {first_key}", flush=True)
-    print(f"Open {page} ; API reference at {page}docs", flush=True)
+    _banner(settings, page, first_key)
     config = uvicorn_config(
         app,
         host=args.host,
@@ -133,6 +146,24 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         url_file.unlink(missing_ok=True)
     return 0
+
+
+def _banner(settings: Settings, page: str, first_key: str | None) -> None:
+    """Where to go, and (development, text logs) the first key to sign in with. A JSON
+    log gets records, never the key; production makes no key by itself."""
+    key_file = settings.resolved_data_dir / FIRST_KEY_FILE
+    if settings.log_format == "json":
+        log = logging.getLogger("medialib.serve")
+        log.info("medialib is starting", extra={"url": page, "docs": f"{page}docs"})
+        if first_key:
+            log.info("first API key kept in the data dir", extra={"key_file": str(key_file)})
+        return
+    print(f"medialib is starting on {page}", flush=True)
+    if first_key:
+        print(f"API key (workspace 'default'): {first_key}", flush=True)
+    elif settings.environment == "production" and not key_file.exists():
+        print("make a workspace and its key: medialib keys create --workspace NAME", flush=True)
+    print(f"Open {page} ; API reference at {page}docs", flush=True)
 
 
 def _freeze_start_up_objects() -> None:
@@ -161,7 +192,8 @@ def _port_taken(host: str, port: int) -> str | None:
 def _first_run_key(settings: Settings) -> str | None:
     """On the very first start, make a workspace and key so a newcomer can begin at once.
 
-    In development the key is kept in the data dir (0600) so later starts show it again.
+    Development only (production makes none by itself): the key is kept in the data dir
+    (0600) so later starts show it again.
     """
     from medialib.db import make_engine, make_session_factory, session_scope
     from medialib.workspaces.keys import create_key
@@ -170,6 +202,8 @@ def _first_run_key(settings: Settings) -> str | None:
     key_file = settings.resolved_data_dir / FIRST_KEY_FILE
     if key_file.exists():
         return key_file.read_text().strip()
+    if settings.environment != "development":
+        return None  # an operator makes workspaces and keys (`medialib keys create`)
     engine = make_engine(settings.resolved_database_url)
     try:
         with session_scope(make_session_factory(engine)) as session:
@@ -178,10 +212,10 @@ def _first_run_key(settings: Settings) -> str | None:
             created = create_key(session, workspace_name="default", key_name="first key")
     finally:
         engine.dispose()
-    if settings.environment == "development":
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(created.plaintext + "\n")
+    # Kept (0600) so later starts show it again.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(created.plaintext + "\n")
     return created.plaintext
 
 

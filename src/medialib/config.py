@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1_000_000
@@ -47,6 +47,12 @@ def _seconds(value: object) -> object:
 
 
 Duration = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
+
+
+def _is_origin(value: str) -> bool:
+    """scheme://host[:port], nothing more: what a browser sends in `Origin`."""
+    scheme, _, rest = value.partition("://")
+    return scheme in ("http", "https") and bool(rest) and "/" not in rest and "*" not in rest
 
 
 class Settings(BaseSettings):
@@ -174,6 +180,16 @@ class Settings(BaseSettings):
     fault_publish_crash: bool = False
     # Tests only: the process's clock runs this far ahead (see clock.py).
     clock_offset_seconds: float = 0.0
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, origins: list[str]) -> list[str]:
+        if "*" in origins or any(not _is_origin(origin) for origin in origins):
+            raise ValueError(
+                'list each origin, e.g. ["https://app.example.com"]; "*" would let every '
+                "site on the web call the API and the upload URLs with a visitor's browser"
+            )
+        return origins
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -37,8 +38,9 @@ _CHATTY = ("alembic", "httpx", "pyvips")  # libvips chatters at INFO
 
 
 def configure(fmt: LogFormat = "text", level: int = logging.INFO) -> None:
-    """Set up the root logger once for a process (the CLI's commands call it)."""
-    handler = logging.StreamHandler()
+    """Set up the root logger once for a process (the CLI's commands call it). Records go
+    to standard output, where a log shipper or `docker logs` looks (docs/deploy.md)."""
+    handler = logging.StreamHandler(sys.stdout)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -116,6 +118,16 @@ def _install_record_factory() -> None:
 _install_record_factory()
 
 
+# Characters that would end a text line, or rewrite it on a terminal, in a message built
+# from outside input (a URL path with %0A, a filename): shown escaped instead.
+_LINE_BREAKERS = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character escaped, so one record is one line."""
+    return _LINE_BREAKERS.sub(lambda found: repr(found.group(0))[1:-1], text)
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s")
@@ -124,6 +136,13 @@ class TextFormatter(logging.Formatter):
         if not hasattr(record, "context"):  # made by `makeLogRecord`, past the factory
             record.context = ""
         return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        # A request can forge no line of its own: its text stays on the record's line (a
+        # traceback, appended after this, keeps its lines).
+        record.message = one_line(record.message)
+        record.context = one_line(getattr(record, "context", ""))
+        return super().formatMessage(record)
 
 
 class JsonFormatter(logging.Formatter):

@@ -26,7 +26,7 @@ def page_headers(upload_origins: tuple[str, ...]) -> dict[str, str]:
         "Content-Security-Policy": (
             "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
             f"connect-src {connect}; object-src 'none'; base-uri 'none'; "
-            "frame-ancestors 'none'"
+            "frame-ancestors 'none'; form-action 'self'"
         ),
         "X-Content-Type-Options": "nosniff",
     }
