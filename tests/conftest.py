@@ -197,6 +197,7 @@ def start_server(
         log_level="warning",
         header_seconds=settings.http_header_seconds,
         body_window_seconds=settings.http_body_window_seconds,
+        trusted_proxies=settings.trusted_proxies,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

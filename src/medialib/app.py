@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +30,8 @@ from medialib.db import (
     ping,
     session_scope,
 )
-from medialib.deps import AppState, StateDep, current_workspace
+from medialib.deps import AppState, StateDep, authenticated, current_workspace
+from medialib.errors import Unauthorized
 from medialib.generate.endpoints import router as generate_router
 from medialib.guards.body import BodyLimitMiddleware
 from medialib.guards.counters import MemoryCounters, RedisCounters, WindowCounters
@@ -202,6 +204,7 @@ def create_app(
         RateLimitMiddleware,
         counters=counters,
         per_minute=state.settings.rate_limit_per_minute,
+        key_is_good=functools.partial(_key_is_good, state),
     )
     app.add_middleware(LoadShedMiddleware, max_inflight=state.settings.max_concurrent_requests)
     if state.settings.cors_origins:
@@ -306,3 +309,11 @@ async def _key_check(request: Request) -> None:
     path = request.url.path
     if path.startswith("/v1/") and path != UPLOAD_PATH:
         await current_workspace(request)
+
+
+async def _key_is_good(state: AppState, key: str) -> bool:
+    try:
+        await authenticated(state, key)
+    except Unauthorized:
+        return False
+    return True

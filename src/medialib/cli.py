@@ -139,6 +139,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         header_seconds=settings.http_header_seconds,
         body_window_seconds=settings.http_body_window_seconds,
+        trusted_proxies=settings.trusted_proxies,
     )
     _freeze_start_up_objects()
     try:

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API, upload URLs and tus from other origins
     # (CORS), e.g. ["https://app.example.com"]; none by default.
     cors_origins: list[str] = Field(default_factory=list)
+    # Addresses of the reverse proxies in front (e.g. ["10.0.0.5"], or ["*"] when every
+    # peer is one): only from them is `X-Forwarded-For` taken as the client's address (rate
+    # limits, logs). None by default: the peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Every request body that is not a file (JSON) is cut at this size (413).
     body_max_bytes: int = Field(default=1_000_000, ge=1024)
     # Per-kind byte caps; JSON in MEDIALIB_KIND_CAPS overrides some or all of them.

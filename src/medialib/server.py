@@ -15,6 +15,7 @@ before any request reaches the application.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
@@ -128,6 +129,7 @@ def uvicorn_config(
     log_level: str = "info",
     header_seconds: float = HEADER_SECONDS,
     body_window_seconds: float = BODY_WINDOW_SECONDS,
+    trusted_proxies: Sequence[str] = (),
 ) -> uvicorn.Config:
     protocol = type(
         "GuardedHttp",
@@ -145,4 +147,8 @@ def uvicorn_config(
         server_header=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         lifespan="on",
+        # X-Forwarded-For from the operator's proxies only (uvicorn trusts loopback peers
+        # by default, so anything on the machine could say it was anyone).
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=",".join(trusted_proxies) if trusted_proxies else "",
     )

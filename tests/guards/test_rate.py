@@ -54,3 +54,51 @@ def test_a_flood_of_made_up_keys_is_throttled_by_address(limited: RunningServer)
     ]
     assert 401 in statuses and statuses[-1] == 429
     assert httpx.get(f"{limited.base_url}/healthz").status_code == 200  # outside the API
+
+
+def test_refused_keys_from_an_address_never_lock_out_its_valid_keys(
+    limited: RunningServer,
+) -> None:
+    """Everyone behind one NAT shares an address: one client retrying a revoked key must
+    not turn every colleague's valid key into 429s."""
+    bad = {"Authorization": "Bearer mlk_revokedkey00_nope"}
+    statuses = [
+        httpx.get(f"{limited.base_url}/v1/media", headers=bad).status_code for _ in range(30)
+    ]
+    assert statuses[-1] == 429
+    with limited.client() as colleague:
+        assert [colleague.get("/v1/media").status_code for _ in range(5)] == [200] * 5
+
+
+def test_a_made_up_key_is_no_fresh_bucket_on_a_route_that_takes_none(
+    limited: RunningServer,
+) -> None:
+    statuses = [
+        httpx.options(
+            f"{limited.base_url}/v1/tus",
+            headers={"Authorization": f"Bearer mlk_{uuid.uuid4().hex[:12]}_x"},
+        ).status_code
+        for _ in range(PER_MINUTE // 5 + 3)
+    ]
+    assert statuses[: PER_MINUTE // 5] == [204] * (PER_MINUTE // 5)
+    assert statuses[-1] == 429
+
+
+def test_forwarded_addresses_count_only_from_a_trusted_proxy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    def statuses(server: RunningServer) -> list[int]:
+        return [
+            httpx.options(
+                f"{server.base_url}/v1/tus", headers={"X-Forwarded-For": f"198.51.100.{n}"}
+            ).status_code
+            for n in range(PER_MINUTE // 5 + 3)
+        ]
+
+    overrides = {"rate_limit_per_minute": PER_MINUTE}
+    with running_server(request, tmp_path_factory, "sqlite", **overrides) as untrusting:
+        assert statuses(untrusting)[-1] == 429  # one peer, whatever it says it forwards
+    with running_server(
+        request, tmp_path_factory, "sqlite", trusted_proxies=["127.0.0.1"], **overrides
+    ) as behind_proxy:
+        assert set(statuses(behind_proxy)) == {204}  # each forwarded client its own

@@ -3,9 +3,15 @@
 - A key may make `per_minute` requests a minute (`MEDIALIB_RATE_LIMIT_PER_MINUTE`,
   generous by default; 0 turns limits off). The key is not checked here (that is the
   route's job): requests are counted under what they carry.
-- Requests without a key (tus discovery, …) count per client address, at a fifth.
-- Keys that turn out wrong (401) count against their address too, at a fiftieth: a flood
-  of made-up keys is throttled like any other flood.
+- Requests without a key, and requests to routes that take none (tus discovery, CORS
+  preflights) whatever key they carry, count per client address, at a fifth: a made-up
+  key is no fresh bucket.
+- Keys that turn out wrong (401) count against their address too, at a fiftieth. Past
+  that, a key from that address is let through only if it is known good (checked: the
+  key cache, else one lookup): one client retrying a revoked key cannot lock out
+  everyone behind the same NAT or proxy.
+- The client address is the peer's, or `X-Forwarded-For` only from the proxies an
+  operator names (`MEDIALIB_TRUSTED_PROXIES`, handled by uvicorn before this runs).
 - Past a limit: 429 `rate_limited` with `Retry-After`; every limited answer carries
   `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds).
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,10 +39,26 @@ WINDOW_SECONDS = 60
 _API_PREFIX = "/v1/"
 
 
+# Whether a key is one that authenticates (True), for an address past its refused keys.
+KeyIsGood = Callable[[str], Awaitable[bool]]
+
+
+async def _no_key_is_good(_: str) -> bool:
+    return False
+
+
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, counters: WindowCounters, per_minute: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        counters: WindowCounters,
+        per_minute: int,
+        key_is_good: KeyIsGood = _no_key_is_good,
+    ) -> None:
         self.app = app
         self.counters = counters
+        self.key_is_good = key_is_good
         self.per_key = per_minute
         self.per_address = max(10, per_minute // 5)
         self.bad_keys = max(10, per_minute // 50)
@@ -46,6 +69,8 @@ class RateLimitMiddleware:
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         key = api_key_from(headers.get("authorization"), headers.get("x-api-key"))
+        if scope.get("method") == "OPTIONS":
+            key = None  # a route that takes no key: counted by address, whatever it carries
         address = (scope.get("client") or ("unknown", 0))[0]
         try:
             refused, limit, remaining, reset = await self._count(key, address)
@@ -74,9 +99,10 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_counted)
 
     async def _count(self, key: str | None, address: str) -> tuple[bool, int, int, int]:
-        bad, reset = await self.counters.peek(f"bad:{address}", window=WINDOW_SECONDS)
-        if bad >= self.bad_keys:
-            return True, self.bad_keys, 0, reset
+        if key:
+            bad, reset = await self.counters.peek(f"bad:{address}", window=WINDOW_SECONDS)
+            if bad >= self.bad_keys and not await self.key_is_good(key):
+                return True, self.bad_keys, 0, reset
         if key:
             bucket = "key:" + hashlib.sha256(key.encode()).hexdigest()[:24]
             limit = self.per_key
