@@ -27,6 +27,7 @@ from medialib.storage.base import ObjectStore
 from medialib.workspaces.key_cache import KeyCache
 from medialib.workspaces.keys import api_key_from, authenticate
 from medialib.workspaces.models import Workspace
+from medialib.workspaces.repository import WorkspaceRepository
 
 
 @dataclass
@@ -134,6 +135,13 @@ def workspace_for_key(state: AppState, key: str | None) -> Workspace:
     assert key is not None  # authenticate refuses a missing key
     state.keys.put(key, workspace)
     return workspace
+
+
+def workspace_is_live(state: AppState, workspace_id: str) -> bool:
+    """Whether the workspace exists and is not deleted (a signed URL it was given earlier
+    says nothing of that)."""
+    with session_scope(state.runtime.reads) as session:
+        return WorkspaceRepository(session).is_live(workspace_id)
 
 
 async def authenticated(state: AppState, key: str | None) -> Workspace:

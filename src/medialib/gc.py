@@ -1,6 +1,7 @@
 """Garbage collection, a flow across the domains: whatever nothing owns any more is
 reclaimed. Uploads never confirmed, expired resumable uploads, trash past 30 days, media
-past its workspace's retention (announced a week ahead), expired idempotency keys; and in
+past its workspace's retention (announced a week ahead), workspaces deleted 30 days ago
+(every row and byte of them), expired idempotency keys; and in
 the store, what interrupted writes left (temporary files, partials without an upload)
 and objects no media row owns (a crash between storing bytes and committing their row).
 
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from medialib import clock
+from medialib.account.service import AccountService
 from medialib.db import utcnow
 from medialib.idempotency.repository import IdempotencyRepository
 from medialib.media.models import Media
@@ -28,6 +30,7 @@ from medialib.uploads.repository import ResumableUploadRepository
 from medialib.uploads.resumable import ResumableUploads
 from medialib.webhooks.events import EventType
 from medialib.webhooks.outbox import emit
+from medialib.workspaces.repository import WorkspaceRepository
 from medialib.workspaces.service import TRASH_KEEPS
 
 # An upload URL lives an hour; its pending row is removed a day after that.
@@ -115,6 +118,24 @@ class _Collector:
         emit(session, self.runtime.settings, media.workspace_id, EventType.MEDIA_PURGED, data)
         MediaRepository(session).remove(media)
 
+    def deleted_workspaces(self) -> int:
+        """Workspaces deleted longer ago than the trash keeps: every row and byte of them."""
+        with self.unit() as session:
+            due = WorkspaceRepository(session).deleted_before(self.now - TRASH_KEEPS)
+            ids = [workspace.id for workspace in due]
+        for workspace_id in ids:
+            while True:
+                with self.unit() as session:
+                    workspace = WorkspaceRepository(session).get(workspace_id)
+                    if workspace is None:
+                        break
+                    service = AccountService(session, store=self.store)
+                    keys = service.purge_batch(workspace, limit=_BATCH)
+                self.delete(*(keys or []))  # after the commit: no row points at them now
+                if keys is None or self.dry_run:
+                    break
+        return len(ids)
+
     def expired_resumable(self) -> int:
         if self.dry_run:
             with self.unit() as session:
@@ -174,6 +195,7 @@ def collect_garbage(
         "purged_from_trash": collector.trash(),
         "announced_expiring": collector.announce_expiring(),
         "purged_by_retention": collector.retention(),
+        "purged_workspaces": collector.deleted_workspaces(),
         "expired_resumable_uploads": collector.expired_resumable(),
         "expired_idempotency_keys": collector.expired_idempotency_keys(),
         "temporary_files": collector.temporary_files(),

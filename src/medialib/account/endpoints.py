@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from medialib.account.service import AccountService
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.errors import ValidationFailed
 from medialib.generate.service import GenerationService
 from medialib.media.schemas import KindUsage, Usage
 from medialib.media.service import MediaLibrary
@@ -14,8 +15,16 @@ from medialib.schemas import Deleted
 from medialib.workspaces.key_cache import touch_stamp
 from medialib.workspaces.keys import KEY_PREFIX, keys_of, new_key, revoke_key_by_id
 from medialib.workspaces.models import ApiKey, Workspace
-from medialib.workspaces.schemas import KeyIn, KeyList, KeyOut, WorkspaceOut, WorkspaceUpdate
-from medialib.workspaces.service import WorkspaceService
+from medialib.workspaces.schemas import (
+    KeyIn,
+    KeyList,
+    KeyOut,
+    WorkspaceDeleted,
+    WorkspaceDeletion,
+    WorkspaceOut,
+    WorkspaceUpdate,
+)
+from medialib.workspaces.service import TRASH_KEEPS, WorkspaceService
 
 router = APIRouter(prefix="/v1/workspace", tags=["workspace"])
 keys_router = APIRouter(prefix="/v1/keys", tags=["workspace"])
@@ -51,6 +60,33 @@ def update_workspace(
     updated = AccountService(session).set_retention(workspace, body.retention_days)
     session.commit()
     return _out(updated)
+
+
+@router.delete("", response_model=WorkspaceDeleted)
+def delete_workspace(
+    body: WorkspaceDeletion, workspace: CurrentWorkspace, session: SessionDep, state: StateDep
+) -> WorkspaceDeleted:
+    """Delete this workspace: give its name in `confirm`. From now on its keys (this one
+    too) stop working, nothing of it is served or accepted, its scheduled posts stop, its
+    webhooks stop and its network credentials are erased; every row and byte of it is gone
+    for good 30 days later (`medialib gc`). Until then an operator can still read it from
+    the database, nobody through the API."""
+    current = WorkspaceService(session).current(workspace)
+    if body.confirm != current.name:
+        raise ValidationFailed(
+            "Type the workspace's name in `confirm` to delete it.", field="confirm"
+        )
+    moved = AccountService(session).delete_workspace(current)
+    session.commit()
+    state.keys.clear()  # this process forgets its keys at once, the others by the stamp
+    touch_stamp(state.settings.resolved_data_dir)
+    assert current.deleted_at is not None
+    return WorkspaceDeleted(
+        id=current.id,
+        deleted=True,
+        media_in_trash=moved,
+        purged_after=current.deleted_at + TRASH_KEEPS,
+    )
 
 
 def _out(workspace: Workspace) -> WorkspaceOut:

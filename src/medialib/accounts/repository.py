@@ -32,3 +32,9 @@ class AccountRepository:
     def remove(self, account: Account) -> None:
         self.session.delete(account)
         self.session.flush()
+
+    def remove_all(self, workspace_id: str) -> None:
+        """Every account of a workspace, its sealed credentials with it."""
+        for account in self.of_workspace(workspace_id):
+            self.session.delete(account)
+        self.session.flush()

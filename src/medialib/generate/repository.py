@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from medialib.generate.models import Generation
@@ -33,3 +33,7 @@ class GenerationRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query).all())
+
+    def remove_all(self, workspace_id: str) -> None:
+        """Every generation of a workspace, its prompts with it."""
+        self.session.execute(delete(Generation).where(Generation.workspace_id == workspace_id))

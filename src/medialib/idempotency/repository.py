@@ -37,3 +37,8 @@ class IdempotencyRepository:
         count = self.session.scalar(select(func.count()).where(expired)) or 0
         self.session.execute(delete(IdempotencyRecord).where(expired))
         return int(count)
+
+    def remove_all(self, workspace_id: str) -> None:
+        self.session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.workspace_id == workspace_id)
+        )

@@ -263,3 +263,8 @@ class MediaRepository:
     def replace_tags(self, media: Media, tags: list[str]) -> None:
         media.tags = [MediaTag(tag=tag, position=index) for index, tag in enumerate(tags)]
         self.session.flush()
+
+    def all_of_workspace(self, workspace_id: str, *, limit: int = 500) -> list[Media]:
+        """Some media of a workspace, whatever their state (purging a deleted workspace)."""
+        query = select(Media).where(Media.workspace_id == workspace_id).limit(limit)
+        return list(self.session.scalars(query.options(selectinload(Media.tags))).all())

@@ -88,3 +88,14 @@ class PostRepository:
             .distinct()
         )
         return list(self.session.scalars(query).all())
+
+    def holding_of_workspace(self, workspace_id: str) -> list[Post]:
+        """A workspace's scheduled and publishing posts."""
+        query = select(Post).where(Post.workspace_id == workspace_id, Post.status.in_(HOLDING))
+        return list(self.session.scalars(query).all())
+
+    def remove_all(self, workspace_id: str) -> None:
+        """Every post of a workspace (targets and media rows go with them)."""
+        for post in self.session.scalars(select(Post).where(Post.workspace_id == workspace_id)):
+            self.session.delete(post)
+        self.session.flush()

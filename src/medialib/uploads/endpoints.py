@@ -21,6 +21,7 @@ from medialib.deps import (
     SessionDep,
     StateDep,
     authenticated,
+    workspace_is_live,
 )
 from medialib.errors import Forbidden, InvalidState, PayloadTooLarge, ValidationFailed
 from medialib.ids import new_id
@@ -121,11 +122,15 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
             expected=grant.content_type,
         )
     _refuse_declared_oversize(request, grant.max_bytes)
-    writer = await on_io_thread(
-        lambda: store.open_writer(
+
+    def open_writer() -> ObjectWriter:
+        if not workspace_is_live(state, grant.workspace_id):  # deleted since it was signed
+            raise Forbidden("The upload URL is not valid.", reason="workspace_deleted")
+        return store.open_writer(
             grant.key, content_type=grant.content_type, max_bytes=grant.max_bytes, exclusive=True
         )
-    )
+
+    writer = await on_io_thread(open_writer)
     info = None
     try:
         await pump(request.stream(), writer.write, max_bytes=grant.max_bytes)

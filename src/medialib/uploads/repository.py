@@ -42,3 +42,7 @@ class ResumableUploadRepository:
     def remove(self, upload: ResumableUpload) -> None:
         self.session.delete(upload)
         self.session.flush()
+
+    def of_workspace(self, workspace_id: str) -> list[ResumableUpload]:
+        query = select(ResumableUpload).where(ResumableUpload.workspace_id == workspace_id)
+        return list(self.session.scalars(query).all())

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+import datetime as dt
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -48,3 +50,20 @@ class WebhookRepository:
             .offset(offset)
         ).all()
         return list(rows), int(total)
+
+    def disable_all(self, workspace_id: str, *, at: dt.datetime) -> None:
+        self.session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.workspace_id == workspace_id)
+            .values(disabled_at=at)
+        )
+
+    def remove_all(self, workspace_id: str) -> None:
+        """Every endpoint of a workspace, its signing secrets and delivery log with it."""
+        endpoints = select(WebhookEndpoint.id).where(WebhookEndpoint.workspace_id == workspace_id)
+        self.session.execute(
+            delete(WebhookDelivery).where(WebhookDelivery.endpoint_id.in_(endpoints))
+        )
+        self.session.execute(
+            delete(WebhookEndpoint).where(WebhookEndpoint.workspace_id == workspace_id)
+        )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from medialib.workspaces.models import ApiKey, Workspace
@@ -62,3 +64,20 @@ class WorkspaceRepository:
 
     def key(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
+
+    def deleted_before(self, moment: dt.datetime) -> list[Workspace]:
+        query = select(Workspace).where(Workspace.deleted_at < moment)
+        return list(self.session.scalars(query).all())
+
+    def is_live(self, workspace_id: str) -> bool:
+        """The workspace exists and is not deleted."""
+        query = select(Workspace.id).where(
+            Workspace.id == workspace_id, Workspace.deleted_at.is_(None)
+        )
+        return self.session.scalar(query) is not None
+
+    def remove(self, workspace: Workspace) -> None:
+        """The workspace and its keys (everything else of it is gone before)."""
+        self.session.execute(delete(ApiKey).where(ApiKey.workspace_id == workspace.id))
+        self.session.delete(workspace)
+        self.session.flush()

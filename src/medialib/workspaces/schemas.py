@@ -42,3 +42,14 @@ class KeyOut(BaseModel):
 
 class KeyList(BaseModel):
     data: list[KeyOut]
+
+
+class WorkspaceDeletion(Strict):
+    confirm: str = Field(min_length=1, max_length=200)  # the workspace's name
+
+
+class WorkspaceDeleted(BaseModel):
+    id: str
+    deleted: bool
+    media_in_trash: int
+    purged_after: dt.datetime  # every row and byte of it gone by then
