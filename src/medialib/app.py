@@ -134,7 +134,12 @@ def build_state(
     elif run_workers and settings.worker_threads > 0:
         runner = EmbeddedRunner(runtime, load_handlers(), queue_threads=settings.all_queue_threads)
         dispatch_after_commit(session_factory, runner.enqueued)
-    imports = Bulkhead("imports", size=settings.import_concurrency, queue=settings.import_queue)
+    imports = Bulkhead(
+        "imports",
+        size=settings.import_concurrency,
+        queue=settings.import_queue,
+        per_owner=max(1, settings.import_concurrency // 2),  # a share, not every slot
+    )
     keys = KeyCache(stamp=settings.resolved_data_dir / STAMP_FILE)
     return AppState(
         runtime=runtime, engine=engine, runner=runner, broker=broker, imports=imports, keys=keys

@@ -38,6 +38,10 @@ class AppState:
     broker: BrokerRunner | None = None
     # URL imports and probes wait on other servers: a pool of their own (see bulkhead.py).
     imports: Bulkhead = field(default_factory=lambda: Bulkhead("imports", size=4, queue=16))
+    # Calls to AI providers a person waits for (prompt enhancing): a pool of their own too.
+    providers: Bulkhead = field(
+        default_factory=lambda: Bulkhead("provider calls", size=4, queue=16, per_owner=2)
+    )
     keys: KeyCache = field(default_factory=KeyCache)
 
     @property

@@ -11,15 +11,22 @@ prompt, so one server serves every case:
   url      → the image as a URL on this server     private → a URL on a private address
   notimage → "image" bytes that are HTML           fail   → the prediction fails
   never    → the prediction never finishes
+  trickle  → headers at once, then the body a byte every 0.3 s (each read well inside a
+             per-read time-out: only an overall deadline ends it)
+  bomb     → a `gzip, gzip` body of a few KB that inflates to gigabytes
+  traverse → the prediction's id is `../../admin/secret?x=` (it must not become a path)
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import gzip
 import itertools
 import json
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +70,15 @@ def settings_for(provider: FakeProvider, **more: Any) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _bomb_body(size: int = 512 * 1024**2) -> bytes:
+    """`gzip, gzip` of 512 MB of spaces: under a megabyte on the wire."""
+    inner = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b" " * (1 << 20)
+    once = b"".join([*(inner.compress(chunk) for _ in range(size >> 20)), inner.flush()])
+    return gzip.compress(once)
+
+
 def png(width: int, height: int) -> bytes:
     gradient = pyvips.Image.xyz(width, height)[0].linear(255 / max(1, width), 0).cast("uchar")
     image = gradient.bandjoin([gradient.flip("horizontal"), gradient.rot180()])
@@ -93,8 +109,32 @@ def fake_provider(folder: Path) -> Iterator[FakeProvider]:
             self._answer(401, {"error": {"message": "Incorrect API key provided."}})
             return False
 
+        def _trickle(self, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                for byte in data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            except OSError:
+                pass  # the client gave up, as it should
+
+        def _bomb(self) -> None:
+            data = _bomb_body()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip, gzip")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_GET(self) -> None:
             provider = state["p"]
+            provider.requests.append({"path": self.path, "body": None, "auth": None})
             if self.path.startswith("/files/"):
                 name = self.path.removeprefix("/files/")
                 if name in provider.files:
@@ -120,12 +160,20 @@ def fake_provider(folder: Path) -> Iterator[FakeProvider]:
             if not self._authorised():
                 return
             prompt = str(body.get("prompt") or body.get("input", {}).get("prompt") or "")
+            if not prompt and body.get("messages"):
+                prompt = str(body["messages"][-1]["content"])
             if "slow" in prompt:
                 time.sleep(5)
+            if "trickle" in prompt:
+                return self._trickle({"choices": [{"message": {"content": "x" * 40}}]})
+            if "bomb" in prompt:
+                return self._bomb()
             if self.path == "/v1/images/generations":
                 return self._images(provider, body, prompt)
             if self.path == "/v1/predictions":
-                prediction_id = f"p{next(counter)}"
+                prediction_id = (
+                    "../../admin/secret?x=" if "traverse" in prompt else f"p{next(counter)}"
+                )
                 provider.predictions[prediction_id] = {
                     "id": prediction_id,
                     "prompt": prompt,

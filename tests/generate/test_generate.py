@@ -6,7 +6,9 @@ that is not an image, the daily limit, Idempotency-Key, enhancement and bad requ
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -14,7 +16,7 @@ import pytest
 
 from tests.conftest import RunningServer, isolated_server
 from tests.generate.fake_provider import KEY, FakeProvider, fake_provider, settings_for
-from tests.helpers import error_of, eventually, wait_settled
+from tests.helpers import PeakMemory, error_of, eventually, wait_settled
 
 PER_DAY = 6
 
@@ -211,3 +213,49 @@ def test_generations_of_another_workspace_are_not_listed(
     with gen_server.client() as other:
         assert all(g["id"] != started["id"] for g in other.get("/v1/generations").json()["data"])
         assert other.get(f"/v1/media/{started['media_id']}").status_code == 404
+
+
+def test_a_trickling_provider_is_cut_at_the_deadline_and_never_holds_the_api(
+    gen: httpx.Client, gen_server: RunningServer
+) -> None:
+    """Each byte well inside a per-read time-out: only the overall deadline (2 s here)
+    ends the call, in the providers' own pool, while the API's other routes answer."""
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        calls = [
+            pool.submit(gen.post, "/v1/generate/enhance", json={"prompt": f"trickle {n}"})
+            for n in range(12)
+        ]
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert gen.get("/v1/media").status_code == 200
+        assert httpx.get(f"{gen_server.base_url}/readyz").status_code == 200
+        assert time.monotonic() - started < 2  # not queued behind the slow calls
+        answers = [call.result(timeout=30) for call in calls]
+    statuses = sorted(answer.status_code for answer in answers)
+    assert set(statuses) <= {502, 503}, statuses
+    assert 503 in statuses  # one workspace holds only its share of the pool
+    slow = next(a for a in answers if a.status_code == 502)
+    assert error_of(slow)["reason"] == "timeout"
+    assert max(a.elapsed.total_seconds() for a in answers) < 15
+
+
+def test_a_compression_bomb_from_a_provider_is_cut_without_filling_memory(
+    gen: httpx.Client,
+) -> None:
+    with PeakMemory() as peak:
+        started = _start(gen, prompt="a bomb of a picture")
+        failed = _settled_generation(gen, started["id"])
+        enhanced = gen.post("/v1/generate/enhance", json={"prompt": "bomb"})
+    assert failed["status"] == "failed" and "too large" in failed["error"]["message"]
+    assert enhanced.status_code == 502
+    assert peak.growth < 200 * 1024**2  # the answer inflates to 512 MB
+
+
+def test_a_providers_id_never_becomes_a_path_of_its_own(
+    gen: httpx.Client, provider: FakeProvider
+) -> None:
+    started = _start(gen, kind="video", prompt="traverse the id", model="fake-video-1")
+    _settled_generation(gen, started["id"])
+    paths = [r["path"] for r in provider.requests]
+    assert not any(path.startswith("/admin") for path in paths), paths
+    assert any("..%2F..%2Fadmin%2Fsecret%3Fx%3D" in path for path in paths), paths

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.concurrency import run_in_threadpool
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
 from medialib.generate.models import Generation
@@ -17,7 +17,7 @@ from medialib.generate.schemas import (
     GenerationList,
     GenerationOut,
 )
-from medialib.generate.service import GenerationService, enhanced_prompt
+from medialib.generate.service import ENHANCE_SECONDS, GenerationService, enhanced_prompt
 from medialib.media.models import Media
 from medialib.media.presenter import present
 from medialib.route_marks import IDEMPOTENT
@@ -74,9 +74,14 @@ def recent_generations(
 async def enhance_prompt(
     body: EnhanceIn, workspace: CurrentWorkspace, state: StateDep
 ) -> EnhanceOut:
-    """A richer prompt written by the configured chat model (nothing is generated)."""
-    # On the thread pool: the call waits on the provider (bounded by its time-out).
-    prompt = await run_in_threadpool(enhanced_prompt, state.settings, body.prompt, body.style)
+    """A richer prompt written by the configured chat model (nothing is generated). Runs in
+    the providers' pool of its own, never on the threads that serve other requests, within
+    30 seconds of the request however slowly the provider answers; when the pool is full,
+    503 with `Retry-After`."""
+    by = time.monotonic() + ENHANCE_SECONDS
+    prompt = await state.providers.run(
+        enhanced_prompt, state.settings, body.prompt, body.style, by, owner=workspace.id, by=by
+    )
     return EnhanceOut(prompt=prompt)
 
 

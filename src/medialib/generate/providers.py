@@ -63,7 +63,7 @@ class VideoProvider(Protocol):
 
 
 class PromptEnhancer(Protocol):
-    def enhance(self, prompt: str, *, style: str | None) -> str: ...
+    def enhance(self, prompt: str, *, style: str | None, by: float | None = None) -> str: ...
 
 
 class _Http:
@@ -80,7 +80,14 @@ class _Http:
             deadline_seconds=timeout_seconds,
         )
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        by: float | None = None,
+    ) -> Any:
         headers = dict(self.headers)
         content = None
         if body is not None:
@@ -94,6 +101,7 @@ class _Http:
                 max_bytes=ANSWER_MAX_BYTES,
                 content=content,
                 headers=headers,
+                by=by,
             )
         except PayloadTooLarge as exc:
             raise GenerationFailed("The provider's answer is too large.", reason="answer") from exc
@@ -198,7 +206,7 @@ class ChatEnhancer:
         self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
         self.model = model
 
-    def enhance(self, prompt: str, *, style: str | None) -> str:
+    def enhance(self, prompt: str, *, style: str | None, by: float | None = None) -> str:
         wanted = f"{prompt}\n\nStyle: {style}" if style else prompt
         answer = self.http.call(
             "POST",
@@ -210,6 +218,7 @@ class ChatEnhancer:
                     {"role": "user", "content": wanted},
                 ],
             },
+            by=by,
         )
         try:
             text = answer["choices"][0]["message"]["content"]

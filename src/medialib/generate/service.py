@@ -39,9 +39,16 @@ IMAGES_PROVIDER = "openai-images"
 VIDEO_PROVIDER = "predictions"
 
 
-def enhanced_prompt(settings: Settings, prompt: str, style: str | None) -> str:
+# Enhancing is interactive: a person waits for it.
+ENHANCE_SECONDS = 30.0
+
+
+def enhanced_prompt(
+    settings: Settings, prompt: str, style: str | None, by: float | None = None
+) -> str:
     """A richer prompt from the configured chat model (the images API's URL and key
-    unless a chat API is configured); `GenerationUnavailable` when there is none."""
+    unless a chat API is configured); `GenerationUnavailable` when there is none. `by`:
+    the moment (`time.monotonic()`) the caller's request must end by."""
     url = settings.generate_chat_url or settings.generate_images_url
     if not url:
         raise GenerationUnavailable("No chat model is configured to enhance prompts.")
@@ -49,9 +56,9 @@ def enhanced_prompt(settings: Settings, prompt: str, style: str | None) -> str:
         url,
         settings.generate_chat_key or settings.generate_images_key,
         model=settings.generate_chat_model,
-        timeout_seconds=min(30.0, settings.generate_request_seconds),
+        timeout_seconds=min(ENHANCE_SECONDS, settings.generate_request_seconds),
     )
-    return enhancer.enhance(prompt, style=style)
+    return enhancer.enhance(prompt, style=style, by=by)
 
 
 def styled_prompt(prompt: str, style: str | None) -> str:

@@ -7,6 +7,8 @@ database transaction stays open while bytes flow.
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -209,7 +211,8 @@ async def probe_import(
     """What a URL holds (type from its first bytes, server's type, size, name), keeping
     nothing. The URL must be public `https`; private addresses answer `url_not_allowed`.
     Runs in the import pool: when it is full, 503 with `Retry-After`."""
-    return await state.imports.run(probe_url, state.settings, body)
+    by = time.monotonic() + state.settings.import_deadline_seconds  # the wait for a turn counts
+    return await state.imports.run(probe_url, state.settings, body, by, owner=workspace.id, by=by)
 
 
 @router.post(
@@ -224,8 +227,12 @@ async def import_media(
 ) -> MediaOut:
     """Import a file from a public `https` URL (up to 100 MB); it goes through the same
     checks as an upload and comes back as the media object. Imports run in a pool of
-    their own, each within a deadline; when the pool is full, 503 with `Retry-After`."""
-    outcome = await state.imports.run(import_url, state.runtime, workspace, body)
+    their own, each within a deadline from the request (a wait for a turn counts), each
+    workspace at most its share of them; when the pool is full, 503 with `Retry-After`."""
+    by = time.monotonic() + state.settings.import_deadline_seconds
+    outcome = await state.imports.run(
+        import_url, state.runtime, workspace, body, by, owner=workspace.id, by=by
+    )
     return _answer(state.runtime, outcome)
 
 

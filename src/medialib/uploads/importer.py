@@ -29,8 +29,9 @@ def policy_for(settings: Settings) -> FetchPolicy:
     )
 
 
-def probe_url(settings: Settings, request: ProbeRequest) -> ProbeResult:
-    with fetch(request.url, policy_for(settings)) as fetched:
+def probe_url(settings: Settings, request: ProbeRequest, by: float | None = None) -> ProbeResult:
+    """`by`: the moment (`time.monotonic()`) the caller's request must end by."""
+    with fetch(request.url, policy_for(settings), by=by) as fetched:
         head = b""
         for chunk in fetched.iter_bytes(max_bytes=settings.import_max_bytes):
             head += chunk
@@ -52,11 +53,15 @@ def probe_url(settings: Settings, request: ProbeRequest) -> ProbeResult:
         )
 
 
-def import_url(runtime: Runtime, workspace: Workspace, request: ImportRequest) -> ConfirmOutcome:
+def import_url(
+    runtime: Runtime, workspace: Workspace, request: ImportRequest, by: float | None = None
+) -> ConfirmOutcome:
+    """`by`: the moment (`time.monotonic()`) the caller's request must end by: the time it
+    waited for a turn counts."""
     media_id = new_id("med")
     storage_key = storage_key_for(workspace.id, media_id)
     cap = runtime.settings.import_max_bytes
-    with fetch(request.url, policy_for(runtime.settings)) as fetched:
+    with fetch(request.url, policy_for(runtime.settings), by=by) as fetched:
         declared = sniff.normalise_mime(fetched.response.headers.get("content-type")) or None
         writer = runtime.store.open_writer(
             storage_key,
