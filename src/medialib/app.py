@@ -7,15 +7,13 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from swagger_ui_bundle import swagger_ui_path
 
 from medialib import __version__, clock, http_errors, openapi
 from medialib.account.endpoints import keys_router, usage_router
@@ -231,19 +229,17 @@ def create_app(
 
 
 def _install_docs(app: FastAPI) -> None:
-    """The API reference at /docs, Swagger UI's files served from the installed
-    `swagger-ui-bundle` package: it works offline and its page's CSP names no CDN."""
-    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    """The API reference: Swagger UI 5 at /docs, Redoc at /redoc, both vendored in the
+    package (web/static/vendor: it works offline, and the pages' CSP names no CDN)."""
+    static = Path(__file__).parent / "web" / "static"
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="medialib API",
-            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs/assets/swagger-ui.css",
-            swagger_favicon_url="/docs/assets/favicon-32x32.png",
-        )
+        return HTMLResponse((static / "docs.html").read_text())
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse((static / "redoc.html").read_text())
 
 
 def _rate_counters(settings: Settings) -> WindowCounters:

@@ -14,13 +14,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Message
 
 _STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# /docs loads Swagger UI's files from this server and starts it with an inline script.
+# /docs and /redoc load their files from this server (no inline script); both set styles
+# inline, and Redoc runs its search in a worker made from a blob.
 _DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline'; "
-    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
-    "worker-src blob:; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-_DOCS_PATHS = ("/docs",)
+_DOCS_PATHS = ("/docs", "/redoc")
 _PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
