@@ -72,3 +72,51 @@ def save_screenshot(page: object, name: str, tmp_path: Path) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(target, SCREENSHOTS / f"{name}.png")
     return target
+
+
+# Points across the viewport where the page shows an element's own background (nothing
+# drawn on it there): each with the colour that background should have.
+_BACKGROUND_POINTS = r"""() => {
+  const points = [];
+  for (let y = 0.05; y < 1; y += 0.1) for (let x = 0.05; x < 1; x += 0.1) {
+    const px = Math.round(innerWidth * x), py = Math.round(innerHeight * y);
+    const hit = document.elementFromPoint(px, py);
+    if (!hit || hit.children.length && [...hit.children].some((child) => {
+      const box = child.getBoundingClientRect();
+      return px >= box.left && px <= box.right && py >= box.top && py <= box.bottom;
+    })) continue;
+    const containers = ['BODY', 'MAIN', 'SECTION', 'UL', 'DIV', 'DIALOG'];
+    if (hit.textContent.trim() && !containers.includes(hit.tagName)) continue;
+    let node = hit, colour = null;
+    while (node && node.nodeType === 1) {
+      const bg = getComputedStyle(node).backgroundColor;
+      const parts = bg.match(/[\d.]+/g) || [];
+      const opaque = parts.length >= 3 && (parts.length < 4 || Number(parts[3]) === 1);
+      if (opaque) { colour = parts.slice(0, 3).map(Number); break; }
+      node = node.parentElement;
+    }
+    if (colour) points.push([px, py, colour]);
+  }
+  return points;
+}"""
+
+
+def dimmed_areas(
+    page: object, *, darker_by: int = 30
+) -> list[tuple[int, int, list[int], list[int]]]:
+    """Where the page looks darker than its own backgrounds say it is, while no dialog is
+    open modally: a shade or an overlay left over (the crop box's 999 px shadow turned the
+    whole composer grey). Returns (x, y, expected, seen) for each such point."""
+    import pyvips
+
+    if page.evaluate("() => !!document.querySelector('dialog[open]:modal')"):  # type: ignore[attr-defined]
+        return []
+    points = page.evaluate(_BACKGROUND_POINTS)  # type: ignore[attr-defined]
+    shot = pyvips.Image.new_from_buffer(page.screenshot(), "")  # type: ignore[attr-defined]
+    scale = shot.width / page.evaluate("() => innerWidth")  # type: ignore[attr-defined]
+    found = []
+    for x, y, expected in points:
+        seen = [int(v) for v in shot(int(x * scale), int(y * scale))[:3]]
+        if sum(expected) - sum(seen) > 3 * darker_by:
+            found.append((x, y, expected, seen))
+    return found

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests import mediafiles
 from tests.conftest import RunningServer
 from tests.helpers import upload_file, wait_settled, wait_variants
-from tests.web.conftest import save_screenshot
+from tests.web.conftest import dimmed_areas, save_screenshot
 from tests.web.test_library import CONTRAST, _api, _sign_in
 
 
@@ -88,6 +88,7 @@ def test_compose_check_crop_schedule_and_find_the_post(
         top_before = _instagram_crop(api, ids["tower.jpg"])["top"]
     save_screenshot(page, "composer", tmp_path)
     assert page.evaluate(CONTRAST) == []  # composer with its checks and crop
+    assert dimmed_areas(page) == []  # the crop box's shade stays inside its frame
 
     crop.focus()
     page.keyboard.press("ArrowDown")
@@ -113,9 +114,11 @@ def test_compose_check_crop_schedule_and_find_the_post(
     expect(composer).to_be_hidden()
 
     posts = page.get_by_role("list", name="Posts")
-    expect(posts.get_by_role("listitem")).to_have_count(1)
+    expect(posts.locator(":scope > li")).to_have_count(1)
     expect(posts).to_contain_text("Harbour days")
-    expect(posts).to_contain_text(re.compile("Scheduled for .* Instagram, Bluesky · 2 media"))
+    expect(posts).to_contain_text(re.compile("Scheduled for .* · 2 media items"))
+    expect(posts).to_contain_text("Instagram: waiting")
+    expect(posts).to_contain_text("Bluesky: waiting")
     with _api(web_server, key) as api:
         [post] = api.get("/v1/posts").json()["data"]
     assert post["status"] == "scheduled"
