@@ -84,3 +84,29 @@ def test_an_account_added_in_settings_publishes_and_the_posts_list_says_how_it_w
     expect(page.locator("li.post")).to_have_count(2)
     save_screenshot(page, "posts-published", tmp_path)
     assert page.evaluate(CONTRAST) == []
+
+
+def test_deleting_media_a_scheduled_post_uses_says_why_where_it_was_tried(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    from tests.helpers import upload_file
+    from tests.web.test_library import _open
+
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        photo = upload_file(api, files / "photo.jpg", filename="pinned.jpg")
+        answer = api.post(
+            "/v1/posts",
+            json={
+                "text": "Soon",
+                "targets": [{"platform": "x"}],
+                "media": [{"media_id": photo["id"]}],
+                "scheduled_at": "2099-01-01T00:00:00Z",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+    _sign_in(page, web_server, key)
+    sheet = _open(page, "pinned.jpg")
+    sheet.get_by_role("button", name="Delete").click()  # the confirm is accepted
+    expect(sheet.get_by_role("alert")).to_contain_text("scheduled post")
+    expect(sheet).to_be_visible()  # still there, and it says why

@@ -153,8 +153,13 @@ async function copyLink() {
 
 async function remove() {
   if (!confirm(`Delete “${current.filename}”? It goes to the trash.`)) return;
-  await api("DELETE", `/v1/media/${current.id}`);
-  $("#detail").close();
+  try {
+    await api("DELETE", `/v1/media/${current.id}`);
+    $("#detail").close();
+  } catch (error) {
+    // Said where the person acted: a scheduled post using it answers 409 in plain words.
+    showError($("#detail-error"), error);
+  }
 }
 
 async function setCover(body) {

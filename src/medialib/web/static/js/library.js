@@ -3,7 +3,7 @@
 // trash, selection and bulk delete, and the uploads panel.
 
 import { api, query } from "./api.js";
-import { $, $$, debounce, el, formatBytes, formatDuration, plural } from "./dom.js";
+import { $, $$, debounce, el, formatBytes, formatDuration, plural, showError } from "./dom.js";
 import { UploadQueue, forgetInterrupted, interruptedUploads } from "./uploads.js";
 
 const PAGE_SIZE = 40;
@@ -225,7 +225,15 @@ function card(media) {
     item.append(el("button", {
       type: "button", class: "dismiss", text: "Dismiss", "aria-label": `Dismiss ${media.filename}`,
       title: media.error?.message || "This file could not be used",
-      onclick: async () => { await api("DELETE", `/v1/media/${media.id}`); await reload(); },
+      onclick: async (event) => {
+        try {
+          await api("DELETE", `/v1/media/${media.id}`);
+          await reload();
+        } catch (error) {
+          event.target.title = error.message;  // a failed card's own remove button
+          event.target.setAttribute("aria-description", error.message);
+        }
+      },
     }));
   }
   if (state.selecting) {
@@ -294,8 +302,15 @@ function renderBulkBar() {
 async function bulkDelete() {
   const ids = [...state.selected];
   if (!ids.length || !confirm(`Delete ${plural(ids.length, "item")}? They go to the trash.`)) return;
-  await api("POST", "/v1/media/bulk-delete", { ids });
-  state.selected.clear();
+  try {
+    const done = await api("POST", "/v1/media/bulk-delete", { ids });
+    state.selected = new Set(done.in_use);
+    $("#bulk-status").textContent = done.in_use.length
+      ? `${plural(done.in_use.length, "item")} kept: a scheduled post uses ${done.in_use.length === 1 ? "it" : "them"}.`
+      : "";
+  } catch (error) {
+    showError($("#bulk-status"), error);
+  }
   await reload();
 }
 
