@@ -6,9 +6,6 @@ import secrets
 
 from ulid import ULID
 
-# A ULID as `new_id` writes it: 26 characters of Crockford's base32.
-ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
-
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{ULID()}"

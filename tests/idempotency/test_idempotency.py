@@ -204,6 +204,7 @@ def test_the_api_document_names_the_header_on_exactly_the_creating_calls(
         if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
     )
     assert with_key == [
+        "POST /v1/accounts",
         "POST /v1/generations",
         "POST /v1/media",
         "POST /v1/media/import",

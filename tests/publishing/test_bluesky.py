@@ -30,7 +30,7 @@ def _sha256(data: bytes) -> str:
 
 def _published_record(pds: Pds, post: dict[str, Any]) -> dict[str, Any]:
     target = post["targets"][0]
-    assert target["status"] == "published", target
+    assert target["status"] == "published", (target["status"], target["error"])
     assert target["remote_id"].startswith("at://") and target["remote_url"].startswith("https://")
     return pds.record(target["remote_id"])
 

@@ -43,7 +43,7 @@ class Post(Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[PostStatus] = mapped_column(
-        StrEnumType(PostStatus, 20), default=PostStatus.DRAFT
+        StrEnumType(PostStatus, 16), default=PostStatus.DRAFT
     )
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # BCP 47 language tags of the text (Bluesky's `langs`), when the poster gives them.
