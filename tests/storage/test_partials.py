@@ -8,11 +8,13 @@ import datetime as dt
 import hashlib
 import itertools
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from medialib import clock
 from medialib.storage.base import (
     ObjectInfo,
     ObjectStore,
@@ -237,19 +239,31 @@ def test_s3_partials_are_not_objects_gc_may_take_nor_uploads_sweep_aborts(
     assert _multipart_uploads(s3_store) == []
 
 
-def test_s3_a_lock_left_by_a_killed_process_expires(s3_store: S3ObjectStore) -> None:
+def test_s3_a_lock_left_by_a_killed_process_expires_by_the_stores_clock(
+    s3_store: S3ObjectStore,
+) -> None:
+    """The lease is judged by S3's own clock (the lock's LastModified against S3's Date):
+    a server whose clock runs ahead cannot break a live lease; the busy answer says how
+    long is left; once a holder stops renewing, the upload is free after the lease."""
+    s3_store.partials.lease = dt.timedelta(seconds=2)
     _start(s3_store)
     holder = s3_store.partials.append(UPLOAD, offset=0)
-    with pytest.raises(PartialBusy):
-        s3_store.partials.append(UPLOAD, offset=0)
-    # The holder dies without releasing; its lease runs out.
-    lock = f"{PARTIAL_PREFIX}{UPLOAD}/lock"
-    s3_store.client.put_object(Bucket=s3_store.bucket, Key=lock, Body=b'{"until": 1}')
+    with clock.shifted(dt.timedelta(minutes=5)), pytest.raises(PartialBusy) as busy:
+        s3_store.partials.append(UPLOAD, offset=0)  # from a machine 5 minutes ahead
+    assert 1 <= busy.value.retry_after <= 2
+    time.sleep(2.5)  # the holder is killed: it renews no more, and its lease runs out
     taken = s3_store.partials.append(UPLOAD, offset=0)
     taken.write(b"after")
     assert taken.commit() == 5
+    # The old holder wakes up: it cannot renew (or delete) a lock that is not its own.
+    holder._lease._renewed = 0.0  # its next write renews
+    with pytest.raises(PartialBusy):
+        holder.write(b"late")
+    holder.close()
+    with pytest.raises(PartialBusy):  # the new holder's lock is still there
+        s3_store.partials.append(UPLOAD, offset=5)
     taken.close()
-    del holder
+    assert s3_store.partials.offset(UPLOAD) == 5
 
 
 def test_s3_a_commit_over_a_newer_state_is_refused(s3_store: S3ObjectStore) -> None:

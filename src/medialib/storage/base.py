@@ -202,7 +202,12 @@ class PartialMissing(Exception):
 
 
 class PartialBusy(Exception):
-    """Another request is appending to this upload right now."""
+    """Another request is appending to this upload right now (or took it over from this
+    one); `retry_after`: seconds until its lease would lapse, as far as the store knows."""
+
+    def __init__(self, upload_id: str, *, retry_after: int = 1) -> None:
+        super().__init__(upload_id)
+        self.retry_after = retry_after
 
 
 class OffsetMismatch(Exception):

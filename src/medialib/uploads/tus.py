@@ -180,7 +180,9 @@ def terminate_upload(upload_id: str, request: Request, state: StateDep, key: Key
     partials = state.store.partials
     try:
         append = partials.append(upload_id, offset=partials.offset(upload_id))
-    except (PartialBusy, OffsetMismatch) as exc:
+    except PartialBusy as exc:
+        raise UploadBusy(retry_after=exc.retry_after) from exc
+    except OffsetMismatch as exc:
         raise UploadBusy() from exc
     except PartialMissing:
         append = None
@@ -214,8 +216,13 @@ async def _receive(
         return await _completed(state, workspace, view)
     finished = False
     try:
-        await _stream_into(append, request, max_bytes=view.length - offset, checksum=checksum)
-        new_offset = await on_io_thread(append.commit)
+        try:
+            await _stream_into(append, request, max_bytes=view.length - offset, checksum=checksum)
+            new_offset = await on_io_thread(append.commit)
+        except PartialBusy as lost:  # its lease was taken over (a holder thought dead)
+            raise UploadBusy(retry_after=lost.retry_after) from lost
+        except OffsetMismatch as moved:  # another holder committed first
+            raise UploadOffsetMismatch(offset=moved.expected) from moved
         metrics.UPLOAD_BYTES.labels("tus").inc(new_offset - offset)
         if new_offset == view.length:
             await on_io_thread(lambda: _finish(state, append, view))
@@ -265,7 +272,7 @@ def _open_append(state: AppState, view: UploadView, offset: int) -> PartialAppen
     try:
         return state.store.partials.append(view.id, offset=offset)
     except PartialBusy as exc:
-        raise UploadBusy() from exc
+        raise UploadBusy(retry_after=exc.retry_after) from exc
     except OffsetMismatch as exc:
         raise UploadOffsetMismatch(offset=exc.expected) from exc
     except PartialMissing:
