@@ -294,8 +294,11 @@ KIND_NOUNS = {
 
 def too_big_message(kind: str, cap: int, size: int | None = None) -> str:
     noun = KIND_NOUNS.get(str(kind), f"a {kind}")
-    limit = f"{noun[0].upper()}{noun[1:]} may be at most {readable_size(cap)} here"
-    return f"{limit}; this file is {readable_size(size)}." if size is not None else f"{limit}."
+    cap_shown, size_shown = readable_size(cap), readable_size(size) if size is not None else ""
+    if size is not None and size_shown == cap_shown:  # 30,000,001 bytes is not "30 MB"
+        cap_shown, size_shown = f"{cap:,} bytes", f"{size:,} bytes"
+    limit = f"{noun[0].upper()}{noun[1:]} may be at most {cap_shown} here"
+    return f"{limit}; this file is {size_shown}." if size is not None else f"{limit}."
 
 
 class CredentialsUnavailable(MedialibError):

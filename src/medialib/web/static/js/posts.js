@@ -307,7 +307,10 @@ function reasonList(reasons) {
   if (!reasons.length) return null;
   return el("ul", { class: "reasons" }, reasons.map((reason) => el("li", { "data-code": reason.code },
     el("span", { text: reason.message }),
-    reason.fix && reason.fix !== "none" ? el("span", { class: "fix", text: ` ${fixWords(reason)}` }) : null)));
+    // A message that already says what happens ("medialib makes…", "…scales it down
+    // itself") is not told twice.
+    reason.fix && reason.fix !== "none" && !/medialib|itself/i.test(reason.message)
+      ? el("span", { class: "fix", text: ` ${fixWords(reason)}` }) : null)));
 }
 
 const FIXES = {
