@@ -79,16 +79,18 @@ def clip(path: Path) -> Clip:
         )
 
 
-_TOLERANCE = 0.01  # the verdicts' own aspect tolerance (1080x1920 and 720x1280 are 9:16)
-
-
 def _aspect_breaks(rules: MediaRules, width: int, height: int) -> list[str]:
+    """A range's ends are exact; an exact ratio allows one pixel (written here again, apart
+    from the product's own check, on purpose: this is the check of it)."""
+    low, high = rules.min_aspect, rules.max_aspect
+    if low is not None and low == high:
+        return [f"aspect {width}x{height} is not {low}"] if abs(width - low * height) > 1 else []
     ratio = width / height
     broken = []
-    if rules.min_aspect is not None and ratio < rules.min_aspect * (1 - _TOLERANCE):
-        broken.append(f"aspect {ratio:.3f} < {rules.min_aspect}")
-    if rules.max_aspect is not None and ratio > rules.max_aspect * (1 + _TOLERANCE):
-        broken.append(f"aspect {ratio:.3f} > {rules.max_aspect}")
+    if low is not None and ratio < low:
+        broken.append(f"aspect {ratio:.4f} < {low}")
+    if high is not None and ratio > high:
+        broken.append(f"aspect {ratio:.4f} > {high}")
     return broken
 
 

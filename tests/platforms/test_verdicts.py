@@ -104,7 +104,7 @@ def _edges(rules: MediaRules, facts: Facts, kind: str) -> list[tuple[str, str, F
             add(
                 "max_aspect",
                 "aspect_ratio_out_of_range",
-                _set_pixels(facts, round(1000 * rules.max_aspect), 1000),
+                _set_pixels(facts, math.floor(1000 * rules.max_aspect), 1000),
                 _set_pixels(facts, round(1000 * rules.max_aspect * 1.05) + 1, 1000),
                 "crop",
             )
@@ -112,7 +112,7 @@ def _edges(rules: MediaRules, facts: Facts, kind: str) -> list[tuple[str, str, F
             add(
                 "min_aspect",
                 "aspect_ratio_out_of_range",
-                _set_pixels(facts, round(1000 * rules.min_aspect), 1000),
+                _set_pixels(facts, math.ceil(1000 * rules.min_aspect), 1000),
                 _set_pixels(facts, round(1000 * rules.min_aspect * 0.95) - 1, 1000),
                 "crop",
             )
@@ -340,7 +340,12 @@ def test_soft_rules_never_make_a_media_amber_or_red() -> None:
         assert verdict.verdict == "green", verdict.reasons
         assert _codes(verdict)["too_small"] == "scaled_by_network"
     tall_1080p = replace(VIDEO, width=1080, height=1920)
-    assert _by(tall_1080p)["x"].verdict == "green"  # "do not hard-reject 1080p"
+    x = _by(tall_1080p)["x"]
+    assert x.verdict == "amber"  # "do not hard-reject 1080p": not refused, made to fit
+    assert _codes(x)["too_large_dimensions"] == "convert"
+    for width, height in ((3840, 2160), (4096, 2160), (2160, 3840)):  # 4K, DCI 4K, vertical
+        verdict = _by(replace(VIDEO, width=width, height=height))["x"]
+        assert verdict.verdict == "amber", (width, height)
     big_gif = Facts(kind="gif", format="gif", size=1_000_000, width=1600, height=1200, frames=400)
     assert _by(big_gif)["x"].verdict == "green"  # GIF caps are recommendations
 
@@ -422,3 +427,18 @@ def test_every_reason_is_an_object_a_program_can_act_on_in_plain_english() -> No
         numbers = re.findall(r"(\d+(?:\.\d+)?) (MB|KB) ", reason.message + " ")
         if reason.code in ("file_too_large", "file_too_small") and len(numbers) == 2:
             assert numbers[0] != numbers[1], reason.message  # never "5 MB; at most 5 MB"
+
+
+def test_a_range_s_ends_are_exact_and_an_exact_ratio_allows_one_pixel() -> None:
+    """Instagram's feed takes 4:5 to 1.91:1: 0.7995 and 1.92 are outside it (they went out
+    unchanged under a 1 % slack); a 9:16 story takes 1080x1920 and 607x1080 (whole
+    pixels cannot do better) but not 600x1080."""
+    for width, height, inside in ((3998, 5000, False), (4000, 5000, True), (1920, 1000, False)):
+        verdict = _by(Facts(kind="image", format="jpeg", size=10_000, width=width, height=height))
+        codes = _codes(verdict["instagram"])
+        assert ("aspect_ratio_out_of_range" not in codes) == inside, (width, height)
+    from medialib.platforms.limits import aspect_outside
+
+    assert aspect_outside(607, 1080, 9 / 16, 9 / 16) == (False, False)
+    assert aspect_outside(1080, 1920, 9 / 16, 9 / 16) == (False, False)
+    assert aspect_outside(600, 1080, 9 / 16, 9 / 16) == (True, False)

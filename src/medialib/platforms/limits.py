@@ -183,3 +183,16 @@ PAGES = Limit(
     lambda f, a, lim, _: f"{a} pages; at most {lim}.",
     softens=False,
 )  # fmt: skip
+
+
+def aspect_outside(
+    width: int, height: int, low: float | None, high: float | None
+) -> tuple[bool, bool]:
+    """Whether width x height is narrower than `low` or wider than `high`. A range's ends
+    are exact (0.7995 is not 4:5); an exact ratio (low == high) allows the one pixel that
+    whole pixels cannot avoid (607x1080 is 9:16 to the pixel)."""
+    if low is not None and low == high:
+        off = width - low * height
+        return off < -1, off > 1
+    ratio = width / height
+    return (low is not None and ratio < low), (high is not None and ratio > high)

@@ -30,7 +30,6 @@ _COLOUR_OF: dict[Fix, Colour] = {
     "none": "red",
 }
 _SEND_AS_ORDER = {None: 0, "gif": 1, "video": 1, "still": 2}
-_ASPECT_TOLERANCE = 0.01  # 1080x1920 and 720x1280 are both 9:16; 607x1080 is too
 _REMUXABLE_VIDEO = {"h264", "hevc"}
 _REMUXABLE_AUDIO = {"aac", None}
 _LOWEST_VIDEO_BITS = 100_000
@@ -203,8 +202,7 @@ class _Judge:
     def _aspect(self, width: int, height: int) -> Iterable[Reason]:
         rules, ratio = self.rules, width / height
         low, high = rules.min_aspect, rules.max_aspect
-        narrow = low is not None and ratio < low * (1 - _ASPECT_TOLERANCE)
-        wide = high is not None and ratio > high * (1 + _ASPECT_TOLERANCE)
+        narrow, wide = limits.aspect_outside(width, height, low, high)
         if not (narrow or wide):
             return
         span = say.span(low, high)

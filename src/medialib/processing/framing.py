@@ -4,6 +4,7 @@ arithmetic, apart from `attention_centre`, which reads an image."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,13 @@ class Box:
 
 def crop_box(width: int, height: int, ratio: float, centre: tuple[float, float]) -> Box:
     """The largest box of aspect `ratio` inside `width` x `height`, as near as it can be
-    to centring on `centre` (fractions of the width and height, 0-1)."""
+    to centring on `centre` (fractions of the width and height, 0-1). The cut side is
+    rounded down, so a box made for a range's end lands inside it (a 4:5 minimum never
+    comes out 0.7998)."""
     if width / height > ratio:  # too wide: keep the height, cut the sides
-        box_w, box_h = max(1, min(width, round(height * ratio))), height
+        box_w, box_h = max(1, min(width, math.floor(height * ratio + 1e-9))), height
     else:  # too tall: keep the width, cut top and bottom
-        box_w, box_h = width, max(1, min(height, round(width / ratio)))
+        box_w, box_h = width, max(1, min(height, math.floor(width / ratio + 1e-9)))
     left = _place(centre[0] * width, box_w, width)
     top = _place(centre[1] * height, box_h, height)
     return Box(left, top, box_w, box_h)

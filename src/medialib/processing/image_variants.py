@@ -25,6 +25,9 @@ class Framing:
     crop: Box | None = None  # of the upright picture, in its pixels
     pad_ratio: float | None = None  # or: fill out to this ratio around the whole picture
     upscale_to_width: int | None = None  # only where the network upscales anyway
+    # The range the made picture must be inside, to the pixel (after every resize).
+    min_aspect: float | None = None
+    max_aspect: float | None = None
 
 
 def render_variant(
@@ -66,6 +69,7 @@ def render_variant(
             image = image.flatten(background=[255, 255, 255])
         image = image.copy_memory()  # may be encoded more than once below: decode it once
         for _ in range(_ROUNDS):
+            image = _inside(image, framing.min_aspect, framing.max_aspect)
             pixels = image.width * image.height
             points = curve.at(pixels) if fmt != "png" else []
             data, measured = _best_fit(image, fmt, max_bytes, points)
@@ -90,6 +94,19 @@ def render_variant(
             "The image could not be decoded.", reason=first_line(exc)
         ) from exc
     raise MediaProcessingFailed("No variant small enough could be made.", max_bytes=max_bytes)
+
+
+def _inside(image: Any, low: float | None, high: float | None) -> Any:
+    """The picture with a pixel or two trimmed where rounding (of a crop, of a resize) left
+    it just outside its aspect range: a 4:5 minimum never comes out 0.7998."""
+    width, height = image.width, image.height
+    if low is not None and width / height < low and low != high:
+        height = max(1, math.floor(width / low))
+    if high is not None and width / height > high and low != high:
+        width = max(1, math.floor(height * high))
+    if (width, height) == (image.width, image.height):
+        return image
+    return image.crop((image.width - width) // 2, (image.height - height) // 2, width, height)
 
 
 def _framed(

@@ -153,7 +153,11 @@ class _Maker:
             max_width_plus_height=spec.max_width_plus_height,
             max_bytes=spec.max_bytes,
             framing=image_variants.Framing(
-                crop=crop, pad_ratio=pad, upscale_to_width=spec.upscale_to_width
+                crop=crop,
+                pad_ratio=pad,
+                upscale_to_width=spec.upscale_to_width,
+                min_aspect=spec.aspect.low if spec.aspect else None,
+                max_aspect=spec.aspect.high if spec.aspect else None,
             ),
             curve=self._curve,
         )
