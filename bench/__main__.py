@@ -10,7 +10,16 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import api_load, hostile, processing, publish, search, signed_put, variants
+from bench import (
+    api_load,
+    hostile,
+    processing,
+    publish,
+    search,
+    signed_put,
+    tonemap,
+    variants,
+)
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -19,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["put", "processing", "variants", "search", "hostile", "api", "publish"],
+        choices=["put", "processing", "variants", "tonemap", "search", "hostile", "api", "publish"],
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="media rows of the list bench")
     parser.add_argument(
@@ -35,6 +44,8 @@ def main() -> int:
         sections.append(processing.run(runs=args.runs))
     if args.only in (None, "variants"):
         sections.append(variants.run(runs=min(args.runs, 3), video_seconds=args.video_seconds))
+    if args.only in (None, "tonemap"):
+        sections.append(tonemap.run(runs=min(args.runs, 3)))
     if args.only in (None, "search"):
         sections.append(search.run(rows=args.rows))
     if args.only in (None, "api"):

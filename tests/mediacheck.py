@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import pyvips
@@ -34,6 +35,9 @@ class Clip:
     audio_rate: int | None
     moov_first: bool | None
     edit_lists: bool | None
+    colour: tuple[str, str, str]  # primaries, transfer, matrix ("unknown" when untagged)
+    sample_aspect: str  # "1:1" for square pixels (and for none stated)
+    video_bitrate: int  # over the whole clip, from the coded pictures' bytes
 
     @property
     def seconds(self) -> float:
@@ -51,9 +55,12 @@ def clip(path: Path) -> Clip:
         audio = next(iter(container.streams.audio), None)
         times: list[float] = []
         interlaced = False
-        for frame in container.decode(video):
-            times.append(float(frame.time or 0))
-            interlaced = interlaced or bool(frame.interlaced_frame)
+        coded = 0
+        for packet in container.demux(video):
+            coded += packet.size
+            for frame in packet.decode():
+                times.append(float(frame.time or 0))
+                interlaced = interlaced or bool(frame.interlaced_frame)
         gaps = frozenset(round((b - a) * 1000) for a, b in itertools.pairwise(times))
         layout = read_layout(path)
         context = video.codec_context
@@ -76,7 +83,35 @@ def clip(path: Path) -> Clip:
             audio_rate=audio.codec_context.sample_rate if audio else None,
             moov_first=layout.moov_first if layout else None,
             edit_lists=layout.edit_lists if layout else None,
+            colour=_colour_tags(context),
+            sample_aspect=_sample_aspect(context),
+            video_bitrate=_bits_per_second(coded, times, float(video.average_rate or 0)),
         )
+
+
+def _bits_per_second(coded: int, times: list[float], rate: float) -> int:
+    seconds = (times[-1] - times[0] + 1 / rate) if times and rate else 0
+    return int(coded * 8 / seconds) if seconds > 0 else 0
+
+
+_PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
+_TRANSFERS = {1: "bt709", 6: "smpte170m", 13: "srgb", 14: "bt2020-10", 16: "pq", 18: "hlg"}
+_MATRICES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc"}
+
+
+def _colour_tags(context: Any) -> tuple[str, str, str]:
+    return (
+        _PRIMARIES.get(int(context.color_primaries or 2), "unknown"),
+        _TRANSFERS.get(int(context.color_trc or 2), "unknown"),
+        _MATRICES.get(int(context.colorspace or 2), "unknown"),
+    )
+
+
+def _sample_aspect(context: Any) -> str:
+    sar = context.sample_aspect_ratio
+    if not sar or sar.numerator <= 0 or sar.denominator <= 0 or sar == 1:
+        return "1:1"
+    return f"{sar.numerator}:{sar.denominator}"
 
 
 def _aspect_breaks(rules: MediaRules, width: int, height: int) -> list[str]:
@@ -127,7 +162,9 @@ def video_breaks(rules: MediaRules, path: Path) -> list[str]:
     broken = _size_breaks(rules, made.width, made.height, path.stat().st_size)
     if rules.video_codecs and made.codec not in rules.video_codecs:
         broken.append(f"codec {made.codec}")
-    if rules.chroma_420 and made.pix_fmt != "yuv420p":
+    if rules.chroma_420 and not made.pix_fmt.startswith(("yuv420p", "yuvj420p")):
+        broken.append(f"pixel format {made.pix_fmt}")
+    if rules.eight_bit and made.pix_fmt not in ("yuv420p", "yuvj420p"):
         broken.append(f"pixel format {made.pix_fmt}")
     if rules.progressive and made.interlaced:
         broken.append("interlaced")
@@ -149,6 +186,10 @@ def video_breaks(rules: MediaRules, path: Path) -> list[str]:
         broken.append(f"audio at {made.audio_rate} Hz")
     if not made.constant_rate:
         broken.append(f"variable frame rate {sorted(made.intervals_ms)}")
+    if rules.square_pixels and made.sample_aspect != "1:1":
+        broken.append(f"pixels {made.sample_aspect}")
+    if rules.max_video_bitrate and made.video_bitrate > rules.max_video_bitrate:
+        broken.append(f"video at {made.video_bitrate} b/s > {rules.max_video_bitrate}")
     return broken
 
 

@@ -139,6 +139,39 @@ def ffmpeg_clip(
     return path
 
 
+HDR_TRANSFERS = {"pq": "smpte2084", "hlg": "arib-std-b67"}
+
+
+def hdr_clip(
+    path: Path,
+    transfer: str = "pq",
+    *,
+    colour: str = "0xC02010",
+    seconds: float = 1.0,
+    size: str = "320x180",
+    rate: float = 24,
+) -> Path:
+    """A phone's HDR clip, as phones tag it: HEVC 10-bit, BT.2020 primaries, PQ (HDR10) or
+    HLG transfer, of one SDR `colour` mapped into HDR by zscale (diffuse white at 203 nits,
+    as BT.2408 says), so a correct tone map gives the colour back."""
+    name = HDR_TRANSFERS[transfer]
+    subprocess.run(
+        [
+            ffmpeg(),
+            *("-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"),
+            f"color=c={colour}:size={size}:rate={rate}:duration={seconds},format=gbrpf32le",
+            "-vf",
+            f"zscale=tin=bt709:pin=bt709:min=gbr:rin=full:t={name}:p=bt2020:m=bt2020nc"
+            ":r=tv:npl=203,format=yuv420p10le",
+            *("-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1"),
+            *("-color_primaries", "bt2020", "-color_trc", name, "-colorspace", "bt2020nc"),
+            *("-color_range", "tv", str(path)),
+        ],
+        check=True,
+    )
+    return path
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     body = kind + data
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))

@@ -69,6 +69,14 @@ CORPUS: dict[str, Callable[[Path], Path]] = {
     "5.1 audio": _clip(
         "surround.mp4", "-c:v", "libx264", "-b:v", "600k", "-c:a", "aac", "-ac", "6"
     ),
+    "hdr10 hevc": lambda f: mediafiles.hdr_clip(f / "hdr10.mov", "pq", seconds=2.0),
+    "hlg hevc": lambda f: mediafiles.hdr_clip(f / "hlg.mp4", "hlg", seconds=2.0),
+    "anamorphic 16:9": _clip(
+        "pal.mp4", "-vf", "setsar=64/45", "-c:v", "libx264", "-b:v", "600k", size="720x576"
+    ),
+    "4k vertical": _clip(
+        "tall4k.mp4", "-c:v", "libx264", "-preset", "ultrafast", size="2160x3840", rate=10
+    ),
 }
 
 
@@ -119,7 +127,14 @@ def _intact(made: Path, variant: dict[str, Any], media: dict[str, Any]) -> None:
     probed = clip(made)
     assert probed.moov_first and not probed.edit_lists
     assert probed.constant_rate, sorted(probed.intervals_ms)
-    assert probed.pix_fmt == "yuv420p" and not probed.interlaced
-    assert (probed.width, probed.height) == (variant["width"], variant["height"])
+    assert probed.codec == variant["codec"]
+    if variant["method"] == "encode":  # 8-bit 4:2:0 BT.709, square pixels, as tagged
+        assert probed.pix_fmt == "yuv420p" and not probed.interlaced
+        assert probed.colour == ("bt709", "bt709", "bt709") and probed.sample_aspect == "1:1"
+        assert (probed.width, probed.height) == (variant["width"], variant["height"])
+    else:  # the source's own pictures (an HDR clip stays HDR), as the facts say
+        assert probed.pix_fmt == media["metadata"]["pix_fmt"]
+        assert probed.colour[1] == (media["metadata"]["color_transfer"] or "unknown")
+        assert probed.height == variant["height"]
     if media["kind"] == "video":  # every moment of the source plays, at its own speed
         assert abs(probed.seconds - media["duration_ms"] / 1000) < 0.15

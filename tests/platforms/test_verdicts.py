@@ -300,6 +300,8 @@ def test_hevc_is_taken_where_the_data_says_so() -> None:
     [
         ({"pix_fmt": "yuv444p"}, "chroma_subsampling", ["threads", "x"]),
         ({"interlaced": True}, "interlaced", ["threads", "x"]),
+        ({"sample_aspect": "4:3"}, "non_square_pixels", ["x"]),
+        ({"pix_fmt": "yuv420p10le"}, "bit_depth", ["x"]),
         ({"video_bitrate": 30_000_000}, "video_bitrate_too_high", ["instagram"]),
         ({"audio_profile": "HE-AAC"}, "audio_profile_not_accepted", ["x"]),
         ({"audio_codec": "opus"}, "audio_codec_not_accepted", ["x", "threads", "linkedin"]),
@@ -316,6 +318,17 @@ def test_stream_rules_call_for_a_new_encode(
     assert code not in _codes(verdicts["youtube"])
     if code in ("chroma_subsampling", "interlaced"):  # a Reel's constraints, not a story's
         assert _codes(_form("instagram", "reel", replace(VIDEO, **change)))[code] == "convert"
+
+
+def test_a_phones_hdr_hevc_is_kept_where_hevc_and_4_2_0_are_taken() -> None:
+    """10-bit 4:2:0 HEVC is 4:2:0: Threads and Instagram keep it (HDR and all); X's
+    `pixel_format: yuv420p` is 8-bit, so X gets an encode (tone-mapped)."""
+    hdr = replace(VIDEO, codec="hevc", pix_fmt="yuv420p10le")
+    verdicts = _by(hdr)
+    for network in ("threads", "instagram"):
+        assert "chroma_subsampling" not in _codes(verdicts[network]), network
+        assert "bit_depth" not in _codes(verdicts[network]), network
+    assert _codes(verdicts["x"])["bit_depth"] == "convert"
 
 
 def test_packaging_alone_is_mended_by_a_remux() -> None:

@@ -163,3 +163,78 @@ def test_a_remux_keeps_every_coded_byte_and_fixes_the_layout(tmp_path: Path) -> 
             return [bytes(p) for p in container.demux(video=0) if p.size]
 
     assert video_packets(out) == video_packets(source)
+
+
+def _middle_rgb(path: Path) -> tuple[int, int, int]:
+    """The middle pixel of the first picture, as a BT.709 player shows it."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+    rgb = frame.reformat(format="rgb24", src_colorspace="ITU709")
+    plane, stride = bytes(rgb.planes[0]), rgb.planes[0].line_size
+    at = (frame.height // 2) * stride + (frame.width // 2) * 3
+    red, green, blue = plane[at : at + 3]
+    return red, green, blue
+
+
+@pytest.mark.parametrize("transfer", ["pq", "hlg"])
+def test_an_hdr_clip_is_tone_mapped_to_sdr_and_says_so(transfer: str, tmp_path: Path) -> None:
+    """A phone's HDR10 or HLG red comes out red, not brown (squeezing PQ as if it were SDR
+    gives about (120, 72, 42)), and the H.264 says BT.709."""
+    source = mediafiles.hdr_clip(tmp_path / f"{transfer}.mp4", transfer, colour="0xC02010")
+    made_path = _encode(source, "video/mp4", VideoTarget(max_width=160), 1000)
+    made = mediacheck.clip(made_path)
+    assert (made.codec, made.pix_fmt) == ("h264", "yuv420p")
+    assert made.colour == ("bt709", "bt709", "bt709")
+    red, green, blue = _middle_rgb(made_path)
+    assert red > 150 and red > 2.5 * green and red > 3 * blue, (red, green, blue)
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "size"),
+    [
+        ("untagged", ("-c:v", "libx264"), "320x240"),
+        ("bt601", ("-c:v", "libx264", "-colorspace", "smpte170m", "-color_primaries",
+                   "smpte170m", "-color_trc", "smpte170m"), "320x240"),
+        ("full range", ("-c:v", "libx264", "-pix_fmt", "yuvj420p"), "1280x720"),
+    ],
+)  # fmt: skip
+def test_every_encode_tags_its_colour_whatever_the_source_said(
+    name: str, arguments: tuple[str, ...], size: str, tmp_path: Path
+) -> None:
+    source = mediafiles.ffmpeg_clip(tmp_path / "s.mp4", *arguments, size=size, seconds=0.5)
+    made = mediacheck.clip(_encode(source, "video/mp4", VideoTarget(max_width=320), 500))
+    assert made.colour == ("bt709", "bt709", "bt709"), name
+
+
+def test_an_anamorphic_clip_is_made_with_square_pixels_at_its_shown_size(tmp_path: Path) -> None:
+    """A PAL widescreen clip (stored 720x576, pixels 64:45) is shown 1024x576: made so."""
+    source = mediafiles.ffmpeg_clip(
+        tmp_path / "pal.mp4", "-vf", "setsar=64/45", "-c:v", "libx264", size="720x576"
+    )
+    made = mediacheck.clip(_encode(source, "video/mp4", VideoTarget(), 1000))
+    assert (made.width, made.height, made.sample_aspect) == (1024, 576, "1:1")
+    cropped = _encode(
+        source, "video/mp4", VideoTarget(crop=Box(left=224, top=0, width=576, height=576)), 1000
+    )
+    square = mediacheck.clip(cropped)
+    assert (square.width, square.height, square.sample_aspect) == (576, 576, "1:1")
+
+
+def test_a_bit_rate_cap_holds_over_the_whole_clip(tmp_path: Path) -> None:
+    busy = mediafiles.ffmpeg_clip(
+        tmp_path / "busy.mp4", "-c:v", "libx264", "-crf", "8", seconds=1, size="640x480"
+    )
+    cap = 900_000  # a short clip is where VBV's one-second buffer shows most
+    made = mediacheck.clip(
+        _encode(busy, "video/mp4", VideoTarget(max_video_bitrate=cap, audio=False), 1000)
+    )
+    assert made.video_bitrate <= cap, made.video_bitrate
+
+
+def test_a_remux_keeps_hdr_and_names_its_codec(tmp_path: Path) -> None:
+    source = mediafiles.hdr_clip(tmp_path / "hdr.mp4", "pq")
+    out = tmp_path / "remuxed.mp4"
+    made = remux.remux_mp4(source, "video/mp4", out, timeout_seconds=_LIMIT)
+    kept = mediacheck.clip(out)
+    assert made.codec == "hevc" and kept.codec == "hevc"
+    assert kept.colour == ("bt2020", "pq", "bt2020nc") and kept.pix_fmt == "yuv420p10le"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.bluesky import pds as pds_server
-from tests.conftest import RunningServer, running_server
+from tests.conftest import RunningServer, isolated_server
 from tests.helpers import eventually, upload_file, wait_settled, wait_variants
 
 # How far ahead a post is scheduled: it must be in the future when it is scheduled.
@@ -24,8 +24,10 @@ AHEAD = dt.timedelta(seconds=1.5)
 def publisher(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    """A server whose publishing may reach loopback (the PDS, the receivers)."""
-    with running_server(
+    """A server whose publishing may reach loopback (the PDS, the receivers), with its own
+    database: another server's workers (another development key) must not take its
+    publishing jobs, which would find its sealed credentials unreadable."""
+    with isolated_server(
         request,
         tmp_path_factory,
         request.param,

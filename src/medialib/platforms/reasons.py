@@ -49,6 +49,7 @@ class Facts:
     pages: int | None = None
     pix_fmt: str | None = None
     interlaced: bool | None = None
+    sample_aspect: str | None = None  # anamorphic video's pixel shape ("4:3"); None: square
     moov_first: bool | None = None
     edit_lists: bool | None = None
     video_bitrate: int | None = None

@@ -80,7 +80,9 @@ class MediaRules:
     max_pixels_times_frames: int | None = None
     max_video_bitrate: int | None = None
     chroma_420: bool = False
+    eight_bit: bool = False  # `pixel_format: yuv420p` names 8-bit samples too
     progressive: bool = False
+    square_pixels: bool = False
     moov_first: bool = False
     no_edit_lists: bool = False
     srgb: bool = False
@@ -309,7 +311,7 @@ class _Typer:
         constraints = " ".join(str(item) for item in v.get("constraints") or []).lower()
         found = {rule for phrase, rule in _CONSTRAINTS.items() if phrase in constraints}
         if str(v.get("pixel_format", "")).lower() == "yuv420p":
-            found.add("chroma_420")
+            found |= {"chroma_420", "eight_bit"}
         audio = audio or {}
         rules = MediaRules(
             formats=self._names("formats"),
@@ -339,7 +341,9 @@ class _Typer:
             max_pixels_times_frames=self._int("max_total_pixels_times_frames"),
             max_video_bitrate=self._int("max_video_bitrate_bps"),
             chroma_420="chroma_420" in found,
+            eight_bit="eight_bit" in found,
             progressive="progressive" in found,
+            square_pixels=self._number("pixel_aspect_ratio") == 1,
             moov_first="moov_first" in found,
             no_edit_lists="no_edit_lists" in found,
             srgb=str(v.get("color_space", "")).lower() == "srgb",

@@ -12,6 +12,7 @@ still green), or `none` (no variant can: red).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -285,6 +286,16 @@ class _Judge:
                 limit="4:2:0",
                 actual=f"4:{chroma[1]}:{chroma[2]}",
             )
+        depth = _bit_depth(facts.pix_fmt)
+        if rules.eight_bit and depth is not None and depth > 8:
+            yield self._reason(
+                "bit_depth",
+                f"{depth}-bit video; this network wants 8-bit (yuv420p): medialib makes an "
+                "8-bit variant (HDR tone-mapped).",
+                "convert",
+                limit=8,
+                actual=depth,
+            )
         if rules.progressive and facts.interlaced:
             yield self._reason(
                 "interlaced",
@@ -292,6 +303,15 @@ class _Judge:
                 "convert",
                 limit="progressive",
                 actual="interlaced",
+            )
+        if rules.square_pixels and facts.sample_aspect:
+            yield self._reason(
+                "non_square_pixels",
+                f"Anamorphic video (pixels {facts.sample_aspect}); this network wants square "
+                "pixels: medialib makes a variant at the size it is shown.",
+                "convert",
+                limit="1:1",
+                actual=facts.sample_aspect,
             )
         yield from self._limits([limits.VIDEO_BITRATE])
         yield from self._audio_stream()
@@ -373,6 +393,14 @@ class _Judge:
         yield from self._format_refused("documents are")
         yield from self._bytes(convertible=False)
         yield from self._limits([limits.PAGES])
+
+
+def _bit_depth(pix_fmt: str | None) -> int | None:
+    """yuv420p10le is 10-bit; a name without a depth is 8-bit."""
+    if not pix_fmt:
+        return None
+    found = re.search(r"p(9|10|12|14|16)(le|be)?$", pix_fmt)
+    return int(found.group(1)) if found else 8
 
 
 def _chroma(pix_fmt: str | None) -> str | None:

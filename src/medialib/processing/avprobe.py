@@ -7,6 +7,7 @@ wall-clock limits, and prints JSON. A hostile file can crash or hang only the ch
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from medialib.errors import MediaProcessingFailed
@@ -105,13 +106,20 @@ def _video_facts(container: Any, video: Any) -> dict[str, Any]:
         interlaced = bool(frame.interlaced_frame)
         width, height = int(frame.width), int(frame.height)
         break
+    context = video.codec_context
+    stored_width = width
+    sar = _sample_aspect(context)
+    if sar != 1:  # anamorphic: stored 1440x1080, shown 1920x1080 (judged as it is shown)
+        width = max(2, round(width * sar))
     if rotation in (90, 270):
         width, height = height, width
     rate = video.average_rate or video.guessed_rate
-    context = video.codec_context
     return {
-        "codec": _codec_name(context),
+        "codec": codec_name(context),
         "pix_fmt": context.pix_fmt,
+        **_colour_facts(context),
+        "sample_aspect_ratio": f"{sar.numerator}:{sar.denominator}" if sar != 1 else None,
+        "stored_width": stored_width if sar != 1 else None,
         # FFmpeg's field order: 1 is progressive, 2-5 are the interlaced orders, 0 unknown.
         "interlaced": bool(interlaced) or context.field_order in (2, 3, 4, 5),
         "video_bitrate": int(video.bit_rate) if video.bit_rate else None,
@@ -123,10 +131,37 @@ def _video_facts(container: Any, video: Any) -> dict[str, Any]:
     }
 
 
+# FFmpeg's colour enums (AVColorTransferCharacteristic, AVColorPrimaries), by the names
+# people and files use.
+TRANSFERS = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 8: "linear",
+             13: "srgb", 14: "bt2020-10", 15: "bt2020-12", 16: "pq", 18: "hlg"}  # fmt: skip
+PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 11: "dci-p3", 12: "p3-d65"}
+HDR_TRANSFERS = {16: "pq", 18: "hlg"}
+
+
+def _colour_facts(context: Any) -> dict[str, Any]:
+    """What the pictures' colour is: its transfer and primaries, bit depth, and whether it
+    is HDR (PQ: HDR10 and Dolby Vision's base layer; HLG)."""
+    depth = 10 if "10" in str(context.pix_fmt) else 12 if "12" in str(context.pix_fmt) else 8
+    return {
+        "color_transfer": TRANSFERS.get(int(context.color_trc or 2)),
+        "color_primaries": PRIMARIES.get(int(context.color_primaries or 2)),
+        "bit_depth": depth,
+        "hdr": HDR_TRANSFERS.get(int(context.color_trc or 2)),
+    }
+
+
+def _sample_aspect(context: Any) -> Fraction:
+    sar = context.sample_aspect_ratio
+    if not sar or sar.numerator <= 0 or sar.denominator <= 0:
+        return Fraction(1)
+    return Fraction(sar.numerator, sar.denominator)
+
+
 def _audio_facts(audio: Any) -> dict[str, Any]:
     context = audio.codec_context
     return {
-        "audio_codec": _codec_name(context),
+        "audio_codec": codec_name(context),
         "audio_profile": context.profile,  # AAC: "LC", "HE-AAC", ...
         "audio_channels": context.channels,
         "audio_sample_rate": context.sample_rate,
@@ -134,7 +169,7 @@ def _audio_facts(audio: Any) -> dict[str, Any]:
     }
 
 
-def _codec_name(context: Any) -> str:
+def codec_name(context: Any) -> str:
     """The codec's name (mp3), not its decoder's (mp3float): what people and rules know."""
     return str(context.codec.canonical_name or context.name)
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from medialib.processing.avprobe import demuxer_for, open_input
+from medialib.processing.avprobe import codec_name, demuxer_for, open_input
 from medialib.processing.sandbox import run_child
 
 MP4_OPTIONS = {"movflags": "+faststart", "use_editlist": "0"}
@@ -24,6 +24,7 @@ class MadeVideo:
     duration_ms: int
     video_bitrate: int | None
     method: str  # "encode" or "remux"
+    codec: str = "h264"  # a remux keeps the source's (HEVC stays HEVC, and says so)
 
 
 def remux_mp4(source: Path, mime: str, out_path: Path, *, timeout_seconds: float) -> MadeVideo:
@@ -63,8 +64,13 @@ def _remux_in_child(argv: list[str]) -> dict[str, Any]:
             packet.stream = outputs[packet.stream.index]
             out.mux(packet)
         rate = Fraction(vin.average_rate or vin.guessed_rate or 30)
-        width, height = vin.codec_context.width, vin.codec_context.height
-    return made_facts(out_path, width, height, rate, frames, "remux")
+        context = vin.codec_context
+        width, height = context.width, context.height
+        sar = context.sample_aspect_ratio
+        if sar and sar.numerator > 0 and sar.denominator > 0 and sar != 1:
+            width = max(2, round(width * sar))  # as shown, as the probe reports it
+        codec = codec_name(context)
+    return {**made_facts(out_path, width, height, rate, frames, "remux"), "codec": codec}
 
 
 def made_facts(

@@ -18,11 +18,15 @@ source whose streams already comply is remuxed (`remux_mp4`), never re-encoded.
 from __future__ import annotations
 
 import json
+import os
+import queue
+import threading
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from medialib.errors import MediaProcessingFailed
+from medialib.processing import tonemap
 from medialib.processing.animation import animation_frames
 from medialib.processing.avprobe import demuxer_for, open_input
 from medialib.processing.framing import Box, padded_size
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+_Item = TypeVar("_Item")
 _TURNS = {90: ("transpose", "cclock"), 180: ("rotate", "PI"), 270: ("transpose", "clock")}
 AUDIO_RATE = 48_000
 AUDIO_BITS = 128_000
@@ -102,7 +107,8 @@ def _video_bit_cap(target: VideoTarget, seconds: float, *, with_audio: bool) -> 
         audio = AUDIO_BITS * seconds if with_audio else 0
         caps.append(int((budget - audio) / (seconds + 1)))
     if target.max_video_bitrate:
-        caps.append(int(target.max_video_bitrate * 0.95))
+        # The same bound read as a rate: over the whole clip, maxrate x (T + 1) / T.
+        caps.append(int(target.max_video_bitrate * 0.95 * seconds / (seconds + 1)))
     cap = min(caps, default=_NO_CAP)
     if cap >= _NO_CAP:
         return None  # far above what CRF 23 makes: no bound worth a VBV
@@ -148,13 +154,17 @@ def _encode_in_child(argv: list[str]) -> dict[str, Any]:
     target = job["target"]
     crop = Box(**target["crop"]) if target["crop"] else None
     with av.open(job["out"], "w", format="mp4", options=MP4_OPTIONS) as out:
+        sar = Fraction(1)
         if job["reader"] == "vips":
             items, rate, has_audio = animation_frames(job["source"])
         else:
-            items, rate, has_audio = _decoded(job["source"], job["reader"], bool(target["audio"]))
+            items, rate, has_audio, sar = _decoded(
+                job["source"], job["reader"], bool(target["audio"])
+            )
         fps = output_rate(rate, target["min_fps"], target["max_fps"])
         vout = out.add_stream("libx264", rate=fps)
         vout.pix_fmt = "yuv420p"
+        _tag_bt709(vout.codec_context)
         vout.options = dict(_x264_options(fps, job["video_bits"], job["rate_control"]))
         if job["video_bits"] and job["rate_control"] == "average":
             vout.bit_rate = int(job["video_bits"])
@@ -163,7 +173,8 @@ def _encode_in_child(argv: list[str]) -> dict[str, Any]:
             aout = out.add_stream("aac", rate=AUDIO_RATE)
             aout.layout = "stereo"
             aout.bit_rate = AUDIO_BITS
-        frames = _encode_items(out, vout, aout, items, fps, target, crop)
+        shaping = _Shaping(fps, target, crop, sar)
+        frames = _encode_items(out, vout, aout, items, shaping)
         if frames == 0:
             raise SystemExit("the video has no decodable frame")
         width, height = vout.width, vout.height
@@ -187,13 +198,29 @@ def _x264_options(fps: Fraction, video_bits: int | None, rate_control: str) -> d
     return options
 
 
-def _decoded(path: str, demuxer: str, keep_audio: bool) -> tuple[Iterator[Any], Fraction, bool]:
-    """A file's decoded pictures and sound as ("video" | "audio", frame), in stored order."""
+def _tag_bt709(context: Any) -> None:
+    """Every made file says what it is: BT.709 primaries, transfer and matrix, limited
+    range (what every network's player assumes, and what `_colour_steps` converts to)."""
+    context.color_primaries = 1
+    context.color_trc = 1
+    context.colorspace = 1
+    context.color_range = 1
+
+
+def _decoded(
+    path: str, demuxer: str, keep_audio: bool
+) -> tuple[Iterator[Any], Fraction, bool, Fraction]:
+    """A file's decoded pictures and sound as ("video" | "audio", frame), in stored order;
+    its rate, whether sound comes, and its pixels' shape (anamorphic video's are wide)."""
     src = open_input(path, demuxer)
     vin = src.streams.video[0]
     vin.thread_type = "AUTO"
     ain = next(iter(src.streams.audio), None) if keep_audio else None
     rate = Fraction(vin.average_rate or vin.guessed_rate or 30)
+    stored_sar = vin.codec_context.sample_aspect_ratio
+    sar = Fraction(1)
+    if stored_sar and stored_sar.numerator > 0 and stored_sar.denominator > 0:
+        sar = Fraction(stored_sar.numerator, stored_sar.denominator)
 
     def items() -> Iterator[tuple[str, Any]]:
         try:
@@ -204,7 +231,7 @@ def _decoded(path: str, demuxer: str, keep_audio: bool) -> tuple[Iterator[Any], 
         finally:
             src.close()
 
-    return items(), rate, ain is not None
+    return items(), rate, ain is not None, sar
 
 
 def _encode_items(
@@ -212,31 +239,23 @@ def _encode_items(
     vout: Any,
     aout: Any,
     items: Iterator[tuple[str, Any]],
-    fps: Fraction,
-    target: dict[str, Any],
-    crop: Box | None,
+    shaping: _Shaping,
 ) -> int:
     """Filter and encode every picture, resample and encode the sound; frames made."""
     import av
 
-    graph: Any = None
     frames = samples = 0
     held: list[Any] = []  # sound before the first picture: the muxer waits for its size
     resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
 
-    def pictures_out() -> None:
+    def picture_out(picture: Any) -> None:
         nonlocal frames
-        while True:
-            try:
-                picture = graph.pull()
-            except (av.error.BlockingIOError, av.error.EOFError):
-                return
-            picture.pict_type = av.video.frame.PictureType.NONE
-            frames += 1
-            out.mux(vout.encode(picture))
-            for packets in held:
-                out.mux(packets)
-            held.clear()
+        picture.pict_type = av.video.frame.PictureType.NONE
+        frames += 1
+        out.mux(vout.encode(picture))
+        for packets in held:
+            out.mux(packets)
+        held.clear()
 
     def sound_out(frame: Any) -> None:
         nonlocal samples
@@ -249,23 +268,71 @@ def _encode_items(
             else:
                 out.mux(encoded)
 
-    for kind, frame in items:
+    for kind, frame in _ahead(_filtered(items, shaping, vout), depth=8):
         if kind == "audio":
             sound_out(frame)
-            continue
-        if graph is None:
-            graph = _video_graph(frame, fps, target, crop, vout)
-        graph.push(frame)
-        pictures_out()
-    if graph is None:
+        else:
+            picture_out(frame)
+    if frames == 0:
         return 0
-    graph.push(None)
-    pictures_out()
     out.mux(vout.encode(None))
     if aout is not None:
         sound_out(None)
         out.mux(aout.encode(None))
     return frames
+
+
+def _filtered(
+    items: Iterator[tuple[str, Any]], shaping: _Shaping, vout: Any
+) -> Iterator[tuple[str, Any]]:
+    """The decoded items with every picture through the filter graph, in order."""
+    import av
+
+    graph: Any = None
+
+    def pulled() -> Iterator[tuple[str, Any]]:
+        while True:
+            try:
+                yield "video", graph.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+
+    for kind, frame in items:
+        if kind == "audio":
+            yield kind, frame
+            continue
+        if graph is None:
+            graph = _video_graph(frame, shaping, vout)
+        graph.push(frame)
+        yield from pulled()
+    if graph is not None:
+        graph.push(None)
+        yield from pulled()
+
+
+def _ahead(source: Iterator[_Item], *, depth: int) -> Iterator[_Item]:
+    """`source` run in a thread of its own, at most `depth` items ahead: decoding and
+    filtering go on while x264 encodes (PyAV lets go of the GIL inside FFmpeg), as the
+    `ffmpeg` CLI pipelines them. 1080p HDR to SDR: 8.0 s one after the other, 6.7 s so."""
+    ahead: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)
+
+    def produce() -> None:
+        try:
+            for item in source:
+                ahead.put((True, item))
+            ahead.put((False, None))
+        except BaseException as exc:  # the encoding side raises it as its own
+            ahead.put((False, exc))
+
+    # A daemon: if encoding fails, the child exits and takes the blocked producer with it.
+    threading.Thread(target=produce, name="decode-filter", daemon=True).start()
+    while True:
+        more, item = ahead.get()
+        if not more:
+            if item is not None:
+                raise item
+            return
+        yield item
 
 
 def output_rate(rate: Fraction, least: float | None, most: float | None) -> Fraction:
@@ -289,26 +356,39 @@ def _snap(rate: Fraction) -> Fraction:
     return Fraction(max(1, round(float(rate))))
 
 
-def _video_graph(
-    frame: Any, fps: Fraction, target: dict[str, Any], crop: Box | None, vout: Any
-) -> Any:
-    """Deinterlace, turn upright, crop, scale into the box (even sides), 4:2:0, and a
-    constant rate from the source's timestamps; sets the encoder's size."""
+@dataclass(frozen=True, slots=True)
+class _Shaping:
+    """What every picture is made into (in the child)."""
+
+    fps: Fraction
+    target: dict[str, Any]
+    crop: Box | None
+    sar: Fraction  # the source's pixel shape (anamorphic video's are wide)
+
+
+def _video_graph(frame: Any, shaping: _Shaping, vout: Any) -> Any:
+    """Deinterlace, widen anamorphic pixels, turn upright, crop, scale into the box (even
+    sides) converting the colour to BT.709 (HDR tone-mapped), 4:2:0, and a constant rate
+    from the source's timestamps; sets the encoder's size."""
     import av
 
+    target, crop, sar, fps = shaping.target, shaping.crop, shaping.sar, shaping.fps
     turn = _TURNS.get(int(getattr(frame, "rotation", 0) or 0) % 360)
-    shown_w, shown_h = (
-        (frame.height, frame.width)
-        if turn and turn[0] == "transpose"
-        else (frame.width, frame.height)
-    )
-    steps: list[tuple[str, str]] = []
+    # Anamorphic pixels (a 1440x1080 picture shown at 1920x1080) are judged and cropped as
+    # shown: the crop box is in shown pixels, so square them first when there is one.
+    wide_w = max(2, round(frame.width * sar) // 2 * 2) if sar != 1 else frame.width
+    steps: list[tuple[str, str, dict[str, str]]] = []
     if frame.interlaced_frame:
-        steps.append(("bwdif", "mode=send_frame:deint=interlaced"))
+        steps.append(("bwdif", "mode=send_frame:deint=interlaced", {}))
+    if sar != 1 and crop is not None:
+        steps += [("scale", f"{wide_w}:{frame.height}:flags=lanczos", {}), ("setsar", "1", {})]
     if turn:
-        steps.append(turn)
+        steps.append((*turn, {}))
+    shown_w, shown_h = (
+        (frame.height, wide_w) if turn and turn[0] == "transpose" else (wide_w, frame.height)
+    )
     if crop is not None:
-        steps.append(("crop", f"{crop.width}:{crop.height}:{crop.left}:{crop.top}"))
+        steps.append(("crop", f"{crop.width}:{crop.height}:{crop.left}:{crop.top}", {}))
         shown_w, shown_h = crop.width, crop.height
     canvas_w, canvas_h = shown_w, shown_h
     if target["pad_ratio"]:
@@ -317,25 +397,62 @@ def _video_graph(
     scale = out_w / canvas_w
     picture_w = min(out_w, max(2, round(shown_w * scale) // 2 * 2))
     picture_h = min(out_h, max(2, round(shown_h * scale) // 2 * 2))
-    steps.append(("scale", f"{picture_w}:{picture_h}:flags=lanczos"))
+    # Lanczos when resizing; when only converting, bicubic (it only upsamples the chroma,
+    # and swscale slices it over the graph's threads: 2 ms a 1080p frame against 8).
+    resizes = (picture_w, picture_h) != (shown_w, shown_h)
+    size = f"{picture_w}:{picture_h}:flags={'lanczos' if resizes else 'bicubic'}"
+    steps += _colour_steps(frame, size)
+    steps.append(("setsar", "1", {}))
     if (picture_w, picture_h) != (out_w, out_h):
-        steps.append(("pad", f"{out_w}:{out_h}:(ow-iw)/2:(oh-ih)/2:black"))
-    steps += [("format", "yuv420p"), ("fps", f"fps={fps.numerator}/{fps.denominator}")]
+        steps.append(("pad", f"{out_w}:{out_h}:(ow-iw)/2:(oh-ih)/2:black", {}))
+    steps.append(("fps", f"fps={fps.numerator}/{fps.denominator}", {}))
     graph = av.filter.Graph()
+    graph.threads = min(os.cpu_count() or 1, 4)  # the filters that slice (lut3d) use them
     node = graph.add_buffer(
         width=frame.width,
         height=frame.height,
         format=frame.format,
         time_base=frame.time_base or Fraction(1, 1000),
     )
-    for name, argument in steps:
-        following = graph.add(name, argument)
+    for name, argument, options in steps:
+        following = graph.add(name, argument or None, **options)
         node.link_to(following)
         node = following
     node.link_to(graph.add("buffersink"))
     graph.configure()
     vout.width, vout.height = out_w, out_h
     return graph
+
+
+def _colour_steps(frame: Any, size: str) -> list[tuple[str, str, dict[str, str]]]:
+    """The scale into the box and the colour conversion: whatever the source is (HDR10,
+    HLG, BT.2020, Display P3, full range, BT.601, RGB), the picture comes out BT.709
+    limited range 4:2:0, as the tags `_tag_bt709` writes say. A phone's HDR clip is
+    tone-mapped (its reds stay red, its sky blue), not squeezed as if it were SDR, which
+    washes it out and turns it brown."""
+    rgb = frame.format.name.startswith(("rgb", "bgr", "gbr", "pal", "gray"))
+    into = "" if rgb else _matrix_of(frame)
+    if rgb or not tonemap.needs_mapping(frame):
+        return [
+            ("scale", f"{size}:out_color_matrix=bt709:out_range=tv{into}", {}),
+            ("format", "yuv420p", {}),
+        ]
+    lut = tonemap.lut_for(frame)
+    return [
+        ("scale", f"{size}:out_range=pc{into}", {}),  # to R'G'B' as the source has it
+        ("format", "gbrp16le", {}),
+        ("lut3d", "", {"file": str(lut), "interp": "tetrahedral"}),
+        ("setparams", "color_primaries=bt709:color_trc=bt709:colorspace=gbr:range=pc", {}),
+        ("scale", "out_color_matrix=bt709:out_range=tv", {}),
+        ("format", "yuv420p", {}),
+    ]
+
+
+def _matrix_of(frame: Any) -> str:
+    """Untagged YUV is read as players read it: BT.709 when HD, BT.601 below."""
+    if int(frame.colorspace or 2) != 2:
+        return ""
+    return ":in_color_matrix=" + ("bt709" if frame.height >= 720 else "bt601")
 
 
 def fit_even(width: int, height: int, max_w: int | None, max_h: int | None) -> tuple[int, int]:

@@ -36,6 +36,7 @@ def facts_of(media: Media) -> Facts:
         pages=metadata.get("pages"),
         pix_fmt=metadata.get("pix_fmt"),
         interlaced=metadata.get("interlaced"),
+        sample_aspect=metadata.get("sample_aspect_ratio"),
         moov_first=metadata.get("moov_first"),
         edit_lists=metadata.get("edit_lists"),
         video_bitrate=metadata.get("video_bitrate"),
@@ -58,6 +59,7 @@ def variant_facts(media: Media, variant: Variant) -> Facts:
     video = variant.content_type.startswith("video/")
     kind = "video" if video else ("gif" if variant.content_type == "image/gif" else "image")
     source = facts_of(media)
+    kept = video and variant.method == "remux"
     return Facts(
         kind=kind,
         format=FORMAT_OF_TYPE.get(variant.content_type),
@@ -69,8 +71,11 @@ def variant_facts(media: Media, variant: Variant) -> Facts:
         codec=variant.codec,
         fps=variant.fps,
         frames=source.frames if kind == "gif" else None,
-        pix_fmt="yuv420p" if video else None,
-        interlaced=False if video else None,
+        # A remux keeps the source's pictures (10-bit HDR stays so); an encode makes 8-bit
+        # 4:2:0, progressive, square pixels.
+        pix_fmt=(source.pix_fmt if kept else "yuv420p") if video else None,
+        interlaced=(source.interlaced if kept else False) if video else None,
+        sample_aspect=source.sample_aspect if kept else None,
         moov_first=True if video else None,
         edit_lists=False if video else None,
         video_bitrate=variant.bitrate,

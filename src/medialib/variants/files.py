@@ -116,7 +116,7 @@ class _Maker:
             size=derived.path.stat().st_size,
             checksum_sha256=_sha256(derived.path),
             fps=video.fps if video else None,
-            codec="h264" if video else None,
+            codec=video.codec if video else None,
             duration_ms=video.duration_ms if video else None,
             bitrate=video.video_bitrate if video else None,
             method=video.method if video else "image",
