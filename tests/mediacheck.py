@@ -153,7 +153,16 @@ def image_breaks(rules: MediaRules, data: bytes) -> list[str]:
     loader = str(image.get("vips-loader"))
     fmt = next(name for name in ("jpeg", "png", "gif", "webp", "heif", "tiff") if name in loader)
     broken = [] if rules.formats is None or fmt in rules.formats else [f"format {fmt}"]
-    return broken + _size_breaks(rules, image.width, image.height, len(data))
+    fields = image.get_fields()
+    frames = int(image.get("n-pages")) if "n-pages" in fields else 1
+    height = int(image.get("page-height")) if "page-height" in fields else image.height
+    if rules.max_frames and "max_frames" not in rules.soft and frames > rules.max_frames:
+        broken.append(f"{frames} frames > {rules.max_frames}")
+    product = image.width * height * frames
+    cap = rules.max_pixels_times_frames
+    if cap and "max_pixels_times_frames" not in rules.soft and product > cap:
+        broken.append(f"{product} pixels x frames > {cap}")
+    return broken + _size_breaks(rules, image.width, height, len(data))
 
 
 def video_breaks(rules: MediaRules, path: Path) -> list[str]:
@@ -178,6 +187,8 @@ def video_breaks(rules: MediaRules, path: Path) -> list[str]:
         broken.append(f"fps {made.rate} < {rules.min_fps}")
     if rules.max_duration_s and made.seconds > rules.max_duration_s + 0.05:
         broken.append(f"{made.seconds:.2f} s > {rules.max_duration_s}")
+    if rules.min_duration_s and made.seconds < rules.min_duration_s - 0.01:
+        broken.append(f"{made.seconds:.2f} s < {rules.min_duration_s}")
     if rules.audio_codecs and made.audio_codec and made.audio_codec not in rules.audio_codecs:
         broken.append(f"audio codec {made.audio_codec}")
     if rules.max_audio_channels and (made.audio_channels or 0) > rules.max_audio_channels:

@@ -139,6 +139,20 @@ def ffmpeg_clip(
     return path
 
 
+def apng(path: Path, *, size: str = "64x48", frames: int = 10) -> Path:
+    """An animated PNG, made by FFmpeg's APNG muxer (libvips reads only its first frame)."""
+    subprocess.run(
+        [
+            ffmpeg(),
+            *("-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"),
+            f"testsrc=size={size}:rate=10:duration={frames / 10}",
+            *("-plays", "0", "-f", "apng", str(path)),
+        ],
+        check=True,
+    )
+    return path
+
+
 HDR_TRANSFERS = {"pq": "smpte2084", "hlg": "arib-std-b67"}
 
 

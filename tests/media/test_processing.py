@@ -97,8 +97,12 @@ def test_heic_becomes_a_jpeg_rendition(api: httpx.Client, files: Path) -> None:
     assert ready["status"] == "ready", ready["error"]
     assert (ready["width"], ready["height"]) == (64, 48)
     rendition = httpx.get(ready["url"])
-    assert rendition.headers["content-type"] == "image/jpeg"
-    assert rendition.content[:3] == b"\xff\xd8\xff"
+    # `url`, `content_type` and `size` describe the same bytes: the JPEG served.
+    assert rendition.headers["content-type"] == ready["content_type"] == "image/jpeg"
+    assert rendition.content[:3] == b"\xff\xd8\xff" and len(rendition.content) == ready["size"]
+    original = files / "photo.heic"
+    assert ready["metadata"]["original_content_type"] == "image/heic"
+    assert ready["metadata"]["original_size"] == original.stat().st_size
     assert (
         httpx.get(ready["metadata"]["original_url"]).content == (files / "photo.heic").read_bytes()
     )

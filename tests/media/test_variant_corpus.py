@@ -53,7 +53,12 @@ CORPUS: dict[str, Callable[[Path], Path]] = {
     "animated webp": lambda f: mediafiles.animation(f / "loop.webp", width=96, height=96),
     "animated gif": lambda f: mediafiles.animation(f / "loop.gif", width=96, height=96),
     "one-frame gif": lambda f: mediafiles.gif(f / "still.gif", 64, 64, frames=1),
+    "1 s gif": lambda f: mediafiles.animation(f / "blink.gif", width=96, height=96, frames=10),
+    "300-frame gif": lambda f: mediafiles.animation(
+        f / "long.gif", width=48, height=48, frames=300, delay_ms=40
+    ),
     "heic": lambda f: mediafiles.heic(f / "photo.heic", 640, 480),
+    "apng": lambda f: mediafiles.apng(f / "spinner.png", size="640x480"),
     "15 fps": _clip("slow.mp4", "-c:v", "libx264", "-b:v", "600k", "-c:a", "aac", rate=15),
     "120 fps": _clip("fast.mp4", "-c:v", "libx264", "-b:v", "600k", "-c:a", "aac", rate=120),
     "4:4:4": _clip("chroma.mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-b:v", "600k"),

@@ -78,8 +78,13 @@ def test_animations_become_mp4_or_a_still_where_networks_want_that() -> None:
     )
     by_platform = _by_platform(variant_specs(gif))
     assert isinstance(by_platform["bluesky"], VideoSpec) and not by_platform["bluesky"].audio
-    assert isinstance(by_platform["pinterest"], ImageSpec)
-    assert by_platform["pinterest"].format == "jpeg"
+    assert isinstance(by_platform["pinterest"], VideoSpec)  # a video Pin keeps the motion
+    # Longer than any video Pin may be: its image Pin, the first frame (and it says so).
+    endless = _by_platform(variant_specs(replace(gif, duration_ms=4 * 3600 * 1000)))
+    assert isinstance(endless["pinterest"], ImageSpec) and endless["pinterest"].format == "jpeg"
     assert "x" not in by_platform  # takes the GIF as it is
     webp = _by_platform(variant_specs(replace(gif, format="webp")))
     assert webp["x"].format == "gif"  # an animated WebP goes to X as an animated GIF
+    long_gif = _by_platform(variant_specs(replace(gif, frames=600)))
+    assert isinstance(long_gif["linkedin"], ImageSpec) and long_gif["linkedin"].max_frames == 250
+    assert "x" not in long_gif  # X's frame cap is a recommendation

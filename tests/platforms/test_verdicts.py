@@ -13,6 +13,7 @@ import pytest
 
 from medialib.platforms.reasons import Facts, Reason
 from medialib.platforms.rules import MediaRules, catalog
+from medialib.platforms.variants import VideoSpec, variant_specs
 from medialib.platforms.verdicts import judge, judge_all, judge_form
 from tests.platforms.corpus import compliant, single_forms
 
@@ -386,14 +387,48 @@ def test_animations_go_out_the_way_each_network_takes_them() -> None:
     )
     verdicts = _by(gif)
     assert (verdicts["bluesky"].verdict, verdicts["bluesky"].send_as) == ("amber", "video")
-    assert (verdicts["pinterest"].verdict, verdicts["pinterest"].send_as) == ("amber", "still")
     assert (verdicts["instagram"].verdict, verdicts["instagram"].send_as) == ("amber", "video")
+    # Networks that take video take an animation as the MP4 made of it: motion kept.
+    for network in ("threads", "tiktok", "youtube", "pinterest"):
+        assert (verdicts[network].verdict, verdicts[network].send_as) == ("amber", "video")
     assert verdicts["x"].verdict == "green" and verdicts["telegram"].verdict == "green"
     webp = replace(gif, format="webp")  # an animated WebP: a GIF where GIFs are taken
     assert _codes(_by(webp)["x"])["format_not_accepted"] == "convert"
     still_gif = Facts(kind="image", format="gif", size=100_000, width=480, height=480, frames=1)
     assert _by(still_gif)["x"].verdict == "green"
     assert _codes(_by(still_gif)["instagram"])["format_not_accepted"] == "convert"
+
+
+@pytest.mark.parametrize("duration_ms", [1000, 1200, 2900])
+def test_a_short_animation_is_looped_to_a_videos_minimum(duration_ms: int) -> None:
+    """Instagram's Reel (3 s at least) and Pinterest's video Pin (4 s) take a 1-3 s GIF
+    looped in whole plays; the spec says how many."""
+    gif = Facts(kind="gif", format="gif", size=300_000, width=480, height=480, frames=12,
+                duration_ms=duration_ms)  # fmt: skip
+    verdicts = _by(gif)
+    for network, least in (("instagram", 3), ("pinterest", 4)):
+        verdict = verdicts[network]
+        assert (verdict.verdict, verdict.send_as) == ("amber", "video"), verdict
+        short = next(r for r in verdict.reasons if r.code == "too_short")
+        plays = -(-least * 1000 // duration_ms)
+        assert short.fix == "convert" and f"{plays} times" in short.message
+        spec = next(s for s, names in variant_specs(gif).items() if network in names)
+        assert isinstance(spec, VideoSpec) and spec.plays == plays
+        assert plays * duration_ms >= least * 1000 > (plays - 1) * duration_ms
+    long_enough = replace(gif, duration_ms=5000)
+    assert "too_short" not in _codes(_by(long_enough)["instagram"])
+
+
+def test_an_oversized_gif_is_made_smaller_not_refused() -> None:
+    heavy = Facts(kind="gif", format="gif", size=40_000_000, width=800, height=600, frames=90,
+                  duration_ms=9000)  # fmt: skip
+    verdicts = _by(heavy)
+    for network in ("x", "facebook"):
+        assert verdicts[network].send_as == "gif", network
+        assert _codes(verdicts[network]).get("file_too_large") == "convert", network
+    many = _by(replace(heavy, size=2_000_000, frames=400))["linkedin"]
+    assert (many.verdict, many.send_as) == ("amber", "gif")
+    assert _codes(many)["too_many_frames"] == "convert"
 
 
 def test_audio_goes_where_networks_take_it() -> None:
@@ -455,3 +490,12 @@ def test_a_range_s_ends_are_exact_and_an_exact_ratio_allows_one_pixel() -> None:
     assert aspect_outside(607, 1080, 9 / 16, 9 / 16) == (False, False)
     assert aspect_outside(1080, 1920, 9 / 16, 9 / 16) == (False, False)
     assert aspect_outside(600, 1080, 9 / 16, 9 / 16) == (True, False)
+
+
+def test_a_heics_size_reason_names_the_jpeg_copy_it_is_about() -> None:
+    """The facts of a HEIC are its JPEG rendition's (what is sent): a size reason says so,
+    so a 1.8 MB HEIC is not reported at 4.3 MB without a word."""
+    copy = Facts(kind="image", format="jpeg", size=4_260_000, width=4032, height=3024,
+                 rendition_of="heic")  # fmt: skip
+    reason = next(r for r in _by(copy)["bluesky"].reasons if r.code == "file_too_large")
+    assert reason.actual == 4_260_000 and "JPEG copy" in reason.message and "HEIC" in reason.message

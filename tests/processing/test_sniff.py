@@ -10,6 +10,7 @@ import pytest
 
 from medialib.processing import sniff
 from medialib.processing.filenames import clean_filename, content_disposition
+from tests import mediafiles
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,23 @@ from medialib.processing.filenames import clean_filename, content_disposition
 def test_sniff_names_the_type_from_the_bytes(files: Path, name: str, expected: str | None) -> None:
     data = (files / name).read_bytes()
     assert sniff.sniff(data[: sniff.SNIFF_BYTES]) == expected
+
+
+def test_an_apng_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """An APNG's `acTL` comes before its first IDAT: image/apng, with its frame count; a
+    plain PNG, or an acTL after the pictures (not an APNG), stays image/png."""
+    moving = mediafiles.apng(tmp_path / "moving.png", frames=12).read_bytes()
+    assert sniff.sniff(moving[: sniff.SNIFF_BYTES]) == "image/apng"
+    assert sniff.apng_frames(moving[: sniff.SNIFF_BYTES]) == 12
+    still = mediafiles.png(tmp_path / "still.png").read_bytes()
+    assert sniff.sniff(still[: sniff.SNIFF_BYTES]) == "image/png"
+    iend = still.rindex(b"IEND") - 4
+    actl = struct.pack(">I", 8) + b"acTL" + struct.pack(">II", 5, 0) + b"\0\0\0\0"
+    late = still[:iend] + actl + still[iend:]
+    assert sniff.sniff(late[: sniff.SNIFF_BYTES]) == "image/png"
+    assert sniff.types_agree("image/png", "image/apng")  # a PNG to whatever reads PNG
+    assert sniff.kind_of("image/apng") == "image"
+    assert sniff.mime_from_filename("x.apng") == "image/apng"
 
 
 def test_office_documents_are_told_apart_by_their_parts(files: Path) -> None:

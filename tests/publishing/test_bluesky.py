@@ -153,6 +153,28 @@ def test_a_transparent_png_a_video_and_a_gif_as_its_mp4(
     assert gif_plan["send"] == "variant" and gif_plan["content_type"] == "video/mp4"
 
 
+def test_an_apng_and_a_heic_go_out_labelled_as_the_bytes_sent(
+    api: httpx.Client, pds: Pds, tmp_path: Path
+) -> None:
+    """The reference PDS sniffs every blob: an APNG labelled image/png, or a HEIC's JPEG
+    labelled image/heic, would not match. Each goes out as the type of its bytes."""
+    bluesky_account(api, pds)
+    apng = ready_media(api, mediafiles.apng(tmp_path / "spin.png"), description="A spinner")
+    heic = ready_media(api, mediafiles.heic(tmp_path / "photo.heic", 320, 240), description="P")
+    posts = [
+        schedule(api, text=name, targets=[{"platform": "bluesky"}], media=[{"media_id": m["id"]}])
+        for name, m in (("apng", apng), ("heic", heic))
+    ]
+    for post, media in zip(posts, (apng, heic), strict=True):
+        record = _published_record(pds, settled(api, post["id"]))
+        image = record["embed"]["images"][0]["image"]
+        planned = _planned_files(api, post["id"])[0]
+        assert image["mimeType"] == planned["content_type"] == media["content_type"]
+        served = httpx.get(planned["url"], timeout=30)
+        assert served.headers["content-type"] == image["mimeType"]
+    assert apng["content_type"] == "image/apng" and heic["content_type"] == "image/jpeg"
+
+
 def test_text_longer_than_bluesky_takes_is_refused_when_scheduling(
     api: httpx.Client, pds: Pds
 ) -> None:

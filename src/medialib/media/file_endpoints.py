@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from medialib.deps import StateDep, reading
 from medialib.errors import NotFound
-from medialib.media.serving import may_serve
+from medialib.media.serving import servable
 from medialib.processing.filenames import content_disposition
 from medialib.processing.sniff import normalise_mime
 from medialib.storage.base import FILES_PATH, ByteRange, ObjectStore
@@ -27,6 +27,7 @@ INLINE_TYPES = frozenset(
     {
         "image/jpeg",
         "image/png",
+        "image/apng",
         "image/gif",
         "image/webp",
         "image/avif",
@@ -51,8 +52,8 @@ SAFETY_HEADERS = {
 def serve_file(key: str, request: Request, state: StateDep) -> Response:
     store = state.store
     with reading(state) as session:
-        allowed = may_serve(session, key)
-    if not allowed:
+        allowed = servable(session, key)
+    if allowed is None:
         raise NotFound()
     info = store.stat(key)
     if info is None:
@@ -62,7 +63,7 @@ def serve_file(key: str, request: Request, state: StateDep) -> Response:
     tag = f'"{info.sha256 or hashlib.sha256(f"{key}:{info.size}".encode()).hexdigest()}"'
     if tag in _tags(request.headers.get("if-none-match")):
         return Response(status_code=304, headers={**SAFETY_HEADERS, "ETag": tag})
-    declared = normalise_mime(info.content_type)
+    declared = normalise_mime(allowed.content_type or info.content_type)
     inline = declared in INLINE_TYPES
     name = request.query_params.get("filename") or "file"
     headers = {

@@ -28,6 +28,7 @@ class IntakeResult:
     content_type: str
     width: int | None = None
     height: int | None = None
+    duration_ms: int | None = None  # an animation's one play
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,7 +64,12 @@ def inspect(
         with store.local_copy(key) as path:
             header = images.read_header(path, max_pixels=max_pixels)
         result.width, result.height = header.width, header.height
+        result.duration_ms = header.duration_ms
         result.metadata = header.metadata()
+        if detected == "image/apng":  # libvips reads its first frame: say what it holds
+            head = store.read_head(key, sniff.SNIFF_BYTES)
+            result.metadata |= {"format": "apng", "animated": True, "frames": 1,
+                                "apng_frames": sniff.apng_frames(head)}  # fmt: skip
     return result
 
 

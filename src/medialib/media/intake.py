@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 # Usable as soon as confirmed (their preview follows); the rest waits for its job.
 _READY_AT_CONFIRM_TYPES = frozenset(
-    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"}
+    {"image/jpeg", "image/png", "image/apng", "image/webp", "image/gif", "image/avif"}
 )
 
 
@@ -247,6 +247,7 @@ class MediaIntake:
         media.checksum_sha256 = result.sha256
         media.content_type = result.content_type
         media.width, media.height = result.width, result.height
+        media.duration_ms = result.duration_ms
         media.media_metadata = {**_kept_metadata(media), **result.metadata}
         media.scan_status = scan_status
         earlier = None

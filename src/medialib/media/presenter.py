@@ -15,10 +15,18 @@ def present(media: Media | MediaView, store: ObjectStore) -> MediaOut:
     available = media.status in _BYTES_AVAILABLE
     metadata = dict(media.media_metadata or {})
     url = store.public_url(media.storage_key) if available else None
+    content_type, size = media.content_type, media.size
     if available and media.display is not None:
-        # HEIC/HEIF: the JPEG rendition is the usable form; the original stays reachable.
-        metadata["original_url"] = url
+        # HEIC/HEIF: the JPEG rendition is the usable form, and `url`, `content_type` and
+        # `size` all describe it (a client that labels a network's upload with our type
+        # must label the bytes it fetched); the original stays reachable, and described.
+        metadata |= {
+            "original_url": url,
+            "original_content_type": content_type,
+            "original_size": size,
+        }
         url = store.public_url(media.display.key)
+        content_type, size = media.display.content_type, media.display.size or size
     # Trashed media keeps its preview (the trash shows it), not its public URL.
     in_trash = media.status == MediaStatus.DELETED
     thumbnail = _thumbnail(media, store, url) if available or in_trash else None
@@ -26,8 +34,8 @@ def present(media: Media | MediaView, store: ObjectStore) -> MediaOut:
         id=media.id,
         kind=media.kind,
         filename=media.filename,
-        content_type=media.content_type,
-        size=media.size,
+        content_type=content_type,
+        size=size,
         status=media.status,
         width=media.width,
         height=media.height,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from medialib.media.models import MediaStatus, ScanStatus
@@ -17,14 +19,30 @@ def may_serve(session: Session, storage_key: str) -> bool:
     """An original only while its media is processing or ready and not waiting for its
     scan (never unconfirmed, unscanned or trashed bytes); a derived file also while the
     media is in the trash."""
+    return servable(session, storage_key) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Servable:
+    # The type the bytes are: an original's as sniffed at intake (an APNG declared as
+    # image/png is served as image/apng); None for files medialib wrote, stored as made.
+    content_type: str | None
+
+
+def servable(session: Session, storage_key: str) -> Servable | None:
+    """How a stored file may be served, or None when it may not (see `may_serve`)."""
     parts = storage_key.split("/")
     if len(parts) != 4:  # <workspace>/<media>/<token>/<file>
-        return False
+        return None
     media = MediaRepository(session).get_by_id(parts[1])
     if media is None or media.workspace_id != parts[0]:
-        return False
+        return None
     if not WorkspaceRepository(session).is_live(media.workspace_id):
-        return False  # a deleted workspace's files, previews included, are served no more
+        return None  # a deleted workspace's files, previews included, are served no more
     if storage_key == media.storage_key:
-        return media.status in _ORIGINAL_SERVED and media.scan_status != ScanStatus.PENDING
-    return storage_key in media.derived_keys and media.status in _DERIVED_SERVED
+        if media.status in _ORIGINAL_SERVED and media.scan_status != ScanStatus.PENDING:
+            return Servable(media.content_type)
+        return None
+    if storage_key in media.derived_keys and media.status in _DERIVED_SERVED:
+        return Servable(None)
+    return None

@@ -108,13 +108,15 @@ PIXELS = (
 
 FRAMES = (
     Limit(
-        "max_frames", "too_many_frames", "none", lambda f: f.frames or None, _above,
-        lambda f, a, lim, _: f"{a} frames; at most {lim}.",
+        "max_frames", "too_many_frames", "convert", lambda f: f.frames or None, _above,
+        lambda f, a, lim, _: f"{a} frames; at most {lim}: medialib keeps fewer frames, each "
+        "shown longer, so the animation plays as long.",
     ),
     Limit(
-        "max_pixels_times_frames", "too_many_pixels_times_frames", "none",
+        "max_pixels_times_frames", "too_many_pixels_times_frames", "convert",
         lambda f: (_pixels(f) or 0) * f.frames if f.frames and _pixels(f) else None, _above,
-        lambda f, a, lim, _: f"{a:,} pixels over all frames; at most {lim:,}.",
+        lambda f, a, lim, _: f"{a:,} pixels over all frames; at most {lim:,}: medialib makes "
+        "a smaller GIF.",
     ),
 )  # fmt: skip
 

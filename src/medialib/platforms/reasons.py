@@ -12,6 +12,7 @@ Fix = Literal["convert", "remux", "crop", "pad", "scaled_by_network", "none"]
 FORMAT_OF_TYPE = {
     "image/jpeg": "jpeg",
     "image/png": "png",
+    "image/apng": "apng",
     "image/gif": "gif",
     "image/webp": "webp",
     "image/heic": "heic",
@@ -50,6 +51,7 @@ class Facts:
     pix_fmt: str | None = None
     interlaced: bool | None = None
     sample_aspect: str | None = None  # anamorphic video's pixel shape ("4:3"); None: square
+    rendition_of: str | None = None  # the facts are of a JPEG copy of this format (heic)
     moov_first: bool | None = None
     edit_lists: bool | None = None
     video_bitrate: int | None = None

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from medialib.platforms.reasons import Facts, Verdict
 from medialib.platforms.rules import Catalog, MediaRules, catalog
-from medialib.platforms.verdicts import judge
+from medialib.platforms.verdicts import judge, loops_to_reach
 
 Fit = Literal["crop", "pad"]
 
@@ -48,6 +48,8 @@ class ImageSpec:
     max_bytes: int | None = None
     aspect: Aspect | None = None
     upscale_to_width: int | None = None  # only where the network upscales anyway
+    max_frames: int | None = None  # an animated GIF's
+    max_pixels_times_frames: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +69,7 @@ class VideoSpec:
     max_video_bitrate: int | None = None
     aspect: Aspect | None = None
     audio: bool = True
+    plays: int = 1  # an animation looped to a network's minimum duration
 
     @property
     def format(self) -> str:
@@ -109,6 +112,9 @@ def _spec_for(verdict: Verdict, rules: MediaRules, facts: Facts, *, has_alpha: b
             max_video_bitrate=rules.max_video_bitrate,
             aspect=aspect,
             audio=facts.kind == "video",
+            plays=loops_to_reach(facts.duration_ms, rules.min_duration_s)
+            if facts.kind == "gif"
+            else 1,
         )
     animated = facts.kind == "gif" and verdict.send_as == "gif"
     keep_alpha = has_alpha and (rules.formats is None or "png" in rules.formats)
@@ -123,7 +129,14 @@ def _spec_for(verdict: Verdict, rules: MediaRules, facts: Facts, *, has_alpha: b
         max_bytes=rules.max_bytes,
         aspect=aspect,
         upscale_to_width=upscale if upscale and facts.width and facts.width < upscale else None,
+        max_frames=_hard(rules, "max_frames") if animated else None,
+        max_pixels_times_frames=_hard(rules, "max_pixels_times_frames") if animated else None,
     )
+
+
+def _hard(rules: MediaRules, name: str) -> Any:
+    """A rule's value unless the network applies it itself (soft)."""
+    return None if name in rules.soft else getattr(rules, name)
 
 
 def _aspect(verdict: Verdict, rules: MediaRules, facts: Facts) -> Aspect | None:

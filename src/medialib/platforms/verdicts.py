@@ -92,7 +92,7 @@ class _Judge:
                 "Sent as a video here: medialib makes an MP4 of the animation.",
                 "convert",
             )
-            yield from self._timing(animated=True)
+            yield from self._animation_timing()
             yield from self._pixels()  # the MP4 is made to fit the byte cap
             return
         if self.send_as == "still":
@@ -135,6 +135,8 @@ class _Judge:
         wanted = "gif" if facts.kind == "gif" else None
         if rules.formats is not None and facts.format and facts.format not in rules.formats:
             target = "an animated GIF" if wanted else "a JPEG (a PNG where transparency matters)"
+            if facts.format == "apng":  # no network takes APNG motion: say it is lost
+                target += " of its first frame; its animation is lost"
             yield self._reason(
                 "format_not_accepted",
                 f"{say.upper(facts.format)} is not taken here; medialib makes {target}.",
@@ -159,7 +161,7 @@ class _Judge:
                 limit="srgb",
                 actual=facts.colour_space,
             )
-        yield from self._bytes(convertible=facts.kind == "image")
+        yield from self._bytes(convertible=True)  # a smaller still, a smaller GIF
         yield from self._pixels()
         if facts.kind == "gif":
             yield from self._frames()
@@ -182,9 +184,14 @@ class _Judge:
             shown, most = say.sizes(size, rules.max_bytes)
             how = " when sent by URL" if rules.by_url else ""
             fix: Fix = "convert" if convertible else "none"
+            what = (
+                f"Its JPEG copy (what is sent for the {say.upper(self.facts.rendition_of)}) is "
+                if self.facts.rendition_of
+                else ""
+            )
             yield self._reason(
                 "file_too_large",
-                f"{shown}; at most {most}{how}."
+                f"{what}{shown}; at most {most}{how}."
                 + (" medialib makes a smaller variant." if convertible else ""),
                 fix,
                 limit=rules.max_bytes,
@@ -338,6 +345,27 @@ class _Judge:
             )
         yield from self._limits(limits.AUDIO)
 
+    def _animation_timing(self) -> Iterable[Reason]:
+        """An animation made into a video plays for whole loops: one shorter than the
+        network's minimum is looped up to it, not refused."""
+        rules, facts = self.rules, self.facts
+        plays = loops_to_reach(facts.duration_ms, rules.min_duration_s)
+        if plays > 1 and facts.duration_ms:
+            one = facts.duration_ms / 1000
+            yield self._reason(
+                "too_short",
+                f"{say.seconds(one)} long; at least {say.seconds(rules.min_duration_s or 0)}: "
+                f"medialib loops it {plays} times ({say.seconds(one * plays)}).",
+                "convert",
+                limit=rules.min_duration_s,
+                actual=round(one, 3),
+            )
+        yield from (
+            reason
+            for reason in self._limits([*limits.DURATION, limits.MAX_FPS])
+            if reason.code != "too_short"
+        )
+
     def _timing(self, *, animated: bool) -> Iterable[Reason]:
         yield from self._limits(limits.DURATION)
         yield from self._limits([limits.MAX_FPS] if animated else [limits.MAX_FPS, limits.MIN_FPS])
@@ -393,6 +421,13 @@ class _Judge:
         yield from self._format_refused("documents are")
         yield from self._bytes(convertible=False)
         yield from self._limits([limits.PAGES])
+
+
+def loops_to_reach(duration_ms: int | None, least_s: float | None) -> int:
+    """How many plays of an animation last at least `least_s` (1 when unknown or long)."""
+    if not duration_ms or not least_s or duration_ms >= least_s * 1000:
+        return 1
+    return -(-int(least_s * 1000) // duration_ms)
 
 
 def _bit_depth(pix_fmt: str | None) -> int | None:

@@ -49,19 +49,32 @@ class ImageHeader:
     frames: int
     orientation: int
     colour_space: str = "srgb"  # libvips' interpretation: srgb, cmyk, b-w ...
+    duration_ms: int | None = None  # an animation's one play (its frames' delays summed)
+    loops: int | None = None  # an animation's plays; 0: for ever
 
     @property
     def animated(self) -> bool:
         return self.frames > 1
 
     def metadata(self) -> dict[str, Any]:
-        return {
+        shown = {
             "format": self.format,
             "has_alpha": self.has_alpha,
             "animated": self.animated,
             "frames": self.frames,
             "colour_space": self.colour_space,
         }
+        if self.animated:
+            shown["loops"] = self.loops  # its play time is the media's `duration_ms`
+        return shown
+
+
+def shown_delays(delays: list[int] | None, pages: int) -> list[int]:
+    """Each frame's delay in ms as browsers show it: absent, zero or up to 10 ms is 100 ms
+    (what a GIF "with no delay" plays at everywhere)."""
+    given = list(delays or [])[:pages]
+    given += [100] * (pages - len(given))
+    return [delay if delay and delay > 10 else 100 for delay in given]
 
 
 def read_header(path: Path, *, max_pixels: int) -> ImageHeader:
@@ -74,6 +87,8 @@ def read_header(path: Path, *, max_pixels: int) -> ImageHeader:
         orientation = int(image.get("orientation")) if "orientation" in fields else 1
         page_height = int(image.get("page-height")) if "page-height" in fields else image.height
         loader = str(image.get("vips-loader")) if "vips-loader" in fields else "unknown"
+        delays = list(image.get("delay")) if "delay" in fields else None
+        loops = int(image.get("loop")) if "loop" in fields else None
     except pyvips.Error as exc:
         raise MediaProcessingFailed("The image could not be read.", reason=first_line(exc)) from exc
     width, height = int(image.width), int(page_height)
@@ -89,6 +104,8 @@ def read_header(path: Path, *, max_pixels: int) -> ImageHeader:
         frames=frames,
         orientation=orientation,
         colour_space=str(image.interpretation),
+        duration_ms=sum(shown_delays(delays, frames)) if frames > 1 else None,
+        loops=loops if frames > 1 else None,
     )
 
 

@@ -18,7 +18,15 @@ SNIFF_BYTES = 4096
 # MIME types each media kind accepts, by what the bytes say.
 KIND_TYPES: dict[str, frozenset[str]] = {
     "image": frozenset(
-        {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/avif"}
+        {
+            "image/jpeg",
+            "image/png",
+            "image/apng",  # an image here: its first frame (no network takes APNG motion)
+            "image/webp",
+            "image/heic",
+            "image/heif",
+            "image/avif",
+        }
     ),
     "gif": frozenset({"image/gif"}),
     "video": frozenset(
@@ -49,6 +57,7 @@ _SAME_CONTAINER: list[frozenset[str]] = [
     frozenset({"video/mp4", "video/quicktime", "audio/mp4", "video/x-m4v"}),
     frozenset({"video/webm", "audio/webm", "video/x-matroska"}),
     frozenset({"image/heic", "image/heif", "image/avif"}),
+    frozenset({"image/png", "image/apng"}),  # an APNG is a PNG to anything that reads PNG
 ]
 
 _ALIASES = {
@@ -74,6 +83,7 @@ _EXTRA_EXTENSIONS = {
     ".heic": "image/heic",
     ".heif": "image/heif",
     ".avif": "image/avif",
+    ".apng": "image/apng",
     ".webp": "image/webp",
     ".mkv": "video/x-matroska",
     ".webm": "video/webm",
@@ -137,6 +147,25 @@ def types_agree(declared: str | None, detected: str) -> bool:
     return any(declared_mime in group and detected in group for group in _SAME_CONTAINER)
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def apng_frames(head: bytes) -> int | None:
+    """An APNG's frame count (its `acTL` chunk, which must come before the first `IDAT`);
+    None for a plain PNG, or when the chunk is not within `head`."""
+    at = len(_PNG_SIGNATURE)
+    while at + 8 <= len(head):
+        length = int.from_bytes(head[at : at + 4], "big")
+        kind = head[at + 4 : at + 8]
+        if kind == b"acTL" and at + 12 <= len(head):
+            frames = int.from_bytes(head[at + 8 : at + 12], "big")
+            return frames if frames > 1 else None
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        at += 12 + length
+    return None
+
+
 def sniff(head: bytes, *, open_file: BinaryIO | None = None) -> str | None:
     """The MIME type of an allow-listed format, from the first bytes; `None` otherwise.
 
@@ -144,8 +173,8 @@ def sniff(head: bytes, *, open_file: BinaryIO | None = None) -> str | None:
     """
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
+    if head.startswith(_PNG_SIGNATURE):
+        return "image/apng" if apng_frames(head) else "image/png"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "image/gif"
     if head[:4] == b"RIFF" and len(head) >= 12:

@@ -73,6 +73,7 @@ class VideoTarget:
     crop: Box | None = None
     pad_ratio: float | None = None  # pad (centred, black) to this aspect ratio
     audio: bool = True
+    plays: int = 1  # an animation played this many times over (to a minimum duration)
 
 
 def encode_mp4(
@@ -85,7 +86,7 @@ def encode_mp4(
     timeout_seconds: float,
 ) -> MadeVideo:
     """Encode `source` (a video, or an animated GIF/WebP) into the MP4 `target` asks for."""
-    seconds = max((duration_ms or 0) / 1000, 0.1)
+    seconds = max((duration_ms or 0) / 1000, 0.1) * max(1, target.plays)
     video_bits = _video_bit_cap(target, seconds, with_audio=target.audio)
     made = _encode(source, mime, out_path, target, video_bits, "capped", timeout_seconds)
     if target.max_bytes and made.size > target.max_bytes and video_bits:
@@ -156,7 +157,7 @@ def _encode_in_child(argv: list[str]) -> dict[str, Any]:
     with av.open(job["out"], "w", format="mp4", options=MP4_OPTIONS) as out:
         sar = Fraction(1)
         if job["reader"] == "vips":
-            items, rate, has_audio = animation_frames(job["source"])
+            items, rate, has_audio = animation_frames(job["source"], plays=target["plays"])
         else:
             items, rate, has_audio, sar = _decoded(
                 job["source"], job["reader"], bool(target["audio"])

@@ -37,6 +37,7 @@ def facts_of(media: Media) -> Facts:
         pix_fmt=metadata.get("pix_fmt"),
         interlaced=metadata.get("interlaced"),
         sample_aspect=metadata.get("sample_aspect_ratio"),
+        rendition_of=FORMAT_OF_TYPE.get(media.content_type or "") if media.display else None,
         moov_first=metadata.get("moov_first"),
         edit_lists=metadata.get("edit_lists"),
         video_bitrate=metadata.get("video_bitrate"),

@@ -136,6 +136,8 @@ class _Maker:
                 max_height=spec.max_height,
                 max_pixels=spec.max_pixels,
                 max_bytes=spec.max_bytes,
+                max_frames=spec.max_frames,
+                max_pixels_times_frames=spec.max_pixels_times_frames,
                 width=width,
                 height=height,
             )
@@ -187,6 +189,7 @@ class _Maker:
             crop=crop,
             pad_ratio=pad,
             audio=spec.audio,
+            plays=spec.plays,
         )
         video = transcode.encode_mp4(
             self.path,
@@ -264,12 +267,15 @@ def _serves(made: Variant, spec: Spec) -> bool:
             and (spec.min_fps is None or fps >= spec.min_fps - 0.01)
             and (spec.max_video_bitrate is None or (made.bitrate or 0) <= spec.max_video_bitrate)
             and made_for.get("audio") == spec.audio
+            and made_for.get("plays", 1) == spec.plays  # a loop made longer is another file
         )
     return (
         within
         and same_box
         and made_for.get("max_width_plus_height") in (None, spec.max_width_plus_height)
         and made_for.get("upscale_to_width") == spec.upscale_to_width
+        and made_for.get("max_frames") == spec.max_frames
+        and made_for.get("max_pixels_times_frames") == spec.max_pixels_times_frames
     )
 
 
