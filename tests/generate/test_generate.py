@@ -81,7 +81,12 @@ def test_an_image_is_generated_into_the_library(gen: httpx.Client, provider: Fak
     assert media["status"] in ("processing", "ready") and "ai-generated" in media["tags"]
     ready = wait_settled(gen, started["media_id"])
     assert ready["status"] == "ready" and ready["kind"] == "image"
-    assert (ready["width"], ready["height"]) == (1024, 1536)  # 4:5 → the nearest size
+    # 4:5 asks the provider for its nearest size (1024x1536), then is cut to 4:5 at the
+    # picture's focal point, and says so.
+    assert (ready["width"], ready["height"]) == (1024, 1280)
+    fitted = ready["metadata"]["generation"]["fitted"]
+    assert fitted == {"asked": "4:5", "from": "1024x1536", "to": "1024x1280",
+                      "how": "cropped at its focal point"}  # fmt: skip
     assert ready["filename"].startswith("ai-image-a-lighthouse-at-dusk") and ready[
         "filename"
     ].endswith(".png")
@@ -106,7 +111,7 @@ def test_an_image_is_generated_into_the_library(gen: httpx.Client, provider: Fak
 def test_a_result_url_is_fetched_through_the_safe_fetcher(gen: httpx.Client) -> None:
     started = _start(gen, prompt="a url result", aspect_ratio="16:9")
     ready = wait_settled(gen, started["media_id"])
-    assert ready["status"] == "ready" and (ready["width"], ready["height"]) == (1536, 1024)
+    assert ready["status"] == "ready" and (ready["width"], ready["height"]) == (1536, 864)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +143,10 @@ def test_a_video_is_generated_through_a_prediction(
     ready = wait_settled(gen, started["media_id"], timeout=60)
     assert ready["status"] == "ready" and ready["kind"] == "video" and ready["duration_ms"] >= 900
     assert ready["filename"].endswith(".mp4")
+    # The provider's clip came back 4:3; it is cut to the 9:16 asked for, and says so.
+    width, height = ready["width"], ready["height"]
+    assert abs(width - height * 9 / 16) <= 2, (width, height)  # even sides, as 4:2:0 needs
+    assert ready["metadata"]["generation"]["fitted"]["asked"] == "9:16"
     created = [b for b in provider.bodies("/v1/predictions") if "waves" in b["input"]["prompt"]][-1]
     assert created["model"] == "fake-video-2" and created["input"]["aspect_ratio"] == "9:16"
 

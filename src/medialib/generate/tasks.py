@@ -17,6 +17,7 @@ from medialib.config import Settings
 from medialib.db import session_scope, utcnow
 from medialib.errors import GenerationFailed, MedialibError
 from medialib.fetch import fetch
+from medialib.generate.fitting import fit_to_asked
 from medialib.generate.models import Generation, GenerationStatus
 from medialib.generate.providers import (
     GeneratedFile,
@@ -70,12 +71,26 @@ def generate(context: JobContext, job: GenerationJob) -> JobOutcome:
     try:
         result = _call_provider(context, asked)
         _store(context, asked, result)
+        fitted = fit_to_asked(
+            context.store, context.settings, asked.storage_key, asked.aspect_ratio
+        )
     except MedialibError as error:
         _fail(context, asked.generation_id, error)
         context.store.delete(asked.storage_key)
         return JobOutcome.REFUSED
+    if fitted is not None:
+        _say_fitted(context, asked.media_id, fitted)
     _confirm(context, asked)
     return JobOutcome.DONE
+
+
+def _say_fitted(context: JobContext, media_id: str, fitted: dict[str, object]) -> None:
+    with session_scope(context.session_factory) as session:
+        media = MediaRepository(session).get_by_id(media_id)
+        if media is not None:
+            metadata = dict(media.media_metadata or {})
+            metadata["generation"] = {**metadata.get("generation", {}), "fitted": fitted}
+            media.media_metadata = metadata
 
 
 def _read(context: JobContext, generation_id: str) -> _Asked | None:
