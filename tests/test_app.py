@@ -49,20 +49,28 @@ def test_the_api_document_is_valid_and_a_client_can_use_it(server: RunningServer
     validate(document)
     assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
     operations = [op for ops in document["paths"].values() for op in ops.values()]
+    probe = document["paths"]["/readyz"]["get"]  # its 503 is the readiness report itself
+    assert probe["responses"]["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Readiness"
+    }
     ids = [op["operationId"] for op in operations]
     assert len(ids) == len(set(ids)) and "request_upload" in ids and "get_media" in ids
     for operation in operations:
         names = {p["name"].lower() for p in operation.get("parameters", [])}
         assert not names & {"authorization", "x-api-key"}  # the key is a security scheme
+        assert "security" in operation  # every call says whether it takes a key
         for status, answer in operation["responses"].items():
-            if status.startswith(("4", "5")):
+            if status.startswith(("4", "5")) and operation is not probe:
                 schema = answer["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
     direct = document["paths"]["/v1/media"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in direct
     signed = document["paths"]["/v1/uploads/local"]["put"]
     assert "application/octet-stream" in signed["requestBody"]["content"]
-    assert "security" not in signed  # authorised by its signature
+    assert signed["security"] == []  # authorised by its signature
+    assert document["servers"][0]["url"] == server.settings.public_base_url
+    request = document["components"]["schemas"]["UploadRequest"]
+    assert all("default" not in field for field in request["properties"].values())
 
 
 def test_a_405_names_every_method_the_path_takes(server: RunningServer) -> None:

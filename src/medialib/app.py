@@ -8,12 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Literal
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from medialib import __version__, clock, http_errors, openapi
 from medialib.account.endpoints import keys_router, usage_router
@@ -82,7 +84,9 @@ CORS_REQUEST_HEADERS = [
     "X-HTTP-Method-Override",
     "X-Requested-With",
     "If-None-Match",
+    "If-Modified-Since",
     "Range",
+    "X-Request-Id",  # a client's own id for the request, echoed and logged
 ]
 CORS_EXPOSED_HEADERS = [
     "Location",
@@ -103,7 +107,10 @@ CORS_EXPOSED_HEADERS = [
     "RateLimit-Remaining",
     "RateLimit-Reset",
     "ETag",
+    "Last-Modified",
     "Content-Range",
+    "Link",  # the next and previous pages of a list
+    "X-Request-Id",
 ]
 
 
@@ -174,7 +181,7 @@ def create_app(
         docs_url=None,  # served below from the package, not a CDN
         redoc_url=None,
     )
-    openapi.install(app)
+    openapi.install(app, server_url=state.settings.public_base_url)
     _install_docs(app)
     app.state.medialib = state
     http_errors.install(app, key_check=_key_check)
@@ -263,14 +270,29 @@ def _add_metrics_route(app: FastAPI, state: AppState) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    # database, storage, jobs, scanner: "ok", "disabled" (scanning off) or what failed
+    checks: dict[str, str]
+
+
 def _add_health_routes(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], response_model=Health)
     async def healthz() -> dict[str, str]:
         """200 while the process is up (on the event loop: it needs no thread, so it
         answers however busy the thread pool is)."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency does not answer."}},
+    )
     def readyz(state: StateDep) -> JSONResponse:
         """200 when the database, the object store, the job runner and (when configured)
         the virus scanner answer; 503 otherwise. Scanning off shows as `disabled`."""

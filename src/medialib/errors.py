@@ -23,6 +23,7 @@
     ├── UploadExpired                  410 upload_expired
     ├── UploadBusy                     423 upload_locked        another request is appending
     ├── ChecksumMismatch               460 checksum_mismatch    the chunk was not kept
+    ├── RangeNotSatisfiable            416 range_not_satisfiable  size: the file's bytes
     ├── MediaValidationFailed          422 media_validation_failed  errors: per target, media
     ├── MediaInUse                     409 media_in_use         post_ids: the scheduled posts
     ├── IdempotencyKeyReused           422 idempotency_key_reused  the key answered another request
@@ -198,6 +199,12 @@ class ChecksumMismatch(MedialibError):
     code = "checksum_mismatch"
     status_code = 460  # tus checksum extension
     default_message = "The bytes do not match Upload-Checksum; they were not kept."
+
+
+class RangeNotSatisfiable(MedialibError):
+    code = "range_not_satisfiable"
+    status_code = 416
+    default_message = "The range asked for is outside the file."
 
 
 class MediaValidationFailed(MedialibError):

@@ -57,7 +57,7 @@ _TUS_VERSION = {
 }
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, server_url: str) -> None:
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
@@ -65,6 +65,7 @@ def install(app: FastAPI) -> None:
                 version=app.version,
                 summary=app.summary,
                 routes=app.routes,
+                servers=[{"url": server_url, "description": "This server (MEDIALIB_PUBLIC_URL)"}],
             )
             _complete(schema)
             app.openapi_schema = schema
@@ -88,9 +89,33 @@ def _complete(schema: dict[str, Any]) -> None:
         "bearer": {"type": "http", "scheme": "bearer", "description": "`Bearer mlk_…`"},
         "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     }
+    request_bodies: set[str] = set()
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             _document_operation(path, method.upper(), operation)
+            request_bodies |= _body_schemas(operation)
+    for name in request_bodies:
+        _defaults_described(schemas.get(name, {}))
+
+
+def _body_schemas(operation: dict[str, Any]) -> set[str]:
+    content = operation.get("requestBody", {}).get("content", {})
+    refs = {body.get("schema", {}).get("$ref", "") for body in content.values()}
+    return {ref.rsplit("/", 1)[-1] for ref in refs if ref}
+
+
+def _defaults_described(schema: dict[str, Any]) -> None:
+    """A request field with a default is optional to send: its default is said in words,
+    not as `default`, which some generators (openapi-typescript) read as "always there"
+    and so make the field required in the request type."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field:
+            default = field.pop("default")
+            shown = "null" if default is None else repr(default).replace("'", '"')
+            said = f"Default: `{shown}`."
+            field["description"] = (
+                f"{field['description']} {said}" if "description" in field else said
+            )
 
 
 def _document_operation(path: str, method: str, operation: dict[str, Any]) -> None:
@@ -99,8 +124,8 @@ def _document_operation(path: str, method: str, operation: dict[str, Any]) -> No
     operation["parameters"] = [
         p for p in parameters if p.get("name", "").lower() not in _KEY_HEADERS
     ]
-    if keyed:
-        operation["security"] = _SECURITY
+    # A call without a key says so (`security: []`), rather than leaving it to be guessed.
+    operation["security"] = _SECURITY if keyed else []
     _document_bodies(path, method, operation)
     codes = _error_codes(path, method, operation, keyed=keyed)
     responses = operation.setdefault("responses", {})
@@ -153,7 +178,10 @@ def _document_bodies(path: str, method: str, operation: dict[str, Any]) -> None:
     if path == UPLOAD_PATH:
         operation["requestBody"] = {
             "required": True,
-            "description": "The bytes, with exactly the Content-Type the URL was issued for.",
+            "description": (
+                "The bytes, sent with the Content-Type the URL was issued for (the `headers` "
+                "of the upload answer) or as `application/octet-stream`."
+            ),
             "content": {"application/octet-stream": binary},
         }
         for name in ("key", "ws", "exp", "max", "ct", "kid", "sig"):
@@ -205,6 +233,7 @@ def _document_tus(path: str, method: str, operation: dict[str, Any]) -> None:
         parameters.append(
             {"name": "Upload-Offset", "in": "header", "required": True, "schema": number}
         )
+    _document_tus_answers(method, operation)
     if method in ("POST", "PATCH"):
         operation["requestBody"] = {
             "required": method == "PATCH",
@@ -214,3 +243,33 @@ def _document_tus(path: str, method: str, operation: dict[str, Any]) -> None:
                 }
             },
         }
+
+
+_TUS_ANSWER_HEADERS = {
+    "POST": ("201", ["Location", "Upload-Offset", "Upload-Expires", "Tus-Resumable"]),
+    "HEAD": ("200", ["Upload-Offset", "Upload-Length", "Upload-Metadata", "Upload-Expires"]),
+    "PATCH": ("204", ["Upload-Offset", "Upload-Expires", "Tus-Resumable"]),
+    "DELETE": ("204", ["Tus-Resumable"]),
+    "OPTIONS": ("204", ["Tus-Version", "Tus-Extension", "Tus-Max-Size"]),
+}
+_HEADER_SCHEMAS = {
+    "Location": {"type": "string", "format": "uri"},
+    "Upload-Offset": {"type": "string", "pattern": "^[0-9]+$"},
+    "Upload-Length": {"type": "string", "pattern": "^[0-9]+$"},
+}
+
+
+def _document_tus_answers(method: str, operation: dict[str, Any]) -> None:
+    """A tus answer is its headers (no body): name them, typed."""
+    if method not in _TUS_ANSWER_HEADERS:
+        return
+    status, names = _TUS_ANSWER_HEADERS[method]
+    responses = operation.setdefault("responses", {})
+    for code in [c for c in responses if c.startswith("2") and c != status]:
+        del responses[code]  # FastAPI's default 200, where tus answers otherwise
+    responses[status] = {
+        "description": "Done; the state of the upload is in the headers.",
+        "headers": {
+            name: {"schema": _HEADER_SCHEMAS.get(name, {"type": "string"})} for name in names
+        },
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -42,6 +43,17 @@ class ReasonOut(BaseModel):
     actual: Any = None
     fix: Literal["convert", "remux", "crop", "pad", "scaled_by_network", "none"]
     form: str | None = None
+
+
+def tagged_json_body(model: BaseModel, if_none_match: str | None) -> Response:
+    """`json_body` with a strong ETag of its bytes; 304 (no body) when the client's
+    If-None-Match already names them."""
+    content = model.model_dump_json()
+    tag = '"' + hashlib.sha256(content.encode()).hexdigest()[:32] + '"'
+    asked = {part.strip().removeprefix("W/") for part in (if_none_match or "").split(",")}
+    if tag in asked or "*" in asked:
+        return Response(status_code=304, headers={"ETag": tag})
+    return Response(content=content, media_type="application/json", headers={"ETag": tag})
 
 
 def json_body(model: BaseModel, *, headers: dict[str, str] | None = None) -> Response:

@@ -43,6 +43,7 @@ def _preflight(server: RunningServer, path: str, method: str, headers: str) -> h
         ("/v1/tus/", "POST", "authorization, tus-resumable, upload-length, upload-metadata"),
         ("/v1/tus/upl_x", "PATCH", "authorization, tus-resumable, upload-offset, content-type"),
         ("/v1/uploads/local?key=k", "PUT", "content-type"),
+        ("/v1/media", "GET", "authorization, x-request-id, if-none-match, if-modified-since"),
     ],
 )
 def test_preflights_from_an_allowed_origin_are_answered(
@@ -81,6 +82,8 @@ def test_answers_expose_what_clients_read(cors: RunningServer, files: Path) -> N
         "retry-after",
     } <= exposed
     assert {"idempotent-replayed", "ratelimit-remaining", "upload-length"} <= exposed
+    # A page's next/previous links, the request's id, and a file's validators.
+    assert {"link", "x-request-id", "etag", "last-modified", "content-range"} <= exposed
 
 
 def test_other_origins_get_no_cors_answers(cors: RunningServer, server: RunningServer) -> None:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import httpx
+import pytest
 
 from medialib.client import Client
 from tests.conftest import RunningServer
@@ -168,3 +169,35 @@ def test_files_answer_conditional_gets_with_304(api: httpx.Client, files: Path) 
     assert again.headers["x-content-type-options"] == "nosniff"
     other = httpx.get(media["url"], headers={"If-None-Match": '"something-else"'})
     assert other.status_code == 200 and other.content == first.content
+    # If-Modified-Since when no If-None-Match is sent: 304 from its Last-Modified on.
+    since = first.headers["last-modified"]
+    assert httpx.get(media["url"], headers={"If-Modified-Since": since}).status_code == 304
+    earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert httpx.get(media["url"], headers={"If-Modified-Since": earlier}).status_code == 200
+    garbled = httpx.get(media["url"], headers={"If-Modified-Since": "yesterday"})
+    assert garbled.status_code == 200  # an unreadable date is ignored
+
+
+@pytest.mark.parametrize("asked", ["bytes=999999-", "bytes=-0", "bytes=500000-600000"])
+def test_a_range_outside_the_file_is_a_json_416(api: httpx.Client, files: Path, asked: str) -> None:
+    media = upload_file(api, files / "photo.jpg")
+    outside = httpx.get(media["url"], headers={"Range": asked})
+    assert outside.status_code == 416 and error_of(outside)["code"] == "range_not_satisfiable"
+    assert outside.headers["content-range"] == f"bytes */{media['size']}"
+    # Ranges it cannot read are ignored, as the RFC allows: the whole file.
+    for ignored in ("bytes=abc", "pages=1-2", "bytes=0-1,4-5"):
+        whole = httpx.get(media["url"], headers={"Range": ignored})
+        assert whole.status_code == 200 and len(whole.content) == media["size"], ignored
+    part = httpx.get(media["url"], headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and len(part.content) == 10
+
+
+def test_a_media_answer_has_an_etag_and_a_poller_gets_304(api: httpx.Client, files: Path) -> None:
+    media = upload_file(api, files / "photo.jpg")
+    first = api.get(f"/v1/media/{media['id']}")
+    tag = first.headers["etag"]
+    same = api.get(f"/v1/media/{media['id']}", headers={"If-None-Match": tag})
+    assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == tag
+    api.patch(f"/v1/media/{media['id']}", json={"description": "changed"})
+    changed = api.get(f"/v1/media/{media['id']}", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag

@@ -233,3 +233,16 @@ def test_an_endpoint_is_paused_resumed_narrowed_and_a_delivery_sent_again(
     api.patch(f"/v1/webhooks/{endpoint['id']}", json={"enabled": False})
     refused = api.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{logged['id']}/resend")
     assert refused.status_code == 409 and error_of(refused)["code"] == "invalid_state"
+
+
+def test_a_webhook_endpoint_is_added_once_under_one_key(
+    api: httpx.Client, receiver: Receiver
+) -> None:
+    body = {"url": receiver.url}
+    key = {"Idempotency-Key": "hook-once"}
+    first = api.post("/v1/webhooks", json=body, headers=key)
+    again = api.post("/v1/webhooks", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+    listed = api.get("/v1/webhooks").json()["data"]
+    assert [e["id"] for e in listed].count(first.json()["id"]) == 1 and len(listed) == 1

@@ -26,7 +26,7 @@ from medialib.media.schemas import (
 )
 from medialib.media.service import MediaLibrary
 from medialib.media.thumbnails import Thumbnails
-from medialib.schemas import Deleted, Pagination, json_body
+from medialib.schemas import Deleted, Pagination, json_body, tagged_json_body
 from medialib.storage.base import ObjectStore
 
 
@@ -111,11 +111,14 @@ def request_thumbnail(
 
 
 @router.get("/{media_id}", response_model=MediaOut)
-def get_media(media_id: str, workspace: CurrentWorkspace, state: StateDep) -> Response:
-    """One media object; 404 when it is missing, deleted or another workspace's."""
+def get_media(
+    media_id: str, request: Request, workspace: CurrentWorkspace, state: StateDep
+) -> Response:
+    """One media object; 404 when it is missing, deleted or another workspace's. Its
+    `ETag` lets a poller ask `If-None-Match` and get 304 until something changed."""
     with reading(state) as session:
         media = MediaLibrary(session, settings=state.settings).view(workspace, media_id)
-        return json_body(present(media, state.store))
+        return tagged_json_body(present(media, state.store), request.headers.get("if-none-match"))
 
 
 @router.get("", response_model=MediaList)

@@ -10,12 +10,13 @@ attachment, and nothing is ever sniffed into HTML by the browser.
 from __future__ import annotations
 
 import hashlib
+from email.utils import formatdate, parsedate_to_datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from medialib.deps import StateDep, reading
-from medialib.errors import NotFound
+from medialib.errors import NotFound, RangeNotSatisfiable
 from medialib.media.serving import servable
 from medialib.processing.filenames import content_disposition
 from medialib.processing.sniff import normalise_mime
@@ -61,20 +62,33 @@ def serve_file(key: str, request: Request, state: StateDep) -> Response:
     # Keys are write-once, so a file's tag never changes: its checksum when the store has
     # it, else its key and size.
     tag = f'"{info.sha256 or hashlib.sha256(f"{key}:{info.size}".encode()).hexdigest()}"'
-    if tag in _tags(request.headers.get("if-none-match")):
-        return Response(status_code=304, headers={**SAFETY_HEADERS, "ETag": tag})
+    validators = {"ETag": tag}
+    if info.modified is not None:
+        validators["Last-Modified"] = formatdate(int(info.modified), usegmt=True)
+    if _not_modified(request, tag, info.modified):
+        return Response(status_code=304, headers={**SAFETY_HEADERS, **validators})
     declared = normalise_mime(allowed.content_type or info.content_type)
     inline = declared in INLINE_TYPES
     name = request.query_params.get("filename") or "file"
     headers = {
         **SAFETY_HEADERS,
         "Content-Disposition": content_disposition(name, inline=inline),
-        "ETag": tag,
+        **validators,
     }
     media_type = declared if inline else "application/octet-stream"
+    wanted = _range(request.headers.get("range"), info.size)
+    if wanted == "unsatisfiable":  # the documented error, as JSON, with where the file ends
+        refusal = RangeNotSatisfiable(size=info.size)
+        return JSONResponse(
+            {"error": refusal.to_dict()},
+            status_code=refusal.status_code,
+            headers={**SAFETY_HEADERS, "Content-Range": f"bytes */{info.size}"},
+        )
     path = store.file_path(key)
-    if path is not None:
+    if path is not None and (wanted is not None or "range" not in request.headers):
         return FileResponse(path, media_type=media_type, headers=headers)
+    # A remote store's object, or a Range header to ignore (malformed or several ranges):
+    # streamed through here, whole or in one range.
     return _stream(store, key, info.size, request, media_type, headers)
 
 
@@ -96,8 +110,6 @@ def _stream(
     """A remote store's object through this route, with single-range requests."""
     headers = {**headers, "Accept-Ranges": "bytes"}
     wanted = _range(request.headers.get("range"), size)
-    if wanted == "unsatisfiable":
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
     status, byte_range, length = 200, None, size
     if isinstance(wanted, tuple):
         status, byte_range = 206, wanted
@@ -112,6 +124,22 @@ def _stream(
         media_type=media_type,
         headers=headers,
     )
+
+
+def _not_modified(request: Request, tag: str, modified: float | None) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when sent; If-Modified-Since otherwise."""
+    if "if-none-match" in request.headers:
+        return tag in _tags(request.headers.get("if-none-match"))
+    since = request.headers.get("if-modified-since")
+    if since is None or modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored, as the RFC says
+    if when.tzinfo is None:
+        return False
+    return int(modified) <= when.timestamp()
 
 
 def _range(header: str | None, size: int) -> ByteRange | str | None:

@@ -28,6 +28,7 @@ class ObjectInfo:
     sha256: str | None = None
     # The type the bytes were written with (for a signed upload: the signed one).
     content_type: str | None = None
+    modified: float | None = None  # when it was written (Unix seconds), when the store says
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,12 +109,13 @@ class LocalObjectStore:
         meta = self._read_meta(key)
         # The sidecar counts only while it still describes this very file.
         if meta.get("size") != info.st_size or meta.get("mtime_ns") != info.st_mtime_ns:
-            return ObjectInfo(size=info.st_size)
+            return ObjectInfo(size=info.st_size, modified=info.st_mtime)
         sha256, content_type = meta.get("sha256"), meta.get("content_type")
         return ObjectInfo(
             size=info.st_size,
             sha256=sha256 if isinstance(sha256, str) else None,
             content_type=content_type if isinstance(content_type, str) else None,
+            modified=info.st_mtime,
         )
 
     def _read_meta(self, key: str) -> dict[str, object]:

@@ -115,6 +115,7 @@ class S3ObjectStore:
             size=int(head["ContentLength"]),
             sha256=metadata.get(_SHA256_META),
             content_type=head.get("ContentType"),
+            modified=head["LastModified"].timestamp() if head.get("LastModified") else None,
         )
 
     def read_head(self, key: str, length: int) -> bytes:

@@ -112,14 +112,20 @@ async def put_signed_upload(request: Request, state: StateDep) -> StoredUpload:
     """Receive the bytes for a signed upload URL (local store).
 
     The signature covers method, key, workspace, expiry, byte cap and Content-Type: an
-    altered or expired URL, or another Content-Type, answers 403. A body over the cap is
+    altered or expired URL, or another Content-Type (but `application/octet-stream`),
+    answers 403. A body over the cap is
     cut off with 413 and nothing of it is kept. Uploads are write-once.
     """
     store = state.store
     grant = store.verify_upload("PUT", request.query_params, now=utcnow())
-    if request.headers.get("content-type", "") != grant.content_type:
+    # The type the URL was issued for, or plain binary (what a client generated from the
+    # API document sends): the stored object keeps the signed type either way, and what
+    # the bytes are is sniffed from them at confirm.
+    sent = request.headers.get("content-type", "")
+    if sent not in (grant.content_type, "application/octet-stream"):
         raise Forbidden(
-            "The Content-Type must be exactly the one the upload URL was issued for.",
+            "The Content-Type must be the one the upload URL was issued for "
+            "(or application/octet-stream).",
             reason="content_type",
             expected=grant.content_type,
         )

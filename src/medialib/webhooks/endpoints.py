@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
+from medialib.route_marks import IDEMPOTENT
 from medialib.schemas import Deleted, Pagination
 from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.schemas import (
@@ -29,7 +30,7 @@ async def webhook_service(session: SessionDep, state: StateDep) -> WebhookServic
 ServiceDep = Annotated[WebhookService, Depends(webhook_service)]
 
 
-@router.post("", status_code=201, response_model=EndpointOut)
+@router.post("", status_code=201, response_model=EndpointOut, openapi_extra=IDEMPOTENT)
 def add_endpoint(
     body: EndpointIn, workspace: CurrentWorkspace, service: ServiceDep, session: SessionDep
 ) -> EndpointOut:
@@ -83,6 +84,7 @@ def update_endpoint(
     "/{endpoint_id}/deliveries/{delivery_id}/resend",
     status_code=202,
     response_model=DeliveryOut,
+    openapi_extra=IDEMPOTENT,  # a retried resend sends once
 )
 def resend_delivery(
     endpoint_id: str,
