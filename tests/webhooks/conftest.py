@@ -25,6 +25,7 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     always: int | None = None
     delay: float = 0.0  # seconds to hold each request before answering
+    body: bytes = b""  # what each answer carries
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, count: int, timeout: float = 30) -> list[tuple[dict[str, str], bytes]]:
@@ -47,8 +48,9 @@ def receiver() -> Iterator[Receiver]:
                 target.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = target.answers.pop(0) if target.answers else (target.always or 200)
             self.send_response(status)
-            self.send_header("content-length", "0")
+            self.send_header("content-length", str(len(target.body)))
             self.end_headers()
+            self.wfile.write(target.body)
 
         def log_message(self, *_: Any) -> None:
             pass

@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from medialib import clock
 from medialib.gc import collect_garbage
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, free_port
 from tests.helpers import error_of, eventually, put_bytes, request_upload, upload_file, wait_settled
 from tests.webhooks.conftest import Receiver
 
@@ -108,11 +108,31 @@ def test_failed_attempts_are_retried_with_the_same_id(
 ) -> None:
     endpoint = _add(api, receiver.url)
     receiver.answers = [500, 503]
+    receiver.body = b"busy: " + b"x" * 3000  # only its start is kept
     upload_file(api, files / "photo.jpg")
     attempts = receiver.wait_for(3)
     assert len({headers["webhook-id"] for headers, _ in attempts}) == 1
     log = _settled_log(api, endpoint["id"])["data"]
     assert log[0]["status"] == "succeeded" and log[0]["attempts"] == 3
+    # Every attempt is in the log: when, its answer, how long, the start of its body.
+    tried = log[0]["attempt_log"]
+    assert [a["status_code"] for a in tried] == [500, 503, 200]
+    assert all(a["body_excerpt"].startswith("busy: ") for a in tried)
+    assert all(len(a["body_excerpt"]) <= 1000 and a["duration_ms"] >= 0 for a in tried)
+    assert tried[0]["at"] <= tried[1]["at"] <= tried[2]["at"]
+
+
+def test_an_unreachable_endpoints_attempts_say_why(api: httpx.Client, files: Path) -> None:
+    endpoint = _add(api, f"http://127.0.0.1:{free_port()}/nobody-listens")
+    upload_file(api, files / "photo.jpg")
+
+    def first_attempt() -> list[dict[str, Any]]:
+        data = api.get(f"/v1/webhooks/{endpoint['id']}/deliveries").json()["data"]
+        return data[0]["attempt_log"] if data else []
+
+    attempt = eventually(first_attempt, bool, timeout=30, what="an attempt")[0]
+    assert attempt["status_code"] is None and "could not be reached" in attempt["error"]
+    assert attempt["body_excerpt"] is None
 
 
 def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_enabled(

@@ -6,6 +6,7 @@ deadline (`deadline.py`), bounded decoding (`decoding.py`), and the calls themse
 from medialib.fetch.client import (
     Answer,
     Fetched,
+    Posted,
     call,
     deadline_for,
     fetch,
@@ -19,6 +20,7 @@ __all__ = [
     "Answer",
     "FetchPolicy",
     "Fetched",
+    "Posted",
     "address_allowed",
     "call",
     "check_url",

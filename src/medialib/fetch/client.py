@@ -163,14 +163,37 @@ def fetch(
             own.close()
 
 
-def post_json(raw_url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> int:
-    """POST to a URL under the same policy (webhooks); the status code. Redirects are not
-    followed: a 3xx is an answer like any other."""
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A POST's answer: its status and the start of its body (as text, for a log)."""
+
+    status: int
+    excerpt: str
+
+
+_EXCERPT_BYTES = 1024
+
+
+def post_json(raw_url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> Posted:
+    """POST to a URL under the same policy (webhooks). Redirects are not followed: a 3xx is
+    an answer like any other. Of the answer's body only the first KiB is read (asked
+    uncompressed, so a small excerpt is never a bomb's first chunk)."""
     target = check_target(raw_url, policy)
     with _client(policy, deadline_for(policy)) as client:
-        response = _send(client, target, policy, method="POST", content=body, headers=headers)
-        response.close()
-        return response.status_code
+        asked = {**headers, "Accept-Encoding": "identity"}
+        response = _send(client, target, policy, method="POST", content=body, headers=asked)
+        start = b""
+        try:
+            # The status is the answer: a body cut short (or timed out) is still an excerpt.
+            with contextlib.suppress(httpx.HTTPError):
+                for chunk in response.iter_raw():
+                    start += chunk
+                    if len(start) >= _EXCERPT_BYTES:
+                        break
+        finally:
+            response.close()
+        excerpt = start[:_EXCERPT_BYTES].decode("utf-8", errors="replace")
+        return Posted(response.status_code, excerpt)
 
 
 def _client(policy: FetchPolicy, deadline: float) -> httpx.Client:

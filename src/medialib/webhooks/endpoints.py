@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
 from medialib.route_marks import IDEMPOTENT
 from medialib.schemas import Deleted, Pagination
-from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.schemas import (
     DeliveryList,
     DeliveryOut,
@@ -107,10 +107,12 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DeliveryList:
-    """The delivery log, newest first: status, attempts, the last answer."""
+    """The delivery log, newest first: status, and every attempt (when, the status code,
+    how long it took, the start of the answer's body)."""
     rows, total = service.deliveries(workspace, endpoint_id, limit=limit, offset=offset)
+    attempts = service.attempts_of(rows)
     return DeliveryList(
-        data=[_delivery(row) for row in rows],
+        data=[_delivery(row, attempts.get(row.id, [])) for row in rows],
         pagination=Pagination(limit=limit, offset=offset, total=total),
     )
 
@@ -136,7 +138,7 @@ def _out(endpoint: WebhookEndpoint, *, secret: bool = False) -> EndpointOut:
     )
 
 
-def _delivery(row: WebhookDelivery) -> DeliveryOut:
+def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt] | None = None) -> DeliveryOut:
     return DeliveryOut.model_validate(
         {
             "id": row.id,
@@ -148,5 +150,15 @@ def _delivery(row: WebhookDelivery) -> DeliveryOut:
             "created_at": row.created_at,
             "delivered_at": row.delivered_at,
             "payload": row.payload,
+            "attempt_log": [
+                {
+                    "at": attempt.at,
+                    "status_code": attempt.status_code,
+                    "duration_ms": attempt.duration_ms,
+                    "error": attempt.error,
+                    "body_excerpt": attempt.body_excerpt,
+                }
+                for attempt in attempts or []
+            ],
         }
     )

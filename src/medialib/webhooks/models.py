@@ -55,3 +55,23 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookAttempt(Base):
+    """One try of a delivery: when, how it was answered, how long it took, and the start
+    of the answer's body (at most `MAX_EXCERPT` characters). A delivery has at most
+    `MEDIALIB_WEBHOOK_MAX_ATTEMPTS` of them, and goes with them."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+    MAX_EXCERPT = 1000
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE")
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    body_excerpt: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookRepository:
@@ -31,6 +31,23 @@ class WebhookRepository:
     def add(self, row: WebhookEndpoint | WebhookDelivery) -> None:
         self.session.add(row)
         self.session.flush()
+
+    def add_attempt(self, attempt: WebhookAttempt) -> None:
+        self.session.add(attempt)
+
+    def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[WebhookAttempt]]:
+        """Each delivery's attempts, oldest first (a delivery's row goes with them)."""
+        found: dict[str, list[WebhookAttempt]] = {key: [] for key in delivery_ids}
+        if not delivery_ids:
+            return found
+        query = (
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_(delivery_ids))
+            .order_by(WebhookAttempt.delivery_id, WebhookAttempt.id)
+        )
+        for attempt in self.session.scalars(query):
+            found[attempt.delivery_id].append(attempt)
+        return found
 
     def remove_endpoint(self, endpoint: WebhookEndpoint) -> None:
         self.session.execute(

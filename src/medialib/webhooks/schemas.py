@@ -38,6 +38,14 @@ class EndpointList(BaseModel):
     data: list[EndpointOut]
 
 
+class AttemptOut(BaseModel):
+    at: dt.datetime
+    status_code: int | None  # None: no answer (refused address, unreachable, timed out)
+    duration_ms: int
+    error: str | None
+    body_excerpt: str | None  # the start of the answer's body, at most 1,000 characters
+
+
 class DeliveryOut(BaseModel):
     id: str
     event_type: str
@@ -48,6 +56,7 @@ class DeliveryOut(BaseModel):
     created_at: dt.datetime
     delivered_at: dt.datetime | None
     payload: dict[str, Any]
+    attempt_log: list[AttemptOut] = []  # every attempt, oldest first
 
 
 class DeliveryList(BaseModel):

@@ -13,7 +13,7 @@ from medialib.errors import InvalidState, NotFound, ValidationFailed
 from medialib.fetch import FetchPolicy, check_url, vet_host
 from medialib.ids import new_id
 from medialib.webhooks.events import EventType
-from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from medialib.webhooks.outbox import queue_delivery
 from medialib.webhooks.repository import WebhookRepository
 from medialib.webhooks.signing import new_secret
@@ -108,6 +108,9 @@ class WebhookService:
     ) -> tuple[list[WebhookDelivery], int]:
         endpoint = self.get(workspace, endpoint_id)
         return self.repository.deliveries(endpoint.id, limit=limit, offset=offset)
+
+    def attempts_of(self, deliveries: list[WebhookDelivery]) -> dict[str, list[WebhookAttempt]]:
+        return self.repository.attempts_of([delivery.id for delivery in deliveries])
 
     def _check_target(self, url: str) -> None:
         """The same SSRF rules as imports: refused now, and again on every attempt."""

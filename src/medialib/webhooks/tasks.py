@@ -19,7 +19,7 @@ from medialib.jobs.names import JobName
 from medialib.jobs.payloads import DeliveryJob, JobOutcome
 from medialib.jobs.registry import JobContext, registry
 from medialib.webhooks import signing
-from medialib.webhooks.models import DeliveryStatus
+from medialib.webhooks.models import DeliveryStatus, WebhookAttempt
 from medialib.webhooks.repository import WebhookRepository
 
 
@@ -71,11 +71,14 @@ def deliver(context: JobContext, job: DeliveryJob) -> JobOutcome:
             secrets_in_use.append(endpoint.previous_secret)
         url, message_id, body = endpoint.url, delivery.id, json.dumps(delivery.payload).encode()
     headers = signing.headers(secrets_in_use, message_id, int(time.time()), body)
-    status, error = None, None
+    status, error, excerpt = None, None, None
+    started = time.monotonic()
     try:
-        status = post_json(url, body, headers, _policy(context))
+        answer = post_json(url, body, headers, _policy(context))
+        status, excerpt = answer.status, answer.excerpt
     except MedialibError as exc:  # refused address, no answer, time-out
         error = exc.message
+    took_ms = int((time.monotonic() - started) * 1000)
     ok = status is not None and 200 <= status < 300
     metrics.WEBHOOKS.labels("delivered" if ok else "failed").inc()
     with session_scope(context.session_factory) as session:
@@ -86,6 +89,15 @@ def deliver(context: JobContext, job: DeliveryJob) -> JobOutcome:
         delivery.attempts += 1
         delivery.last_status_code = status
         delivery.last_error = None if ok else (error or f"answered {status}")
+        repository.add_attempt(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                status_code=status,
+                duration_ms=took_ms,
+                error=error,
+                body_excerpt=excerpt[: WebhookAttempt.MAX_EXCERPT] if excerpt else None,
+            )
+        )
         if ok:
             delivery.status = DeliveryStatus.SUCCEEDED
             delivery.delivered_at = utcnow()

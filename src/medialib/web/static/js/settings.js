@@ -212,6 +212,8 @@ async function toggleLog(hook, button) {
 }
 
 async function renderLog(hook, log) {
+  clearTimeout(log.refresh);
+  if (log.hidden || !log.isConnected) return;
   const deliveries = (await api("GET", `/v1/webhooks/${hook.id}/deliveries?limit=50`)).data;
   if (!deliveries.length) {
     log.replaceChildren(el("p", { class: "hint", text: "No deliveries yet." }));
@@ -219,20 +221,45 @@ async function renderLog(hook, log) {
   }
   log.replaceChildren(el("table", { class: "log" },
     el("thead", {}, el("tr", {}, ["Event", "Status", "Attempts", "Answer", "Sent", ""].map((h) => el("th", { text: h })))),
-    el("tbody", {}, deliveries.map((delivery) => el("tr", { "data-id": delivery.id, "data-status": delivery.status },
-      el("td", { text: delivery.event_type }),
-      el("td", { text: delivery.status }),
-      el("td", { text: String(delivery.attempts) }),
-      el("td", { text: delivery.last_status_code ? `HTTP ${delivery.last_status_code}` : (delivery.last_error || "–") }),
-      el("td", { text: formatDateTime(delivery.delivered_at || delivery.created_at) }),
-      el("td", {}, el("button", { type: "button", text: "Send again", "aria-label": `Send ${delivery.event_type} again`,
-        onclick: async () => {
-          try {
-            await api("POST", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}/resend`);
-            await renderLog(hook, log);
-          } catch (error) {
-            showError($("#settings-error"), error);
-          }
-        } }))))),
-    el("button", { type: "button", class: "quiet", text: "Refresh", onclick: () => renderLog(hook, log) })));
+    el("tbody", {}, deliveries.flatMap((delivery) => [
+      el("tr", { "data-id": delivery.id, "data-status": delivery.status },
+        el("td", { text: delivery.event_type }),
+        el("td", { text: delivery.status }),
+        el("td", {}, delivery.attempt_log.length
+          ? el("button", { type: "button", class: "quiet", text: String(delivery.attempts), "aria-expanded": "false",
+              "aria-label": `Every attempt of ${delivery.event_type}`,
+              onclick: (event) => toggleAttempts(event.currentTarget) })
+          : String(delivery.attempts)),
+        el("td", { text: delivery.last_status_code ? `HTTP ${delivery.last_status_code}` : (delivery.last_error || "–") }),
+        el("td", { text: formatDateTime(delivery.delivered_at || delivery.created_at) }),
+        el("td", {}, el("button", { type: "button", text: "Send again", "aria-label": `Send ${delivery.event_type} again`,
+          onclick: async () => {
+            try {
+              await api("POST", `/v1/webhooks/${hook.id}/deliveries/${delivery.id}/resend`);
+              await renderLog(hook, log);
+            } catch (error) {
+              showError($("#settings-error"), error);
+            }
+          } }))),
+      el("tr", { class: "attempts", hidden: true }, el("td", { colspan: "6" }, attemptList(delivery.attempt_log))),
+    ]))),
+    el("button", { type: "button", class: "quiet", text: "Refresh", onclick: () => renderLog(hook, log) }));
+  // A delivery on its way is shown as it goes, not left at "pending" until Refresh.
+  if (deliveries.some((delivery) => delivery.status === "pending")) {
+    log.refresh = setTimeout(() => renderLog(hook, log).catch(() => {}), 2000);
+  }
+}
+
+function attemptList(attempts) {
+  return el("ol", { class: "attempt-log" }, attempts.map((attempt) => el("li", {},
+    el("span", { text: `${formatDateTime(attempt.at)} · ` }),
+    el("strong", { text: attempt.status_code ? `HTTP ${attempt.status_code}` : (attempt.error || "no answer") }),
+    el("span", { text: ` · ${attempt.duration_ms} ms` }),
+    attempt.body_excerpt ? el("pre", { class: "excerpt", text: attempt.body_excerpt }) : "")));
+}
+
+function toggleAttempts(button) {
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  button.closest("tr").nextElementSibling.hidden = !open;
 }
