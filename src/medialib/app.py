@@ -54,6 +54,7 @@ from medialib.publishing.endpoints import router as publishing_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
 from medialib.scanning.clamd import scanner_for
+from medialib.statistics import StatisticsKeeper
 from medialib.storage.base import UPLOAD_PATH
 from medialib.storage.factory import open_store
 from medialib.tasks import load_handlers
@@ -162,9 +163,12 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = state.settings.request_threads
         if state.runner is not None:
             state.runner.start()
+        keeper = StatisticsKeeper(state.engine)
+        keeper.start()
         try:
             yield
         finally:
+            keeper.stop()
             if state.runner is not None:
                 state.runner.stop()
             if state.broker is not None:

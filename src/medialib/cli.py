@@ -228,10 +228,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     from medialib.app import build_state
     from medialib.jobs.runner import EmbeddedRunner
+    from medialib.statistics import StatisticsKeeper
     from medialib.tasks import load_handlers
 
     settings = Settings()
     state = build_state(settings, run_workers=False)
+    StatisticsKeeper(state.engine).start()  # a daemon: it ends with the process
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -6,8 +6,9 @@ from medialib.idempotency.models import IdempotencyRecord
 from medialib.jobs.models import Job
 from medialib.media.models import Media, MediaPin, MediaTag
 from medialib.posts.models import Post, PostMedia, PostTarget
+from medialib.statistics import StatisticsTaken
 from medialib.uploads.models import ResumableUpload
-from medialib.webhooks.models import WebhookDelivery, WebhookEndpoint
+from medialib.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from medialib.workspaces.models import ApiKey, Workspace
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "PostMedia",
     "PostTarget",
     "ResumableUpload",
+    "StatisticsTaken",
+    "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
     "Workspace",
