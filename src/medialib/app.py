@@ -14,7 +14,7 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
 from medialib import __version__, clock, http_errors, openapi
@@ -45,7 +45,7 @@ from medialib.jobs.repository import JobRepository
 from medialib.jobs.runner import EmbeddedRunner
 from medialib.media.endpoints import router as media_router
 from medialib.media.file_endpoints import router as files_router
-from medialib.metrics import QueueDepth, registry_with
+from medialib.metrics import QueueDepth, registry_with, serve_apart
 from medialib.platforms import rules as platform_rules
 from medialib.posts.endpoints import router as posts_router
 from medialib.posts.platform_endpoints import router as platforms_router
@@ -165,9 +165,13 @@ def create_app(
             state.runner.start()
         keeper = StatisticsKeeper(state.engine)
         keeper.start()
+        address = state.settings.metrics_address
+        stop_metrics = serve_apart(address, metrics_registry(state)) if address else None
         try:
             yield
         finally:
+            if stop_metrics is not None:
+                stop_metrics()
             keeper.stop()
             if state.runner is not None:
                 state.runner.stop()
@@ -261,12 +265,20 @@ def _rate_counters(settings: Settings) -> WindowCounters:
     return MemoryCounters()
 
 
-def _add_metrics_route(app: FastAPI, state: AppState) -> None:
+def metrics_registry(state: AppState) -> CollectorRegistry:
+    """This process's metrics, with the depth of each job queue."""
+
     def waiting() -> dict[str, int]:
         with session_scope(state.runtime.reads) as session:
             return JobRepository(session).waiting_by_queue()
 
-    registry = registry_with(QueueDepth(waiting))
+    return registry_with(QueueDepth(waiting))
+
+
+def _add_metrics_route(app: FastAPI, state: AppState) -> None:
+    if state.settings.metrics_address:
+        return  # served on its own listener (see the lifespan): not on the public one
+    registry = metrics_registry(state)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

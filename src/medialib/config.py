@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     # "json": one JSON object a line (with the request id), for a log collector.
     log_format: Literal["text", "json"] = "text"
+    # "host:port" of a listener of its own for Prometheus (`/metrics`), in every process
+    # that sets it, workers included; the public listener then has no /metrics. Unset: the
+    # API server answers /metrics on its public listener, and workers have none.
+    metrics_address: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$")
     data_dir: Path = Path("./medialib-data")
     database_url: str | None = None
     storage_url: str | None = None

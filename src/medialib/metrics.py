@@ -79,3 +79,19 @@ def count_request(method: str, route: str | None, status: int, seconds: float) -
     route = route or "unmatched"
     REQUESTS.labels(method, route, str(status)).inc()
     REQUEST_SECONDS.labels(method, route).observe(seconds)
+
+
+def serve_apart(address: str, registry: CollectorRegistry) -> Callable[[], None]:
+    """Prometheus' own listener on `address` ("host:port"), apart from the API's; the
+    function that stops it."""
+    from prometheus_client import start_http_server
+
+    host, _, port = address.rpartition(":")
+    server, thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

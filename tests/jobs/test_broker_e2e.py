@@ -3,6 +3,7 @@ processes do the processing; a worker killed in the middle of a video loses noth
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import uuid
@@ -13,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import free_port
 from tests.helpers import eventually, get_media, upload_file, wait_settled
 from tests.processes import MEDIALIB, ServeProcess, WorkerProcess, env_for
 
@@ -65,15 +67,20 @@ def _client(server: ServeProcess, env: dict[str, str]) -> httpx.Client:
 def test_workers_process_every_kind_and_serve_alone_does_not(
     broker_env: dict[str, str], files: Path
 ) -> None:
-    server = ServeProcess(broker_env)
+    apart = [f"127.0.0.1:{free_port()}" for _ in range(3)]  # Prometheus' own listeners
+    server = ServeProcess({**broker_env, "MEDIALIB_METRICS_ADDRESS": apart[0]})
     workers: list[WorkerProcess] = []
     try:
         with _client(server, broker_env) as api:
             assert api.get("/readyz").json()["checks"]["jobs"] == "ok"
+            assert api.get("/metrics").status_code == 404  # not on the public listener
             video = upload_file(api, files / "clip.mp4")
             time.sleep(1.5)
             assert api.get(f"/v1/media/{video['id']}").json()["status"] == "processing"
-            workers = [WorkerProcess(broker_env), WorkerProcess(broker_env)]
+            workers = [
+                WorkerProcess({**broker_env, "MEDIALIB_METRICS_ADDRESS": address})
+                for address in apart[1:]
+            ]
             uploads = [video] + [
                 upload_file(api, files / name) for name in ("photo.heic", "doc.pdf", "tone.wav")
             ]
@@ -86,6 +93,17 @@ def test_workers_process_every_kind_and_serve_alone_does_not(
                 lambda media: media["thumbnail"]["source"] == "generated",
                 what="the preview made by a worker",
             )
+        # The work was the workers': their counts reach Prometheus from their listeners.
+        scraped = [httpx.get(f"http://{address}/metrics").text for address in apart]
+        assert "medialib_http_requests_total" in scraped[0]
+        done = sum(
+            float(value)
+            for text in scraped[1:]
+            for value in re.findall(
+                r'medialib_jobs_total\{outcome="done",queue="\w+"\} (\S+)', text
+            )
+        )
+        assert done >= 5, scraped[1:]
     finally:
         for worker in workers:
             worker.stop()
