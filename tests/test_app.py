@@ -40,6 +40,9 @@ def test_web_page_is_served_with_a_content_security_policy(anon: httpx.Client) -
     assert "default-src 'self'" in policy
     # default-src does not cover where forms may post: said on its own.
     assert "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
+    icon = anon.get("/favicon.ico")  # what browsers ask for, linked or not
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert anon.get("/static/favicon.svg").content == icon.content
 
 
 def test_the_api_document_is_valid_and_a_client_can_use_it(server: RunningServer) -> None:

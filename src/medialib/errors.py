@@ -42,7 +42,17 @@ is worth retrying later (423, 429, 503) also says when, in `Retry-After`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
+
+_PATH = re.compile(r"(?:/[^\s/:'\"]+){2,}/?")
+
+
+def client_reason(text: str, limit: int = 200) -> str:
+    """A library's words as a reason a client may read: the first line, at most `limit`
+    characters, this server's file paths taken out (a temp dir, the data dir)."""
+    lines = text.strip().splitlines()
+    return _PATH.sub("(a file)", lines[0])[:limit] if lines else ""
 
 
 class MedialibError(Exception):

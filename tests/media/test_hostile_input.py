@@ -4,6 +4,7 @@ and the server keeps serving."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -323,13 +324,32 @@ def test_declared_type_disagreeing_with_the_bytes_is_a_mismatch(
     )
 
 
-def test_truncated_video_ends_failed_with_a_reason(api: httpx.Client, files: Path) -> None:
+def test_truncated_video_ends_failed_with_a_reason(
+    server: RunningServer, api: httpx.Client, files: Path
+) -> None:
     from tests.helpers import wait_settled
 
     media = upload_file(api, files / "truncated.mp4")
     settled = wait_settled(api, media["id"])
     assert settled["status"] == "failed"
     assert settled["error"]["code"] == "processing_failed"
+    # The decoder's words, without this server's paths (a temp dir, the data dir).
+    told = json.dumps(settled["error"])
+    assert str(server.settings.resolved_data_dir) not in told and "/tmp/" not in told
+
+
+@pytest.mark.parametrize("length", [256, 1000])
+def test_a_filename_longer_than_file_systems_keep_is_refused(
+    api: httpx.Client, length: int
+) -> None:
+    name = "x" * (length - 4) + ".jpg"
+    for answer in (
+        api.post("/v1/media/upload", json={"filename": name}),
+        api.post("/v1/media/import", json={"url": "https://example.com/a.jpg", "filename": name}),
+    ):
+        assert answer.status_code == 422 and error_of(answer)["code"] == "validation_error"
+    at_most = api.post("/v1/media/upload", json={"filename": "x" * 251 + ".jpg"})
+    assert at_most.status_code == 201
 
 
 def test_direct_upload_hostile_cases(api: httpx.Client, files: Path) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import ssl
+import subprocess
 import threading
 import time
 import zlib
@@ -431,3 +433,37 @@ def test_slow_origins_cannot_hold_the_service(
     assert statuses.count(503) >= 4 and set(statuses) <= {502, 503}, statuses
     busy = next(answer for answer in answers if answer.status_code == 503)
     assert int(busy.headers["Retry-After"]) > 0 and error_of(busy)["reason"] == "busy"
+
+
+@pytest.fixture(scope="module")
+def self_signed_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An HTTPS origin on loopback with a certificate nobody signed (openssl made it)."""
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_self_signed_origin_is_named_for_its_certificate(
+    importer: httpx.Client, self_signed_origin: str
+) -> None:
+    answer = importer.post("/v1/media/import", json={"url": f"{self_signed_origin}/photo.jpg"})
+    assert answer.status_code == 502
+    error = error_of(answer)
+    assert error["code"] == "import_failed" and error["reason"] == "certificate"
+    assert "certificate is not trusted" in error["message"]

@@ -14,6 +14,7 @@ thread for long, or blow up memory.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -240,4 +241,22 @@ def _send(
     except httpx.TimeoutException as exc:
         raise ImportFailed("The server did not answer in time.", reason="timeout") from exc
     except httpx.HTTPError as exc:
+        if _certificate_refused(exc):
+            raise ImportFailed(
+                "The server's certificate is not trusted (self-signed, expired, or for "
+                "another name).",
+                reason="certificate",
+            ) from exc
         raise ImportFailed("The server could not be reached.", reason="network") from exc
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Whether TLS verification is what failed, anywhere in the exception's causes."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

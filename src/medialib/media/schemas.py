@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from medialib.media.models import MediaKind, MediaStatus
+from medialib.processing.filenames import MAX_FILENAME_CHARS
 from medialib.schemas import Pagination, Strict
 
 SortOrder = Literal["recent", "name", "most_used"]
@@ -51,7 +52,8 @@ def normalise_tags(tags: list[str] | None) -> list[str] | None:
 
 
 class UploadRequest(Strict):
-    filename: str = Field(min_length=1, max_length=4096)
+    # A name longer than file systems keep (255) is refused, not cut short unseen.
+    filename: str = Field(min_length=1, max_length=MAX_FILENAME_CHARS)
     content_type: str | None = Field(default=None, max_length=255)
     kind: MediaKind | None = None
     size: int | None = Field(default=None, ge=0)
@@ -98,7 +100,7 @@ class FramingOut(BaseModel):
 class MediaUpdate(Strict):
     tags: list[str] | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
-    filename: str | None = Field(default=None, min_length=1, max_length=4096)
+    filename: str | None = Field(default=None, min_length=1, max_length=MAX_FILENAME_CHARS)
     # New variants are made for the new framing.
     framing: FramingIn | None = None
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medialib.errors import ImageTooLarge, MediaProcessingFailed
+from medialib.errors import ImageTooLarge, MediaProcessingFailed, client_reason
 
 _ALLOWED_LOADERS = (
     "VipsForeignLoadJpeg",
@@ -171,7 +171,7 @@ def heif_to_jpeg(source: Path, out_dir: Path, *, max_pixels: int) -> DerivedImag
         return DerivedImage(out, rgb.width, rgb.height, "image/jpeg")
     except (ValueError, OSError, RuntimeError) as exc:
         raise MediaProcessingFailed(
-            "The HEIF image could not be decoded.", reason=str(exc)[:200]
+            "The HEIF image could not be decoded.", reason=first_line(exc)
         ) from exc
 
 
@@ -193,4 +193,5 @@ def document_tile(label: str, out_dir: Path, *, side: int = THUMBNAIL_MAX_SIDE) 
 
 
 def first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    """A library's error as a reason a client may read (see `client_reason`)."""
+    return client_reason(str(exc)) or type(exc).__name__

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from medialib.errors import MediaProcessingFailed
+from medialib.errors import MediaProcessingFailed, client_reason
 
 DEFAULT_MEMORY_BYTES = 1536 * 1024 * 1024
 _PRELOAD = [
@@ -75,7 +75,7 @@ def run_child(
             child.kill()
             child.join()
     if not succeeded:
-        raise MediaProcessingFailed(failure_message, reason=str(payload)[:300])
+        raise MediaProcessingFailed(failure_message, reason=client_reason(str(payload), 300))
     result: dict[str, Any] = payload
     return result
 

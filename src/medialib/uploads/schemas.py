@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medialib.media.models import MediaKind
 from medialib.media.schemas import normalise_tags
+from medialib.processing.filenames import MAX_FILENAME_CHARS
 from medialib.schemas import Strict
 
 
@@ -43,7 +44,7 @@ class ProbeRequest(Strict):
 
 
 class ImportRequest(ProbeRequest):
-    filename: str | None = Field(default=None, max_length=4096)
+    filename: str | None = Field(default=None, max_length=MAX_FILENAME_CHARS)
     kind: MediaKind | None = None
     tags: list[str] | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from medialib.deps import StateDep
@@ -36,3 +36,12 @@ def page_headers(upload_origins: tuple[str, ...]) -> dict[str, str]:
 def index(state: StateDep) -> HTMLResponse:
     page = (STATIC_DIR / "index.html").read_text()
     return HTMLResponse(page, headers=page_headers(state.upload_origins))
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it whatever the page links: the same icon (SVG), not a 404."""
+    icon = (STATIC_DIR / "favicon.svg").read_bytes()
+    return Response(
+        icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
