@@ -54,12 +54,13 @@ from medialib.publishing.endpoints import router as publishing_router
 from medialib.runtime import Runtime
 from medialib.scanning.base import Scanner
 from medialib.scanning.clamd import scanner_for
-from medialib.statistics import StatisticsKeeper
+from medialib.statistics import Housekeeper, refresh_if_stale
 from medialib.storage.base import UPLOAD_PATH
 from medialib.storage.factory import open_store
 from medialib.tasks import load_handlers
 from medialib.uploads.endpoints import router as uploads_router
 from medialib.uploads.tus import router as tus_router
+from medialib.variants import readiness
 from medialib.variants.endpoints import router as variants_router
 from medialib.web.views import mount_static
 from medialib.web.views import router as web_router
@@ -163,7 +164,7 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = state.settings.request_threads
         if state.runner is not None:
             state.runner.start()
-        keeper = StatisticsKeeper(state.engine)
+        keeper = housekeeper_for(state)
         keeper.start()
         address = state.settings.metrics_address
         stop_metrics = serve_apart(address, metrics_registry(state)) if address else None
@@ -263,6 +264,16 @@ def _rate_counters(settings: Settings) -> WindowCounters:
     if url.startswith(("redis://", "rediss://")):
         return RedisCounters(url, namespace=settings.broker_namespace)
     return MemoryCounters()
+
+
+def housekeeper_for(state: AppState) -> Housekeeper:
+    """What every serving or working process keeps in order, every 5 minutes."""
+    return Housekeeper(
+        [
+            lambda: refresh_if_stale(state.engine),
+            lambda: readiness.backfill(state.runtime.session_factory),
+        ]
+    )
 
 
 def metrics_registry(state: AppState) -> CollectorRegistry:

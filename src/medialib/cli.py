@@ -226,15 +226,14 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from medialib.app import build_state, metrics_registry
+    from medialib.app import build_state, housekeeper_for, metrics_registry
     from medialib.jobs.runner import EmbeddedRunner
     from medialib.metrics import serve_apart
-    from medialib.statistics import StatisticsKeeper
     from medialib.tasks import load_handlers
 
     settings = Settings()
     state = build_state(settings, run_workers=False)
-    StatisticsKeeper(state.engine).start()  # a daemon: it ends with the process
+    housekeeper_for(state).start()  # a daemon: it ends with the process
     if settings.metrics_address:  # jobs, scans and webhooks counted here reach Prometheus
         serve_apart(settings.metrics_address, metrics_registry(state))
         print(f"metrics on http://{settings.metrics_address}/metrics", flush=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import BigInteger, Engine, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -70,29 +71,33 @@ def refresh_if_stale(engine: Engine) -> bool:
     return True
 
 
-class StatisticsKeeper:
-    """A daemon thread that calls `refresh_if_stale` now and every `every_seconds`."""
+class Housekeeper:
+    """A daemon thread that runs each task now and every `every_seconds` (the planner's
+    statistics, readiness for media from before it was kept); a task that fails is logged
+    and tried again next time."""
 
-    def __init__(self, engine: Engine, *, every_seconds: float = 300.0) -> None:
-        self.engine, self.every_seconds = engine, every_seconds
+    def __init__(self, tasks: list[Callable[[], object]], *, every_seconds: float = 300.0) -> None:
+        self.tasks, self.every_seconds = tasks, every_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self.engine.dialect.name != "sqlite" or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="statistics", daemon=True)
-        self._thread.start()
+        if self._thread is None and self.tasks:
+            self._thread = threading.Thread(target=self._run, name="housekeeping", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                refresh_if_stale(self.engine)
-            except Exception:  # a busy or closing database: next time
-                log.warning("planner statistics not refreshed", exc_info=True)
+            for task in self.tasks:
+                if self._stop.is_set():
+                    return
+                try:
+                    task()
+                except Exception:  # a busy or closing database: next time
+                    log.warning("housekeeping task failed", exc_info=True)
             self._stop.wait(self.every_seconds)

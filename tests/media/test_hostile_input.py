@@ -260,7 +260,6 @@ def test_malformed_and_invalid_bodies_answer_json_errors(api: httpx.Client) -> N
         ("nul\x00byte.jpg", "nulbyte.jpg"),
         ("crlf\r\nSet-Cookie: x=1.jpg", "crlfSet-Cookie: x=1.jpg"),
         ("invoice\u202egpj.exe.jpg", "invoicegpj.exe.jpg"),
-        ("a" * 1000 + ".jpg", "a" * 251 + ".jpg"),
         ("фото 🌅.jpg", "фото 🌅.jpg"),
     ],
 )

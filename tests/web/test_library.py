@@ -17,7 +17,14 @@ from medialib.db import session_scope
 from medialib.workspaces.service import WorkspaceService
 from tests import mediafiles
 from tests.conftest import RunningServer
-from tests.helpers import request_upload, upload_file, wait_settled, wait_variants
+from tests.helpers import (
+    eventually,
+    get_media,
+    request_upload,
+    upload_file,
+    wait_settled,
+    wait_variants,
+)
 from tests.web.conftest import save_screenshot
 
 CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
@@ -228,6 +235,33 @@ def test_search_tabs_and_filters_live_in_the_url(
     page.reload()  # the view survives a reload (the key lives in the tab's session)
     expect(_cards(page)).to_have_count(1)
     expect(page.get_by_role("tab", name="Images")).to_have_attribute("aria-selected", "true")
+
+
+def test_each_card_shows_where_it_can_go_and_the_library_filters_by_network(
+    page: Any, web_server: RunningServer, files: Path, tmp_path: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        photo = upload_file(api, files / "photo.jpg", filename="photo.jpg")
+        song = upload_file(api, files / "tone.mp3", filename="song.mp3")
+        for media in (photo, song):
+            eventually(
+                lambda media=media: get_media(api, media["id"]),
+                lambda m: m["ready_for"] is not None,
+                what="readiness",
+            )
+    _sign_in(page, web_server, key)
+    song_card = page.locator(f"#grid .card[data-id='{song['id']}']")
+    photo_card = page.locator(f"#grid .card[data-id='{photo['id']}']")
+    expect(song_card.get_by_role("img", name=re.compile("Ready for .*Mastodon"))).to_be_visible()
+    expect(song_card.locator(".networks")).not_to_contain_text("X")
+    expect(photo_card.locator(".networks")).to_contain_text("Bsky")
+    page.get_by_role("combobox", name="Ready for").select_option(label="X")
+    expect(_cards(page)).to_have_count(1)
+    assert page.get_attribute("#grid .card", "data-id") == photo["id"]
+    assert "ready_for=x" in page.url
+    save_screenshot(page, "library-ready-for", tmp_path)
+    assert page.evaluate(CONTRAST) == []
 
 
 def test_more_pages_come_by_cursor_and_a_long_list_says_so(

@@ -26,6 +26,7 @@ from medialib.media.schemas import (
 )
 from medialib.media.service import MediaLibrary
 from medialib.media.thumbnails import Thumbnails
+from medialib.platforms.rules import catalog
 from medialib.schemas import Deleted, Pagination, json_body, tagged_json_body
 from medialib.storage.base import ObjectStore
 
@@ -138,11 +139,13 @@ def list_media(
     created_before: DateTimeQuery = None,
     sort: SortOrder = "recent",
     ids: Annotated[str | None, Query(max_length=4200, pattern=r"^[A-Za-z0-9_,]*$")] = None,
+    ready_for: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z0-9_]+$")] = None,
 ) -> Response:
     """Media of the workspace, newest first unless `sort` says otherwise.
 
     `ids` (comma-separated, at most 100) keeps only those media: one request for every
-    item a page is waiting on.
+    item a page is waiting on. `ready_for` (a network id, as `GET /v1/platforms` names
+    it) keeps the media that network can take now, as it is or by a current variant.
 
     `q` searches filename, tags and description; `total` counts every match (exactly up
     to 1,000 by default; past that `total_exact` is false). For deep pages follow
@@ -158,6 +161,7 @@ def list_media(
         created_before=_aware(created_before),
         sort=sort,
         ids=_ids(ids),
+        ready_for=_network(ready_for),
     )
     with reading(state) as session:
         library = MediaLibrary(session, settings=state.settings)
@@ -219,6 +223,13 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=dt.UTC)
+
+
+def _network(name: str | None) -> str | None:
+    if name is not None and name not in catalog().networks:
+        known = ", ".join(catalog().networks)
+        raise ValidationFailed(f"ready_for: no network {name!r}; one of {known}.")
+    return name
 
 
 def _ids(raw: str | None) -> tuple[str, ...] | None:

@@ -94,6 +94,10 @@ class Media(Base):
     variants_key: Mapped[str | None] = mapped_column(String(80))
     # The key fresh variants were last asked for (variants/service.py): asked once per key.
     variants_requested: Mapped[str | None] = mapped_column(String(80))
+    # The networks it can go out to now (as itself or by a current variant), written with
+    # `media_readiness` (the same, as rows to filter by) by variants/readiness.py; None
+    # until first worked out.
+    ready_for: Mapped[list[str] | None] = mapped_column(JSONType)
     framing: Mapped[Framing | None] = mapped_column(RecordJSON(Framing))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     # Restoring from the trash puts the media back in the state it was deleted in.
@@ -187,6 +191,18 @@ class MediaPin(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class MediaReadiness(Base):
+    """One network a media can go out to now: the rows `ready_for=` filters by."""
+
+    __tablename__ = "media_readiness"
+    __table_args__ = (Index("ix_media_readiness_platform", "platform", "media_id"),)
+
+    media_id: Mapped[str] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class MediaView:
     """What a media's public object is made of (media/presenter.py): from a loaded row
@@ -214,6 +230,7 @@ class MediaView:
     display: DerivedFile | None
     framing: Framing | None
     duplicate_of: str | None
+    ready_for: list[str] | None
     created_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime | None

@@ -50,6 +50,7 @@ def present(media: Media | MediaView, store: ObjectStore) -> MediaOut:
         thumbnail=thumbnail,
         usage_count=media.usage_count,
         framing=_framing(media),
+        ready_for=media.ready_for if media.status == MediaStatus.READY else None,
         duplicate_of=media.duplicate_of,
         error=media.error,
         created_at=media.created_at,

@@ -26,6 +26,7 @@ class MediaFilters:
     created_before: dt.datetime | None = None
     sort: SortOrder = "recent"
     ids: tuple[str, ...] | None = None  # only these (a page polling what it shows)
+    ready_for: str | None = None  # a network id: only media it can take now
 
 
 MAX_TAGS = 50
@@ -161,6 +162,9 @@ class MediaOut(BaseModel):
     thumbnail: Thumbnail | None
     usage_count: int
     framing: FramingOut
+    # The networks it can go out to now, as itself or by a current variant (GET
+    # /v1/media?ready_for= filters by it); None until first worked out, soon after ready.
+    ready_for: list[str] | None = None
     duplicate_of: str | None
     error: dict[str, Any] | None
     created_at: dt.datetime

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from medialib.media.models import Media, MediaStatus, MediaTag
+from medialib.media.models import Media, MediaReadiness, MediaStatus, MediaTag
 from medialib.media.paging import After
 from medialib.media.schemas import MediaFilters, SortOrder
 
@@ -212,6 +212,10 @@ class MediaSearch:
             query = query.where(Media.status == filters.status)
         if filters.tenant_id:
             query = query.where(Media.tenant_id == filters.tenant_id)
+        if filters.ready_for:
+            ready = MediaReadiness.platform == filters.ready_for
+            mine = MediaReadiness.media_id == Media.id
+            query = query.where(select(MediaReadiness.media_id).where(mine, ready).exists())
         if filters.tag:
             if walk:
                 query = query.where(

@@ -61,12 +61,15 @@ class Transitions:
         self.enqueue(PROCESS_JOB[media.kind], media)
 
     def enqueue_variants(self, media: Media, *, again: bool = False) -> None:
-        """For the kinds that get variants: once when it becomes ready, and `again` when
+        """Once when it becomes ready, and `again` (for the kinds that get variants) when
         what they are made from changed (the job itself tells whether they are stale)."""
-        if media.status != MediaStatus.READY or not media.gets_variants:
+        if media.status != MediaStatus.READY:
             return
-        if media.variants is None or again:
-            self.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
+        # Audio and documents get no variants; the same job works out where they can go
+        # (variants/readiness.py), once, on the image queue (it is quick).
+        job = VARIANTS_JOB.get(MediaKind(media.network_kind), JobName.MAKE_VARIANTS)
+        if media.variants is None or (again and media.gets_variants):
+            self.enqueue(job, media)
 
     def fail(
         self, media: Media, error: MedialibError, *, stage: str, size: int | None = None

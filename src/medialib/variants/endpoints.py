@@ -54,5 +54,5 @@ def media_variants(media_id: str, workspace: CurrentWorkspace, state: StateDep) 
             for v in verdicts
         ],
         variants=made,
-        variants_status="ready" if current else ("pending" if gets_variants else "none"),
+        variants_status=("ready" if current else "pending") if gets_variants else "none",
     )

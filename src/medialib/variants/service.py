@@ -61,8 +61,11 @@ class VariantService:
             return False
         key = variants_key_for(media)
         if media.variants_requested != key:
+            from medialib.variants import readiness  # it reads choice.py, which reads this
+
             media.variants_requested = key
             self.transitions.enqueue(VARIANTS_JOB[MediaKind(media.network_kind)], media)
+            readiness.record(self.session, media)  # stale variants go out nowhere
             self.session.flush()
         return True
 

@@ -15,7 +15,7 @@ from medialib.media.records import Variant
 from medialib.media.repository import MediaRepository
 from medialib.platforms.rules import catalog
 from medialib.platforms.variants import variant_specs
-from medialib.variants import files
+from medialib.variants import files, readiness
 from medialib.variants.facts import facts_of
 from medialib.variants.service import VariantService, is_current, variants_key_for
 
@@ -26,6 +26,8 @@ def _give_up(context: JobContext, job: MediaJob, error: str) -> None:
         media = MediaRepository(session).get_by_id(job.media_id)
         service = VariantService(session, settings=context.settings)
         replaced = service.keep(media, [], variants_key_for(media)) if media else None
+        if media is not None and replaced is not None:
+            readiness.record(session, media)
     for stale in replaced or []:
         context.store.delete(stale)
 
@@ -47,7 +49,9 @@ def make_variants(context: JobContext, job: MediaJob) -> JobOutcome:
             preview_key=media.thumbnail.key if media.thumbnail else None,
             rules_version=rules.version,
         )
-    specs = variant_specs(facts, has_alpha=has_alpha, rules=rules)
+    # Audio and documents come for their readiness only: no variant is made of them.
+    gets_variants = media.gets_variants
+    specs = variant_specs(facts, has_alpha=has_alpha, rules=rules) if gets_variants else {}
     made = (
         files.make_variant_files(context.store, context.settings, source, specs)
         if specs and source.width and source.height
@@ -65,6 +69,8 @@ def _keep(context: JobContext, source: Original, made: list[Variant], key: str) 
         media = MediaRepository(session).get_by_id(source.media_id)
         service = VariantService(session, settings=context.settings)
         replaced = service.keep(media, made, key) if media is not None else None
+        if media is not None and replaced is not None:
+            readiness.record(session, media)
     # After commit: the files replaced, or (when these were not wanted) the ones just made.
     unwanted = replaced if replaced is not None else [variant.key for variant in made]
     for stale in unwanted:

@@ -2,14 +2,18 @@
 // media changed, so polling and selection never steal focus), paging by cursor, the
 // trash, selection and bulk delete, and the uploads panel.
 
-import { api, query } from "./api.js";
+import { api, loadPlatforms, query } from "./api.js";
 import { $, $$, debounce, el, formatBytes, formatDuration, plural, showError } from "./dom.js";
 import { UploadQueue, forgetInterrupted, interruptedUploads } from "./uploads.js";
 
 const PAGE_SIZE = 40;
 export const MEDIA_DRAG_TYPE = "application/x-medialib-media";
 const POLL_MS = 1000;
-const FILTERS = ["q", "kind", "status", "tag", "sort", "from", "to"];
+const FILTERS = ["q", "kind", "status", "ready_for", "tag", "sort", "from", "to"];
+// Short names for the per-network badges on each card (the full name is in its label).
+const SHORT = { x: "X", bluesky: "Bsky", mastodon: "Mast", threads: "Thr", instagram: "IG",
+  facebook: "FB", linkedin: "In", tiktok: "TT", youtube: "YT", pinterest: "Pin", telegram: "TG" };
+let networkNames = {};
 
 const state = {
   filters: readFilters(), items: [], total: 0, totalExact: true, next: null,
@@ -32,6 +36,8 @@ export function initLibrary({ onOpen, onCompose }) {
     setFilter("q", $("#q").value.trim());
   });
   $("#status").addEventListener("change", () => setFilter("status", $("#status").value));
+  $("#ready_for").addEventListener("change", () => setFilter("ready_for", $("#ready_for").value));
+
   $("#sort").addEventListener("change", () => setFilter("sort", $("#sort").value));
   $("#tag").addEventListener("change", () => setFilter("tag", $("#tag").value.trim()));
   $("#from").addEventListener("change", () => setFilter("from", $("#from").value));
@@ -81,7 +87,7 @@ function writeFilters() {
 }
 
 function syncControls() {
-  for (const name of ["q", "status", "tag", "sort", "from", "to"]) $(`#${name}`).value = state.filters[name];
+  for (const name of ["q", "status", "ready_for", "tag", "sort", "from", "to"]) $(`#${name}`).value = state.filters[name];
   for (const tab of $$("#kind-tabs [role=tab]")) {
     tab.setAttribute("aria-selected", String(tab.dataset.kind === state.filters.kind));
   }
@@ -112,8 +118,20 @@ function listPath(offset, cursor = null) {
 
 // --- list -------------------------------------------------------------------------------
 
+// The networks' names, for the "Ready for" filter and the cards' labels (once signed in).
+async function loadNetworks() {
+  if (Object.keys(networkNames).length) return;
+  const networks = await loadPlatforms().catch(() => null);
+  if (!networks || Object.keys(networkNames).length) return;
+  networkNames = Object.fromEntries(networks.map((network) => [network.id, network.name]));
+  $("#ready_for").append(...networks.map((network) => el("option", { value: network.id, text: network.name })));
+  $("#ready_for").value = state.filters.ready_for;
+  renderGrid();
+}
+
 export async function reload() {
   refreshUsage();
+  loadNetworks();
   renderResumeHint();
   const seq = ++listSeq;
   const page = await api("GET", listPath(0));
@@ -189,7 +207,8 @@ function renderGrid() {
 
 const cardKey = (media) => JSON.stringify([
   media.status, media.thumbnail_url, media.filename, media.description, media.duration_ms,
-  media.expires_at, state.selecting, state.selected.has(media.id),
+  media.expires_at, state.selecting, state.selected.has(media.id), media.ready_for,
+  Object.keys(networkNames).length,
 ]);
 
 function thumbOf(media) {
@@ -197,6 +216,19 @@ function thumbOf(media) {
   return el("div", { class: "thumb" }, media.thumbnail_url
     ? el("img", { src: media.thumbnail_url, alt: label, loading: "lazy" })
     : el("span", { text: media.kind.toUpperCase() }));
+}
+
+// Where it can go out now: one small badge per network, named in full for screen readers.
+function readiness(media) {
+  if (media.status !== "ready" || !media.ready_for) return "";
+  const names = media.ready_for.map((id) => networkNames[id] || id);
+  return el("span", {
+    class: "networks", role: "img",
+    "aria-label": names.length ? `Ready for ${names.join(", ")}` : "Ready for no network",
+    title: names.length ? `Ready for ${names.join(", ")}` : "Ready for no network yet",
+  }, media.ready_for.length
+    ? media.ready_for.map((id) => el("span", { class: "net", text: SHORT[id] || id }))
+    : el("span", { class: "net none", text: "no network" }));
 }
 
 function card(media) {
@@ -217,7 +249,8 @@ function card(media) {
     el("span", { class: "title", text: media.filename }),
     el("span", { class: "badges" },
       el("span", { class: "badge", text: media.kind }),
-      el("span", { class: `badge ${media.status}`, text: media.status.replace("_", " ") })))));
+      el("span", { class: `badge ${media.status}`, text: media.status.replace("_", " ") })),
+    readiness(media))));
   if (media.duration_ms && media.kind === "video") {
     item.append(el("span", { class: "duration", text: formatDuration(media.duration_ms) }));
   }
@@ -262,8 +295,10 @@ function trashCard(media) {
 let watchTimer;
 function watchUnsettled() {
   clearTimeout(watchTimer);
+  // Processing, waiting for its preview, or for where it can go (worked out just after).
   const waiting = state.items.filter((m) => m.status === "processing" ||
-    (m.status === "ready" && ["image", "gif"].includes(m.kind) && m.thumbnail?.source === "original"));
+    (m.status === "ready" && ["image", "gif"].includes(m.kind) && m.thumbnail?.source === "original") ||
+    (m.status === "ready" && m.ready_for === null));
   if (!waiting.length) return;
   watchTimer = setTimeout(async () => {
     const ids = waiting.slice(0, 100).map((m) => m.id).join(",");
