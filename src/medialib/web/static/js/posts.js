@@ -63,7 +63,12 @@ export async function showPosts(params) {
   await renderPostsView();
 }
 
+// Each render asks anew; an answer to an older ask (a tab left, a retry's refresh) is
+// dropped, so the list always shows what was asked last.
+let listSeq = 0;
+
 async function renderPostsView() {
+  const seq = ++listSeq;
   for (const tab of $$("#post-tabs [role=tab]")) {
     tab.setAttribute("aria-selected", String(tab.dataset.status === state.status && !state.media));
   }
@@ -71,10 +76,12 @@ async function renderPostsView() {
     api("GET", `/v1/posts${query({ status: state.status, media_id: state.media, limit: 100 })}`),
     networkNames(),
   ]);
+  if (seq !== listSeq) return;
   state.posts = answer.data;
   $("#posts-filter").hidden = !state.media;
   if (state.media) {
     const media = await api("GET", `/v1/media/${state.media}`).catch(() => null);
+    if (seq !== listSeq) return;
     $("#posts-filter-text").textContent = `Posts that use ${media ? media.filename : state.media}`;
   }
   $("#post-list").replaceChildren(...state.posts.map((post) => el("li", { class: "post", "data-id": post.id, "data-status": post.status },
