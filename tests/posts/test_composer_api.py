@@ -144,3 +144,38 @@ def test_the_media_list_keeps_only_the_ids_asked_for(api: httpx.Client, files: P
     too_many = ",".join(f"med_{n}" for n in range(101))
     assert api.get("/v1/media", params={"ids": too_many}).status_code == 422
     assert api.get("/v1/media", params={"ids": "med_1;drop"}).status_code == 422
+
+
+def test_a_carousel_follows_its_first_items_shape(api: httpx.Client, tmp_path: Path) -> None:
+    """Instagram shows every carousel item at the first item's ratio: the plan says which
+    items it cuts and shows the part that stays (of the upright original), centred."""
+    square = _ready(api, mediafiles.jpeg(tmp_path / "square.jpg", 1080, 1080))
+    wide = _ready(api, mediafiles.jpeg(tmp_path / "wide.jpg", 1600, 900))
+    tall = _ready(api, mediafiles.jpeg(tmp_path / "tall.jpg", 900, 1600))
+    also_square = _ready(api, mediafiles.jpeg(tmp_path / "also.jpg", 800, 800))
+    for media_id in (square, wide, tall, also_square):
+        wait_variants(api, media_id)
+    body = {
+        "text": "Four shapes",
+        "targets": [{"platform": "instagram"}],
+        "media": [{"media_id": m} for m in (square, wide, tall, also_square)],
+    }
+    instagram = api.post("/v1/posts/check", json=body).json()["targets"][0]
+    assert instagram["form"] == "carousel" and instagram["ok"]
+    planned = {m["media_id"]: m for m in instagram["media"]}
+    codes = {media_id: [r["code"] for r in item["reasons"]] for media_id, item in planned.items()}
+    assert "carousel_ratio" not in codes[square] and "carousel_ratio" not in codes[also_square]
+    assert planned[square]["network_crop"] is None and planned[also_square]["network_crop"] is None
+    # The 16:9 photo goes as it is; Instagram keeps its centre square.
+    assert planned[wide]["send"] == "original"
+    assert planned[wide]["network_crop"] == {"left": 350, "top": 0, "width": 900, "height": 900}
+    # The 9:16 one is made 4:5 by medialib, then cut square by Instagram: the square that
+    # stays lies inside medialib's crop.
+    ours, theirs = planned[tall]["crop"], planned[tall]["network_crop"]
+    assert theirs["width"] == theirs["height"] == ours["width"] == 900
+    assert ours["top"] <= theirs["top"] and theirs["top"] + 900 <= ours["top"] + ours["height"]
+    note = next(r for r in planned[tall]["reasons"] if r["code"] == "carousel_ratio")
+    assert note["fix"] == "scaled_by_network" and note["limit"] == 1.0
+    # A single post of the same media takes no carousel: nothing is cut to another's shape.
+    alone = api.post("/v1/posts/check", json={**body, "media": [{"media_id": wide}]}).json()
+    assert alone["targets"][0]["media"][0]["network_crop"] is None

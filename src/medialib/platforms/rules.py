@@ -122,6 +122,8 @@ class Form:
     mix: bool = False  # stills (images, animations) and videos in one post
     caption_max_chars: int | None = None
     title_required: bool = False
+    # The network shows every item at the first item's aspect ratio (it crops the rest).
+    ratio_of_first: bool = False
 
     def takes(self, kind: str) -> bool:
         return kind in self.media
@@ -239,6 +241,7 @@ class _Reader:
             mix=self._flag(raw.get("mix")),
             caption_max_chars=caption,
             title_required=self._flag(raw.get("title_required")),
+            ratio_of_first=self._flag(raw.get("ratio_of_first")),
         )
 
     # -- values: a path into the data file, or a literal

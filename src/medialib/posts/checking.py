@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from medialib.media.models import Media
+from medialib.platforms import wording as say
 from medialib.platforms.reasons import Reason
 from medialib.platforms.rules import Form, MediaRules, Network, catalog
 from medialib.platforms.wording import graphemes
@@ -84,6 +85,8 @@ class PostChecker:
             reasons = [*reasons, *_text_reasons(network, post.text)]
             chosen = [(item, m, choose(network, form, m)) for item, m in ordered]
             planned = [self._planned(form, item, m, choice) for item, m, choice in chosen]
+            if form is not None and form.ratio_of_first:
+                planned = _shown_at_first_ratio(network, planned, [m for _, m in ordered])
             ok = not reasons and all(not p.blocking for p in planned)
             plans.append(
                 TargetPlan(
@@ -137,6 +140,73 @@ class PostChecker:
             reasons=[_out(r) for r in (*choice.reasons, *alt)],
             blocking=bool(alt),
         )
+
+
+def _shown_at_first_ratio(
+    network: Network, planned: list[PlannedMedia], media: list[Media]
+) -> list[PlannedMedia]:
+    """A form whose network shows every item at the first item's ratio (Instagram's
+    carousel): each later item of another shape is cut to it by the network, around its
+    centre. The plan says so and shows that part, not the item's own crop."""
+    first = planned[0] if planned else None
+    if first is None or not first.width or not first.height:
+        return planned
+    wanted = first.width / first.height
+    shown = [first]
+    for item, source in zip(planned[1:], media[1:], strict=True):
+        if not item.width or not item.height or not source.width or not source.height:
+            shown.append(item)
+            continue
+        if abs(item.width / item.height - wanted) <= 0.01 * wanted:
+            shown.append(item)
+            continue
+        box = _centred(item.width, item.height, wanted)
+        cut = _in_original(box, item, source)  # None for a padded file: no such part
+        note = Reason(
+            "carousel_ratio",
+            f"{network.name} shows every carousel item at the first item's ratio "
+            f"({say.ratio(wanted)}): it cuts this one ({say.ratio(item.width / item.height)}) "
+            "to that itself, around the centre. Put the item whose shape matters first, "
+            "or give them one shape.",
+            "scaled_by_network",
+            "carousel",
+            round(wanted, 4),
+            round(item.width / item.height, 4),
+        )
+        shown.append(
+            item.model_copy(update={"network_crop": cut, "reasons": [*item.reasons, _out(note)]})
+        )
+    return shown
+
+
+def _centred(width: int, height: int, wanted: float) -> dict[str, int]:
+    """The centred box of ratio `wanted` a network cuts from width x height."""
+    if width / height > wanted:
+        cut = max(1, round(height * wanted))
+        return {"left": (width - cut) // 2, "top": 0, "width": cut, "height": height}
+    cut = max(1, round(width / wanted))
+    return {"left": 0, "top": (height - cut) // 2, "width": width, "height": cut}
+
+
+def _in_original(box: dict[str, int], item: PlannedMedia, source: Media) -> dict[str, int] | None:
+    """`box` (in the pixels of the file sent) as the part of the upright original it is:
+    through the variant's own crop when it has one, else scaled; None when the file is not
+    a plain picture of the original (padded onto a backdrop)."""
+    assert item.width and item.height and source.width and source.height
+    whole = {"left": 0, "top": 0, "width": source.width, "height": source.height}
+    frame = item.crop or whole
+    same_shape = abs(frame["width"] / frame["height"] - item.width / item.height) <= 0.02 * (
+        item.width / item.height
+    )
+    if not same_shape:
+        return None
+    across, down = frame["width"] / item.width, frame["height"] / item.height
+    return {
+        "left": frame["left"] + round(box["left"] * across),
+        "top": frame["top"] + round(box["top"] * down),
+        "width": round(box["width"] * across),
+        "height": round(box["height"] * down),
+    }
 
 
 def _outgoing(form: Form | None, item: PostMedia, media: Media, file: ChosenFile) -> Outgoing:

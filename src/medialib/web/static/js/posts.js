@@ -295,10 +295,14 @@ function networkCheck(planned, network) {
   for (const item of planned.media) {
     const media = draft.items.find((i) => i.media.id === item.media_id)?.media;
     if (!media) continue;
+    // A carousel item the network itself cuts to the first item's shape shows that cut
+    // (fixed: moving the item's own crop would not change what the network shows).
+    const preview = item.network_crop && media.width ? networkCropPreview(media, item.network_crop, name)
+      : item.crop && media.width ? cropPreview(media, item, name) : null;
     section.append(el("div", { class: "check-media" },
       el("p", { text: `${media.filename}: ${sentAs(item)}` }),
       reasonList(item.reasons),
-      item.crop && media.width ? cropPreview(media, item, name) : null));
+      preview));
   }
   return section;
 }
@@ -388,6 +392,21 @@ function cropPreview(media, item, networkName) {
   });
   return el("figure", { class: "crop" }, frame,
     el("figcaption", { text: `What ${networkName} shows of ${media.filename}` }));
+}
+
+function networkCropPreview(media, crop, networkName) {
+  const box = el("div", { class: "crop-box fixed", role: "img",
+    "aria-label": `The part ${networkName} shows of ${media.filename}` });
+  box.style.left = `${(crop.left / media.width) * 100}%`;
+  box.style.top = `${(crop.top / media.height) * 100}%`;
+  box.style.width = `${(crop.width / media.width) * 100}%`;
+  box.style.height = `${(crop.height / media.height) * 100}%`;
+  const picture = el("img", {
+    src: media.kind === "image" ? media.url : media.thumbnail_url,
+    alt: `${media.filename}, whole picture`,
+  });
+  return el("figure", { class: "crop" }, el("div", { class: "crop-frame" }, picture, box),
+    el("figcaption", { text: `What ${networkName} shows of ${media.filename} (cut to the first item's shape)` }));
 }
 
 const scheduleFocus = debounce((media, crop) => saveFocus(media, crop), 500);
