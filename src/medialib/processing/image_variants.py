@@ -30,8 +30,38 @@ class Framing:
     max_aspect: float | None = None
 
 
+class Decoded:
+    """One decode of a picture shared by all of its still variants: upright, sRGB, at the
+    largest scale any variant has asked for so far (kept in memory). A smaller variant is
+    resized from it (lanczos3, as a thumbnail's final step is) instead of read and decoded
+    again; a larger one decodes anew and takes its place. Variants are made largest first,
+    so a job decodes its picture once."""
+
+    def __init__(self, source: Path, width: int, height: int) -> None:
+        self.source, self.width, self.height = source, width, height
+        self._image: Any = None
+        self._scale = 0.0
+
+    def at(self, scale: float) -> Any:
+        """The whole upright picture at `scale` (of its displayed size, at most 1)."""
+        scale = min(scale, 1.0)
+        load_w = max(1, round(self.width * scale))
+        load_h = max(1, round(self.height * scale))
+        if self._image is None or scale > self._scale + 1e-9:
+            image = vips().Image.thumbnail(
+                str(self.source), load_w, height=load_h, size="force", fail_on="error"
+            )
+            if image.interpretation not in ("srgb", "b-w"):
+                image = image.colourspace("srgb")
+            self._image, self._scale = image.copy_memory(), scale
+        image = self._image
+        if (image.width, image.height) == (load_w, load_h):
+            return image
+        return image.resize(load_w / image.width, vscale=load_h / image.height, kernel="lanczos3")
+
+
 def render_variant(
-    source: Path,
+    source: Path | Decoded,
     out_dir: Path,
     *,
     width: int,
@@ -61,9 +91,17 @@ def render_variant(
     a variant then aims its first encode at its cap instead of trying the top quality."""
     framing = framing or Framing()
     curve = curve if curve is not None else SizeCurve()
+    decoded = source if isinstance(source, Decoded) else Decoded(source, width, height)
     try:
         image = _framed(
-            source, width, height, framing, max_width, max_height, max_pixels, max_width_plus_height
+            decoded,
+            width,
+            height,
+            framing,
+            max_width,
+            max_height,
+            max_pixels,
+            max_width_plus_height,
         )
         if fmt != "png" and image.hasalpha():
             image = image.flatten(background=[255, 255, 255])
@@ -110,7 +148,7 @@ def _inside(image: Any, low: float | None, high: float | None) -> Any:
 
 
 def _framed(
-    source: Path,
+    decoded: Decoded,
     width: int,
     height: int,
     framing: Framing,
@@ -120,7 +158,6 @@ def _framed(
     max_sum: int | None,
 ) -> Any:
     """The upright picture cut (or filled) to its aspect and scaled into its box."""
-    pyvips = vips()
     crop = framing.crop
     region_w, region_h = (crop.width, crop.height) if crop else (width, height)
     if framing.pad_ratio:
@@ -131,15 +168,9 @@ def _framed(
     scale = min(box_w / canvas_w, box_h / canvas_h, 1.0)
     if framing.upscale_to_width and canvas_w * scale < framing.upscale_to_width:
         scale = framing.upscale_to_width / canvas_w
-    # Shrink on load to the whole picture's final scale (libvips decodes JPEGs at 1/2,
-    # 1/4, 1/8 directly), then cut the region from that.
-    load_w = max(1, round(width * min(scale, 1.0)))
-    load_h = max(1, round(height * min(scale, 1.0)))
-    image = pyvips.Image.thumbnail(
-        str(source), load_w, height=load_h, size="force", fail_on="error"
-    )
-    if image.interpretation not in ("srgb", "b-w"):
-        image = image.colourspace("srgb")
+    # The whole picture at its final scale (shrunk on load the first time: libvips decodes
+    # JPEGs at 1/2, 1/4, 1/8 directly), then the region cut from that.
+    image = decoded.at(scale)
     if crop is not None:
         fx, fy = image.width / width, image.height / height
         left, top = round(crop.left * fx), round(crop.top * fy)

@@ -97,6 +97,7 @@ class _Maker:
         self.path, self.work = path, work
         self._centre: tuple[float, float] | None = None
         self._curve = image_variants.SizeCurve()  # each still variant's encodes aim the next ones
+        self._decoded: image_variants.Decoded | None = None  # one decode for every still
 
     def make(self, spec: Spec, platforms: list[str], number: int) -> Variant:
         folder = self.work / str(number)
@@ -143,8 +144,10 @@ class _Maker:
             )
             return _Made(file)
         crop, pad = self._fit(spec.aspect)
+        if self._decoded is None:
+            self._decoded = image_variants.Decoded(self.path, width, height)
         file = image_variants.render_variant(
-            self.path,
+            self._decoded,
             folder,
             width=width,
             height=height,

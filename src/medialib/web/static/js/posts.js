@@ -297,8 +297,8 @@ function networkCheck(planned, network) {
     if (!media) continue;
     // A carousel item the network itself cuts to the first item's shape shows that cut
     // (fixed: moving the item's own crop would not change what the network shows).
-    const preview = item.network_crop && media.width ? networkCropPreview(media, item.network_crop, name)
-      : item.crop && media.width ? cropPreview(media, item, name) : null;
+    const preview = item.crop && media.width ? cropPreview(media, item, name)
+      : item.network_crop && media.width ? networkCropPreview(media, item.network_crop, name) : null;
     section.append(el("div", { class: "check-media" },
       el("p", { text: `${media.filename}: ${sentAs(item)}` }),
       reasonList(item.reasons),
@@ -348,6 +348,18 @@ function cropPreview(media, item, networkName) {
   });
   frame.append(picture, box);
   const crop = { ...item.crop };
+  // Where the network cuts medialib's crop further (a carousel item shown at the first
+  // item's shape): a dashed box inside it, moving with it.
+  const cut = item.network_crop;
+  if (cut) {
+    const inner = el("div", { class: "network-cut", role: "img",
+      "aria-label": `The part ${networkName} keeps of this crop` });
+    inner.style.left = `${((cut.left - crop.left) / crop.width) * 100}%`;
+    inner.style.top = `${((cut.top - crop.top) / crop.height) * 100}%`;
+    inner.style.width = `${(cut.width / crop.width) * 100}%`;
+    inner.style.height = `${(cut.height / crop.height) * 100}%`;
+    box.append(inner);
+  }
   const place = () => {
     box.style.left = `${(crop.left / media.width) * 100}%`;
     box.style.top = `${(crop.top / media.height) * 100}%`;
