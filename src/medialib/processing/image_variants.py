@@ -106,11 +106,16 @@ def render_variant(
         if fmt != "png" and image.hasalpha():
             image = image.flatten(background=[255, 255, 255])
         image = image.copy_memory()  # may be encoded more than once below: decode it once
+        # Encodes this file may cost: two once the picture's curve is known, three for its
+        # first variant (nothing known yet); giving pixels up spends from the same budget
+        # (at least one encode each size).
+        budget = 2 if curve.known() else 3
         for _ in range(_ROUNDS):
             image = _inside(image, framing.min_aspect, framing.max_aspect)
             pixels = image.width * image.height
             points = curve.at(pixels) if fmt != "png" else []
-            data, measured = _best_fit(image, fmt, max_bytes, points)
+            data, measured = _best_fit(image, fmt, max_bytes, points, most=max(1, budget))
+            budget -= len(measured)
             if fmt != "png":
                 curve.add(measured, pixels)
             if data is not None:
@@ -123,7 +128,7 @@ def render_variant(
             wanted = (
                 measured[-1][1]
                 if fmt == "png"
-                else _predicted(curve.at(pixels), _SHRINK_FOR_QUALITY)
+                else _predicted(measured, curve.at(pixels), _SHRINK_FOR_QUALITY)
             )
             shrink = max(0.3, min(0.95, (max_bytes / wanted) ** 0.5 * 0.97))
             image = image.resize(shrink, kernel="lanczos3").copy_memory()
@@ -198,7 +203,11 @@ def _padded(image: Any, ratio: float) -> Any:
 
 
 def _best_fit(
-    image: Any, fmt: str, max_bytes: int | None, curve: list[tuple[int, float]]
+    image: Any,
+    fmt: str,
+    max_bytes: int | None,
+    curve: list[tuple[int, float]],
+    most: int = 4,
 ) -> tuple[bytes | None, list[tuple[int, float]]]:
     """The best encoding within the cap (None when even the lowest quality is over), and
     the (quality, bytes) points of this picture's curve measured on the way.
@@ -213,28 +222,30 @@ def _best_fit(
         data = _encode(image, fmt, high - 4)
         fits = max_bytes is None or len(data) <= max_bytes
         return (data if fits else None), [(high - 4, float(len(data)))]
-    points = list(curve)
-    if points and _predicted(points, low) > max_bytes * 1.1:
+    prior = list(curve)  # this picture at another size (or this one), scaled
+    if prior and _predicted([], prior, low) > max_bytes * 1.1:
         return None, []  # what is known already says no quality fits at this size
-    measured: dict[int, int] = {}
+    own: list[tuple[int, float]] = []  # measured on this very image
     best: bytes | None = None
-    for _ in range(_MOST_ENCODES):
-        quality = _aim(points, max_bytes, low, high) if points else high
-        if quality in measured:
+    for _ in range(most):
+        quality = _aim(own, prior, max_bytes, low, high) if own or prior else high
+        if any(q == quality for q, _ in own):
             break
         data = _encode(image, fmt, quality)
-        measured[quality] = len(data)
-        points.append((quality, float(len(data))))
+        own.append((quality, float(len(data))))
         if len(data) <= max_bytes:
             best = data if best is None or len(data) > len(best) else best
-            if quality == high or _predicted(points, quality + 1) > max_bytes:
+            if quality == high or len(own) >= 2:
+                break  # the best, or a second encode that fits: a third buys one step
+            if _predicted(own, prior, quality + 1) > max_bytes:
                 break  # one step better would not fit
-        elif quality == low or _predicted(points, low) > max_bytes * 1.02:
+        elif best is not None:
+            break  # aimed higher and missed: the one that fits stands (two encodes)
+        elif quality == low or _predicted(own, prior, low) > max_bytes * 1.02:
             break  # no quality fits at this size
-    return best, [(q, float(size)) for q, size in measured.items()]
+    return best, own
 
 
-_MOST_ENCODES = 4
 _SHRINK_FOR_QUALITY = 75
 
 
@@ -250,6 +261,9 @@ class SizeCurve:
         if points:
             self._by_size.setdefault(pixels, []).extend(points)
 
+    def known(self) -> bool:
+        return bool(self._by_size)
+
     def at(self, pixels: int) -> list[tuple[int, float]]:
         """The points of the nearest size measured, scaled to `pixels` (the most recent
         last: the secant uses the last two)."""
@@ -261,24 +275,45 @@ class SizeCurve:
         return [(quality, size * pixels / nearest) for quality, size in self._by_size[nearest]]
 
 
-def _slope(points: list[tuple[int, float]]) -> float:
-    """d ln(bytes) / d quality from the two latest points, or a typical JPEG's."""
-    if len(points) >= 2:
-        (q1, s1), (q2, s2) = points[-2], points[-1]
+def _slope(own: list[tuple[int, float]], prior: list[tuple[int, float]]) -> float:
+    """d ln(bytes) / d quality: from this image's own two latest encodes when it has two;
+    else from the shape of the curve measured at other sizes (a least-squares line: its
+    points were scaled by pixels, which shifts them but keeps the slope); else a typical
+    JPEG's. Own and scaled points are never mixed in one secant: the scaling's error would
+    be read as a slope."""
+    if len(own) >= 2:
+        (q1, s1), (q2, s2) = own[-2], own[-1]
         if q1 != q2 and s1 > 0 and s2 > 0 and s1 != s2:
             return max(0.01, math.log(s1 / s2) / (q1 - q2))
+    usable = [(q, math.log(size)) for q, size in prior if size > 0]
+    if len({q for q, _ in usable}) >= 2:
+        mean_q = sum(q for q, _ in usable) / len(usable)
+        mean_s = sum(v for _, v in usable) / len(usable)
+        spread = sum((q - mean_q) ** 2 for q, _ in usable)
+        fitted = sum((q - mean_q) * (v - mean_s) for q, v in usable) / spread
+        return max(0.01, fitted)
     return 0.045  # 4:2:0 photographs between quality 70 and 92
 
 
-def _predicted(points: list[tuple[int, float]], quality: int) -> float:
-    q, size = points[-1]
-    return size * math.exp(_slope(points) * (quality - q))
+def _anchor(own: list[tuple[int, float]], prior: list[tuple[int, float]]) -> tuple[int, float]:
+    return own[-1] if own else prior[-1]
 
 
-def _aim(points: list[tuple[int, float]], max_bytes: int, low: int, high: int) -> int:
+def _predicted(own: list[tuple[int, float]], prior: list[tuple[int, float]], quality: int) -> float:
+    q, size = _anchor(own, prior)
+    return size * math.exp(_slope(own, prior) * (quality - q))
+
+
+def _aim(
+    own: list[tuple[int, float]],
+    prior: list[tuple[int, float]],
+    max_bytes: int,
+    low: int,
+    high: int,
+) -> int:
     """The highest quality the curve says fits under the cap (with 1 % to spare)."""
-    q, size = points[-1]
-    wanted = q + math.log(max_bytes * 0.99 / size) / _slope(points)
+    q, size = _anchor(own, prior)
+    wanted = q + math.log(max_bytes * 0.99 / size) / _slope(own, prior)
     return max(low, min(high, math.floor(wanted)))
 
 
