@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
-from medialib import __version__, clock, http_errors, openapi
+from medialib import __version__, clock, http_errors, memory, openapi
 from medialib.account.endpoints import keys_router, usage_router
 from medialib.account.endpoints import router as workspace_router
 from medialib.bulkhead import Bulkhead
@@ -120,6 +120,7 @@ def build_state(
     settings: Settings, *, run_workers: bool, scanner: Scanner | None = None
 ) -> AppState:
     """`scanner`: one to use instead of the configured one (in-process tests)."""
+    memory.limit_arenas()  # before the worker and request threads allocate
     if settings.clock_offset_seconds:
         clock.set_offset(dt.timedelta(seconds=settings.clock_offset_seconds))
     platform_rules.configure(settings.platforms_file)  # a bad value stops start-up here

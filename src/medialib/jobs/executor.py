@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from medialib import logs, metrics
+from medialib import logs, memory, metrics
 from medialib.db import session_scope
 from medialib.jobs.models import Job
 from medialib.jobs.payloads import JobOutcome, JobPayload
@@ -86,6 +86,7 @@ class JobExecutor:
         finally:
             with self._running_lock:
                 self._running.discard(job.id)
+            memory.give_back()  # a decoded picture's pages go back, not into an arena
 
     def _execute(self, job: Job) -> None:
         raw = dict(job.payload)
