@@ -94,7 +94,14 @@ def test_posts_due_while_down_go_out_oldest_first_and_too_late_ones_are_missed(
     request: pytest.FixtureRequest, tmp_path: Path, backend: str, pds: Pds
 ) -> None:
     database = own_database_url(backend, request, tmp_path)
-    env = _serve_env(tmp_path, database, MEDIALIB_PUBLISH_MAX_LATENESS="20s")
+    # One publishing thread: the order they go out in is then the order they are taken in
+    # (with more, both are taken oldest first but may finish a few ms apart either way).
+    env = _serve_env(
+        tmp_path,
+        database,
+        MEDIALIB_PUBLISH_MAX_LATENESS="20s",
+        MEDIALIB_QUEUE_THREADS='{"publish": 1}',
+    )
     server = ServeProcess(env)
     key = _new_key(env)
     headers = {"Authorization": f"Bearer {key}"}
