@@ -83,10 +83,26 @@ def test_bad_list_parameters_answer_validation_error(api: httpx.Client) -> None:
         {"status": "weird"},
         {"sort": "random"},
         {"created_after": "yesterday"},
+        {"offset": 10_001},
     ):
         response = api.get("/v1/media", params=params)
         assert response.status_code == 422, params
         assert error_of(response)["code"] == "validation_error"
+    deep = error_of(api.get("/v1/media", params={"offset": 500_000}))
+    assert deep["field"] == "offset" and "next_cursor" in deep["message"]
+    assert api.get("/v1/media", params={"offset": 10_000}).status_code == 200
+
+
+def test_a_search_of_one_or_two_characters_finds_names_beginning_with_them(
+    api: httpx.Client,
+) -> None:
+    for name, tags in (("Beach.jpg", []), ("seabed.jpg", []), ("be.png", []), ("pic.jpg", ["be"])):
+        request_upload(api, filename=name, tags=tags)
+    found = {m["filename"] for m in api.get("/v1/media", params={"q": "be"}).json()["data"]}
+    assert found == {"Beach.jpg", "be.png", "pic.jpg"}  # not seabed: "be" does not begin it
+    for literal in ("%", "_", "b%"):  # wildcards are characters like any other
+        answer = api.get("/v1/media", params={"q": literal})
+        assert answer.status_code == 200 and answer.json()["data"] == [], literal
 
 
 def _walk(api: httpx.Client, **params: object) -> tuple[list[str], int]:
@@ -174,7 +190,9 @@ def test_the_search_index_follows_every_change(api: httpx.Client) -> None:
     media = request_upload(api, filename="harbour-dawn.jpg", tags=["Seaside"])["id"]
     other = request_upload(api, filename="zz.jpg", description="a 100%_real dawn")["id"]
     assert found("HARBOUR") == {media} and found("seasid") == {media}
-    assert found("dawn") == {media, other} and found("aw") == {media, other}  # short: a scan
+    assert found("dawn") == {media, other}
+    # One or two characters: a name's beginning (or that exact tag), not any substring.
+    assert found("ha") == {media} and found("aw") == set()
     assert found("100%_r") == {other}  # wildcards are literal on every path
     assert found('"real') == set() and found('a "q') == set()  # quotes too
     assert found("ReAl DaWn") == {other}

@@ -147,10 +147,19 @@ def list_media(
     item a page is waiting on. `ready_for` (a network id, as `GET /v1/platforms` names
     it) keeps the media that network can take now, as it is or by a current variant.
 
-    `q` searches filename, tags and description; `total` counts every match (exactly up
-    to 1,000 by default; past that `total_exact` is false). For deep pages follow
-    `pagination.next_cursor` (also in the `Link` header) instead of raising `offset`.
+    `q` searches filename, tags and description (one or two characters: names beginning
+    with them, and that exact tag); `total` counts every match (exactly up to 1,000 by
+    default; past that `total_exact` is false). `offset` goes to 10,000: for deeper pages
+    follow `pagination.next_cursor` (also in the `Link` header).
     """
+    if offset > MAX_OFFSET:
+        # Skipping half a million rows is the database's work however it is asked: a
+        # cursor reaches any page at the cost of the first.
+        raise ValidationFailed(
+            f"offset is at most {MAX_OFFSET:,}: for deeper pages follow "
+            "pagination.next_cursor (or the Link header).",
+            field="offset",
+        )
     filters = MediaFilters(
         kind=kind,
         status=status,
@@ -223,6 +232,9 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=dt.UTC)
+
+
+MAX_OFFSET = 10_000
 
 
 def _network(name: str | None) -> str | None:

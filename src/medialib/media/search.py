@@ -30,6 +30,8 @@ from medialib.media.schemas import MediaFilters, SortOrder
 # Past this many matches of a tag or a search, the sort's index is walked (see
 # `_filtered`): fewer, and fetching the matches by id and sorting them is faster.
 _WALK_ABOVE = 1_000
+# Shorter searches match names by their beginning (see `_beginning`).
+_SHORTEST_SEARCH = 3
 # SQLite's search index (migration 0013): the searchable text of each media, and its
 # FTS5 trigram index.
 _SEARCH = table("media_search", column("id"), column("media_id"))
@@ -112,6 +114,8 @@ class MediaSearch:
         indexes would first collect every match."""
         if self._dialect() != "postgresql" or not filters.q:
             return None
+        if len(filters.q) < _SHORTEST_SEARCH:
+            return None  # a name's beginning: an index answers it whatever its count
         # Estimated on the name and description alone: the planner cannot estimate the tag
         # branch (a subquery), and a word common only in tags is merely slower this way.
         pattern = f"%{_escape_like(filters.q.lower())}%"
@@ -241,6 +245,8 @@ class MediaSearch:
         (one indexed branch per field, so no OR defeats them); a scan otherwise, and when
         walking (a common word: checking rows in order finds a page at once)."""
         dialect = self._dialect()
+        if len(q) < _SHORTEST_SEARCH:
+            return self._beginning(q)
         if not walk and self._fts_usable(q):
             # A trigram phrase query is a substring match, answered from the index alone
             # (a LIKE would re-read every candidate's text): 5-10x faster on common words.
@@ -276,6 +282,21 @@ class MediaSearch:
                 )
             )
         return or_(by_name, by_description, Media.id.in_(by_tag))
+
+    def _beginning(self, q: str) -> ColumnElement[bool]:
+        """One or two characters are too few for a trigram index, and a substring that
+        short matches most rows: such a search finds names that begin with them, and that
+        exact tag, each from an index (SQLite's (workspace, lower(name)) b-tree as a range;
+        PostgreSQL's trigram index, which pads a name's start)."""
+        low = q.lower()
+        name = func.lower(Media.filename)
+        if self._dialect() == "sqlite":
+            beyond = low[:-1] + chr(ord(low[-1]) + 1)
+            by_name: ColumnElement[bool] = and_(name >= low, name < beyond)
+        else:
+            by_name = name.like(f"{_escape_like(low)}%", escape="\\")
+        tagged = select(MediaTag.media_id).where(MediaTag.tag == q)
+        return or_(by_name, Media.id.in_(tagged))
 
     @staticmethod
     def _order(sort: SortOrder) -> tuple[Any, ...]:
