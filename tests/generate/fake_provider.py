@@ -20,6 +20,8 @@ prompt, so one server serves every case:
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import functools
 import gzip
 import itertools
@@ -153,7 +155,14 @@ def fake_provider(folder: Path) -> Iterator[FakeProvider]:
         def do_POST(self) -> None:
             provider = state["p"]
             length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length)
+            kind = self.headers.get("Content-Type", "")
+            parts: dict[str, bytes] = {}
+            if kind.startswith("multipart/form-data"):
+                parts = _form_parts(kind, raw)
+                body = {k: v.decode() for k, v in parts.items() if k not in ("image", "mask")}
+            else:
+                body = json.loads(raw or b"{}")
             provider.requests.append(
                 {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
             )
@@ -170,6 +179,8 @@ def fake_provider(folder: Path) -> Iterator[FakeProvider]:
                 return self._bomb()
             if self.path == "/v1/images/generations":
                 return self._images(provider, body, prompt)
+            if self.path == "/v1/images/edits":
+                return self._edit(provider, body, parts, prompt)
             if self.path == "/v1/predictions":
                 prediction_id = (
                     "../../admin/secret?x=" if "traverse" in prompt else f"p{next(counter)}"
@@ -191,6 +202,41 @@ def fake_provider(folder: Path) -> Iterator[FakeProvider]:
                     },
                 )
             self._answer(404, {"error": {"message": "Unknown path."}})
+
+        def _edit(
+            self,
+            provider: FakeProvider,
+            body: dict[str, Any],
+            parts: dict[str, bytes],
+            prompt: str,
+        ) -> None:
+            """The images edit API as documented: multipart with the picture and a mask of
+            its size with an alpha channel; the model paints where the mask is
+            transparent (here: a flat green), the rest is the picture, at the size asked."""
+            if "refuse" in prompt:
+                reason = "Your request was rejected as a result of our safety system."
+                return self._answer(400, {"error": {"message": reason}})
+            try:
+                image = pyvips.Image.new_from_buffer(parts["image"], "")
+                mask = pyvips.Image.new_from_buffer(parts["mask"], "")
+            except (KeyError, pyvips.Error):
+                return self._answer(400, {"error": {"message": "image and mask are required"}})
+            body["image_size"] = [image.width, image.height]
+            body["mask_size"] = [mask.width, mask.height]
+            if (mask.width, mask.height) != (image.width, image.height) or not mask.hasalpha():
+                message = "Invalid mask: it must be the image's size and have an alpha channel."
+                return self._answer(400, {"error": {"message": message}})
+            width, height = (int(n) for n in str(body.get("size", "1024x1024")).split("x"))
+            base = image.extract_band(0, n=3).resize(
+                width / image.width, vscale=height / image.height
+            )
+            alpha = mask.extract_band(mask.bands - 1).resize(
+                width / mask.width, vscale=height / mask.height, kernel="nearest"
+            )
+            green = base.new_from_image([0, 200, 80])
+            painted = (alpha < 128).ifthenelse(green, base).cast("uchar")
+            data = bytes(painted.pngsave_buffer())
+            self._answer(200, {"data": [{"b64_json": base64.b64encode(data).decode()}]})
 
         def _images(self, provider: FakeProvider, body: dict[str, Any], prompt: str) -> None:
             if "refuse" in prompt:
@@ -234,3 +280,15 @@ def fake_provider(folder: Path) -> Iterator[FakeProvider]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _form_parts(content_type: str, raw: bytes) -> dict[str, bytes]:
+    """The parts of a multipart/form-data body by name (the standard library's parser)."""
+    message = email.message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw, policy=email.policy.HTTP
+    )
+    found: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        found[str(name)] = part.get_payload(decode=True) or b""
+    return found

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from medialib.deps import CurrentWorkspace, SessionDep, StateDep
 from medialib.generate.models import Generation
 from medialib.generate.schemas import (
+    MASK_MAX_CHARS,
+    EditIn,
     EnhanceIn,
     EnhanceOut,
     GenerateOptions,
@@ -20,10 +22,11 @@ from medialib.generate.schemas import (
 from medialib.generate.service import ENHANCE_SECONDS, GenerationService, enhanced_prompt
 from medialib.media.models import Media
 from medialib.media.presenter import present
-from medialib.route_marks import IDEMPOTENT
+from medialib.route_marks import IDEMPOTENT, body_max, both
 from medialib.storage.base import ObjectStore
 
 router = APIRouter(tags=["generate"])
+EDIT_BODY_MAX_BYTES = MASK_MAX_CHARS + 64 * 1024  # a mask (base64) and the rest
 
 
 async def generation_service(session: SessionDep, state: StateDep) -> GenerationService:
@@ -51,6 +54,31 @@ def start_generation(
     the provider's result has been taken in like any upload. 429 with `Retry-After` past
     the workspace's generations per day."""
     generation, media = service.start(workspace, body)
+    session.commit()
+    return _out(generation, media, service.store)
+
+
+@router.post(
+    "/v1/media/{media_id}/edits",
+    status_code=202,
+    response_model=GenerationOut,
+    openapi_extra=both(IDEMPOTENT, body_max(EDIT_BODY_MAX_BYTES)),
+)
+def start_edit(
+    media_id: str,
+    body: EditIn,
+    workspace: CurrentWorkspace,
+    service: ServiceDep,
+    session: SessionDep,
+) -> GenerationOut:
+    """Change an image with words, or extend it to another shape: answers at once with a
+    new media in `processing` (tagged `ai-edited`, its source and the prompt in
+    `metadata.generation`); the source is never changed. Every pixel outside the region,
+    mask or original area is the source's own. An extension adding more than half of the
+    final picture is refused (422, reason `extension_too_large`); the provider's refusal
+    reaches the generation and the media in its own words. Counts against the daily
+    generations, like them."""
+    generation, media = service.start_edit(workspace, media_id, body)
     session.commit()
     return _out(generation, media, service.store)
 
@@ -99,5 +127,7 @@ def _out(generation: Generation, media: Media | None, store: ObjectStore) -> Gen
         error=generation.error,
         created_at=generation.created_at,
         finished_at=generation.finished_at,
+        source_media_id=generation.source_media_id,
+        edit={k: v for k, v in (generation.edit or {}).items() if k != "mask"} or None,
         media=present(media, store) if media is not None else None,
     )

@@ -25,7 +25,7 @@ class Generation(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     media_id: Mapped[str] = mapped_column(String(40), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # image, video
+    kind: Mapped[str] = mapped_column(String(16))  # image, video, edit (of an image)
     prompt: Mapped[str] = mapped_column(Text)
     style: Mapped[str | None] = mapped_column(String(40))
     aspect_ratio: Mapped[str | None] = mapped_column(String(16))
@@ -35,5 +35,9 @@ class Generation(Base):
         StrEnumType(GenerationStatus, 16), default=GenerationStatus.PENDING
     )
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # An edit: the media it starts from (never changed) and what to change there
+    # ({"region": {...}} / {"mask": true} / {"extend_to": "4:5"}).
+    source_media_id: Mapped[str | None] = mapped_column(String(40))
+    edit: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,6 +56,9 @@ class Prediction:
 
 class ImageProvider(Protocol):
     def generate(self, *, prompt: str, model: str, size: str) -> GeneratedFile: ...
+    def edit(
+        self, *, image_png: bytes, mask_png: bytes, prompt: str, model: str, size: str
+    ) -> GeneratedFile: ...
 
 
 class VideoProvider(Protocol):
@@ -87,12 +91,16 @@ class _Http:
         body: dict[str, Any] | None = None,
         *,
         by: float | None = None,
+        form: tuple[bytes, str] | None = None,
     ) -> Any:
+        """`form`: a multipart body already made, with its Content-Type."""
         headers = dict(self.headers)
         content = None
         if body is not None:
             content = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        elif form is not None:
+            content, headers["Content-Type"] = form
         try:
             answer = fetch.call(
                 method,
@@ -150,18 +158,50 @@ class OpenAIImages:
             "/images/generations",
             {"model": model, "prompt": prompt, "n": 1, "size": size},
         )
+        return _image_of(answer)
+
+    def edit(
+        self, *, image_png: bytes, mask_png: bytes, prompt: str, model: str, size: str
+    ) -> GeneratedFile:
+        """The images API's edit (`POST {base}/images/edits`, multipart: the picture, its
+        mask, transparent where the model may paint, the prompt and the size)."""
+        form = _multipart(
+            fields={"model": model, "prompt": prompt, "n": "1", "size": size},
+            files={"image": ("image.png", image_png), "mask": ("mask.png", mask_png)},
+        )
+        return _image_of(self.http.call("POST", "/images/edits", form=form))
+
+
+def _image_of(answer: Any) -> GeneratedFile:
+    try:
+        item = answer["data"][0]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise GenerationFailed("The provider answered without an image.") from exc
+    if isinstance(item, dict) and item.get("b64_json"):
         try:
-            item = answer["data"][0]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise GenerationFailed("The provider answered without an image.") from exc
-        if isinstance(item, dict) and item.get("b64_json"):
-            try:
-                return GeneratedFile(data=base64.b64decode(item["b64_json"], validate=True))
-            except (binascii.Error, ValueError, TypeError) as exc:
-                raise GenerationFailed("The provider's image is not valid base64.") from exc
-        if isinstance(item, dict) and isinstance(item.get("url"), str):
-            return GeneratedFile(url=item["url"])
-        raise GenerationFailed("The provider answered without an image.")
+            return GeneratedFile(data=base64.b64decode(item["b64_json"], validate=True))
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise GenerationFailed("The provider's image is not valid base64.") from exc
+    if isinstance(item, dict) and isinstance(item.get("url"), str):
+        return GeneratedFile(url=item["url"])
+    raise GenerationFailed("The provider answered without an image.")
+
+
+def _multipart(*, fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body (RFC 7578) and its Content-Type."""
+    boundary = f"medialib-{secrets.token_hex(16)}"
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + value.encode() + b"\r\n")
+    for name, (filename, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 class PredictionVideos:

@@ -12,6 +12,7 @@ from medialib.schemas import Strict
 
 Style = Literal["realistic", "illustration", "minimal", "cinematic"]
 AspectRatio = Literal["1:1", "4:5", "16:9", "9:16"]
+MASK_MAX_CHARS = 24 * 1024 * 1024  # base64 of a PNG mask: a large picture's, with room
 
 
 class GenerationIn(Strict):
@@ -22,10 +23,32 @@ class GenerationIn(Strict):
     model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class RegionIn(Strict):
+    """A rectangle of the upright picture, in its pixels: where the model may paint."""
+
+    left: int = Field(ge=0)
+    top: int = Field(ge=0)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+
+
+class EditIn(Strict):
+    """Change an image with words: a new media is made, the source is never changed.
+    Say where with `region` (a rectangle) or `mask` (a PNG of the picture's size, base64,
+    transparent where the model may paint); neither: the whole picture. Or `extend_to` a
+    ratio ("4:5", "9:16"): the canvas grows around the focal point and the model fills
+    only the new part."""
+
+    prompt: str | None = Field(default=None, min_length=1, max_length=4000)
+    region: RegionIn | None = None
+    mask: str | None = Field(default=None, min_length=1, max_length=MASK_MAX_CHARS)
+    extend_to: str | None = Field(default=None, pattern=r"^[1-9][0-9]?:[1-9][0-9]?$")
+
+
 class GenerationOut(BaseModel):
     id: str
     media_id: str
-    kind: str
+    kind: str  # image, video, or edit (of `source_media_id`)
     prompt: str
     style: str | None
     aspect_ratio: str | None
@@ -37,6 +60,8 @@ class GenerationOut(BaseModel):
     error: dict[str, Any] | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    source_media_id: str | None = None
+    edit: dict[str, Any] | None = None
     # The media as GET /v1/media/{id} shows it (None once it is purged).
     media: MediaOut | None = None
 

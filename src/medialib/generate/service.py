@@ -4,6 +4,7 @@ the provider is in `tasks.py`; the bytes go through the same intake as any uploa
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 
@@ -11,11 +12,17 @@ from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import utcnow
-from medialib.errors import GenerationUnavailable, RateLimited, ValidationFailed
+from medialib.errors import (
+    GenerationUnavailable,
+    InvalidState,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from medialib.generate.models import Generation, GenerationStatus
 from medialib.generate.providers import ChatEnhancer
 from medialib.generate.repository import GenerationRepository
-from medialib.generate.schemas import GenerateOptions, GenerationIn, KindOptions
+from medialib.generate.schemas import EditIn, GenerateOptions, GenerationIn, KindOptions
 from medialib.ids import new_id
 from medialib.jobs.names import JobName
 from medialib.jobs.payloads import GenerationJob
@@ -23,10 +30,16 @@ from medialib.jobs.queue import enqueue
 from medialib.media.intake import MediaIntake
 from medialib.media.models import Media, MediaKind, MediaStatus
 from medialib.media.repository import MediaRepository
+from medialib.processing import editing, images
 from medialib.storage.base import ObjectStore
 from medialib.workspaces.models import Workspace
 
 AI_TAG = "ai-generated"
+EDIT_TAG = "ai-edited"
+# An extension may add at most this share of the final picture: past it, the model would
+# be inventing most of what is shown.
+MAX_EXTENSION_SHARE = 0.5
+EXTEND_PROMPT = "Continue the picture naturally beyond its edges, in the same style and light."
 # Style presets: words added to the prompt (the page's Realistic, Illustration, ...).
 STYLES = {
     "realistic": "photorealistic, natural light, fine detail",
@@ -153,6 +166,107 @@ class GenerationService:
         )
         return generation, media
 
+    def start_edit(
+        self, workspace: Workspace, media_id: str, request: EditIn
+    ) -> tuple[Generation, Media]:
+        """A new media in `processing` that an edit of `media_id` fills (the source stays
+        as it is), and the job; the same daily limit as generations."""
+        source = MediaRepository(self.session).get(workspace.id, media_id)
+        if source is None or source.status == MediaStatus.DELETED:
+            raise NotFound("No such media.")
+        edit = self._edit_of(source, request)
+        if not self.settings.generate_images_url:
+            raise GenerationUnavailable("No image provider is configured to edit with.")
+        self._check_daily_limit(workspace)
+        prompt = request.prompt or EXTEND_PROMPT
+        stem = source.filename.rsplit(".", 1)[0]
+        media = MediaIntake(self.session, store=self.store, settings=self.settings).new_media(
+            workspace,
+            filename=f"{stem}-edited"[:200],
+            kind=MediaKind.IMAGE,
+            content_type="application/octet-stream",  # the bytes say what they are
+            tags=[EDIT_TAG],
+            description=source.description,
+        )
+        media.status = MediaStatus.PROCESSING
+        said = {key: value for key, value in edit.items() if key != "mask"}
+        media.media_metadata = {
+            "generation": {
+                "edit_of": source.id,
+                "prompt": prompt,
+                **said,
+                "provider": IMAGES_PROVIDER,
+                "model": self.settings.generate_images_model,
+            }
+        }
+        generation = Generation(
+            id=new_id("gen"),
+            workspace_id=workspace.id,
+            media_id=media.id,
+            kind="edit",
+            prompt=prompt,
+            aspect_ratio=request.extend_to,
+            provider=IMAGES_PROVIDER,
+            model=self.settings.generate_images_model,
+            status=GenerationStatus.PENDING,
+            source_media_id=source.id,
+            edit=edit,
+        )
+        self.generations.add(generation)
+        enqueue(
+            self.session,
+            JobName.GENERATE_MEDIA,
+            GenerationJob(generation_id=generation.id),
+            max_attempts=1,  # a provider call costs money: never repeated behind the user's back
+        )
+        return generation, media
+
+    def _edit_of(self, source: Media, request: EditIn) -> dict[str, object]:
+        """What to change, checked against the picture: one way of saying where, inside
+        it, an extension within its share."""
+        if source.kind != MediaKind.IMAGE or source.network_kind != MediaKind.IMAGE:
+            raise ValidationFailed("Only a still image can be edited.", field="media_id")
+        if source.status != MediaStatus.READY or not source.width or not source.height:
+            raise InvalidState("The image is not ready yet.")
+        ways = [request.region is not None, request.mask is not None, bool(request.extend_to)]
+        if sum(ways) > 1:
+            raise ValidationFailed("Give one of region, mask or extend_to.", field="region")
+        if not request.prompt and not request.extend_to:
+            raise ValidationFailed("Say what to change.", field="prompt")
+        width, height = source.width, source.height
+        if request.region is not None:
+            box = request.region
+            if box.left + box.width > width or box.top + box.height > height:
+                raise ValidationFailed(
+                    f"The region goes outside the picture ({width}x{height}).", field="region"
+                )
+            return {"region": box.model_dump()}
+        if request.mask is not None:
+            _check_mask(request.mask, width, height)
+            return {"mask": request.mask}
+        if request.extend_to:
+            across, down = (int(part) for part in request.extend_to.split(":"))
+            framing = source.framing
+            focal = (
+                framing.focal_x if framing and framing.focal_x is not None else 0.5,
+                framing.focal_y if framing and framing.focal_y is not None else 0.5,
+            )
+            placement = editing.extended(width, height, across / down, focal)
+            if placement.added_share > MAX_EXTENSION_SHARE:
+                raise ValidationFailed(
+                    f"Extending to {request.extend_to} would make "
+                    f"{placement.added_share:.0%} of the picture new; at most "
+                    f"{MAX_EXTENSION_SHARE:.0%}. Crop or pad it instead.",
+                    field="extend_to",
+                    reason="extension_too_large",
+                )
+            if placement.added_share == 0:
+                raise ValidationFailed(
+                    f"The picture is {request.extend_to} already.", field="extend_to"
+                )
+            return {"extend_to": request.extend_to, "focal": list(focal)}
+        return {}
+
     def recent(self, workspace: Workspace, *, limit: int) -> list[tuple[Generation, Media | None]]:
         generations = self.generations.recent(workspace.id, limit=limit)
         ids = [g.media_id for g in generations]
@@ -193,6 +307,25 @@ class GenerationService:
                 limit=limit,
                 window_seconds=86400,
             )
+
+
+def _check_mask(encoded: str, width: int, height: int) -> None:
+    """A mask is a PNG of the picture's size with an alpha channel (read from its header)."""
+    try:
+        data = base64.b64decode(encoded, validate=True)
+        mask = images.vips().Image.new_from_buffer(data, "", access="sequential")
+    except Exception as exc:  # not base64, or not a picture libvips reads
+        raise ValidationFailed("The mask is not a base64 PNG.", field="mask") from exc
+    if (mask.width, mask.height) != (width, height):
+        raise ValidationFailed(
+            f"The mask is {mask.width}x{mask.height}; the picture is {width}x{height}.",
+            field="mask",
+        )
+    if not mask.hasalpha():
+        raise ValidationFailed(
+            "The mask needs an alpha channel: transparent where the model may paint.",
+            field="mask",
+        )
 
 
 def _start_of_day(moment: dt.datetime) -> dt.datetime:

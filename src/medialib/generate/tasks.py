@@ -7,9 +7,14 @@ the reason, and the generation with it. One attempt only: a provider call costs 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import mimetypes
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -32,7 +37,8 @@ from medialib.jobs.registry import JobContext, registry
 from medialib.media.models import MediaStatus
 from medialib.media.repository import MediaRepository
 from medialib.media.transitions import Transitions
-from medialib.processing import sniff
+from medialib.processing import editing, sniff
+from medialib.storage.base import put_file
 from medialib.uploads.flows import confirm_generated, store_chunks
 from medialib.uploads.importer import policy_for
 from medialib.workspaces.repository import WorkspaceRepository
@@ -52,6 +58,9 @@ class _Asked:
     style: str | None
     aspect_ratio: str | None
     model: str
+    source_key: str | None = None  # an edit: the source's usable file
+    source_size: tuple[int, int] | None = None
+    edit: dict[str, Any] | None = None
 
 
 def _give_up(context: JobContext, job: GenerationJob, error: str) -> None:
@@ -69,11 +78,15 @@ def generate(context: JobContext, job: GenerationJob) -> JobOutcome:
     if asked is None:
         return JobOutcome.SKIPPED  # done before (a job delivered twice), or its media is gone
     try:
-        result = _call_provider(context, asked)
-        _store(context, asked, result)
-        fitted = fit_to_asked(
-            context.store, context.settings, asked.storage_key, asked.aspect_ratio
-        )
+        if asked.kind == "edit":
+            _edit(context, asked)
+            fitted = None
+        else:
+            result = _call_provider(context, asked)
+            _store(context, asked, result)
+            fitted = fit_to_asked(
+                context.store, context.settings, asked.storage_key, asked.aspect_ratio
+            )
     except MedialibError as error:
         _fail(context, asked.generation_id, error)
         context.store.delete(asked.storage_key)
@@ -101,6 +114,15 @@ def _read(context: JobContext, generation_id: str) -> _Asked | None:
         media = MediaRepository(session).get_by_id(generation.media_id)
         if media is None or media.status != MediaStatus.PROCESSING:
             return None
+        source = (
+            MediaRepository(session).get_by_id(generation.source_media_id)
+            if generation.source_media_id
+            else None
+        )
+        if generation.kind == "edit" and (source is None or not source.width):
+            broke = GenerationFailed("The image to edit is gone.")
+            _mark_failed(session, context.settings, generation, broke)
+            return None
         return _Asked(
             generation_id=generation.id,
             workspace_id=generation.workspace_id,
@@ -112,6 +134,9 @@ def _read(context: JobContext, generation_id: str) -> _Asked | None:
             style=generation.style,
             aspect_ratio=generation.aspect_ratio,
             model=generation.model,
+            source_key=source.usable_file.key if source is not None else None,
+            source_size=(source.width or 0, source.height or 0) if source is not None else None,
+            edit=generation.edit,
         )
 
 
@@ -154,10 +179,65 @@ def _call_provider(context: JobContext, job: _Asked) -> GeneratedFile:
     return GeneratedFile(url=prediction.output_url)
 
 
+def _edit(context: JobContext, job: _Asked) -> None:
+    """The source and its mask to the provider's edit; its answer put back under the
+    source (every pixel outside the mask is the source's) and stored as the new media."""
+    settings = context.settings
+    if not settings.generate_images_url:
+        raise GenerationFailed("Image editing is no longer configured.")
+    assert job.source_key and job.source_size and job.edit is not None
+    width, height = job.source_size
+    region = editing.Region(**job.edit["region"]) if "region" in job.edit else None
+    mask = _mask_of(job.edit)
+    if "extend_to" in job.edit:
+        across, down = (int(part) for part in str(job.edit["extend_to"]).split(":"))
+        focal = job.edit.get("focal") or (0.5, 0.5)
+        placement = editing.extended(width, height, across / down, (focal[0], focal[1]))
+    else:
+        placement = editing.unchanged(width, height)
+    images = OpenAIImages(
+        settings.generate_images_url,
+        settings.generate_images_key,
+        timeout_seconds=settings.generate_request_seconds,
+    )
+    with (
+        context.store.local_copy(job.source_key) as source,
+        tempfile.TemporaryDirectory(prefix="medialib-edit-") as work,
+    ):
+        sent = editing.prepare(
+            source, placement, region=region, mask_png=mask, sizes=settings.generate_images_sizes
+        )
+        size = f"{sent.size[0]}x{sent.size[1]}"
+        answer = images.edit(
+            image_png=sent.image_png,
+            mask_png=sent.mask_png,
+            prompt=job.prompt,
+            model=job.model,
+            size=size,
+        )
+        _store(context, job, answer)  # the provider's picture, as it came
+        with context.store.local_copy(job.storage_key) as painted:
+            out = Path(work) / "edited.png"
+            editing.put_back(
+                painted, source, placement, sent, region=region, mask_png=mask, out=out
+            )
+        context.store.delete(job.storage_key)
+        put_file(context.store, job.storage_key, out, content_type="image/png")
+
+
+def _mask_of(edit: dict[str, Any]) -> bytes | None:
+    if "mask" not in edit:
+        return None
+    try:
+        return base64.b64decode(str(edit["mask"]), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise GenerationFailed("The mask is not valid base64.") from exc
+
+
 def _store(context: JobContext, job: _Asked, result: GeneratedFile) -> None:
     """The result's bytes under the media's key, within the kind's cap, stored as the type
     they are."""
-    cap = context.settings.kind_cap(job.kind)
+    cap = context.settings.kind_cap("image" if job.kind == "edit" else job.kind)
     try:
         if result.data is not None:
             store_chunks(context.store, job.storage_key, [result.data], max_bytes=cap)
