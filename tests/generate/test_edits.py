@@ -116,13 +116,18 @@ def test_a_drawn_mask_is_the_pictures_size_and_transparent_where_to_paint(
     assert refused.status_code == 422 and "320x240" in error_of(refused)["message"]
 
 
-@pytest.mark.parametrize(("ratio", "shape"), [("9:16", 9 / 16), ("4:5", 4 / 5)])
+@pytest.mark.parametrize(
+    ("size", "ratio"), [((600, 800), "9:16"), ((600, 800), "4:5"), ((800, 600), "9:16")]
+)
 def test_a_photo_is_extended_to_a_networks_shape_not_cropped(
-    api: httpx.Client, tmp_path: Path, ratio: str, shape: float
+    api: httpx.Client, tmp_path: Path, size: tuple[int, int], ratio: str
 ) -> None:
-    """A 3:4 photo extended to a story's 9:16 or a feed's 4:5: the exact ratio, the whole
-    original inside it untouched, only the new part painted."""
-    source = _photo(api, tmp_path, 600, 800)
+    """A 3:4 or 4:3 photo extended to a story's 9:16 or a feed's 4:5: the exact ratio, the
+    whole original inside it untouched and centred, only the new part painted."""
+    w, h = size
+    across, down = (int(n) for n in ratio.split(":"))
+    shape = across / down
+    source = _photo(api, tmp_path, w, h)
     media, extended = _edited(
         api, api.post(f"/v1/media/{source['id']}/edits", json={"extend_to": ratio})
     )
@@ -130,12 +135,11 @@ def test_a_photo_is_extended_to_a_networks_shape_not_cropped(
     assert abs(width - height * shape) <= 1, (width, height)
     # Grown on one side pair, never shrunk: the original is all there, centred (its focal
     # point is the centre), and only the new margin is painted.
-    assert (width, height) == (
-        (600, round(600 / shape)) if shape < 0.75 else (round(800 * shape), 800)
-    )
-    left, top = (width - 600) // 2, (height - 800) // 2
+    grown = (w, round(w / shape)) if shape < w / h else (round(h * shape), h)
+    assert (width, height) == grown
+    left, top = (width - w) // 2, (height - h) // 2
     original = pyvips.Image.new_from_buffer(httpx.get(source["url"]).content, "")
-    assert _pixels(extended.crop(left, top, 600, 800)) == _pixels(original)
+    assert _pixels(extended.crop(left, top, w, h)) == _pixels(original)
     margin = (
         extended.crop(0, 0, max(1, left - 2), height)
         if left
@@ -150,8 +154,10 @@ def test_limits_refusals_and_bad_requests_are_said_plainly(
 ) -> None:
     source = _photo(api, tmp_path, 400, 300)
     edits = f"/v1/media/{source['id']}/edits"
-    too_far = api.post(edits, json={"extend_to": "9:16"})  # 4:3 to 9:16: most of it new
+    wide = _photo(api, tmp_path, 640, 360)
+    too_far = api.post(f"/v1/media/{wide['id']}/edits", json={"extend_to": "9:16"})
     assert too_far.status_code == 422 and error_of(too_far)["reason"] == "extension_too_large"
+    assert "68%" in error_of(too_far)["message"]  # 16:9 to 9:16: two thirds and more new
     for body, field in (
         ({"prompt": "x", "region": {"left": 350, "top": 0, "width": 100, "height": 10}}, "region"),
         ({"prompt": "x", "region": {"left": 0, "top": 0, "width": 1, "height": 1},

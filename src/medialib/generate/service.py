@@ -36,9 +36,9 @@ from medialib.workspaces.models import Workspace
 
 AI_TAG = "ai-generated"
 EDIT_TAG = "ai-edited"
-# An extension may add at most this share of the final picture: past it, the model would
-# be inventing most of what is shown.
-MAX_EXTENSION_SHARE = 0.5
+# An extension may add at most this share of the final picture (a 4:3 photo to a story's
+# 9:16 adds 58 %; 16:9 to 9:16 would add 68 %): past it the model invents most of it.
+MAX_EXTENSION_SHARE = 2 / 3
 EXTEND_PROMPT = "Continue the picture naturally beyond its edges, in the same style and light."
 # Style presets: words added to the prompt (the page's Realistic, Illustration, ...).
 STYLES = {
