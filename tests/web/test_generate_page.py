@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests import mediafiles
 from tests.conftest import RunningServer, isolated_server
 from tests.generate.fake_provider import FakeProvider, fake_provider, settings_for
+from tests.helpers import upload_file, wait_settled
 from tests.web.conftest import save_screenshot
 from tests.web.test_library import CONTRAST, _api, _sign_in
 
@@ -86,3 +88,64 @@ def test_without_a_provider_the_view_says_how_to_configure_one(
     expect(page.get_by_text("MEDIALIB_GENERATE_IMAGES_URL")).to_be_visible()
     expect(page.get_by_role("button", name="Generate")).to_be_hidden()
     assert page.evaluate(CONTRAST) == []
+
+
+def test_mark_a_part_of_a_photo_edit_it_and_use_the_result_in_a_post(
+    page: Any, gen_web_server: RunningServer, tmp_path: Any
+) -> None:
+    key = gen_web_server.new_key()
+    with _api(gen_web_server, key) as api:
+        photo = upload_file(api, mediafiles.jpeg(tmp_path / "street.jpg", 800, 600))
+        wait_settled(api, photo["id"])
+    _sign_in(page, gen_web_server, key)
+    page.locator(f"#grid .card[data-id='{photo['id']}'] button.open").click()
+    sheet = page.get_by_role("dialog", name="street.jpg")
+    editor = sheet.get_by_role("form", name="Edit with AI")
+    expect(editor).to_be_visible()
+    picture = sheet.locator("#detail-preview img")
+    box = picture.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6, steps=5)
+    page.mouse.up()
+    expect(editor).to_contain_text("Only that part changes")
+    editor.get_by_label("What to change").fill("a red bicycle by the door")
+    editor.get_by_role("button", name="Edit", exact=True).click()
+    expect(editor.get_by_role("status")).to_contain_text("Done", timeout=30000)
+    save_screenshot(page, "ai-edit", tmp_path)
+    assert page.evaluate(CONTRAST) == []
+    editor.get_by_role("button", name=re.compile("^open street-edited")).click()
+    expect(page.get_by_role("dialog", name=re.compile("street-edited"))).to_be_visible()
+    page.get_by_role("button", name="Use in a post").click()
+    composer = page.get_by_role("dialog", name="New post")
+    expect(composer.get_by_role("list", name="Media of the post, in order")).to_contain_text(
+        "street-edited"
+    )
+    provider: FakeProvider = gen_web_server.provider  # type: ignore[attr-defined]
+    sent = [r for r in provider.requests if r["path"] == "/v1/images/edits"][-1]["body"]
+    assert sent["prompt"] == "a red bicycle by the door"
+    with _api(gen_web_server, key) as api:
+        edited = api.get("/v1/media", params={"tag": "ai-edited"}).json()["data"]
+    region = edited[0]["metadata"]["generation"]["region"]
+    # The marked quarter-to-half across, quarter-to-six-tenths down, in the photo's pixels.
+    assert abs(region["left"] - 200) <= 12 and abs(region["top"] - 150) <= 12
+    assert abs(region["width"] - 200) <= 16 and abs(region["height"] - 210) <= 16
+
+
+def test_a_landscape_photo_is_extended_for_a_story(
+    page: Any, gen_web_server: RunningServer, tmp_path: Any
+) -> None:
+    key = gen_web_server.new_key()
+    with _api(gen_web_server, key) as api:
+        photo = upload_file(api, mediafiles.jpeg(tmp_path / "bay.jpg", 800, 600))
+        wait_settled(api, photo["id"])
+    _sign_in(page, gen_web_server, key)
+    page.locator(f"#grid .card[data-id='{photo['id']}'] button.open").click()
+    editor = page.get_by_role("dialog", name="bay.jpg").get_by_role("form", name="Edit with AI")
+    editor.get_by_label("Or extend it to").select_option("9:16")
+    editor.get_by_role("button", name="Extend").click()
+    expect(editor.get_by_role("status")).to_contain_text("Done", timeout=30000)
+    with _api(gen_web_server, key) as api:
+        extended = api.get("/v1/media", params={"tag": "ai-edited"}).json()["data"][0]
+    assert extended["width"] == 800 and abs(extended["height"] - round(800 * 16 / 9)) <= 1

@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { $, el, formatBytes, formatDateTime, formatDate, formatDuration, plural, showError } from "./dom.js";
 import { pickMedia } from "./picker.js";
 import { loadPlatforms } from "./api.js";
+import { initAiEdit, renderAiEdit } from "./aiedit.js";
 
 const SCAN_STATES = { clean: "clean", pending: "waiting for the scanner", off: "off on this server" };
 const VERDICT_WORDS = { green: "takes it", amber: "needs a variant", red: "does not take it" };
@@ -21,6 +22,7 @@ let onClosed = () => {};
 
 export function initDetail({ onClose, onCompose }) {
   onClosed = onClose;
+  initAiEdit({ onOpen: (id) => openDetail(id) });
   $("#use-in-post").addEventListener("click", () => {
     const media = current;
     $("#detail").close();
@@ -98,6 +100,7 @@ function render() {
   $("#detail-error").textContent = "";
   $("#detail-saved").textContent = "";
   renderNetworks(media);
+  renderAiEdit(media);
 }
 
 async function renderNetworks(media) {
