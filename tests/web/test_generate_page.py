@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests import mediafiles
 from tests.conftest import RunningServer, isolated_server
 from tests.generate.fake_provider import FakeProvider, fake_provider, settings_for
-from tests.helpers import upload_file, wait_settled
+from tests.helpers import upload_file, wait_settled, wait_variants
 from tests.web.conftest import save_screenshot
 from tests.web.test_library import CONTRAST, _api, _sign_in
 
@@ -149,3 +149,32 @@ def test_a_landscape_photo_is_extended_for_a_story(
     with _api(gen_web_server, key) as api:
         extended = api.get("/v1/media", params={"tag": "ai-edited"}).json()["data"][0]
     assert extended["width"] == 800 and abs(extended["height"] - round(800 * 16 / 9)) <= 1
+
+
+def test_the_composer_extends_a_photo_instead_of_cropping_it(
+    page: Any, gen_web_server: RunningServer, tmp_path: Any
+) -> None:
+    """A tall photo Instagram would crop to 4:5: "Extend instead" has it extended to that
+    shape by the model, and the extended picture takes its place in the post."""
+    key = gen_web_server.new_key()
+    with _api(gen_web_server, key) as api:
+        tall = upload_file(api, mediafiles.jpeg(tmp_path / "tower.jpg", 600, 1000))
+        wait_settled(api, tall["id"])
+        wait_variants(api, tall["id"])
+    _sign_in(page, gen_web_server, key)
+    page.locator(f"#grid .card[data-id='{tall['id']}'] button.open").click()
+    page.get_by_role("button", name="Use in a post").click()
+    composer = page.get_by_role("dialog", name="New post")
+    composer.get_by_label("Post text").fill("Tower")
+    composer.get_by_label("Instagram").check()
+    instagram = composer.get_by_role("region", name="Instagram check")
+    expect(instagram).to_contain_text("tower.jpg: sends a variant made for it", timeout=20000)
+    instagram.get_by_role("button", name=re.compile("^Extend tower.jpg to Instagram")).click()
+    expect(composer.get_by_role("status").first).to_contain_text("extended to 4:5", timeout=30000)
+    expect(composer.get_by_role("list", name="Media of the post, in order")).to_contain_text(
+        "tower-edited"
+    )
+    # 4:5 now: not cropped (Instagram's feed takes JPEG, so a JPEG of it is made).
+    expect(instagram).to_contain_text("tower-edited.png: sends a variant made for it, 800 × 1000")
+    expect(instagram).not_to_contain_text("(cropped)")
+    save_screenshot(page, "composer-extended", tmp_path)

@@ -42,7 +42,7 @@ class EditIn(Strict):
     prompt: str | None = Field(default=None, min_length=1, max_length=4000)
     region: RegionIn | None = None
     mask: str | None = Field(default=None, min_length=1, max_length=MASK_MAX_CHARS)
-    extend_to: str | None = Field(default=None, pattern=r"^[1-9][0-9]?:[1-9][0-9]?$")
+    extend_to: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$")
 
 
 class GenerationOut(BaseModel):

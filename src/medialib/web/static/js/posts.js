@@ -142,6 +142,7 @@ async function networkNames() {
 
 async function openComposer(post, { beside = false } = {}) {
   networks = await loadPlatforms();
+  aiEdits = await api("GET", "/v1/generate").then((options) => Boolean(options?.image?.enabled), () => false);
   draft.id = post?.id || null;
   draft.text = post?.text || "";
   draft.networks = new Set((post?.targets || []).map((t) => t.platform));
@@ -299,12 +300,56 @@ function networkCheck(planned, network) {
     // (fixed: moving the item's own crop would not change what the network shows).
     const preview = item.crop && media.width ? cropPreview(media, item, name)
       : item.network_crop && media.width ? networkCropPreview(media, item.network_crop, name) : null;
+    // Instead of cropping to the network's shape: have the picture extended to it (AI).
+    const extend = item.crop && media.kind === "image" && aiEdits
+      ? el("button", { type: "button", class: "quiet", text: "Extend instead of cropping (AI)",
+        "aria-label": `Extend ${media.filename} to ${name}'s shape instead of cropping`,
+        onclick: (event) => extendItem(media, item.crop, event.currentTarget) }) : null;
     section.append(el("div", { class: "check-media" },
       el("p", { text: `${media.filename}: ${sentAs(item)}` }),
       reasonList(item.reasons),
-      preview));
+      preview, extend));
   }
   return section;
+}
+
+// Whether this server edits pictures with AI (read when the composer opens).
+let aiEdits = false;
+
+const gcd = (a, b) => (b ? gcd(b, a % b) : a);
+
+// The crop's shape, as a ratio the edit API takes ("4:5"; "191:100" for 1.91:1).
+function ratioOf(crop) {
+  const across = Math.round((crop.width / crop.height) * 100);
+  const divisor = gcd(across, 100);
+  return `${across / divisor}:${100 / divisor}`;
+}
+
+// The picture extended to the network's shape (a new image, the margin painted by the
+// model); once made, it takes the item's place in the post, and the check runs again.
+async function extendItem(media, crop, button) {
+  button.disabled = true;
+  const status = $("#composer-status");
+  const ratio = ratioOf(crop);
+  try {
+    const started = await api("POST", `/v1/media/${media.id}/edits`, { extend_to: ratio });
+    status.textContent = `Extending ${media.filename} to ${ratio}…`;
+    let made;
+    for (;;) {
+      made = await api("GET", `/v1/media/${started.media_id}`);
+      if (made.status === "ready" || made.status === "failed") break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    if (made.status !== "ready") throw new Error(made.error?.message || "The picture could not be extended.");
+    const item = draft.items.find((i) => i.media.id === media.id);
+    if (item) item.media = made;
+    status.textContent = `${media.filename} extended to ${ratio}: ${made.filename} is in the post instead.`;
+    renderItems();
+    scheduleCheck();
+  } catch (error) {
+    button.disabled = false;
+    showError(status, error);
+  }
 }
 
 function sentAs(item) {
