@@ -20,8 +20,8 @@ from medialib.errors import MedialibError
 from medialib.media.derivatives import Original, put_derived
 from medialib.media.records import Framing, Variant
 from medialib.platforms.variants import Aspect, ImageSpec, Spec, VideoSpec
+from medialib.processing import animation, image_variants, remux, transcode
 from medialib.processing import framing as fitting
-from medialib.processing import image_variants, remux, transcode
 from medialib.processing.images import DerivedImage
 from medialib.processing.remux import MadeVideo
 from medialib.processing.transcode import VideoTarget
@@ -130,7 +130,7 @@ class _Maker:
     def _image(self, spec: ImageSpec, folder: Path) -> _Made:
         width, height = self.source.width, self.source.height
         if spec.format == "gif":
-            file = image_variants.render_animation(
+            file = animation.render_animation(
                 self.path,
                 folder,
                 max_width=spec.max_width,
