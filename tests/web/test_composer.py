@@ -230,9 +230,11 @@ def test_a_post_starts_from_the_library_selection_or_a_detail_sheet(
 def test_cards_dragged_from_the_grid_join_the_post_beside_the_library(
     page: Any, web_server: RunningServer, files: Path
 ) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
     key = web_server.new_key()
+    names = ("first.jpg", "second.jpg", "third.jpg", *(f"more-{n}.jpg" for n in range(16)))
     with _api(web_server, key) as api:
-        for name in ("first.jpg", "second.jpg", "third.jpg"):
+        for name in names:
             wait_settled(api, upload_file(api, files / "photo.jpg", filename=name)["id"])
     _sign_in(page, web_server, key)
     page.get_by_role("button", name=re.compile("^first.jpg,")).click()
@@ -240,8 +242,16 @@ def test_cards_dragged_from_the_grid_join_the_post_beside_the_library(
     composer = page.get_by_role("dialog", name="New post")
     media = composer.get_by_role("list", name="Media of the post, in order")
     expect(media.get_by_role("listitem")).to_have_count(1)
-    # A panel beside the grid, not modal: the grid stays usable.
+    # A panel beside the grid, not modal: the grid stays usable, and no card is under it.
     assert page.evaluate("() => document.querySelector('#composer').matches(':modal')") is False
+    under = page.evaluate(
+        """() => {
+          const panel = document.querySelector('#composer').getBoundingClientRect();
+          return [...document.querySelectorAll('#grid .card')]
+            .filter((card) => card.getBoundingClientRect().right > panel.left).length;
+        }"""
+    )
+    assert under == 0
     grid = page.get_by_role("list", name="Media", exact=True)
     grid.get_by_role("listitem").filter(has_text="third.jpg").drag_to(media)
     expect(media.get_by_role("listitem")).to_have_count(2)

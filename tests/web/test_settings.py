@@ -91,6 +91,7 @@ def test_keys_retention_and_storage(page: Any, web_server: RunningServer, files:
     ).is_success
     keys.get_by_role("button", name="Revoke Phone app").click()  # the dialog is accepted
     expect(keys.get_by_role("row").filter(has_text="Phone app")).to_contain_text("revoked")
+    expect(shown).to_be_hidden()  # a revoked key is not left on show
     assert (
         httpx.get(
             f"{web_server.base_url}/v1/media", headers={"Authorization": f"Bearer {new_key}"}

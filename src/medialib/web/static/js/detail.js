@@ -58,6 +58,12 @@ function render() {
   let preview;
   if (media.kind === "video" && media.url) {
     preview = el("video", { src: media.url, controls: true, preload: "metadata", poster: media.thumbnail_url, "aria-label": alt });
+    // The box has the video's own shape from the start, not its cover's (a portrait clip
+    // with a landscape cover would otherwise play in a landscape box).
+    if (media.width && media.height) {
+      preview.style.aspectRatio = `${media.width} / ${media.height}`;
+      if (media.height > media.width) Object.assign(preview.style, { width: "auto", height: "88vh" });
+    }
   } else if (media.kind === "audio" && media.url) {
     preview = el("audio", { src: media.url, controls: true, "aria-label": alt });
   } else if (media.thumbnail_url && media.kind !== "document") {

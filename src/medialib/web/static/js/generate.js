@@ -92,6 +92,8 @@ async function renderRecent() {
   $("#generation-grid").replaceChildren(...recent.map(card));
   const busy = recent.some((g) => g.status === "pending" || g.media?.status === "processing");
   if (busy && !$("#generate-view").hidden) pollTimer = setTimeout(renderRecent, 1500);
+  // "Generating…" holds only while something is: the cards below say how each ended.
+  if (!busy) $("#gen-status").textContent = "";
 }
 
 function card(generation) {

@@ -29,6 +29,7 @@ export function initPosts() {
   $("#post-schedule").addEventListener("click", () => save(true));
   $("#post-delete").addEventListener("click", removePost);
   $("#composer-close").addEventListener("click", () => $("#composer").close());
+  $("#composer").addEventListener("close", () => document.body.classList.remove("composing-beside"));
   // Beside the library (a panel, not modal), Escape still closes it, wherever the focus
   // is, unless a modal dialog (the picker, a detail sheet) is the one being closed.
   document.addEventListener("keydown", (event) => {
@@ -163,9 +164,12 @@ async function openComposer(post, { beside = false } = {}) {
   renderItems();
   const composer = $("#composer");
   if (composer.open) composer.close();
-  // From the library on a wide screen: a panel beside the grid, so cards can be dragged in.
+  $("#composer-status").textContent = "";
+  // From the library on a wide screen: a panel beside the grid, so cards can be dragged in;
+  // the grid makes room for it (no card under the panel).
   const side = beside && window.matchMedia("(min-width: 1100px)").matches;
   composer.classList.toggle("side", side);
+  document.body.classList.toggle("composing-beside", side);
   if (side) composer.show();
   else composer.showModal();
   $("#post-text").focus();
@@ -481,11 +485,21 @@ async function saveFocus(media, crop) {
       if (variants.variants_status !== "pending") break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    $("#composer-status").textContent = "Crop saved";
+    say("Crop saved");
     await runCheck();
   } catch (error) {
     showError($("#composer-error"), error);
   }
+}
+
+// A passing word in the composer's status line: it clears itself after a few seconds.
+let sayTimer;
+function say(text) {
+  clearTimeout(sayTimer);
+  $("#composer-status").textContent = text;
+  sayTimer = setTimeout(() => {
+    if ($("#composer-status").textContent === text) $("#composer-status").textContent = "";
+  }, 4000);
 }
 
 // --- saving ---------------------------------------------------------------------------------

@@ -146,7 +146,17 @@ async function createKey(event) {
 
 async function revokeKey(key) {
   if (!confirm(`Revoke “${key.name || key.prefix}”? Anything using it stops working at once.`)) return;
-  await api("DELETE", `/v1/keys/${key.id}`);
+  try {
+    await api("DELETE", `/v1/keys/${key.id}`);
+  } catch (error) {
+    showError($("#settings-error"), error);
+    return;
+  }
+  // A key shown once and now revoked is shown no more: it opens nothing.
+  if ($("#new-key-value").value.startsWith(key.prefix)) {
+    $("#new-key-value").value = "";
+    $("#new-key").hidden = true;
+  }
   await renderKeys();
 }
 
