@@ -269,3 +269,19 @@ def test_forged_cursors_are_refused_never_a_500(api: httpx.Client) -> None:
         assert answer.status_code in (200, 422), (values, answer.text)
 
     forged()
+
+
+def test_tags_are_added_and_removed_in_bulk(api: httpx.Client) -> None:
+    ids = [request_upload(api, filename=f"b{n}.jpg", tags=["Keep", "drop"])["id"] for n in range(3)]
+    answer = api.post(
+        "/v1/media/bulk-tags",
+        json={"ids": [*ids[:2], "med_missing"], "add": ["new", "KEEP"], "remove": ["DROP"]},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"updated": ids[:2], "not_found": ["med_missing"]}
+    tags = {m["id"]: m["tags"] for m in api.get("/v1/media").json()["data"]}
+    assert tags[ids[0]] == tags[ids[1]] == ["Keep", "new"] and tags[ids[2]] == ["Keep", "drop"]
+    assert api.get("/v1/media", params={"tag": "new"}).json()["pagination"]["total"] == 2
+    for bad in ({"ids": []}, {"ids": ids, "add": ["x" * 101]}, {"ids": ["a"] * 101}):
+        refused = api.post("/v1/media/bulk-tags", json=bad)
+        assert refused.status_code == 422 and error_of(refused)["code"] == "validation_error"

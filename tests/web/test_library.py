@@ -359,6 +359,32 @@ def test_bulk_delete_removes_the_selected(
         assert api.get(f"/v1/media/{made[0]['id']}").status_code == 404
 
 
+def test_tags_are_added_to_and_taken_from_the_selected_at_once(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        made = [
+            upload_file(api, files / "photo.jpg", filename=f"t{i}.jpg", tags=["Old"])
+            for i in range(3)
+        ]
+        _sign_in(page, web_server, key)
+        page.get_by_role("button", name="Select").click()
+        for media in made[:2]:
+            page.get_by_role("checkbox", name=f"Select {media['filename']}").check()
+        page.get_by_label("Tag for the selected").fill("summer, beach")
+        page.get_by_role("button", name="Add tag").click()
+        expect(page.get_by_role("status").filter(has_text="added to")).to_contain_text("2 items")
+        tags = {m["id"]: m["tags"] for m in api.get("/v1/media").json()["data"]}
+        assert tags[made[0]["id"]] == tags[made[1]["id"]] == ["Old", "summer", "beach"]
+        assert tags[made[2]["id"]] == ["Old"]
+        page.get_by_label("Tag for the selected").fill("old")  # any case
+        page.get_by_role("button", name="Remove tag").click()
+        expect(page.get_by_role("status").filter(has_text="taken from")).to_be_visible()
+        tags = {m["id"]: m["tags"] for m in api.get("/v1/media").json()["data"]}
+        assert tags[made[0]["id"]] == ["summer", "beach"] and tags[made[2]["id"]] == ["Old"]
+
+
 def test_hostile_names_and_descriptions_render_as_text(
     page: Any, web_server: RunningServer, files: Path
 ) -> None:

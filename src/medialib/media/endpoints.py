@@ -16,6 +16,8 @@ from medialib.media.presenter import present
 from medialib.media.schemas import (
     BulkDelete,
     BulkDeleted,
+    BulkTagged,
+    BulkTags,
     MediaFilters,
     MediaList,
     MediaOut,
@@ -88,6 +90,19 @@ def bulk_delete(
     deleted, not_found, in_use = library.delete_many(workspace, body.ids)
     session.commit()
     return BulkDeleted(deleted=deleted, not_found=not_found, in_use=in_use)
+
+
+@router.post("/bulk-tags", response_model=BulkTagged)
+def bulk_tags(
+    body: BulkTags, workspace: CurrentWorkspace, library: LibraryDep, session: SessionDep
+) -> BulkTagged:
+    """Add and remove tags on up to 100 media in one call (removal ignores case; a tag
+    already there is not added twice); unknown ids come back in `not_found`."""
+    updated, not_found = library.tag_many(
+        workspace, body.ids, add=body.add or [], remove=body.remove or []
+    )
+    session.commit()
+    return BulkTagged(updated=updated, not_found=not_found)
 
 
 @router.post("/{media_id}/thumbnail", status_code=202, response_model=ThumbnailAccepted)

@@ -198,6 +198,21 @@ class BulkDelete(Strict):
     ids: list[str] = Field(min_length=1, max_length=100)
 
 
+class BulkTags(Strict):
+    """Tags added to, and removed from, up to 100 media at once (case-insensitively)."""
+
+    ids: list[str] = Field(min_length=1, max_length=100)
+    add: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    remove: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+
+    _tags = field_validator("add", "remove")(normalise_tags)
+
+
+class BulkTagged(BaseModel):
+    updated: list[str]
+    not_found: list[str]
+
+
 class BulkDeleted(BaseModel):
     deleted: list[str]
     not_found: list[str]

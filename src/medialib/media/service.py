@@ -16,7 +16,7 @@ from medialib.media.models import Media, MediaStatus, MediaView
 from medialib.media.paging import After, decode_cursor, encode_cursor
 from medialib.media.records import Framing
 from medialib.media.repository import MediaRepository
-from medialib.media.schemas import MediaFilters, MediaUpdate, SortOrder
+from medialib.media.schemas import MAX_TAGS, MediaFilters, MediaUpdate, SortOrder
 from medialib.media.transitions import Transitions
 from medialib.processing.filenames import clean_filename
 from medialib.webhooks.events import EventType
@@ -141,6 +141,34 @@ class MediaLibrary:
             except MediaInUse:
                 in_use.append(media_id)
         return deleted, not_found, in_use
+
+    def tag_many(
+        self, workspace: Workspace, media_ids: list[str], *, add: list[str], remove: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """Add and remove tags on each (a tag already there is not added twice; removing
+        ignores case); the ids updated, and those missing or not this workspace's."""
+        updated, not_found = [], []
+        gone = {tag.lower() for tag in remove}
+        for media_id in dict.fromkeys(media_ids):
+            try:
+                media = self.get(workspace, media_id)
+            except NotFound:
+                not_found.append(media_id)
+                continue
+            kept = [tag for tag in media.tag_names if tag.lower() not in gone]
+            have = {tag.lower() for tag in kept}
+            tags = [*kept, *(tag for tag in add if tag.lower() not in have)]
+            if len(tags) > MAX_TAGS:
+                raise ValidationFailed(
+                    f"{media.filename} would have {len(tags)} tags; at most {MAX_TAGS}.",
+                    field="add",
+                )
+            if tags != media.tag_names:
+                self.repository.replace_tags(media, tags)
+                media.updated_at = utcnow()
+            updated.append(media.id)
+        self.session.flush()
+        return updated, not_found
 
     def restore(self, workspace: Workspace, media_id: str) -> Media:
         """Take media out of the trash, back to the state it was deleted in."""

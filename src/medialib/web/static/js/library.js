@@ -49,6 +49,8 @@ export function initLibrary({ onOpen, onCompose }) {
   $("#select-button").addEventListener("click", toggleSelecting);
   $("#bulk-cancel").addEventListener("click", toggleSelecting);
   $("#bulk-delete").addEventListener("click", bulkDelete);
+  $("#bulk-tag-add").addEventListener("click", () => bulkTag("add"));
+  $("#bulk-tag-remove").addEventListener("click", () => bulkTag("remove"));
   $("#bulk-post").addEventListener("click", () => {
     const chosen = state.items.filter((m) => state.selected.has(m.id));
     toggleSelecting();
@@ -330,8 +332,30 @@ function renderBulkBar() {
   $("#bulk-bar").hidden = !state.selecting;
   $("#bulk-count").textContent = `${state.selected.size} selected`;
   $("#bulk-delete").disabled = state.selected.size === 0;
+  $("#bulk-tag-add").disabled = $("#bulk-tag-remove").disabled = state.selected.size === 0;
   $("#bulk-post").disabled = ![...state.selected].some(
     (id) => state.items.find((m) => m.id === id)?.status === "ready");
+}
+
+// Tags for every selected item at once: "summer" added to (or taken from) them all.
+async function bulkTag(how) {
+  const ids = [...state.selected];
+  const tags = $("#bulk-tag").value.split(",").map((tag) => tag.trim()).filter(Boolean);
+  if (!ids.length || !tags.length) {
+    $("#bulk-status").textContent = "Type a tag first.";
+    return;
+  }
+  try {
+    const done = await api("POST", "/v1/media/bulk-tags", { ids, [how]: tags });
+    const what = tags.map((tag) => `“${tag}”`).join(", ");
+    $("#bulk-status").textContent = how === "add"
+      ? `${what} added to ${plural(done.updated.length, "item")}.`
+      : `${what} taken from ${plural(done.updated.length, "item")}.`;
+    $("#bulk-tag").value = "";
+  } catch (error) {
+    showError($("#bulk-status"), error);
+  }
+  await reload();
 }
 
 async function bulkDelete() {
