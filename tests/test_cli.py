@@ -175,3 +175,14 @@ def test_a_bad_setting_is_one_line_naming_its_variable(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("medialib: ") and said in lines[0], lines
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_storage_init_makes_the_local_folder_once(tmp_path: Path) -> None:
+    """The S3 bucket and its CORS rule: tests/test_deploy_guide.py."""
+    env = env_for(tmp_path / "data", f"sqlite:///{tmp_path / 'm.db'}")
+    env["MEDIALIB_STORAGE_URL"] = f"file://{tmp_path / 'store'}"
+    first = _run(env, "storage", "init")
+    assert first.returncode == 0 and "made" in first.stdout, first.stderr
+    assert (tmp_path / "store").is_dir()
+    again = _run(env, "storage", "init")
+    assert again.returncode == 0 and "was there" in again.stdout

@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    storage = commands.add_parser("storage", help="the object store").add_subparsers(required=True)
+    storage.add_parser(
+        "init", help="make the bucket (or folder) and its CORS rule; again changes nothing"
+    ).set_defaults(handler=_storage_init)
     return parser
 
 
@@ -375,6 +379,14 @@ def _gc(args: argparse.Namespace) -> int:
     width = max(len(name) for name in report)
     for name, count in report.items():
         print(f"{name.replace('_', ' '):<{width}}  {count}")
+    return 0
+
+
+def _storage_init(_: argparse.Namespace) -> int:
+    from medialib.storage.setup import prepare_store
+
+    for line in prepare_store(Settings()):
+        print(line)
     return 0
 
 
