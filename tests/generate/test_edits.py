@@ -167,6 +167,15 @@ def test_limits_refusals_and_bad_requests_are_said_plainly(
         answer = api.post(edits, json=body)
         assert answer.status_code == 422 and error_of(answer)["field"] == field, body
     assert api.post("/v1/media/med_nope/edits", json={"prompt": "x"}).status_code == 404
+    garbled = api.post(edits, json={"prompt": "x", "mask": "not base64 at all!"})
+    assert garbled.status_code == 422 and error_of(garbled)["field"] == "mask"
+    # A body past the edit route's cap (a mask's worth and some) is cut off, never read whole.
+    huge = api.post(
+        edits,
+        content=b'{"prompt": "x", "mask": "' + b"A" * (26 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413 and error_of(huge)["code"] == "payload_too_large"
     clip = wait_settled(api, upload_file(api, files / "clip.mp4")["id"])
     assert api.post(f"/v1/media/{clip['id']}/edits", json={"prompt": "x"}).status_code == 422
     # The provider's refusal, word for word, on the generation and the new media.
