@@ -341,6 +341,29 @@ def test_the_detail_sheet_offers_each_networks_variant(
     assert page.evaluate(CONTRAST) == []
 
 
+def test_a_reason_says_what_medialib_does_about_it(
+    page: Any, web_server: RunningServer, files: Path
+) -> None:
+    """An ordinary phone MOV (its index at the end): "this network wants it first" comes
+    with what medialib does about it, where the network takes it once that is done."""
+    key = web_server.new_key()
+    with _api(web_server, key) as api:
+        media = upload_file(api, files / "clip.mov")
+        wait_settled(api, media["id"])
+        verdicts = wait_variants(api, media["id"])["platforms"]
+    amber = [v for v in verdicts if v["verdict"] == "amber"]
+    fixed = next(
+        v
+        for v in amber
+        if any(r["fix"] == "remux" and "medialib" not in r["message"] for r in v["reasons"])
+    )
+    _sign_in(page, web_server, key)
+    _open(page, "clip.mov")
+    row = page.locator(f"#network-list li[data-platform={fixed['platform']}]")
+    expect(row).to_contain_text("wants it first")
+    expect(row).to_contain_text("medialib repackages it.")
+
+
 def test_bulk_delete_removes_the_selected(
     page: Any, web_server: RunningServer, files: Path
 ) -> None:

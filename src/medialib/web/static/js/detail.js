@@ -109,6 +109,18 @@ function render() {
   renderAiEdit(media);
 }
 
+// What medialib does about a reason, where its message does not say (a file's index at its
+// end: "medialib repackages it"); nothing for a network that does not take it anyway.
+const DOES = {
+  crop: "medialib crops it.", pad: "medialib fits it onto a backdrop.",
+  convert: "medialib converts it.", remux: "medialib repackages it.",
+};
+function said(reason, verdict) {
+  const does = verdict === "amber" && DOES[reason.fix] && !/medialib|itself/i.test(reason.message)
+    ? ` ${DOES[reason.fix]}` : "";
+  return `${reason.message}${does}`;
+}
+
 async function renderNetworks(media) {
   const section = $("#networks");
   section.hidden = media.status !== "ready";
@@ -122,7 +134,7 @@ async function renderNetworks(media) {
     return el("li", { "data-platform": p.platform, "data-verdict": p.verdict },
       el("span", { class: `network ${p.verdict}`, text: name,
         title: VERDICT_WORDS[p.verdict], "aria-label": `${name}: ${VERDICT_WORDS[p.verdict]}` }),
-      el("span", { class: "network-reasons", text: p.reasons.map((r) => r.message).join(" ") || VERDICT_WORDS[p.verdict] },
+      el("span", { class: "network-reasons", text: p.reasons.map((r) => said(r, p.verdict)).join(" ") || VERDICT_WORDS[p.verdict] },
         p.variant ? variantLink(name, p.variant) : null));
   }));
 }
