@@ -14,10 +14,11 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from medialib import cli_admin as admin
 from medialib import logs
 from medialib.cli_upload import FIRST_KEY_FILE, SERVER_URL_FILE
 from medialib.config import Settings
-from medialib.platforms.rules import RulesError
+from medialib.platforms.rule_values import RulesError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,24 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="create a key (printed as the last line)")
     create.add_argument("--workspace", required=True)
     create.add_argument("--name", default=None)
-    create.set_defaults(handler=_keys_create)
+    create.set_defaults(handler=admin.keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by its full text")
     revoke.add_argument("key")
-    revoke.set_defaults(handler=_keys_revoke)
+    revoke.set_defaults(handler=admin.keys_revoke)
 
     quota = commands.add_parser(
         "quota", help="set a workspace's storage quota (media and trash count against it)"
     )
     quota.add_argument("--workspace", required=True)
     quota.add_argument("size", help="bytes, or with a unit (500MB, 10GB, 1TiB), or 'none'")
-    quota.set_defaults(handler=_quota)
+    quota.set_defaults(handler=admin.quota)
 
     workspace = commands.add_parser("workspace", help="workspaces").add_subparsers(required=True)
     delete = workspace.add_parser(
         "delete", help="delete a workspace: its keys stop, its media is purged after 30 days"
     )
     delete.add_argument("--workspace", required=True)
-    delete.set_defaults(handler=_workspace_delete)
+    delete.set_defaults(handler=admin.workspace_delete)
 
     upload = commands.add_parser("upload", help="upload files with progress bars")
     upload.add_argument("files", nargs="+", type=Path)
@@ -101,14 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     gc.add_argument("--json", action="store_true", help="print the report as JSON")
     gc.add_argument("--dry-run", action="store_true", help="report what would go; remove nothing")
-    gc.set_defaults(handler=_gc)
+    gc.set_defaults(handler=admin.gc)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True)
-    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=admin.db_upgrade)
     storage = commands.add_parser("storage", help="the object store").add_subparsers(required=True)
     storage.add_parser(
         "init", help="make the bucket (or folder) and its CORS rule; again changes nothing"
-    ).set_defaults(handler=_storage_init)
+    ).set_defaults(handler=admin.storage_init)
     return parser
 
 
@@ -265,139 +266,10 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_session(action: object) -> object:
-    from medialib.db import make_engine, make_session_factory, migrate, session_scope
-
-    settings = Settings()
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            return action(session)  # type: ignore[operator]
-    finally:
-        engine.dispose()
-
-
-def _keys_create(args: argparse.Namespace) -> int:
-    from medialib.workspaces.keys import create_key
-
-    created = _with_session(
-        lambda session: create_key(session, workspace_name=args.workspace, key_name=args.name)
-    )
-    print(f"workspace: {created.workspace.name} ({created.workspace.id})")  # type: ignore[attr-defined]
-    print(created.plaintext)  # type: ignore[attr-defined]
-    return 0
-
-
-def _keys_revoke(args: argparse.Namespace) -> int:
-    from medialib.workspaces.key_cache import touch_stamp
-    from medialib.workspaces.keys import KEY_PREFIX, revoke_key
-
-    lookup = args.key.removeprefix(KEY_PREFIX).split("_", 1)[0]
-    revoked = _with_session(lambda session: revoke_key(session, lookup))
-    touch_stamp(Settings().resolved_data_dir)  # servers here forget cached keys at once
-    print("revoked" if revoked else "no such active key")
-    return 0 if revoked else 1
-
-
-_UNITS = {
-    "": 1,
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "KIB": 2**10,
-    "MIB": 2**20,
-    "GIB": 2**30,
-    "TIB": 2**40,
-}
-
-
-def parse_size(text: str) -> int | None:
-    """`10GB`, `500 MiB`, `1234` → bytes; `none` → None (no quota)."""
-    cleaned = text.strip().upper().replace(" ", "")
-    if cleaned in ("NONE", "UNLIMITED"):
-        return None
-    number = cleaned.rstrip("KMGTIB")
-    unit = cleaned[len(number) :]
-    if unit not in _UNITS:
-        raise ValueError(f"unknown unit in {text!r}")
-    return int(float(number) * _UNITS[unit])
-
-
-def _workspace_delete(args: argparse.Namespace) -> int:
-    from medialib.account.service import AccountService
-    from medialib.workspaces.key_cache import touch_stamp
-
-    moved = _with_session(lambda session: AccountService(session).delete(args.workspace))
-    touch_stamp(Settings().resolved_data_dir)  # servers here forget its keys at once
-    if moved is None:
-        print(f"medialib workspace delete: no workspace {args.workspace!r}", file=sys.stderr)
-        return 1
-    print(f"workspace {args.workspace!r} deleted: its keys no longer work; {moved} media in")
-    print("the trash, purged by `medialib gc` in 30 days")
-    return 0
-
-
-def _quota(args: argparse.Namespace) -> int:
-    from medialib.workspaces.service import WorkspaceService
-
-    try:
-        quota = parse_size(args.size)
-    except ValueError as exc:
-        print(f"medialib quota: {exc}", file=sys.stderr)
-        return 2
-    found = _with_session(
-        lambda session: WorkspaceService(session).set_quota(args.workspace, quota)
-    )
-    if not found:
-        print(f"medialib quota: no workspace named {args.workspace!r}", file=sys.stderr)
-        return 1
-    print(f"{args.workspace}: {'no quota' if quota is None else f'{quota} bytes'}")
-    return 0
-
-
 def _upload(args: argparse.Namespace) -> int:
     from medialib.cli_upload import upload
 
     return upload(args)
-
-
-def _gc(args: argparse.Namespace) -> int:
-    import json
-
-    from medialib.app import build_state
-    from medialib.gc import collect_garbage
-
-    state = build_state(Settings(), run_workers=False)
-    report = collect_garbage(state.runtime, dry_run=args.dry_run)
-    state.engine.dispose()
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    width = max(len(name) for name in report)
-    for name, count in report.items():
-        print(f"{name.replace('_', ' '):<{width}}  {count}")
-    return 0
-
-
-def _storage_init(_: argparse.Namespace) -> int:
-    from medialib.storage.setup import prepare_store
-
-    for line in prepare_store(Settings()):
-        print(line)
-    return 0
-
-
-def _db_upgrade(_: argparse.Namespace) -> int:
-    from medialib.db import make_engine, migrate
-
-    engine = make_engine(Settings().resolved_database_url)
-    migrate(engine)
-    engine.dispose()
-    print("database is up to date")
-    return 0
 
 
 if __name__ == "__main__":

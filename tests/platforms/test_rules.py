@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from medialib.platforms import rules
-from medialib.platforms.rules import RulesError, load_catalog
+from medialib.platforms.rule_values import RulesError
+from medialib.platforms.rules import load_catalog
 
 PACKAGED = Path(rules.__file__).parent / "platforms.yaml"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "platforms.yaml"

@@ -179,3 +179,34 @@ def test_a_carousel_follows_its_first_items_shape(api: httpx.Client, tmp_path: P
     # A single post of the same media takes no carousel: nothing is cut to another's shape.
     alone = api.post("/v1/posts/check", json={**body, "media": [{"media_id": wide}]}).json()
     assert alone["targets"][0]["media"][0]["network_crop"] is None
+
+
+def test_a_networks_cap_follows_how_the_account_sends_files(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    """Telegram takes a photo of 5 MB by URL and 10 MB uploaded: a 5.7 MB photo goes as a
+    variant by URL, and as itself when the account's publisher uploads."""
+    big = _ready(api, mediafiles.noisy_jpeg(tmp_path / "poster.jpg"))
+    wait_variants(api, big)
+    body = {"text": "Poster", "targets": [{"platform": "telegram"}], "media": [{"media_id": big}]}
+
+    def planned() -> dict[str, Any]:
+        check = api.post("/v1/posts/check", json=body).json()
+        media: dict[str, Any] = check["targets"][0]["media"][0]
+        return media
+
+    by_url = planned()
+    assert by_url["send"] == "variant" and by_url["size"] <= 5_000_000
+    assert any(
+        r["code"] == "file_too_large" and "by URL" in r["message"] for r in by_url["reasons"]
+    )
+    account = api.post(
+        "/v1/accounts",
+        json={"network": "telegram", "handle": "@ourchannel", "sends_files": "upload"},
+    )
+    assert account.status_code == 201 and account.json()["sends_files"] == "upload"
+    uploaded = planned()
+    assert uploaded["send"] == "original" and uploaded["size"] > 5_000_000
+    changed = api.patch(f"/v1/accounts/{account.json()['id']}", json={"sends_files": "url"})
+    assert changed.status_code == 200 and changed.json()["sends_files"] == "url"
+    assert planned()["send"] == "variant"

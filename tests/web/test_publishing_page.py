@@ -110,3 +110,27 @@ def test_deleting_media_a_scheduled_post_uses_says_why_where_it_was_tried(
     sheet.get_by_role("button", name="Delete").click()  # the confirm is accepted
     expect(sheet.get_by_role("alert")).to_contain_text("scheduled post")
     expect(sheet).to_be_visible()  # still there, and it says why
+
+
+def test_a_hand_off_account_says_how_its_publisher_sends_files(
+    page: Any, web_server: RunningServer
+) -> None:
+    """The form asks a hand-off account how files go out (a Telegram bot uploads up to
+    50 MB where a URL is fetched up to 20 MB); the list and the API say what was chosen."""
+    key = web_server.new_key()
+    _sign_in(page, web_server, key)
+    page.get_by_role("link", name="Settings").click()
+    accounts = page.get_by_role("region", name="Accounts")
+    accounts.get_by_label("Network").select_option("bluesky")
+    expect(accounts.get_by_label("Your publisher sends files")).to_be_hidden()
+    accounts.get_by_label("Network").select_option("telegram")
+    accounts.get_by_label("Handle").fill("acme_channel")
+    accounts.get_by_label("Your publisher sends files").select_option("upload")
+    accounts.get_by_role("button", name="Add account").click()
+    expect(accounts.get_by_role("row").filter(has_text="acme_channel")).to_contain_text(
+        "hand-off webhook, files uploaded"
+    )
+    with _api(web_server, key) as api:
+        (account,) = api.get("/v1/accounts").json()["data"]
+    assert account["network"] == "telegram"
+    assert account["sends_files"] == "upload"

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from medialib.cli import parse_size
+from medialib.cli_admin import parse_size
 from medialib.db import session_scope
 from medialib.media.models import Media
 from medialib.workspaces.service import WorkspaceService

@@ -34,6 +34,9 @@ class Account(Base):
     # network gave back (session tokens). Never in an answer, a log or an event.
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     session: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # How its publisher sends files: "url" (the network fetches the plan's URL) or "upload"
+    # (the bytes are uploaded); where a network caps the two differently, the plan follows.
+    sends_files: Mapped[str] = mapped_column(String(8), default="url", server_default="url")
     checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

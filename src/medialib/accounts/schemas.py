@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -25,12 +25,17 @@ class AccountIn(Strict):
     service_url: str | None = Field(default=None, min_length=1, max_length=2000)
     # Bluesky: {"app_password": "..."}. Sealed at rest, never returned.
     credentials: dict[SecretKey, Secret] = Field(default_factory=dict, max_length=8)
+    # How the publisher sends files: "url" (the network fetches the plan's URL; the
+    # default for hand-off) or "upload" (medialib's own connectors upload). Where a network
+    # caps the two differently (Telegram: 20 MB by URL, 50 MB uploaded), the plan follows.
+    sends_files: Literal["url", "upload"] | None = None
 
 
 class AccountUpdate(Strict):
     handle: str | None = Field(default=None, min_length=1, max_length=300)
     service_url: str | None = Field(default=None, min_length=1, max_length=2000)
     credentials: dict[SecretKey, Secret] | None = Field(default=None, max_length=8)
+    sends_files: Literal["url", "upload"] | None = None
 
 
 class AccountOut(BaseModel):
@@ -41,6 +46,7 @@ class AccountOut(BaseModel):
     service_url: str | None
     remote_id: str | None  # Bluesky: the account's DID
     has_credentials: bool
+    sends_files: Literal["url", "upload"]
     checked_at: dt.datetime | None
     created_at: dt.datetime
 

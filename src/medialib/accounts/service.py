@@ -69,6 +69,10 @@ class AccountService:
             connector=connector,
             handle=body.handle.strip().lstrip("@"),
             service_url=self._service_url(connector, body.service_url),
+            # medialib's own connectors upload the bytes; a hand-off publisher, by URL
+            # unless it says it uploads.
+            sends_files=body.sends_files
+            or ("url" if connector == ConnectorName.HANDOFF else "upload"),
         )
         if connector == ConnectorName.BLUESKY:
             self._check_bluesky(account, _password(body.credentials))
@@ -81,6 +85,8 @@ class AccountService:
             account.handle = changes.handle.strip().lstrip("@")
         if changes.service_url is not None:
             account.service_url = self._service_url(account.connector, changes.service_url)
+        if changes.sends_files is not None:
+            account.sends_files = changes.sends_files
         if account.connector == ConnectorName.BLUESKY and (
             changes.credentials is not None or changes.handle or changes.service_url
         ):

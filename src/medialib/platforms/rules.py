@@ -9,7 +9,6 @@ branches on a network's name.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -19,34 +18,11 @@ from typing import Any, Literal
 
 import yaml
 
+from medialib.platforms.rule_values import RulesError, SectionTyper
+
 Kind = Literal["image", "gif", "video", "audio", "document"]
 KINDS: tuple[Kind, ...] = ("image", "gif", "video", "audio", "document")
 SendAs = Literal["video", "still", "gif"]
-_PLAIN_NAME = re.compile(r"^[a-z0-9]+$")
-# Codec names as the data file writes them, to FFmpeg's names.
-_CODEC_WORDS = {
-    "h.264": "h264",
-    "h264": "h264",
-    "avc": "h264",
-    "hevc": "hevc",
-    "h.265": "hevc",
-    "h265": "hevc",
-    "vp8": "vp8",
-    "vp9": "vp9",
-    "av1": "av1",
-    "mpeg4": "mpeg4",
-}
-# Phrases of a section's `constraints` list, and `pixel_format`, to the rule they state.
-_CONSTRAINTS = {
-    "4:2:0": "chroma_420",
-    "progressive": "progressive",
-    "no edit lists": "no_edit_lists",
-    "moov atom at front": "moov_first",
-}
-
-
-class RulesError(ValueError):
-    """A data file holds a value medialib cannot read; start-up stops with this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +40,7 @@ class MediaRules:
     min_bytes: int | None = None
     max_bytes: int | None = None
     by_url: bool = False  # max_bytes is the lower cap for a file sent by URL
+    upload_max_bytes: int | None = None  # then: the cap for a file uploaded instead
     min_width: int | None = None
     min_height: int | None = None
     max_width: int | None = None
@@ -282,11 +259,17 @@ class _Reader:
             else:  # an inline mapping: literals, or paths into the data file
                 values = {key: self._value(value) for key, value in section.items()}
             merged.update({key: value for key, value in values.items() if value is not None})
-        return _Typer(f"{self.id}.{'+'.join(paths) or 'inline'}", self.file, merged).rules(
-            soft=self._per_section("soft", paths),
+        where = f"{self.id}.{'+'.join(paths) or 'inline'}"
+        soft = self._per_section("soft", paths)
+        unknown = soft - {item.name for item in fields(MediaRules)}
+        if unknown:
+            raise RulesError(f"reading.yaml: {where}: unknown soft rules {sorted(unknown)}")
+        typed = SectionTyper(where, self.file, merged).rules(
+            soft=soft,
             audio=self._per_section("audio", paths),
             codecs=self._per_section("codecs", paths),
         )
+        return MediaRules(**typed)
 
     def _per_section(self, key: str, paths: list[str]) -> Any:
         table = self.how.get(key) or {}
@@ -297,115 +280,3 @@ class _Reader:
         for item in found:
             merged = {**(merged or {}), **item} if isinstance(item, dict) else item
         return merged
-
-
-class _Typer:
-    """Turns one merged section into MediaRules, checking every value's type."""
-
-    def __init__(self, where: str, file: str, values: dict[str, Any]) -> None:
-        self.where, self.file, self.values = where, file, values
-
-    def rules(self, *, soft: frozenset[str], audio: Any, codecs: Any) -> MediaRules:
-        v = self.values
-        via_url = self._int("max_file_bytes_via_url")
-        max_bytes = self._int("max_file_bytes")
-        by_url = via_url is not None and (max_bytes is None or via_url < max_bytes)
-        exact_aspect = self._number("aspect_ratio")
-        constraints = " ".join(str(item) for item in v.get("constraints") or []).lower()
-        found = {rule for phrase, rule in _CONSTRAINTS.items() if phrase in constraints}
-        if str(v.get("pixel_format", "")).lower() == "yuv420p":
-            found |= {"chroma_420", "eight_bit"}
-        audio = audio or {}
-        rules = MediaRules(
-            formats=self._names("formats"),
-            containers=self._names("containers"),
-            video_codecs=self._codecs(codecs),
-            audio_codecs=_set(audio.get("codecs")),
-            audio_profiles=_set(audio.get("profiles"), lower=False),
-            max_audio_channels=audio.get("max_channels"),
-            max_audio_sample_rate=audio.get("max_sample_rate"),
-            min_audio_bitrate=self._int("min_audio_bitrate_bps"),
-            min_bytes=self._int("min_file_bytes"),
-            max_bytes=via_url if by_url else max_bytes,
-            by_url=by_url,
-            min_width=self._int("min_width"),
-            min_height=self._int("min_height"),
-            max_width=self._int("max_width"),
-            max_height=self._int("max_height"),
-            max_pixels=self._int("max_pixels"),
-            max_width_plus_height=self._int("max_width_plus_height"),
-            min_aspect=exact_aspect or self._number("aspect_ratio_min"),
-            max_aspect=exact_aspect or self._number("aspect_ratio_max"),
-            min_duration_s=self._number("min_duration_s"),
-            max_duration_s=self._number("max_duration_s"),
-            min_fps=self._number("min_fps"),
-            max_fps=self._number("max_fps"),
-            max_frames=self._int("max_frames"),
-            max_pixels_times_frames=self._int("max_total_pixels_times_frames"),
-            max_video_bitrate=self._int("max_video_bitrate_bps"),
-            chroma_420="chroma_420" in found,
-            eight_bit="eight_bit" in found,
-            progressive="progressive" in found,
-            square_pixels=self._number("pixel_aspect_ratio") == 1,
-            moov_first="moov_first" in found,
-            no_edit_lists="no_edit_lists" in found,
-            srgb=str(v.get("color_space", "")).lower() == "srgb",
-            max_pages=self._int("max_pages"),
-            alt_text_max_chars=self._int("alt_text_max_chars"),
-            soft=soft,
-        )
-        unknown = soft - {item.name for item in fields(MediaRules)}
-        if unknown:
-            raise RulesError(f"reading.yaml: {self.where}: unknown soft rules {sorted(unknown)}")
-        return rules
-
-    def _bad(self, key: str, expected: str) -> RulesError:
-        return RulesError(
-            f"{self.file}: {self.where}.{key}: expected {expected}, got {self.values[key]!r}"
-        )
-
-    def _number(self, key: str) -> float | None:
-        value = self.values.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self._bad(key, "a number")
-        return float(value)
-
-    def _int(self, key: str) -> int | None:
-        value = self.values.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self._bad(key, "a whole number")
-        return value
-
-    def _names(self, key: str) -> frozenset[str] | None:
-        """A list of plain names is an allow-list; prose ("any file") allows anything."""
-        listed = self.values.get(key)
-        if listed is None:
-            return None
-        if not isinstance(listed, list):
-            raise self._bad(key, "a list")
-        names = {str(item).lower() for item in listed}
-        return frozenset(names) if names and all(_PLAIN_NAME.match(n) for n in names) else None
-
-    def _codecs(self, override: Any) -> frozenset[str] | None:
-        if override == "any":
-            return None
-        listed = self.values.get("video_codecs")
-        if listed is None:
-            return None
-        if not isinstance(listed, list):
-            raise self._bad("video_codecs", "a list")
-        text = " ".join(str(item) for item in listed).lower()
-        if text.startswith("any"):
-            return None
-        found = {name for word, name in _CODEC_WORDS.items() if word in text}
-        return frozenset(found) or None
-
-
-def _set(value: Any, *, lower: bool = True) -> frozenset[str] | None:
-    if not value:
-        return None
-    return frozenset(str(item).lower() if lower else str(item) for item in value)

@@ -6,9 +6,11 @@ the composer's check (nothing saved), `GET /plan`, and the publisher at the due 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from medialib.accounts.models import Account
 from medialib.media.models import Media
 from medialib.platforms import wording as say
 from medialib.platforms.reasons import Reason
@@ -18,7 +20,7 @@ from medialib.posts.models import Post, PostMedia, PostTarget
 from medialib.posts.rules import choose_form
 from medialib.posts.schemas import PlannedMedia, PlannedTarget
 from medialib.schemas import ReasonOut
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 from medialib.variants.choice import Choice, ChosenFile, choose
 from medialib.variants.facts import facts_of
 
@@ -68,10 +70,14 @@ class Evaluation:
 
 
 class PostChecker:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectBytes) -> None:
         self.store = store
 
-    def evaluate(self, post: Post, media: dict[str, Media]) -> Evaluation:
+    def evaluate(
+        self, post: Post, media: dict[str, Media], accounts: Sequence[Account] = ()
+    ) -> Evaluation:
+        """`accounts`: the workspace's, for how each target's publisher sends files (its
+        own account, or the network's only one, as scheduling assigns it)."""
         rules = catalog()
         ordered = [(item, media[item.media_id]) for item in post.media]
         kinds = [m.network_kind for _, m in ordered]
@@ -83,7 +89,8 @@ class PostChecker:
             network = rules.networks[target.platform]
             form, reasons = choose_form(network, kinds, text=post.text, titled=titled)
             reasons = [*reasons, *_text_reasons(network, post.text)]
-            chosen = [(item, m, choose(network, form, m)) for item, m in ordered]
+            uploads = _sends_by_upload(target, accounts)
+            chosen = [(item, m, choose(network, form, m, uploads=uploads)) for item, m in ordered]
             planned = [self._planned(form, item, m, choice) for item, m, choice in chosen]
             if form is not None and form.ratio_of_first:
                 planned = _shown_at_first_ratio(network, planned, [m for _, m in ordered])
@@ -140,6 +147,14 @@ class PostChecker:
             reasons=[_out(r) for r in (*choice.reasons, *alt)],
             blocking=bool(alt),
         )
+
+
+def _sends_by_upload(target: PostTarget, accounts: Sequence[Account]) -> bool:
+    if target.account_id is not None:
+        own = [a for a in accounts if a.id == target.account_id]
+    else:
+        own = [a for a in accounts if a.network == target.platform]
+    return len(own) == 1 and own[0].sends_files == "upload"
 
 
 def _shown_at_first_ratio(

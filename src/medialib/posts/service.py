@@ -13,6 +13,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from medialib.accounts.models import Account
 from medialib.accounts.repository import AccountRepository
 from medialib.config import Settings
 from medialib.db import utcnow
@@ -36,12 +37,12 @@ from medialib.posts.models import (
 )
 from medialib.posts.repository import PostRepository
 from medialib.posts.schemas import PostCreate
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 from medialib.workspaces.models import Workspace
 
 
 class PostService:
-    def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
+    def __init__(self, session: Session, *, store: ObjectBytes, settings: Settings) -> None:
         self.session = session
         self.store = store
         self.settings = settings
@@ -92,7 +93,7 @@ class PostService:
     def check(self, workspace: Workspace, body: PostCreate) -> Evaluation:
         """What scheduling `body` would answer, per network and media; nothing is saved."""
         post, media = self._build(workspace, body, saved=False)
-        return self.checker.evaluate(post, media)
+        return self.checker.evaluate(post, media, self._accounts(workspace.id))
 
     def _build(
         self, workspace: Workspace, body: PostCreate, *, saved: bool
@@ -183,7 +184,8 @@ class PostService:
 
     def plan(self, workspace: Workspace, post_id: str) -> tuple[Post, Evaluation]:
         post = self.get(workspace, post_id)
-        return post, self.checker.evaluate(post, self._media_of(workspace, post))
+        media = self._media_of(workspace, post)
+        return post, self.checker.evaluate(post, media, self._accounts(workspace.id))
 
     def _editable(self, workspace: Workspace, post_id: str) -> Post:
         """The post, locked, if it may still change: a draft or a scheduled post whose
@@ -204,7 +206,7 @@ class PostService:
         if scheduled_at <= utcnow():
             raise ValidationFailed("scheduled_at is in the past.", field="scheduled_at")
         self._assign_accounts(post)
-        evaluation = self.checker.evaluate(post, media)
+        evaluation = self.checker.evaluate(post, media, self._accounts(post.workspace_id))
         if not evaluation.ok:
             raise MediaValidationFailed(errors=evaluation.errors())
         post.status = PostStatus.SCHEDULED
@@ -220,6 +222,9 @@ class PostService:
             max_attempts=self.settings.publish_max_attempts,
             run_after=scheduled_at,
         )
+
+    def _accounts(self, workspace_id: str) -> list[Account]:
+        return self.accounts.of_workspace(workspace_id)
 
     def _assign_accounts(self, post: Post) -> None:
         """Each target's account: the one it names (it must be this workspace's, on that

@@ -109,6 +109,7 @@ def _account_out(account: Account) -> AccountOut:
         service_url=account.service_url,
         remote_id=account.remote_id,
         has_credentials=account.credentials is not None,
+        sends_files="upload" if account.sends_files == "upload" else "url",
         checked_at=account.checked_at,
         created_at=account.created_at,
     )

@@ -124,7 +124,8 @@ def _plans(session: Session, runtime: Runtime, post: Post) -> list[TargetPlan]:
             if target.status == TargetStatus.PENDING:
                 outcome.fail_target(target, "media_missing", "A media of the post is gone.")
         return []
-    return PostChecker(runtime.store).evaluate(post, media).plans
+    accounts = AccountRepository(session).of_workspace(post.workspace_id)
+    return PostChecker(runtime.store).evaluate(post, media, accounts).plans
 
 
 def _account(session: Session, target: PostTarget) -> Account | None:

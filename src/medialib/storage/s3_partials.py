@@ -11,15 +11,9 @@ length) are not in the state, so they do not count; the next append sends its ow
 under the same numbers. Every part carries its SHA-256, which S3 checks on arrival and
 again when the parts are joined.
 
-Appends are serialised across machines by a lock object created with `If-None-Match: *`
-(S3's conditional write): a second request for the same upload is told it is busy, and
-for how long (`PartialBusy.retry_after`). The lock is a lease, renewed while bytes flow,
-so a killed process holds an upload for at most `LOCK_LEASE`. A lease's age is judged by
-the store's own clock (the lock object's `LastModified` against the `Date` the store
-answers with), never by a machine's: a server whose clock runs ahead cannot break a live
-lease. Breaking a stale lease, renewing and releasing are conditional on the lock's ETag,
-so a slow holder can never renew or delete a lock that is no longer its own; it learns
-that it lost the upload (`PartialBusy`) instead.
+Appends are serialised across machines by a lock object, a lease renewed while bytes
+flow (s3_lease.py): a second request for the same upload is told it is busy, and for how
+long (`PartialBusy.retry_after`).
 
 The layout follows tusd's s3store (an info object, and an object for the incomplete part).
 """
@@ -30,25 +24,20 @@ import base64
 import contextlib
 import dataclasses
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import re
-import secrets
-import time
 from typing import Any
 
 from medialib import clock
-from medialib.storage.base import ObjectInfo, OffsetMismatch, PartialBusy, PartialMissing
+from medialib.storage.base import ObjectInfo, OffsetMismatch, PartialMissing
+from medialib.storage.s3_lease import MISSING_CODES, TAKEN_CODES, S3Lease, error_code
 
 PARTIAL_PREFIX = ".partial/"
 # S3's smallest part but the last is 5 MiB; 8 MiB parts reach 78 GiB within 10,000 parts.
 PART_BYTES = 8 * 1024 * 1024
 LOCK_LEASE = dt.timedelta(seconds=30)
-_RENEW_EVERY_SECONDS = 8.0
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_]{8,64}$")
-_TAKEN_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
-_MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,7 +84,9 @@ class S3Partials:
 
     def append(self, upload_id: str, *, offset: int) -> S3Append:
         self._state(upload_id)  # a missing upload is missing, not busy
-        lease = _Lease(self, upload_id)
+        lease = S3Lease(
+            self.client, self.bucket, _folder(upload_id) + "lock", upload_id, lease=self.lease
+        )
         lease.take()
         try:
             state, etag = self._state(upload_id)  # read again under the lock
@@ -156,7 +147,7 @@ class S3Partials:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.ClientError as exc:
-            if _code(exc) in _MISSING_CODES:
+            if error_code(exc) in MISSING_CODES:
                 raise PartialMissing(upload_id) from exc
             raise
         return _State.from_json(answer["Body"].read()), answer["ETag"]
@@ -165,7 +156,7 @@ class S3Partials:
         try:
             data: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self.client.exceptions.ClientError as exc:
-            if _code(exc) in _MISSING_CODES:
+            if error_code(exc) in MISSING_CODES:
                 return b""
             raise
         return data
@@ -182,7 +173,7 @@ class S3Append:
         state: _State,
         etag: str,
         tail: bytes,
-        lease: _Lease,
+        lease: S3Lease,
     ) -> None:
         self._partials = partials
         self._upload_id = upload_id
@@ -224,7 +215,7 @@ class S3Append:
                 Bucket=bucket, Key=folder + "state", Body=new.to_json(), IfMatch=self._etag
             )
         except client.exceptions.ClientError as exc:
-            if _code(exc) not in _TAKEN_CODES:
+            if error_code(exc) not in TAKEN_CODES:
                 raise
             # Another holder committed first (a lock broken under a live holder).
             raise OffsetMismatch(self._partials.offset(self._upload_id)) from exc
@@ -266,7 +257,7 @@ class S3Append:
         try:
             client.head_object(Bucket=bucket, Key=key)
         except client.exceptions.ClientError as exc:
-            if _code(exc) in _MISSING_CODES:
+            if error_code(exc) in MISSING_CODES:
                 return False
             raise
         return True
@@ -289,109 +280,6 @@ class S3Append:
         )
 
 
-class _Lease:
-    """The lock object of one upload, held by one request until released or expired."""
-
-    def __init__(self, partials: S3Partials, upload_id: str) -> None:
-        self._partials = partials
-        self._key = _folder(upload_id) + "lock"
-        self._upload_id = upload_id
-        self._renewed = 0.0
-        self._etag: str | None = None  # of the lock object as this holder last wrote it
-
-    def take(self) -> None:
-        client = self._partials.client
-        try:
-            self._write(IfNoneMatch="*")
-            return
-        except client.exceptions.ClientError as exc:
-            if _code(exc) not in _TAKEN_CODES:
-                raise
-        held = self._held_by_other()
-        if held is None:
-            return  # a stale lease, taken over
-        raise PartialBusy(self._upload_id, retry_after=held)
-
-    def renew(self) -> None:
-        if time.monotonic() - self._renewed >= _RENEW_EVERY_SECONDS:
-            self._conditional_write()
-
-    def release(self) -> None:
-        etag, self._etag = self._etag, None
-        if etag is None:
-            return
-        client, bucket = self._partials.client, self._partials.bucket
-        if self._lock_etag() != etag:
-            return  # taken over meanwhile: the lock is another holder's now
-        try:
-            client.delete_object(Bucket=bucket, Key=self._key, IfMatch=etag)
-        except client.exceptions.ClientError as exc:
-            if _code(exc) in _TAKEN_CODES | _MISSING_CODES:
-                return
-            # A store without conditional deletes: the check above is the guard there.
-            with contextlib.suppress(client.exceptions.ClientError):
-                client.delete_object(Bucket=bucket, Key=self._key)
-
-    def _write(self, **conditions: str) -> None:
-        # Each write's bytes are its own (an ETag is the bytes' hash): a lock another
-        # holder wrote never has the ETag this one's conditions name.
-        body = json.dumps({"holder": secrets.token_hex(8)}).encode()
-        answer = self._partials.client.put_object(
-            Bucket=self._partials.bucket, Key=self._key, Body=body, **conditions
-        )
-        self._renewed = time.monotonic()
-        self._etag = str(answer["ETag"])
-
-    def _conditional_write(self) -> None:
-        """Renew: only while the lock is still this holder's; else the upload was lost."""
-        client = self._partials.client
-        try:
-            self._write(IfMatch=self._etag or '"none"')
-        except client.exceptions.ClientError as exc:
-            if _code(exc) not in _TAKEN_CODES | _MISSING_CODES:
-                raise
-            self._etag = None
-            raise PartialBusy(self._upload_id, retry_after=1) from exc
-
-    def _held_by_other(self) -> int | None:
-        """Seconds the current lease has left, by the store's clock; None when it had
-        expired and was taken over here (conditionally: only the lock that was read)."""
-        client = self._partials.client
-        try:
-            head = client.head_object(Bucket=self._partials.bucket, Key=self._key)
-        except client.exceptions.ClientError as exc:
-            if _code(exc) not in _MISSING_CODES:
-                raise
-            return 1  # released meanwhile: try again at once
-        store_now = _store_time(head)
-        written = head["LastModified"]
-        left = (written + self._partials.lease - store_now).total_seconds()
-        if left > 0:
-            return max(1, int(left + 0.999))
-        try:
-            self._write(IfMatch=str(head["ETag"]))  # the stale lock, and no newer one
-        except client.exceptions.ClientError as exc:
-            if _code(exc) not in _TAKEN_CODES | _MISSING_CODES:
-                raise
-            return 1  # somebody else took it over first
-        return None
-
-    def _lock_etag(self) -> str | None:
-        client = self._partials.client
-        try:
-            return str(client.head_object(Bucket=self._partials.bucket, Key=self._key)["ETag"])
-        except client.exceptions.ClientError:
-            return None
-
-
-def _store_time(answer: dict[str, Any]) -> dt.datetime:
-    """The store's own clock, from the `Date` header of its answer."""
-    date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-    if date:
-        return email.utils.parsedate_to_datetime(date)
-    return clock.utcnow()  # a store that sends no Date (none seen): this machine's clock
-
-
 def _completed(part: dict[str, Any]) -> dict[str, Any]:
     return {key: part[key] for key in ("PartNumber", "ETag", "ChecksumSHA256")}
 
@@ -400,7 +288,3 @@ def _folder(upload_id: str) -> str:
     if not _ID_PATTERN.fullmatch(upload_id):
         raise PartialMissing(upload_id)
     return f"{PARTIAL_PREFIX}{upload_id}/"
-
-
-def _code(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

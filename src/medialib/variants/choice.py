@@ -78,9 +78,9 @@ def variant_file(variant: Variant) -> ChosenFile:
     )
 
 
-def choose(network: Network, form: Form | None, media: Media) -> Choice:
+def choose(network: Network, form: Form | None, media: Media, *, uploads: bool = False) -> Choice:
     """The file `network` gets of `media` in a post of `form` (None: judged in the best
-    form that takes it alone)."""
+    form that takes it alone); `uploads`: sent as an upload, not fetched by URL."""
     if media.status != MediaStatus.READY:
         why = Reason(
             "not_ready",
@@ -92,7 +92,9 @@ def choose(network: Network, form: Form | None, media: Media) -> Choice:
     facts = facts_of(media)
     in_form = form is not None and form.takes(facts.kind)
     verdict = (
-        judge_form(network, form, facts) if form is not None and in_form else judge(network, facts)
+        judge_form(network, form, facts, uploads=uploads)
+        if form is not None and in_form
+        else judge(network, facts, uploads=uploads)
     )
     rules_form = form if in_form else None
     if verdict.verdict == "red":

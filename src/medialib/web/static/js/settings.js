@@ -42,7 +42,9 @@ async function renderAccounts() {
   $("#account-list").replaceChildren(...accounts.data.map((account) => el("tr", { "data-id": account.id },
     el("td", { text: names[account.network] || account.network }),
     el("td", { text: account.handle }),
-    el("td", { text: account.connector === "handoff" ? "hand-off webhook" : "published by medialib" }),
+    el("td", { text: account.connector === "handoff"
+      ? `hand-off webhook, files ${account.sends_files === "upload" ? "uploaded" : "by URL"}`
+      : "published by medialib" }),
     el("td", { text: account.checked_at ? formatDateTime(account.checked_at) : "–" }),
     el("td", {}, el("button", {
       type: "button", class: "danger", text: "Remove", "aria-label": `Remove ${account.handle}`,
@@ -52,6 +54,7 @@ async function renderAccounts() {
 
 function showAccountFields() {
   $("#account-bluesky").hidden = !OWN_CONNECTOR.has($("#account-network").value);
+  $("#account-handoff").hidden = OWN_CONNECTOR.has($("#account-network").value);
 }
 
 async function addAccount(event) {
@@ -62,6 +65,8 @@ async function addAccount(event) {
     body.credentials = { app_password: $("#account-password").value };
     const service = $("#account-service").value.trim();
     if (service) body.service_url = service;
+  } else {
+    body.sends_files = $("#account-sends").value;
   }
   const button = event.submitter;
   if (button) button.disabled = true;
