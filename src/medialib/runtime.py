@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from medialib.config import Settings
+from medialib.fetch.fetcher import HTTP_FETCHER, Fetcher
 from medialib.scanning.base import Scanner
 from medialib.storage.base import ObjectStore
 
@@ -26,6 +27,9 @@ class Runtime:
     # Sessions for work that only reads (on SQLite: deferred, beside any writer); None:
     # the same as `session_factory`.
     read_session_factory: sessionmaker[Session] | None = None
+    # Every call out of the process (providers, connectors, webhooks); tests may hand a
+    # fake (fetch/fake.py).
+    fetcher: Fetcher = HTTP_FETCHER
 
     @property
     def reads(self) -> sessionmaker[Session]:

@@ -23,7 +23,7 @@ from medialib import fetch
 from medialib.connectors.base import OutgoingFile, OutgoingPost, Published, Refused, TryLater
 from medialib.connectors.facets import facets
 from medialib.errors import MedialibError, PayloadTooLarge, UrlNotAllowed
-from medialib.fetch import FetchPolicy
+from medialib.fetch import HTTP_FETCHER, Fetcher, FetchPolicy
 
 POST = "app.bsky.feed.post"
 _ANSWER_MAX_BYTES = 1_000_000  # XRPC answers are small JSON
@@ -63,10 +63,18 @@ def tid(at: dt.datetime, clock_id: int) -> str:
 class Xrpc:
     """XRPC calls to one service (a PDS), every one under the fetch policy and deadline."""
 
-    def __init__(self, service_url: str, policy: FetchPolicy, *, by: float | None = None) -> None:
+    def __init__(
+        self,
+        service_url: str,
+        policy: FetchPolicy,
+        *,
+        by: float | None = None,
+        fetcher: Fetcher = HTTP_FETCHER,
+    ) -> None:
         self.base = service_url.rstrip("/") + "/xrpc/"
         self.policy = policy
         self.by = by
+        self.fetcher = fetcher
 
     def call(
         self,
@@ -98,7 +106,7 @@ class Xrpc:
             + "&".join(f"{fetch.query_value(k)}={fetch.query_value(v)}" for k, v in params.items())
         )
         try:
-            answer = fetch.call(
+            answer = self.fetcher.call(
                 method,
                 self.base + nsid + query,
                 self.policy,

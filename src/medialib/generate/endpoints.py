@@ -23,7 +23,7 @@ from medialib.generate.service import ENHANCE_SECONDS, GenerationService, enhanc
 from medialib.media.models import Media
 from medialib.media.presenter import present
 from medialib.route_marks import IDEMPOTENT, body_max, both
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 
 router = APIRouter(tags=["generate"])
 EDIT_BODY_MAX_BYTES = MASK_MAX_CHARS + 64 * 1024  # a mask (base64) and the rest
@@ -108,12 +108,19 @@ async def enhance_prompt(
     503 with `Retry-After`."""
     by = time.monotonic() + ENHANCE_SECONDS
     prompt = await state.providers.run(
-        enhanced_prompt, state.settings, body.prompt, body.style, by, owner=workspace.id, by=by
+        enhanced_prompt,
+        state.settings,
+        body.prompt,
+        body.style,
+        by,
+        state.runtime.fetcher,
+        owner=workspace.id,
+        by=by,
     )
     return EnhanceOut(prompt=prompt)
 
 
-def _out(generation: Generation, media: Media | None, store: ObjectStore) -> GenerationOut:
+def _out(generation: Generation, media: Media | None, store: ObjectBytes) -> GenerationOut:
     return GenerationOut(
         id=generation.id,
         media_id=generation.media_id,

@@ -16,13 +16,13 @@ from medialib.config import Settings
 from medialib.processing import avprobe, images, sniff
 from medialib.processing.framing import Box
 from medialib.processing.transcode import VideoTarget, encode_mp4
-from medialib.storage.base import ObjectStore, put_file
+from medialib.storage.base import ObjectBytes, put_file
 
 _SLACK = 0.01  # within 1 % of the ratio asked is that ratio
 
 
 def fit_to_asked(
-    store: ObjectStore, settings: Settings, key: str, aspect_ratio: str | None
+    store: ObjectBytes, settings: Settings, key: str, aspect_ratio: str | None
 ) -> dict[str, Any] | None:
     """Cut the stored result at `key` to `aspect_ratio` ("4:5"); what was done, or None
     when it already had that shape (or none was asked for)."""

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from medialib import fetch
+from medialib.config import Settings
 from medialib.errors import GenerationFailed, MedialibError, PayloadTooLarge
-from medialib.fetch import FetchPolicy
+from medialib.fetch import HTTP_FETCHER, Fetcher, FetchPolicy
 
 # A generated image arrives base64-encoded inside JSON: room for a large PNG.
 ANSWER_MAX_BYTES = 64 * 1024 * 1024
@@ -73,7 +74,10 @@ class PromptEnhancer(Protocol):
 class _Http:
     """JSON over HTTP with a bearer key, one deadline per call and a cap on the answer."""
 
-    def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
+    def __init__(
+        self, base_url: str, key: str | None, *, timeout_seconds: float, fetcher: Fetcher
+    ) -> None:
+        self.fetcher = fetcher
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.policy = FetchPolicy(
@@ -102,7 +106,7 @@ class _Http:
         elif form is not None:
             content, headers["Content-Type"] = form
         try:
-            answer = fetch.call(
+            answer = self.fetcher.call(
                 method,
                 f"{self.base_url}{path}",
                 self.policy,
@@ -149,8 +153,15 @@ def _provider_reason(raw: bytes) -> str:
 
 
 class OpenAIImages:
-    def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
-        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None,
+        *,
+        timeout_seconds: float,
+        fetcher: Fetcher = HTTP_FETCHER,
+    ) -> None:
+        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds, fetcher=fetcher)
 
     def generate(self, *, prompt: str, model: str, size: str) -> GeneratedFile:
         answer = self.http.call(
@@ -205,8 +216,15 @@ def _multipart(*, fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -
 
 
 class PredictionVideos:
-    def __init__(self, base_url: str, key: str | None, *, timeout_seconds: float) -> None:
-        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None,
+        *,
+        timeout_seconds: float,
+        fetcher: Fetcher = HTTP_FETCHER,
+    ) -> None:
+        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds, fetcher=fetcher)
 
     def start(self, *, prompt: str, model: str, aspect_ratio: str | None) -> str:
         prompt_input: dict[str, Any] = {"prompt": prompt}
@@ -241,9 +259,15 @@ class ChatEnhancer:
     )
 
     def __init__(
-        self, base_url: str, key: str | None, *, model: str, timeout_seconds: float
+        self,
+        base_url: str,
+        key: str | None,
+        *,
+        model: str,
+        timeout_seconds: float,
+        fetcher: Fetcher = HTTP_FETCHER,
     ) -> None:
-        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds)
+        self.http = _Http(base_url, key, timeout_seconds=timeout_seconds, fetcher=fetcher)
         self.model = model
 
     def enhance(self, prompt: str, *, style: str | None, by: float | None = None) -> str:
@@ -274,3 +298,32 @@ def _segment(provider_id: str) -> str:
         return fetch.path_segment(provider_id)
     except MedialibError as exc:
         raise GenerationFailed("The provider answered with an unusable id.") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Providers:
+    """The providers the settings configure, each calling out through `fetcher` (the
+    runtime's: a test hands a fake one to drive a job against scripted answers)."""
+
+    settings: Settings
+    fetcher: Fetcher = HTTP_FETCHER
+
+    def images(self) -> ImageProvider:
+        if not self.settings.generate_images_url:
+            raise GenerationFailed("Image generation is no longer configured.")
+        return OpenAIImages(
+            self.settings.generate_images_url,
+            self.settings.generate_images_key,
+            timeout_seconds=self.settings.generate_request_seconds,
+            fetcher=self.fetcher,
+        )
+
+    def videos(self) -> VideoProvider:
+        if not self.settings.generate_video_url:
+            raise GenerationFailed("Video generation is no longer configured.")
+        return PredictionVideos(
+            self.settings.generate_video_url,
+            self.settings.generate_video_key,
+            timeout_seconds=self.settings.generate_request_seconds,
+            fetcher=self.fetcher,
+        )

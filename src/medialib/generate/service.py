@@ -19,6 +19,7 @@ from medialib.errors import (
     RateLimited,
     ValidationFailed,
 )
+from medialib.fetch import HTTP_FETCHER, Fetcher
 from medialib.generate.models import Generation, GenerationStatus
 from medialib.generate.providers import ChatEnhancer
 from medialib.generate.repository import GenerationRepository
@@ -57,7 +58,11 @@ ENHANCE_SECONDS = 30.0
 
 
 def enhanced_prompt(
-    settings: Settings, prompt: str, style: str | None, by: float | None = None
+    settings: Settings,
+    prompt: str,
+    style: str | None,
+    by: float | None = None,
+    fetcher: Fetcher = HTTP_FETCHER,
 ) -> str:
     """A richer prompt from the configured chat model (the images API's URL and key
     unless a chat API is configured); `GenerationUnavailable` when there is none. `by`:
@@ -70,6 +75,7 @@ def enhanced_prompt(
         settings.generate_chat_key or settings.generate_images_key,
         model=settings.generate_chat_model,
         timeout_seconds=min(ENHANCE_SECONDS, settings.generate_request_seconds),
+        fetcher=fetcher,
     )
     return enhancer.enhance(prompt, style=style, by=by)
 

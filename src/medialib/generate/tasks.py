@@ -24,11 +24,7 @@ from medialib.errors import GenerationFailed, MedialibError
 from medialib.fetch import fetch
 from medialib.generate.fitting import fit_to_asked
 from medialib.generate.models import Generation, GenerationStatus
-from medialib.generate.providers import (
-    GeneratedFile,
-    OpenAIImages,
-    PredictionVideos,
-)
+from medialib.generate.providers import GeneratedFile, Providers
 from medialib.generate.repository import GenerationRepository
 from medialib.generate.service import nearest_size, styled_prompt
 from medialib.jobs.names import JobName
@@ -143,23 +139,11 @@ def _read(context: JobContext, generation_id: str) -> _Asked | None:
 def _call_provider(context: JobContext, job: _Asked) -> GeneratedFile:
     settings = context.settings
     prompt = styled_prompt(job.prompt, job.style)
+    providers = Providers(settings, context.fetcher)
     if job.kind == "image":
-        if not settings.generate_images_url:
-            raise GenerationFailed("Image generation is no longer configured.")
-        images = OpenAIImages(
-            settings.generate_images_url,
-            settings.generate_images_key,
-            timeout_seconds=settings.generate_request_seconds,
-        )
         size = nearest_size(settings.generate_images_sizes, job.aspect_ratio)
-        return images.generate(prompt=prompt, model=job.model, size=size)
-    if not settings.generate_video_url:
-        raise GenerationFailed("Video generation is no longer configured.")
-    videos = PredictionVideos(
-        settings.generate_video_url,
-        settings.generate_video_key,
-        timeout_seconds=settings.generate_request_seconds,
-    )
+        return providers.images().generate(prompt=prompt, model=job.model, size=size)
+    videos = providers.videos()
     prediction_id = videos.start(prompt=prompt, model=job.model, aspect_ratio=job.aspect_ratio)
     deadline = time.monotonic() + settings.generate_video_deadline_seconds
     while True:
@@ -183,8 +167,7 @@ def _edit(context: JobContext, job: _Asked) -> None:
     """The source and its mask to the provider's edit; its answer put back under the
     source (every pixel outside the mask is the source's) and stored as the new media."""
     settings = context.settings
-    if not settings.generate_images_url:
-        raise GenerationFailed("Image editing is no longer configured.")
+    images = Providers(settings, context.fetcher).images()
     assert job.source_key and job.source_size and job.edit is not None
     width, height = job.source_size
     region = editing.Region(**job.edit["region"]) if "region" in job.edit else None
@@ -195,11 +178,6 @@ def _edit(context: JobContext, job: _Asked) -> None:
         placement = editing.extended(width, height, across / down, (focal[0], focal[1]))
     else:
         placement = editing.unchanged(width, height)
-    images = OpenAIImages(
-        settings.generate_images_url,
-        settings.generate_images_key,
-        timeout_seconds=settings.generate_request_seconds,
-    )
     with (
         context.store.local_copy(job.source_key) as source,
         tempfile.TemporaryDirectory(prefix="medialib-edit-") as work,

@@ -20,7 +20,7 @@ from medialib.media.models import IMAGE_KINDS, Media, MediaKind
 from medialib.media.records import DerivedFile, PreviewSource
 from medialib.processing import avprobe, documents, frames, images
 from medialib.processing.images import THUMBNAIL_MAX_SIDE, DerivedImage
-from medialib.storage.base import ObjectStore, put_file
+from medialib.storage.base import ObjectBytes, put_file
 
 HEIF_TYPES = ("image/heic", "image/heif")
 PDF = "application/pdf"
@@ -73,7 +73,7 @@ def sibling_key(existing_key: str, storage_key: str) -> str:
     return derived_key(storage_key, file_name.split("-", 1)[0], file_name.rsplit(".", 1)[1])
 
 
-def put_derived(store: ObjectStore, original: Original, image: DerivedImage, name: str) -> str:
+def put_derived(store: ObjectBytes, original: Original, image: DerivedImage, name: str) -> str:
     """Store a made file beside the original; its new key."""
     extension = {"image/webp": "webp", "image/png": "png", "video/mp4": "mp4"}.get(
         image.content_type, "jpg"
@@ -84,7 +84,7 @@ def put_derived(store: ObjectStore, original: Original, image: DerivedImage, nam
 
 
 def _store(
-    store: ObjectStore,
+    store: ObjectBytes,
     original: Original,
     image: DerivedImage,
     name: str,
@@ -103,7 +103,7 @@ def _store(
     )
 
 
-def process(store: ObjectStore, settings: Settings, original: Original) -> Derivatives:
+def process(store: ObjectBytes, settings: Settings, original: Original) -> Derivatives:
     """Everything an asset of this kind gets after confirm."""
     with (
         tempfile.TemporaryDirectory(prefix="medialib-") as work,
@@ -118,7 +118,7 @@ def process(store: ObjectStore, settings: Settings, original: Original) -> Deriv
 
 
 def _image(
-    store: ObjectStore, settings: Settings, original: Original, path: Path, folder: Path
+    store: ObjectBytes, settings: Settings, original: Original, path: Path, folder: Path
 ) -> Derivatives:
     result = Derivatives()
     source = path
@@ -133,7 +133,7 @@ def _image(
 
 
 def _audio_video(
-    store: ObjectStore, settings: Settings, original: Original, path: Path, folder: Path
+    store: ObjectBytes, settings: Settings, original: Original, path: Path, folder: Path
 ) -> Derivatives:
     facts = avprobe.probe(
         path, original.content_type, timeout_seconds=settings.probe_timeout_seconds
@@ -159,7 +159,7 @@ def default_cover_ms(duration_ms: int | None) -> int:
 
 
 def _frame(
-    store: ObjectStore,
+    store: ObjectBytes,
     settings: Settings,
     original: Original,
     path: Path,
@@ -181,7 +181,7 @@ def _frame(
 
 
 def _document(
-    store: ObjectStore, settings: Settings, original: Original, path: Path, folder: Path
+    store: ObjectBytes, settings: Settings, original: Original, path: Path, folder: Path
 ) -> Derivatives:
     if original.content_type == PDF:
         out = folder / "page-1.jpg"
@@ -200,7 +200,7 @@ def _document(
 
 
 def custom_thumbnail(
-    store: ObjectStore,
+    store: ObjectBytes,
     settings: Settings,
     original: Original,
     request: dict[str, Any],

@@ -30,7 +30,7 @@ from medialib.media.service import MediaLibrary
 from medialib.media.thumbnails import Thumbnails
 from medialib.platforms.rules import catalog
 from medialib.schemas import Deleted, Pagination, json_body, tagged_json_body
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 
 
 def _text_only(value: object) -> object:
@@ -235,7 +235,7 @@ def delete_media(
 
 
 def _page(
-    items: list[Media], total: int, *, limit: int, offset: int, store: ObjectStore
+    items: list[Media], total: int, *, limit: int, offset: int, store: ObjectBytes
 ) -> MediaList:
     return MediaList(
         data=[present(media, store) for media in items],

@@ -20,7 +20,7 @@ from medialib.errors import NotFound, RangeNotSatisfiable
 from medialib.media.serving import servable
 from medialib.processing.filenames import content_disposition
 from medialib.processing.sniff import normalise_mime
-from medialib.storage.base import FILES_PATH, ByteRange, ObjectStore
+from medialib.storage.base import FILES_PATH, ByteRange, ObjectBytes
 
 router = APIRouter(tags=["files"])
 
@@ -100,7 +100,7 @@ def _tags(header: str | None) -> set[str]:
 
 
 def _stream(
-    store: ObjectStore,
+    store: ObjectBytes,
     key: str,
     size: int,
     request: Request,

@@ -18,7 +18,7 @@ from medialib.errors import (
 from medialib.media.models import IMAGE_KINDS
 from medialib.processing import images, sniff
 from medialib.processing.sniff import SNIFF_BYTES
-from medialib.storage.base import ObjectInfo, ObjectStore
+from medialib.storage.base import ObjectBytes, ObjectInfo
 
 
 @dataclass(slots=True)
@@ -33,7 +33,7 @@ class IntakeResult:
 
 
 def inspect(
-    store: ObjectStore,
+    store: ObjectBytes,
     *,
     key: str,
     info: ObjectInfo,
@@ -73,7 +73,7 @@ def inspect(
     return result
 
 
-def _detect(store: ObjectStore, key: str) -> str | None:
+def _detect(store: ObjectBytes, key: str) -> str | None:
     head = store.read_head(key, SNIFF_BYTES)
     if head.startswith(b"PK\x03\x04"):  # zip-based documents are told apart by their parts
         with store.local_copy(key) as path, path.open("rb") as handle:
@@ -105,7 +105,7 @@ def _check_declarations(
         )
 
 
-def _hash(store: ObjectStore, key: str) -> str:
+def _hash(store: ObjectBytes, key: str) -> str:
     digest = hashlib.sha256()
     for chunk in store.iter_bytes(key):
         digest.update(chunk)

@@ -17,12 +17,12 @@ from medialib.media.models import IMAGE_KINDS, Media, MediaStatus, ScanStatus
 from medialib.media.transitions import PROCESSING_STAGE, SCAN_STAGE, Transitions
 from medialib.scanning.base import ScanVerdict
 from medialib.scanning.service import refuse_unclean
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 from medialib.webhooks.events import EventType
 
 
 class JobOutcomes:
-    def __init__(self, session: Session, *, store: ObjectStore, settings: Settings) -> None:
+    def __init__(self, session: Session, *, store: ObjectBytes, settings: Settings) -> None:
         self.session = session
         self.store = store
         self.transitions = Transitions(session, settings)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from medialib.media.models import IMAGE_KINDS, Media, MediaStatus, MediaView
 from medialib.media.schemas import FramingOut, MediaOut, Thumbnail
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 
 _BYTES_AVAILABLE = (MediaStatus.PROCESSING, MediaStatus.READY)
 
 
-def present(media: Media | MediaView, store: ObjectStore) -> MediaOut:
+def present(media: Media | MediaView, store: ObjectBytes) -> MediaOut:
     if isinstance(media, Media):
         media = MediaView.of(media)
     available = media.status in _BYTES_AVAILABLE
@@ -60,7 +60,7 @@ def present(media: Media | MediaView, store: ObjectStore) -> MediaOut:
     )
 
 
-def _thumbnail(media: MediaView, store: ObjectStore, url: str | None) -> Thumbnail | None:
+def _thumbnail(media: MediaView, store: ObjectBytes, url: str | None) -> Thumbnail | None:
     derived = media.thumbnail
     if derived is not None:
         return Thumbnail(

@@ -27,7 +27,7 @@ from medialib.platforms.rules import catalog
 from medialib.posts.checking import TargetPlan
 from medialib.posts.models import Post, PostTarget
 from medialib.runtime import Runtime
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 from medialib.webhooks.events import EventType
 from medialib.webhooks.outbox import emit
 
@@ -81,7 +81,7 @@ class TargetWork:
         found = pending or self.blocking
         return found[0] if found else None
 
-    def outgoing(self, store: ObjectStore, key: str, started_at: dt.datetime) -> OutgoingPost:
+    def outgoing(self, store: ObjectBytes, key: str, started_at: dt.datetime) -> OutgoingPost:
         return OutgoingPost(
             text=self.text,
             files=[
@@ -161,7 +161,7 @@ def send(runtime: Runtime, work: TargetWork, post: OutgoingPost) -> Published:
         service_url, handle, account_id = account.service_url, account.handle, account.id
     assert service_url is not None
     policy = network_policy(settings, seconds=settings.publish_request_seconds)
-    xrpc = Xrpc(service_url, policy, by=deadline_for(policy))
+    xrpc = Xrpc(service_url, policy, by=deadline_for(policy), fetcher=runtime.fetcher)
 
     def keep(session_new: BlueskySession) -> None:
         with session_scope(runtime.session_factory) as session:
@@ -203,7 +203,7 @@ def hand_off(session: Session, runtime: Runtime, work: TargetWork, target: PostT
     )
 
 
-def _described(store: ObjectStore, file: FileWork) -> dict[str, Any]:
+def _described(store: ObjectBytes, file: FileWork) -> dict[str, Any]:
     return {
         "url": file.url,
         "sha256": file.checksum_sha256 or store_sha256(store, file.key),
@@ -218,12 +218,12 @@ def _described(store: ObjectStore, file: FileWork) -> dict[str, Any]:
     }
 
 
-def store_size(store: ObjectStore, key: str) -> int:
+def store_size(store: ObjectBytes, key: str) -> int:
     info = store.stat(key)
     return info.size if info is not None else 0
 
 
-def store_sha256(store: ObjectStore, key: str) -> str:
+def store_sha256(store: ObjectBytes, key: str) -> str:
     info = store.stat(key)
     if info is not None and info.sha256:
         return info.sha256

@@ -5,11 +5,11 @@ from __future__ import annotations
 from medialib import metrics
 from medialib.errors import MediaRejectedSecurity, ScanIncomplete, ServiceUnavailable
 from medialib.scanning.base import Scanner, ScannerUnavailable, ScanVerdict
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 
 
 def scan_object(
-    scanner: Scanner | None, store: ObjectStore, key: str, *, inline_max_bytes: int
+    scanner: Scanner | None, store: ObjectBytes, key: str, *, inline_max_bytes: int
 ) -> ScanVerdict | None:
     """Scan a stored object if scanning is on and it is small enough to scan now; None
     when it is not scanned now. Raises `ServiceUnavailable` when the scanner cannot answer
@@ -22,7 +22,7 @@ def scan_object(
     return scan_now(scanner, store, key)
 
 
-def scan_now(scanner: Scanner, store: ObjectStore, key: str) -> ScanVerdict:
+def scan_now(scanner: Scanner, store: ObjectBytes, key: str) -> ScanVerdict:
     try:
         return counted(scanner.scan(store.iter_bytes(key)))
     except ScannerUnavailable as exc:

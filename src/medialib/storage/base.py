@@ -99,18 +99,9 @@ class PartialStore(Protocol):
         ...
 
 
-class ObjectStore(Protocol):
-    @property
-    def partials(self) -> PartialStore: ...
-
-    def upload_target(self, grant: UploadGrant) -> UploadTarget:
-        """A signed target a client can send the object's bytes to, within the grant."""
-        ...
-
-    def upload_origins(self) -> tuple[str, ...]:
-        """Origins other than medialib's own that upload targets send clients to (a bucket),
-        for the page's Content-Security-Policy and the bucket's CORS rule."""
-        ...
+class ObjectBytes(Protocol):
+    """The objects' bytes: what nearly every caller needs (write, read, stream, copy,
+    delete, and the URL a stored object is served at)."""
 
     def open_writer(
         self, key: str, *, content_type: str, max_bytes: int, exclusive: bool = False
@@ -139,14 +130,6 @@ class ObjectStore(Protocol):
         served as it is (no copy), else None (stream it with `iter_range`)."""
         ...
 
-    def verify_upload(
-        self, method: str, params: Mapping[str, str], *, now: dt.datetime
-    ) -> UploadGrant:
-        """The grant of an upload URL this store signed for medialib to receive itself (at
-        `UPLOAD_PATH`); `Forbidden` when it is altered or expired, or when this store's
-        upload URLs point elsewhere (S3 receives its own)."""
-        ...
-
     def local_copy(self, key: str) -> AbstractContextManager[Path]:
         """A local file path with the object's bytes, for decoders that need a file."""
         ...
@@ -161,6 +144,35 @@ class ObjectStore(Protocol):
         ...
 
     def public_url(self, key: str) -> str: ...
+
+
+class UploadSigner(Protocol):
+    """Signed targets clients send bytes to directly (a signed PUT, an S3 URL), and the
+    partial objects of resumable uploads."""
+
+    @property
+    def partials(self) -> PartialStore: ...
+
+    def upload_target(self, grant: UploadGrant) -> UploadTarget:
+        """A signed target a client can send the object's bytes to, within the grant."""
+        ...
+
+    def upload_origins(self) -> tuple[str, ...]:
+        """Origins other than medialib's own that upload targets send clients to (a bucket),
+        for the page's Content-Security-Policy and the bucket's CORS rule."""
+        ...
+
+    def verify_upload(
+        self, method: str, params: Mapping[str, str], *, now: dt.datetime
+    ) -> UploadGrant:
+        """The grant of an upload URL this store signed for medialib to receive itself (at
+        `UPLOAD_PATH`); `Forbidden` when it is altered or expired, or when this store's
+        upload URLs point elsewhere (S3 receives its own)."""
+        ...
+
+
+class StoreUpkeep(Protocol):
+    """What the garbage collector and the readiness probe need."""
 
     def sweep(self, *, older_than: dt.timedelta, dry_run: bool = False) -> int:
         """Remove what writes that never finished (a crash, a dropped client) left behind
@@ -177,7 +189,12 @@ class ObjectStore(Protocol):
         ...
 
 
-def put_file(store: ObjectStore, key: str, path: Path, *, content_type: str) -> int:
+class ObjectStore(ObjectBytes, UploadSigner, StoreUpkeep, Protocol):
+    """A whole store (local, S3, memory): the wiring builds one; a caller takes the part it
+    needs (most take `ObjectBytes`)."""
+
+
+def put_file(store: ObjectBytes, key: str, path: Path, *, content_type: str) -> int:
     """Store a local file (a derived image) under `key`; returns its size."""
     size = path.stat().st_size
     writer = store.open_writer(key, content_type=content_type, max_bytes=size)

@@ -29,7 +29,7 @@ from medialib.media.repository import MediaRepository
 from medialib.processing import sniff
 from medialib.runtime import Runtime
 from medialib.scanning.service import scan_object
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 from medialib.uploads.resumable import ResumableUploads, UploadView
 from medialib.workspaces.models import Workspace
 
@@ -118,7 +118,7 @@ def confirm_inline(
     return outcome
 
 
-def store_chunks(store: ObjectStore, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> None:
+def store_chunks(store: ObjectBytes, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> None:
     """Write bytes that came inside a request or from a provider under `key`, with the
     type their first bytes say (served as what they are, not as octet-stream); over
     `max_bytes`, `ObjectTooLarge` and nothing kept."""

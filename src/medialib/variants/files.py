@@ -25,7 +25,7 @@ from medialib.processing import framing as fitting
 from medialib.processing.images import DerivedImage
 from medialib.processing.remux import MadeVideo
 from medialib.processing.transcode import VideoTarget
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class _Made:
 
 
 def make_variant_files(
-    store: ObjectStore, settings: Settings, source: Source, specs: dict[Spec, list[str]]
+    store: ObjectBytes, settings: Settings, source: Source, specs: dict[Spec, list[str]]
 ) -> list[Variant]:
     """One stored file per spec (or per group of specs one file serves)."""
     made: list[Variant] = []
@@ -91,7 +91,7 @@ def make_variant_files(
 
 class _Maker:
     def __init__(
-        self, store: ObjectStore, settings: Settings, source: Source, path: Path, work: Path
+        self, store: ObjectBytes, settings: Settings, source: Source, path: Path, work: Path
     ) -> None:
         self.store, self.settings, self.source = store, settings, source
         self.path, self.work = path, work

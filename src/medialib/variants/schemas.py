@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from medialib.media.records import Variant
 from medialib.schemas import ReasonOut
-from medialib.storage.base import ObjectStore
+from medialib.storage.base import ObjectBytes
 
 
 class VariantOut(BaseModel):
@@ -52,7 +52,7 @@ class Variants(BaseModel):
     variants_status: Literal["pending", "ready", "none"]
 
 
-def present_variant(variant: Variant, store: ObjectStore) -> VariantOut:
+def present_variant(variant: Variant, store: ObjectBytes) -> VariantOut:
     return VariantOut(
         url=store.public_url(variant.key),
         platforms=list(variant.platforms),

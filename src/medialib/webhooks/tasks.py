@@ -14,7 +14,7 @@ import time
 from medialib import metrics
 from medialib.db import session_scope, utcnow
 from medialib.errors import MedialibError
-from medialib.fetch import FetchPolicy, post_json
+from medialib.fetch import FetchPolicy
 from medialib.jobs.names import JobName
 from medialib.jobs.payloads import DeliveryJob, JobOutcome
 from medialib.jobs.registry import JobContext, registry
@@ -74,7 +74,7 @@ def deliver(context: JobContext, job: DeliveryJob) -> JobOutcome:
     status, error, excerpt = None, None, None
     started = time.monotonic()
     try:
-        answer = post_json(url, body, headers, _policy(context))
+        answer = context.fetcher.post_json(url, body, headers, _policy(context))
         status, excerpt = answer.status, answer.excerpt
     except MedialibError as exc:  # refused address, no answer, time-out
         error = exc.message
