@@ -5,15 +5,19 @@ variant owns."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 import pyvips
 
 from medialib.config import Settings
 from medialib.media.derivatives import Original
-from medialib.platforms.variants import Aspect, ImageSpec
+from medialib.platforms.variants import Aspect, ImageSpec, VideoSpec
+from medialib.processing import remux
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.signing import SigningKeys
 from medialib.variants.files import Source, make_variant_files
+from tests.mediafiles import ffmpeg_clip
 
 
 def _stored_files(root: Path) -> set[str]:
@@ -92,3 +96,45 @@ def test_a_crop_to_a_range_s_end_lands_inside_it_to_the_pixel(tmp_path: Path) ->
         assert 0.8 <= ratio <= 1.91, (width, height, made.width, made.height)
         image = pyvips.Image.new_from_file(str(store.file_path(made.key)))
         assert (image.width, image.height) == (made.width, made.height)
+
+
+def test_a_file_only_repackaged_for_several_networks_is_remuxed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Remux specs that name different boxes (LinkedIn's 1920², Threads' 1920 wide, none)
+    get the same streams in the same MP4: the streams are copied once and that one file
+    serves every network whose bounds it is within (the remux is counted by wrapping the
+    real one; the work itself is real)."""
+    store = LocalObjectStore(
+        tmp_path / "objects",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://127.0.0.1:9",
+    )
+    clip = ffmpeg_clip(
+        tmp_path / "phone.mov", "-c:v", "libx264", "-c:a", "aac", "-f", "mov", seconds=1.0
+    )
+    key = "ws_1/med_1/token/original"
+    writer = store.open_writer(key, content_type="video/quicktime", max_bytes=10**8)
+    writer.write(clip.read_bytes())
+    writer.commit()
+    runs: list[Path] = []
+    real = remux.remux_mp4
+
+    def counted(source: Path, *args: Any, **kwargs: Any) -> Any:
+        runs.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(remux, "remux_mp4", counted)
+    source = Source(
+        original=Original("med_1", "video", key, "video/quicktime", 1000), width=320, height=240
+    )
+    specs = {
+        VideoSpec(method="remux", max_bytes=300_000_000): ["bluesky"],
+        VideoSpec(method="remux", max_width=1920, max_bytes=10**9, max_fps=60.0): ["threads"],
+        VideoSpec(method="remux", max_width=1920, max_height=1920, max_fps=30.0): ["linkedin"],
+    }
+    made = make_variant_files(store, Settings(data_dir=tmp_path / "data"), source, specs)
+    assert len(runs) == 1
+    assert [sorted(v.platforms) for v in made] == [["bluesky", "linkedin", "threads"]]
+    assert made[0].method == "remux" and made[0].content_type == "video/mp4"
+    assert _stored_files(tmp_path / "objects") == {key, made[0].key}

@@ -3,8 +3,9 @@ A hostile file can crash or hang only the child, which is killed on time-out.
 
 Children are forked from a multiprocessing fork server that has PyAV and the decoder
 modules imported already, so a child starts in milliseconds instead of paying for a
-fresh interpreter and FFmpeg's initialisation on every file; each file still gets a
-process of its own. Limits are set in the child before it touches the file.
+fresh interpreter and FFmpeg's initialisation on every file (or for the parent's main
+script, run again in every child: see child_main.py); each file still gets a process of
+its own. Limits are set in the child before it touches the file.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from medialib.errors import MediaProcessingFailed, client_reason
 
 DEFAULT_MEMORY_BYTES = 1536 * 1024 * 1024
 _PRELOAD = [
+    "medialib.processing.child_main",  # first: children skip re-running the main script
     "av",
     "medialib.processing.avprobe",
     "medialib.processing.frames",

@@ -262,9 +262,11 @@ def _serves(made: Variant, spec: Spec) -> bool:
     )
     if isinstance(spec, VideoSpec):
         fps = made.fps or 0
+        # A remux is the same streams whatever box its spec names: one serves every spec
+        # whose bounds its file is within, so the streams are copied once, not per spec.
         return (
             within
-            and same_box
+            and (same_box or spec.method == "remux")
             and made_for.get("method") == spec.method
             and (spec.max_fps is None or fps <= spec.max_fps + 0.01)
             and (spec.min_fps is None or fps >= spec.min_fps - 0.01)
