@@ -43,6 +43,7 @@ _DESCRIPTIONS = {
     "422": "A value is not valid (`errors` lists them), or the media was refused.",
     "423": "Another request is sending bytes to this upload; retry after `Retry-After`.",
     "429": "Too many requests; retry after `Retry-After`.",
+    "431": "Request headers over 64 KiB in all; the connection is closed.",
     "460": "The bytes do not match Upload-Checksum; they were not kept.",
     "502": "The server medialib asked (a URL's, a generation provider) failed or was unreachable.",
     "503": "A dependency is down or busy; retry after `Retry-After`.",
@@ -66,6 +67,12 @@ def install(app: FastAPI, *, server_url: str) -> None:
                 summary=app.summary,
                 routes=app.routes,
                 servers=[{"url": server_url, "description": "This server (MEDIALIB_PUBLIC_URL)"}],
+                # No open-source licence has been chosen yet: say so rather than leave
+                # a reader (or a linter) to guess.
+                license_info={
+                    "name": "All rights reserved (no licence chosen yet)",
+                    "identifier": "LicenseRef-all-rights-reserved",  # SPDX: a custom one
+                },
             )
             _complete(schema)
             app.openapi_schema = schema
@@ -141,7 +148,9 @@ def _document_operation(path: str, method: str, operation: dict[str, Any]) -> No
 
 
 def _error_codes(path: str, method: str, operation: dict[str, Any], *, keyed: bool) -> set[str]:
-    codes = {"503"} if path.startswith("/v1/") else set()
+    codes = {"431"}  # refused by the server before any route (server.py)
+    if path.startswith("/v1/"):
+        codes.add("503")
     if keyed:
         codes |= {"401", "429"}
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):

@@ -15,6 +15,7 @@ before any request reaches the application.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,7 +55,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._in_headers and self.transport is not None and not self.transport.is_closing():
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADER_BYTES:
-                self._refuse(431, "Request headers too large.")
+                self._refuse(431, "headers_too_large", "Request headers too large.")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -85,7 +86,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _headers_too_slow(self) -> None:
         if self._in_headers and self._header_bytes:
-            self._refuse(408, "Request headers took too long.")
+            self._refuse(408, "headers_too_slow", "Request headers took too long.")
         elif self._in_headers:  # nothing of a request yet: the keep-alive time-out's case
             self.transport.close()
 
@@ -100,13 +101,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._body_bytes = 0
         self._body_timer = self.loop.call_later(self.body_window_seconds, self._check_body)
 
-    def _refuse(self, status: int, message: str) -> None:
-        body = message.encode()
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """The documented JSON error, then the connection closes (the request never
+        reached the application)."""
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
         self.transport.write(
             b"".join(
                 [
                     STATUS_LINE[status],
-                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-type: application/json\r\n",
                     b"content-length: " + str(len(body)).encode() + b"\r\n",
                     b"connection: close\r\n\r\n",
                     body,

@@ -4,6 +4,7 @@ a slow client holds a socket for a bounded time, never the service."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -66,6 +67,7 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off(guarded: RunningServer) -> No
         closed, said = _closed_within(sock, 2)
         assert closed and time.monotonic() - started < HEADER_SECONDS + 4
         assert said.startswith(b"HTTP/1.1 408")
+        assert json.loads(said.partition(b"\r\n\r\n")[2])["error"]["code"] == "headers_too_slow"
 
 
 def test_oversized_headers_are_refused_with_431(guarded: RunningServer) -> None:
@@ -75,6 +77,9 @@ def test_oversized_headers_are_refused_with_431(guarded: RunningServer) -> None:
             sock.sendall(head + b"".join(b"X-%d: %s\r\n" % (n, b"v" * 1000) for n in range(200)))
         closed, said = _closed_within(sock, 5)
         assert closed and said.startswith(b"HTTP/1.1 431")
+        head, _, body = said.partition(b"\r\n\r\n")
+        assert b"content-type: application/json" in head.lower()
+        assert json.loads(body)["error"]["code"] == "headers_too_large"
 
 
 def test_a_body_sent_a_byte_at_a_time_is_cut_off(guarded: RunningServer) -> None:
