@@ -163,7 +163,8 @@ class _Collector:
         return len(orphans)
 
     def orphan_objects(self) -> int:
-        """Stored objects no media row owns, last written over an hour ago."""
+        """Stored objects no media row (nor a post's cut) owns, last written over an hour
+        ago."""
         cutoff = clock.timestamp() - FILE_GRACE.total_seconds()
         removed, batch = 0, []
         for key, written in self.store.iter_objects():
@@ -179,6 +180,7 @@ class _Collector:
         with self.unit() as session:
             owners = MediaRepository(session).by_ids_anywhere(sorted(media_ids))
             owned = {key for media in owners for key in (media.storage_key, *media.derived_keys)}
+            owned |= MediaRepository(session).cut_keys_for(sorted(media_ids))  # post cuts
         unowned = [key for key in keys if key not in owned]
         self.delete(*unowned)
         return len(unowned)

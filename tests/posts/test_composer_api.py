@@ -148,7 +148,8 @@ def test_the_media_list_keeps_only_the_ids_asked_for(api: httpx.Client, files: P
 
 def test_a_carousel_follows_its_first_items_shape(api: httpx.Client, tmp_path: Path) -> None:
     """Instagram shows every carousel item at the first item's ratio: the plan says which
-    items it cuts and shows the part that stays (of the upright original), centred."""
+    stills medialib will cut to it as the post goes (around their subject; a post that
+    went out is in tests/publishing/test_handoff.py) and shows the part that stays."""
     square = _ready(api, mediafiles.jpeg(tmp_path / "square.jpg", 1080, 1080))
     wide = _ready(api, mediafiles.jpeg(tmp_path / "wide.jpg", 1600, 900))
     tall = _ready(api, mediafiles.jpeg(tmp_path / "tall.jpg", 900, 1600))
@@ -166,16 +167,16 @@ def test_a_carousel_follows_its_first_items_shape(api: httpx.Client, tmp_path: P
     codes = {media_id: [r["code"] for r in item["reasons"]] for media_id, item in planned.items()}
     assert "carousel_ratio" not in codes[square] and "carousel_ratio" not in codes[also_square]
     assert planned[square]["network_crop"] is None and planned[also_square]["network_crop"] is None
-    # The 16:9 photo goes as it is; Instagram keeps its centre square.
+    # The 16:9 photo (plain, so no subject off-centre) is to be cut to its centre square.
     assert planned[wide]["send"] == "original"
     assert planned[wide]["network_crop"] == {"left": 350, "top": 0, "width": 900, "height": 900}
-    # The 9:16 one is made 4:5 by medialib, then cut square by Instagram: the square that
-    # stays lies inside medialib's crop.
+    # The 9:16 one is made 4:5 for Instagram alone; in this carousel the square that stays
+    # lies inside that crop.
     ours, theirs = planned[tall]["crop"], planned[tall]["network_crop"]
     assert theirs["width"] == theirs["height"] == ours["width"] == 900
     assert ours["top"] <= theirs["top"] and theirs["top"] + 900 <= ours["top"] + ours["height"]
     note = next(r for r in planned[tall]["reasons"] if r["code"] == "carousel_ratio")
-    assert note["fix"] == "scaled_by_network" and note["limit"] == 1.0
+    assert note["fix"] == "crop" and note["limit"] == 1.0 and "as the post goes" in note["message"]
     # A single post of the same media takes no carousel: nothing is cut to another's shape.
     alone = api.post("/v1/posts/check", json={**body, "media": [{"media_id": wide}]}).json()
     assert alone["targets"][0]["media"][0]["network_crop"] is None

@@ -4,6 +4,7 @@ back; no result in time fails the target `no_result`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -15,8 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+import pyvips
 from standardwebhooks.webhooks import Webhook
 
+from medialib import clock
+from medialib.gc import collect_garbage
+from tests import mediafiles
 from tests.conftest import RunningServer, isolated_server
 from tests.helpers import eventually
 from tests.publishing.conftest import ready_media, schedule, settled
@@ -133,6 +138,75 @@ def test_a_handed_off_post_reaches_the_publisher_and_its_result_comes_back(
     assert api.post(path, json=again).status_code == 200
     other = {"status": "failed", "error": {"message": "changed my mind"}}
     assert api.post(path, json=other).status_code == 409
+
+
+def _subject_right(path: Path) -> Path:
+    """A 16:9 photo of a plain dark room with its subject (a busy, saturated patch) near
+    the right edge: a centre cut loses it; a cut around the subject keeps it."""
+    room = (pyvips.Image.black(1600, 900, bands=3) + [30, 34, 40]).cast("uchar")  # noqa: RUF005
+    noise = pyvips.Image.gaussnoise(300, 300, mean=120, sigma=90)
+    subject = noise.bandjoin([noise * 0.2, noise * 0.1]).cast("uchar")
+    room.insert(subject, 1250, 300).copy(interpretation="srgb").jpegsave(str(path), Q=92)
+    return path
+
+
+def test_a_carousel_goes_out_at_its_first_items_ratio_cut_around_each_subject(
+    api: httpx.Client, publisher: RunningServer, tmp_path: Path, receiver: Publisher
+) -> None:
+    """Instagram shows every carousel item at the first item's ratio and cuts the others'
+    centres itself: medialib cuts each later still to that ratio around its subject as the
+    post goes, hands those files over, and the plan says what it cut."""
+    _subscribe(api, receiver)
+    account = _handoff_account(api)
+    portrait = ready_media(api, mediafiles.jpeg(tmp_path / "first.jpg", 800, 1000))
+    wide = ready_media(api, _subject_right(tmp_path / "wide.jpg"))
+    square = ready_media(api, mediafiles.jpeg(tmp_path / "square.jpg", 900, 900))
+    handed: list[dict[str, Any]] = []
+
+    def publish(data: dict[str, Any]) -> None:
+        for file in data["files"]:
+            body = httpx.get(file["url"], timeout=10).content
+            assert hashlib.sha256(body).hexdigest() == file["sha256"]
+            shown = pyvips.Image.new_from_buffer(body, "")
+            assert (shown.width, shown.height) == (file["width"], file["height"])
+            handed.append(file)
+        report = {"status": "published", "remote_id": "ig-carousel-1"}
+        assert api.post(data["result_url"], json=report).status_code == 200
+
+    receiver.on_due = publish
+    post = schedule(
+        api,
+        text="Three shapes, one carousel",
+        targets=[{"platform": "instagram", "account_id": account["id"]}],
+        media=[{"media_id": m["id"]} for m in (portrait, wide, square)],
+    )
+    assert settled(api, post["id"])["status"] == "published"
+    assert len(handed) == 3
+    for file in handed:
+        assert abs(file["width"] / file["height"] - 0.8) <= 0.01, file
+    # The wide photo's cut keeps its subject (x 1250-1550), which a centre cut (x 440-1160)
+    # would lose.
+    cut = handed[1]["crop"]
+    assert cut["left"] <= 1250 and cut["left"] + cut["width"] >= 1550, cut
+    plan = api.get(f"/v1/posts/{post['id']}/plan").json()["targets"][0]
+    items = {m["media_id"]: m for m in plan["media"]}
+    for media in (wide, square):
+        item = items[media["id"]]
+        assert item["send"] == "variant" and item["url"] in [f["url"] for f in handed]
+        note = next(r for r in item["reasons"] if r["code"] == "carousel_ratio")
+        assert note["fix"] == "crop" and "cut this one" in note["message"]
+    assert "carousel_ratio" not in [r["code"] for r in items[portrait["id"]]["reasons"]]
+    # The post's cuts are its own: gc keeps them while it is there and reclaims them once
+    # it is deleted (past the hour's grace every stored object gets).
+    cuts = [f["url"] for f in handed[1:]]
+    with clock.shifted(dt.timedelta(hours=2)):
+        collect_garbage(publisher.state.runtime)
+    assert all(httpx.get(url).status_code == 200 for url in cuts)
+    assert api.delete(f"/v1/posts/{post['id']}").status_code == 200
+    with clock.shifted(dt.timedelta(hours=2)):
+        collect_garbage(publisher.state.runtime)
+    assert all(httpx.get(url).status_code == 404 for url in cuts)
+    assert httpx.get(handed[0]["url"]).status_code == 200  # the media's own file stays
 
 
 def test_results_are_refused_unless_well_formed_owned_and_handed_off(

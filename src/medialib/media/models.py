@@ -203,6 +203,29 @@ class MediaReadiness(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class PostCut(Base):
+    """A file medialib cut from a media for one target of a post (a carousel item shown at
+    the first item's ratio, cut around its subject rather than by the network around its
+    centre). Its object lives beside the media's original; this row owns it (gc keeps
+    and `/files` serves what a row names) and goes with its target (posts' table, named
+    here by its table only: media knows nothing of posts)."""
+
+    __tablename__ = "post_cuts"
+
+    target_id: Mapped[str] = mapped_column(
+        ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_id: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    key: Mapped[str] = mapped_column(String(400))
+    content_type: Mapped[str] = mapped_column(String(100))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    checksum_sha256: Mapped[str] = mapped_column(String(64))
+    crop: Mapped[dict[str, int] | None] = mapped_column(JSONType)  # of the upright original
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class MediaView:
     """What a media's public object is made of (media/presenter.py): from a loaded row

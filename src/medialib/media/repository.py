@@ -18,6 +18,7 @@ from medialib.media.models import (
     MediaStatus,
     MediaTag,
     MediaView,
+    PostCut,
 )
 from medialib.media.paging import After
 from medialib.media.schemas import MediaFilters
@@ -268,3 +269,24 @@ class MediaRepository:
         """Some media of a workspace, whatever their state (purging a deleted workspace)."""
         query = select(Media).where(Media.workspace_id == workspace_id).limit(limit)
         return list(self.session.scalars(query.options(selectinload(Media.tags))).all())
+
+    # --- files cut from a media for one post's target (variants/carousel.py)
+
+    def add_cut(self, cut: PostCut) -> bool:
+        """Keep a cut unless its target has one of that media already."""
+        if self.session.get(PostCut, (cut.target_id, cut.media_id)) is not None:
+            return False
+        self.session.add(cut)
+        self.session.flush()
+        return True
+
+    def cut_keys_for(self, media_ids: list[str]) -> set[str]:
+        """The stored objects cut from these media for posts (gc keeps what a row names)."""
+        if not media_ids:
+            return set()
+        query = select(PostCut.key).where(PostCut.media_id.in_(media_ids))
+        return set(self.session.scalars(query))
+
+    def is_cut(self, media_id: str, key: str) -> bool:
+        query = select(PostCut.key).where(PostCut.media_id == media_id, PostCut.key == key)
+        return self.session.scalars(query.limit(1)).first() is not None

@@ -43,6 +43,8 @@ def servable(session: Session, storage_key: str) -> Servable | None:
         if media.status in _ORIGINAL_SERVED and media.scan_status != ScanStatus.PENDING:
             return Servable(media.content_type)
         return None
-    if storage_key in media.derived_keys and media.status in _DERIVED_SERVED:
-        return Servable(None)
+    if media.status not in _DERIVED_SERVED:
+        return None
+    if storage_key in media.derived_keys or MediaRepository(session).is_cut(media.id, storage_key):
+        return Servable(None)  # a file medialib made: stored as made
     return None

@@ -134,6 +134,21 @@ def _spec_for(verdict: Verdict, rules: MediaRules, facts: Facts, *, has_alpha: b
     )
 
 
+def cut_spec(rules: MediaRules, ratio: float, *, has_alpha: bool = False) -> ImageSpec:
+    """A still cut to exactly `ratio` (a carousel item shown at the first item's ratio),
+    within the form's image rules."""
+    keep_alpha = has_alpha and (rules.formats is None or "png" in rules.formats)
+    return ImageSpec(
+        format="png" if keep_alpha else "jpeg",
+        max_width=rules.max_width,
+        max_height=rules.max_height,
+        max_pixels=rules.max_pixels,
+        max_width_plus_height=rules.max_width_plus_height,
+        max_bytes=rules.max_bytes,
+        aspect=Aspect(low=ratio, high=ratio, fit="crop"),
+    )
+
+
 def _hard(rules: MediaRules, name: str) -> Any:
     """A rule's value unless the network applies it itself (soft)."""
     return None if name in rules.soft else getattr(rules, name)

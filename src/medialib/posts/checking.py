@@ -7,11 +7,11 @@ the composer's check (nothing saved), `GET /plan`, and the publisher at the due 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from medialib.accounts.models import Account
-from medialib.media.models import Media
+from medialib.media.models import Media, PostCut
 from medialib.platforms import wording as say
 from medialib.platforms.reasons import Reason
 from medialib.platforms.rules import Form, MediaRules, Network, catalog
@@ -21,6 +21,7 @@ from medialib.posts.rules import choose_form
 from medialib.posts.schemas import PlannedMedia, PlannedTarget
 from medialib.schemas import ReasonOut
 from medialib.storage.base import ObjectBytes
+from medialib.variants import carousel
 from medialib.variants.choice import Choice, ChosenFile, choose
 from medialib.variants.facts import facts_of
 
@@ -42,6 +43,9 @@ class TargetPlan:
     form: Form | None
     planned: PlannedTarget
     outgoing: list[Outgoing]  # complete only when `planned.ok`
+    # Stills medialib cuts for this target before it goes (a carousel at the first
+    # item's ratio), none cut yet: (media, ratio).
+    cuts_due: list[tuple[Media, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +78,15 @@ class PostChecker:
         self.store = store
 
     def evaluate(
-        self, post: Post, media: dict[str, Media], accounts: Sequence[Account] = ()
+        self,
+        post: Post,
+        media: dict[str, Media],
+        accounts: Sequence[Account] = (),
+        cuts: Sequence[PostCut] = (),
     ) -> Evaluation:
         """`accounts`: the workspace's, for how each target's publisher sends files (its
-        own account, or the network's only one, as scheduling assigns it)."""
+        own account, or the network's only one, as scheduling assigns it); `cuts`: the
+        files already cut for the post's targets (a carousel's items, as it was published)."""
         rules = catalog()
         ordered = [(item, media[item.media_id]) for item in post.media]
         kinds = [m.network_kind for _, m in ordered]
@@ -91,9 +100,14 @@ class PostChecker:
             reasons = [*reasons, *_text_reasons(network, post.text)]
             uploads = _sends_by_upload(target, accounts)
             chosen = [(item, m, choose(network, form, m, uploads=uploads)) for item, m in ordered]
+            cut = {c.media_id: c for c in cuts if c.target_id == target.id}
+            chosen = [(item, m, _with_cut(choice, cut.get(m.id))) for item, m, choice in chosen]
             planned = [self._planned(form, item, m, choice) for item, m, choice in chosen]
+            due: list[tuple[Media, float]] = []
             if form is not None and form.ratio_of_first:
-                planned = _shown_at_first_ratio(network, planned, [m for _, m in ordered])
+                planned, due = _shown_at_first_ratio(
+                    network, planned, [m for _, m in ordered], set(cut)
+                )
             ok = not reasons and all(not p.blocking for p in planned)
             plans.append(
                 TargetPlan(
@@ -113,6 +127,7 @@ class PostChecker:
                         for item, m, choice in chosen
                         if choice.file is not None
                     ],
+                    cuts_due=due,
                 )
             )
         return Evaluation(plans)
@@ -157,41 +172,79 @@ def _sends_by_upload(target: PostTarget, accounts: Sequence[Account]) -> bool:
     return len(own) == 1 and own[0].sends_files == "upload"
 
 
+def _with_cut(choice: Choice, cut: PostCut | None) -> Choice:
+    """The file cut for this target, where one was (it replaces the item's own)."""
+    if cut is None or choice.file is None:
+        return choice
+    file = ChosenFile(
+        key=cut.key,
+        content_type=cut.content_type,
+        width=cut.width,
+        height=cut.height,
+        size=cut.size,
+        checksum_sha256=cut.checksum_sha256,
+        crop=cut.crop,
+    )
+    return replace(choice, send="variant", file=file)
+
+
 def _shown_at_first_ratio(
-    network: Network, planned: list[PlannedMedia], media: list[Media]
-) -> list[PlannedMedia]:
+    network: Network, planned: list[PlannedMedia], media: list[Media], cut: set[str]
+) -> tuple[list[PlannedMedia], list[tuple[Media, float]]]:
     """A form whose network shows every item at the first item's ratio (Instagram's
-    carousel): each later item of another shape is cut to it by the network, around its
-    centre. The plan says so and shows that part, not the item's own crop."""
+    carousel): a later still of another shape is cut to it by medialib as the post goes
+    (around its subject; `cut` names those cut already), a video by the network itself
+    (around its centre). The plan says so and shows the part that stays. Also: the
+    stills still to cut, with the ratio."""
     first = planned[0] if planned else None
     if first is None or not first.width or not first.height:
-        return planned
+        return planned, []
     wanted = first.width / first.height
-    shown = [first]
+    shown, due = [first], []
     for item, source in zip(planned[1:], media[1:], strict=True):
+        if item.media_id in cut:
+            note = _carousel_note(network, wanted, item, "cut")
+            shown.append(item.model_copy(update={"reasons": [*item.reasons, _out(note)]}))
+            continue
         if not item.width or not item.height or not source.width or not source.height:
             shown.append(item)
             continue
         if abs(item.width / item.height - wanted) <= 0.01 * wanted:
             shown.append(item)
             continue
-        box = _centred(item.width, item.height, wanted)
-        cut = _in_original(box, item, source)  # None for a padded file: no such part
-        note = Reason(
-            "carousel_ratio",
-            f"{network.name} shows every carousel item at the first item's ratio "
-            f"({say.ratio(wanted)}): it cuts this one ({say.ratio(item.width / item.height)}) "
-            "to that itself, around the centre. Put the item whose shape matters first, "
-            "or give them one shape.",
-            "scaled_by_network",
-            "carousel",
-            round(wanted, 4),
-            round(item.width / item.height, 4),
-        )
+        if item.send is not None and carousel.cuttable(source):
+            due.append((source, wanted))
+            note = _carousel_note(network, wanted, item, "to_cut")
+            box = carousel.planned_box(source, wanted, item.crop)
+        else:
+            note = _carousel_note(network, wanted, item, "network")
+            box = _in_original(_centred(item.width, item.height, wanted), item, source)
         shown.append(
-            item.model_copy(update={"network_crop": cut, "reasons": [*item.reasons, _out(note)]})
+            item.model_copy(update={"network_crop": box, "reasons": [*item.reasons, _out(note)]})
         )
-    return shown
+    return shown, due
+
+
+def _carousel_note(network: Network, wanted: float, item: PlannedMedia, how: str) -> Reason:
+    shape = say.ratio(item.width / item.height) if item.width and item.height else ""
+    said = {
+        "cut": f"medialib cut this one to that ratio around its subject (as {network.name} "
+        "would have cut its centre).",
+        "to_cut": f"medialib cuts this one ({shape}) to that ratio around its subject as the "
+        f"post goes, where {network.name} would cut its centre. Put the item whose shape "
+        "matters first, or give them one shape.",
+        "network": f"{network.name} cuts this one ({shape}) to that itself, around the centre. "
+        "Put the item whose shape matters first, or give them one shape.",
+    }[how]
+    return Reason(
+        "carousel_ratio",
+        f"{network.name} shows every carousel item at the first item's ratio "
+        f"({say.ratio(wanted)}): {said}",
+        "scaled_by_network" if how == "network" else "crop",
+        "carousel",
+        round(wanted, 4),
+        round(item.width / item.height, 4) if item.width and item.height else None,
+    )
 
 
 def _centred(width: int, height: int, wanted: float) -> dict[str, int]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from medialib.media.models import PostCut
 from medialib.posts.models import HOLDING, Post, PostMedia, PostTarget, TargetStatus
 
 
@@ -28,6 +29,9 @@ class PostRepository:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
+
+    def get_by_id(self, post_id: str) -> Post | None:
+        return self.session.get(Post, post_id)
 
     def get_by_id_for_update(self, post_id: str) -> Post | None:
         """For the publisher, which carries ids only."""
@@ -99,3 +103,10 @@ class PostRepository:
         for post in self.session.scalars(select(Post).where(Post.workspace_id == workspace_id)):
             self.session.delete(post)
         self.session.flush()
+
+    def cuts_of(self, post: Post) -> list[PostCut]:
+        """The files cut for the post's targets (carousel items, as it was published)."""
+        ids = [target.id for target in post.targets]
+        if not ids:
+            return []
+        return list(self.session.scalars(select(PostCut).where(PostCut.target_id.in_(ids))))

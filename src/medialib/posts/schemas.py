@@ -140,8 +140,9 @@ class PlannedMedia(BaseModel):
     cover_url: str | None = None  # a video's cover frame
     # A variant cut to an aspect ratio: the part of the upright original it shows.
     crop: dict[str, int] | None = None
-    # What the network itself cuts from the file sent (a carousel item shown at the first
-    # item's ratio), as the part of the upright original that remains.
+    # What is cut from the file sent for it to be shown (a carousel item at the first
+    # item's ratio: by medialib around its subject as the post goes, a video by the
+    # network around its centre), as the part of the upright original that remains.
     network_crop: dict[str, int] | None = None
     reasons: list[ReasonOut] = Field(default_factory=list)
     # Whether its reasons keep the post from being scheduled (else they are notes).

@@ -185,7 +185,8 @@ class PostService:
     def plan(self, workspace: Workspace, post_id: str) -> tuple[Post, Evaluation]:
         post = self.get(workspace, post_id)
         media = self._media_of(workspace, post)
-        return post, self.checker.evaluate(post, media, self._accounts(workspace.id))
+        accounts = self._accounts(workspace.id)
+        return post, self.checker.evaluate(post, media, accounts, self.posts.cuts_of(post))
 
     def _editable(self, workspace: Workspace, post_id: str) -> Post:
         """The post, locked, if it may still change: a draft or a scheduled post whose

@@ -27,8 +27,10 @@ from medialib.accounts.repository import AccountRepository
 from medialib.connectors.base import OutgoingPost, Published, Refused, TryLater
 from medialib.connectors.bluesky import tid
 from medialib.db import session_scope, utcnow
+from medialib.errors import MedialibError
 from medialib.jobs.payloads import JobOutcome, PostJob
 from medialib.jobs.registry import RunLater
+from medialib.media.models import PostCut
 from medialib.media.repository import MediaRepository
 from medialib.posts.checking import PostChecker, TargetPlan
 from medialib.posts.models import HOLDING, Post, PostStatus, PostTarget, TargetStatus
@@ -36,6 +38,7 @@ from medialib.posts.repository import PostRepository
 from medialib.publishing import delivery, outcome
 from medialib.publishing.delivery import TargetWork
 from medialib.runtime import Runtime
+from medialib.variants import carousel
 
 log = logging.getLogger(__name__)
 # A plan that waits on a variant still being made is looked at again this much later.
@@ -50,6 +53,7 @@ class _Started:
 
 def publish_post(runtime: Runtime, job: PostJob) -> JobOutcome:
     """The publish job: every target still to go, then the post's final state."""
+    _cut_carousels(runtime, job)
     started = _start(runtime, job)
     if started is None:
         return JobOutcome.SKIPPED
@@ -116,16 +120,76 @@ def _start(runtime: Runtime, job: PostJob) -> _Started | None:
 
 
 def _plans(session: Session, runtime: Runtime, post: Post) -> list[TargetPlan]:
-    ids = [item.media_id for item in post.media]
-    media = {m.id: m for m in MediaRepository(session).by_ids(post.workspace_id, ids)}
-    missing = [media_id for media_id in ids if media_id not in media]
-    if missing:  # pinned media cannot go; this is a post whose media went anyway
+    plans = _evaluated(session, runtime, post)
+    if plans is None:  # pinned media cannot go; this is a post whose media went anyway
         for target in post.targets:
             if target.status == TargetStatus.PENDING:
                 outcome.fail_target(target, "media_missing", "A media of the post is gone.")
         return []
+    return plans
+
+
+def _evaluated(session: Session, runtime: Runtime, post: Post) -> list[TargetPlan] | None:
+    """Each target's plan; None when a media of the post is gone."""
+    ids = [item.media_id for item in post.media]
+    media = {m.id: m for m in MediaRepository(session).by_ids(post.workspace_id, ids)}
+    if any(media_id not in media for media_id in ids):
+        return None
     accounts = AccountRepository(session).of_workspace(post.workspace_id)
-    return PostChecker(runtime.store).evaluate(post, media, accounts).plans
+    cuts = PostRepository(session).cuts_of(post)
+    return PostChecker(runtime.store).evaluate(post, media, accounts, cuts).plans
+
+
+def _cut_carousels(runtime: Runtime, job: PostJob) -> None:
+    """The stills a target shows at its carousel's first ratio, cut around their subject
+    before the targets go (variants/carousel.py): read in one short transaction, made
+    outside any, each kept in one of its own, once per target and media however many
+    attempts ask. A cut that cannot be made leaves the item to the network's own cut."""
+    with session_scope(runtime.reads) as session:
+        post = PostRepository(session).get_by_id(job.post_id)
+        if post is None or not _due(post, job, runtime.settings.publish_max_lateness):
+            return
+        asked = [
+            carousel.asked(plan.target.id, plan.target.platform, plan.form, media, ratio)
+            for plan in _evaluated(session, runtime, post) or []
+            if plan.target.status == TargetStatus.PENDING and plan.form is not None
+            for media, ratio in plan.cuts_due
+        ]
+    for ask in asked:
+        try:
+            made = carousel.make_cut(runtime.store, runtime.settings, ask)
+        except MedialibError as failed:
+            log.warning("no carousel cut of %s for %s: %s", ask.media_id, ask.target_id, failed)
+            continue
+        if made is None:
+            continue
+        with session_scope(runtime.session_factory) as session:
+            target = PostRepository(session).target(ask.target_id)
+            kept = target is not None and MediaRepository(session).add_cut(
+                PostCut(
+                    target_id=ask.target_id,
+                    media_id=ask.media_id,
+                    key=made.key,
+                    content_type=made.content_type,
+                    width=made.width,
+                    height=made.height,
+                    size=made.size,
+                    checksum_sha256=made.checksum_sha256,
+                    crop=made.crop,
+                )
+            )
+        if not kept:  # another attempt kept one first, or the target is gone
+            runtime.store.delete(made.key)
+
+
+def _due(post: Post, job: PostJob, max_lateness: float) -> bool:
+    """Whether this job is the one to publish the post now (as `_start` decides)."""
+    if post.status == PostStatus.PUBLISHING:
+        return True
+    if post.status != PostStatus.SCHEDULED or post.scheduled_at is None:
+        return False
+    late = (utcnow() - post.scheduled_at).total_seconds()
+    return post.scheduled_at.isoformat() == job.due_at and late <= max_lateness
 
 
 def _account(session: Session, target: PostTarget) -> Account | None:

@@ -300,8 +300,8 @@ function networkCheck(planned, network) {
   for (const item of planned.media) {
     const media = draft.items.find((i) => i.media.id === item.media_id)?.media;
     if (!media) continue;
-    // A carousel item the network itself cuts to the first item's shape shows that cut
-    // (fixed: moving the item's own crop would not change what the network shows).
+    // A carousel item cut to the first item's shape (by medialib, or a video by the network)
+    // shows that cut (fixed: it follows the focal point the item's own crop sets).
     const preview = item.crop && media.width ? cropPreview(media, item, name)
       : item.network_crop && media.width ? networkCropPreview(media, item.network_crop, name) : null;
     // Instead of cropping to the network's shape: have the picture extended to it (AI).
