@@ -113,7 +113,7 @@ def test_deleting_media_a_scheduled_post_uses_says_why_where_it_was_tried(
 
 
 def test_a_hand_off_account_says_how_its_publisher_sends_files(
-    page: Any, web_server: RunningServer
+    page: Any, web_server: RunningServer, tmp_path: Path
 ) -> None:
     """The form asks a hand-off account how files go out (a Telegram bot uploads up to
     50 MB where a URL is fetched up to 20 MB); the list and the API say what was chosen."""
@@ -130,6 +130,20 @@ def test_a_hand_off_account_says_how_its_publisher_sends_files(
     expect(accounts.get_by_role("row").filter(has_text="acme_channel")).to_contain_text(
         "hand-off webhook, files uploaded"
     )
+    accounts.get_by_label("Network").select_option("instagram")
+    accounts.scroll_into_view_if_needed()
+    save_screenshot(page, "settings-handoff-account", tmp_path)
+    page.set_viewport_size({"width": 390, "height": 844})
+    accounts.get_by_label("Your publisher sends files").scroll_into_view_if_needed()
+    save_screenshot(page, "settings-handoff-account-phone", tmp_path)
+    # On a phone the accounts table scrolls sideways in its own box, inside the page: its
+    # last column (Remove) is reached by scrolling the table, never cut off.
+    table = accounts.locator("table")
+    edge = table.evaluate("t => t.getBoundingClientRect().right")
+    assert edge <= 390 and table.evaluate("t => getComputedStyle(t).overflowX") == "auto"
+    remove = accounts.get_by_role("button", name="Remove acme_channel")
+    remove.scroll_into_view_if_needed()
+    assert remove.bounding_box()["x"] + remove.bounding_box()["width"] <= 390
     with _api(web_server, key) as api:
         (account,) = api.get("/v1/accounts").json()["data"]
     assert account["network"] == "telegram"
