@@ -152,7 +152,9 @@ def _cut_carousels(runtime: Runtime, job: PostJob) -> None:
         asked = [
             carousel.asked(plan.target.id, plan.target.platform, plan.form, media, ratio)
             for plan in _evaluated(session, runtime, post) or []
-            if plan.target.status == TargetStatus.PENDING and plan.form is not None
+            if plan.target.status == TargetStatus.PENDING
+            and plan.form is not None
+            and "image" in plan.form.media
             for media, ratio in plan.cuts_due
         ]
     for ask in asked:
