@@ -45,19 +45,11 @@ def minimal(database_url: str) -> FastAPI:
 
     @app.get("/v1/media/{media_id}")
     def media(media_id: str, authorization: str = Header()) -> dict[str, Any]:
-        key = authorization.removeprefix("Bearer ").strip()
-        lookup = key.removeprefix("mlk_").split("_", 1)[0]
         with engine.connect() as connection:
-            row = connection.execute(
-                text("SELECT workspace_id, key_sha256 FROM api_keys WHERE lookup_prefix = :p"),
-                {"p": lookup},
-            ).first()
-            digest = hashlib.sha256(key.encode()).hexdigest()
-            if row is None or not hmac.compare_digest(row.key_sha256, digest):
-                raise HTTPException(401)
+            workspace = _workspace_of(connection, authorization)
             found = connection.execute(
                 text("SELECT * FROM media WHERE id = :id AND workspace_id = :ws"),
-                {"id": media_id, "ws": row.workspace_id},
+                {"id": media_id, "ws": workspace},
             ).first()
         if found is None:
             raise HTTPException(404)
@@ -85,17 +77,8 @@ def steps(database_url: str) -> FastAPI:
         )
 
     def workspace_of(authorization: str) -> str:
-        key = authorization.removeprefix("Bearer ").strip()
-        lookup = key.removeprefix("mlk_").split("_", 1)[0]
         with engine.connect() as connection:
-            row = connection.execute(
-                text("SELECT workspace_id, key_sha256 FROM api_keys WHERE lookup_prefix = :p"),
-                {"p": lookup},
-            ).first()
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        if row is None or not hmac.compare_digest(row.key_sha256, digest):
-            raise HTTPException(401)
-        return str(row.workspace_id)
+            return _workspace_of(connection, authorization)
 
     @app.post("/upload")
     def upload(authorization: str = Header()) -> dict[str, str]:
@@ -146,6 +129,21 @@ def steps(database_url: str) -> FastAPI:
         return {"id": token, "status": "ready", "size": path.stat().st_size, "type": kind}
 
     return app
+
+
+def _workspace_of(connection: Any, authorization: str) -> str:
+    """The key checked as medialib checks it: found by its lookup part, its SHA-256
+    compared in constant time; 401 otherwise."""
+    key = authorization.removeprefix("Bearer ").strip()
+    lookup = key.removeprefix("mlk_").split("_", 1)[0]
+    row = connection.execute(
+        text("SELECT workspace_id, key_sha256 FROM api_keys WHERE lookup_prefix = :p"),
+        {"p": lookup},
+    ).first()
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    if row is None or not hmac.compare_digest(row.key_sha256, digest):
+        raise HTTPException(401)
+    return str(row.workspace_id)
 
 
 def _plain(value: Any) -> Any:

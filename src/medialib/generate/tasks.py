@@ -167,6 +167,8 @@ def _edit(context: JobContext, job: _Asked) -> None:
     """The source and its mask to the provider's edit; its answer put back under the
     source (every pixel outside the mask is the source's) and stored as the new media."""
     settings = context.settings
+    if not settings.generate_images_url:
+        raise GenerationFailed("Image editing is no longer configured.")
     images = Providers(settings, context.fetcher).images()
     assert job.source_key and job.source_size and job.edit is not None
     width, height = job.source_size
