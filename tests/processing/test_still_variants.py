@@ -1,15 +1,16 @@
 """Still variants of one picture as a job makes them: decoded once, each capped file found
-in at most two encodes once the picture's curve is known, every file under its cap."""
+in one whole encode (two when the probes' estimate misses), every file under its cap."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pyvips
 
-from medialib.processing import image_variants
+from medialib.processing import byte_cap, image_variants
 
 
 def _photo(path: Path, width: int, height: int, detail: float) -> Path:
@@ -19,39 +20,104 @@ def _photo(path: Path, width: int, height: int, detail: float) -> Path:
     return path
 
 
+def _scene(width: int, height: int, seed: int) -> Any:
+    """A picture with structure, unlike noise: a graded sky and discs of flat, fine and
+    coarse texture at random places and sizes."""
+    rng = random.Random(seed)
+    sky = pyvips.Image.xyz(width, height)[1] / height * 180 + 40
+    picture = sky.bandjoin([sky * 0.9, sky * 0.7])
+    for _ in range(20):
+        centre = [rng.randint(0, width), rng.randint(0, height)]
+        radius = rng.randint(40, width // 5)
+        disc = ((pyvips.Image.xyz(width, height) - centre) ** 2).bandmean() * 2 < radius**2
+        grain = pyvips.Image.gaussnoise(
+            width, height, sigma=rng.choice([3, 15, 40]), mean=rng.randint(30, 220)
+        )
+        picture = disc.ifthenelse(grain.bandjoin([grain * rng.random(), grain * 0.5]), picture)
+    return picture.gaussblur(0.8).cast("uchar").copy(interpretation="srgb").copy_memory()
+
+
 @pytest.mark.parametrize("detail", [8.0, 30.0, 60.0])
-def test_a_jobs_capped_stills_cost_at_most_two_encodes_each_and_one_decode(
+def test_a_jobs_capped_stills_cost_one_whole_encode_each_and_one_decode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detail: float
 ) -> None:
     photo = _photo(tmp_path / "photo.jpg", 4000, 3000, detail)
-    encodes: list[tuple[int, int]] = []
+    whole: list[tuple[int, int]] = []
+    probed_pixels: list[int] = []
     decodes: list[float] = []
-    real_encode, real_thumbnail = image_variants._encode, pyvips.Image.thumbnail
+    real_encode, real_estimate = byte_cap.encode, byte_cap._Probe.estimate
+    real_thumbnail = pyvips.Image.thumbnail
+    probing = [False]
 
     def counted_encode(image: Any, fmt: str, quality: int) -> bytes:
-        encodes.append((image.width, quality))
+        if probing[0]:
+            probed_pixels.append(image.width * image.height)
+        else:
+            whole.append((image.width, quality))
         return real_encode(image, fmt, quality)
+
+    def counted_estimate(probe: Any, quality: int) -> float:
+        probing[0] = True
+        try:
+            return real_estimate(probe, quality)
+        finally:
+            probing[0] = False
 
     def counted_thumbnail(*args: Any, **kwargs: Any) -> Any:
         decodes.append(1.0)
         return real_thumbnail(*args, **kwargs)
 
     # Counted, not replaced: the real encoder and decoder run.
-    monkeypatch.setattr(image_variants, "_encode", counted_encode)
+    monkeypatch.setattr(byte_cap, "encode", counted_encode)
+    monkeypatch.setattr(byte_cap._Probe, "estimate", counted_estimate)
     monkeypatch.setattr(pyvips.Image, "thumbnail", staticmethod(counted_thumbnail))
     decoded = image_variants.Decoded(photo, 4000, 3000)
-    curve = image_variants.SizeCurve()
+    curve = byte_cap.SizeCurve()
     caps = [(None, 2_000_000), (4096, 1_000_000), (2048, 600_000), (1600, 300_000)]
+    made_pixels = 0
     for number, (box, cap) in enumerate(caps):
         folder = tmp_path / str(number)
         folder.mkdir()
-        before = len(encodes)
+        before = len(whole)
         made = image_variants.render_variant(
             decoded, folder, width=4000, height=3000, fmt="jpeg",
             max_width=box, max_height=box, max_bytes=cap, curve=curve,
         )  # fmt: skip
         assert made.path.stat().st_size <= cap
-        spent = len(encodes) - before
-        # The first variant knows nothing of the picture yet: three encodes at most.
-        assert spent <= (3 if number == 0 else 2), (number, encodes[before:])
+        made_pixels += made.width * made.height
+        spent = len(whole) - before
+        # The first variant knows nothing of the picture yet: its top quality is tried.
+        assert spent <= (3 if number == 0 else 2), (number, whole[before:])
+    assert len(whole) <= len(caps) + 2, whole  # one each, but for a miss or two
+    assert sum(probed_pixels) <= 0.6 * made_pixels  # probes are an eighth of a picture each
     assert len(decodes) == 1  # one decode for every variant
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_probe_estimates_a_whole_encode_within_a_few_percent(seed: int) -> None:
+    picture = _scene(3000, 2000, seed)
+    probe = byte_cap._Probe.of(picture)
+    assert probe is not None
+    for quality in (72, 82, 90):
+        whole = len(byte_cap.encode(picture, "jpeg", quality))
+        estimate = probe.estimate(quality)
+        assert 0.97 * whole <= estimate <= 1.06 * whole, (quality, whole, estimate)
+
+
+def test_a_capped_variant_takes_the_best_quality_that_fits(tmp_path: Path) -> None:
+    """The probes' choice is the best quality under the cap, or one step below it where
+    that best comes within the probes' margin (1.5 %) of the cap."""
+    path = tmp_path / "scene.jpg"
+    _scene(3000, 2000, 7).jpegsave(str(path), Q=95)
+    cap = 700_000
+    made = image_variants.render_variant(
+        path, tmp_path, width=3000, height=2000, fmt="jpeg", max_bytes=cap
+    )
+    picture = pyvips.Image.new_from_file(str(made.path))
+    assert made.path.stat().st_size <= cap
+    assert (picture.width, picture.height) == (3000, 2000)
+    source = pyvips.Image.new_from_file(str(path))
+    sizes = {q: len(byte_cap.encode(source, "jpeg", q)) for q in range(70, 93)}
+    best = max(q for q, size in sizes.items() if size <= cap)
+    chosen = made.path.stat().st_size
+    assert chosen == sizes[best] or (sizes[best] * 1.015 > cap and chosen == sizes[best - 1])

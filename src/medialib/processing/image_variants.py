@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from medialib.errors import MediaProcessingFailed
+from medialib.processing.byte_cap import SizeCurve, best_fit, predicted
 from medialib.processing.framing import Box, padded_size
 from medialib.processing.images import DerivedImage, first_line, vips
 
-_QUALITY_RANGE = (70, 92)  # JPEG qualities a variant may have: below 70, fewer pixels win
 _ROUNDS = 8
 
 
@@ -81,9 +81,9 @@ def render_variant(
 
     Decoded once, shrunk on load to the size it will have. Under a byte cap, size and
     quality are chosen together: the best quality in 70-92 that fits, aimed along the
-    file's own size-for-quality curve (`_best_fit`); only when even 70 does not fit are
-    pixels given up, by the ratio the curve overshoots, from the decoded copy (never
-    re-decoded or re-encoded), and the curve, scaled, aims the first encode at that size.
+    file's own size-for-quality curve (`byte_cap.best_fit`: probes of an eighth of its
+    rows aim one whole encode); only when even 70 does not fit are pixels given up, by
+    the ratio the curve overshoots, from the decoded copy (never re-decoded).
     Pixels given up are given up for a middle quality (`_SHRINK_FOR_QUALITY`): on busy
     pictures fewer, cleaner pixels look better than more at the lowest quality.
 
@@ -93,28 +93,22 @@ def render_variant(
     curve = curve if curve is not None else SizeCurve()
     decoded = source if isinstance(source, Decoded) else Decoded(source, width, height)
     try:
-        image = _framed(
-            decoded,
-            width,
-            height,
-            framing,
-            max_width,
-            max_height,
-            max_pixels,
-            max_width_plus_height,
-        )
-        if fmt != "png" and image.hasalpha():
-            image = image.flatten(background=[255, 255, 255])
-        image = image.copy_memory()  # may be encoded more than once below: decode it once
-        # Encodes this file may cost: two once the picture's curve is known, three for its
-        # first variant (nothing known yet); giving pixels up spends from the same budget
-        # (at least one encode each size).
+        bounds = (max_width, max_height, max_pixels, max_width_plus_height)
+        image = _framed(decoded, width, height, framing, *bounds)
+        # Not copied to memory: the resize streams into the encoder on both cores, and a
+        # capped file is usually encoded once (its probes read an eighth of its rows).
+        # Whole encodes this file may cost: two once the picture's curve is known, three
+        # for its first variant; giving pixels up spends from the same budget (at least one
+        # encode each size).
         budget = 2 if curve.known() else 3
+        smaller = 1.0  # pixels given up, as a scale of the first size
         for _ in range(_ROUNDS):
+            if fmt != "png" and image.hasalpha():
+                image = image.flatten(background=[255, 255, 255])
             image = _inside(image, framing.min_aspect, framing.max_aspect)
             pixels = image.width * image.height
             points = curve.at(pixels) if fmt != "png" else []
-            data, measured = _best_fit(image, fmt, max_bytes, points, most=max(1, budget))
+            data, measured, guide = best_fit(image, fmt, max_bytes, points, most=max(1, budget))
             budget -= len(measured)
             if fmt != "png":
                 curve.add(measured, pixels)
@@ -126,12 +120,11 @@ def render_variant(
             assert max_bytes is not None
             # PNG has no quality to lower: its size is what it is.
             wanted = (
-                measured[-1][1]
-                if fmt == "png"
-                else _predicted(measured, curve.at(pixels), _SHRINK_FOR_QUALITY)
+                measured[-1][1] if fmt == "png" else predicted(measured, guide, _SHRINK_FOR_QUALITY)
             )
-            shrink = max(0.3, min(0.95, (max_bytes / wanted) ** 0.5 * 0.97))
-            image = image.resize(shrink, kernel="lanczos3").copy_memory()
+            smaller *= max(0.3, min(0.95, (max_bytes / wanted) ** 0.5 * 0.97))
+            # From the decoded copy again, not from this size: one resize, never a chain.
+            image = _framed(decoded, width, height, framing, *bounds, smaller=smaller)
     except vips().Error as exc:
         raise MediaProcessingFailed(
             "The image could not be decoded.", reason=first_line(exc)
@@ -161,8 +154,10 @@ def _framed(
     max_h: int | None,
     max_pixels: int | None,
     max_sum: int | None,
+    smaller: float = 1.0,
 ) -> Any:
-    """The upright picture cut (or filled) to its aspect and scaled into its box."""
+    """The upright picture cut (or filled) to its aspect and scaled into its box (and then
+    by `smaller`, where pixels are given up for a byte cap)."""
     crop = framing.crop
     region_w, region_h = (crop.width, crop.height) if crop else (width, height)
     if framing.pad_ratio:
@@ -173,6 +168,7 @@ def _framed(
     scale = min(box_w / canvas_w, box_h / canvas_h, 1.0)
     if framing.upscale_to_width and canvas_w * scale < framing.upscale_to_width:
         scale = framing.upscale_to_width / canvas_w
+    scale *= smaller
     # The whole picture at its final scale (shrunk on load the first time: libvips decodes
     # JPEGs at 1/2, 1/4, 1/8 directly), then the region cut from that.
     image = decoded.at(scale)
@@ -202,129 +198,7 @@ def _padded(image: Any, ratio: float) -> Any:
     return backdrop.insert(image, (canvas_w - image.width) // 2, (canvas_h - image.height) // 2)
 
 
-def _best_fit(
-    image: Any,
-    fmt: str,
-    max_bytes: int | None,
-    curve: list[tuple[int, float]],
-    most: int = 4,
-) -> tuple[bytes | None, list[tuple[int, float]]]:
-    """The best encoding within the cap (None when even the lowest quality is over), and
-    the (quality, bytes) points of this picture's curve measured on the way.
-
-    A JPEG's size grows about exponentially with its quality, so each encode fixes a
-    point of that curve and the next is aimed where it meets the cap (a secant on log
-    size): without a `curve` to start from, the top quality first (most caps take it:
-    one encode); with one (the same picture, larger), straight at the cap. As soon as
-    the curve says even the lowest quality is over, pixels are given up instead."""
-    low, high = _QUALITY_RANGE
-    if fmt == "png" or max_bytes is None:
-        data = _encode(image, fmt, high - 4)
-        fits = max_bytes is None or len(data) <= max_bytes
-        return (data if fits else None), [(high - 4, float(len(data)))]
-    prior = list(curve)  # this picture at another size (or this one), scaled
-    if prior and _predicted([], prior, low) > max_bytes * 1.1:
-        return None, []  # what is known already says no quality fits at this size
-    own: list[tuple[int, float]] = []  # measured on this very image
-    best: bytes | None = None
-    for _ in range(most):
-        quality = _aim(own, prior, max_bytes, low, high) if own or prior else high
-        if any(q == quality for q, _ in own):
-            break
-        data = _encode(image, fmt, quality)
-        own.append((quality, float(len(data))))
-        if len(data) <= max_bytes:
-            best = data if best is None or len(data) > len(best) else best
-            if quality == high or len(own) >= 2:
-                break  # the best, or a second encode that fits: a third buys one step
-            if _predicted(own, prior, quality + 1) > max_bytes:
-                break  # one step better would not fit
-        elif best is not None:
-            break  # aimed higher and missed: the one that fits stands (two encodes)
-        elif quality == low or _predicted(own, prior, low) > max_bytes * 1.02:
-            break  # no quality fits at this size
-    return best, own
-
-
 _SHRINK_FOR_QUALITY = 75
-
-
-class SizeCurve:
-    """One picture's JPEG bytes for quality as its variants measure them, by size: a
-    variant of a size already measured aims straight at its cap; bytes go about with
-    pixels, so the nearest size measured, scaled, aims the first encode at another."""
-
-    def __init__(self) -> None:
-        self._by_size: dict[int, list[tuple[int, float]]] = {}
-
-    def add(self, points: list[tuple[int, float]], pixels: int) -> None:
-        if points:
-            self._by_size.setdefault(pixels, []).extend(points)
-
-    def known(self) -> bool:
-        return bool(self._by_size)
-
-    def at(self, pixels: int) -> list[tuple[int, float]]:
-        """The points of the nearest size measured, scaled to `pixels` (the most recent
-        last: the secant uses the last two)."""
-        if not self._by_size:
-            return []
-        nearest = min(self._by_size, key=lambda size: abs(math.log(size / pixels)))
-        if abs(math.log(nearest / pixels)) > math.log(4):
-            return []  # too far apart to say much
-        return [(quality, size * pixels / nearest) for quality, size in self._by_size[nearest]]
-
-
-def _slope(own: list[tuple[int, float]], prior: list[tuple[int, float]]) -> float:
-    """d ln(bytes) / d quality: from this image's own two latest encodes when it has two;
-    else from the shape of the curve measured at other sizes (a least-squares line: its
-    points were scaled by pixels, which shifts them but keeps the slope); else a typical
-    JPEG's. Own and scaled points are never mixed in one secant: the scaling's error would
-    be read as a slope."""
-    if len(own) >= 2:
-        (q1, s1), (q2, s2) = own[-2], own[-1]
-        if q1 != q2 and s1 > 0 and s2 > 0 and s1 != s2:
-            return max(0.01, math.log(s1 / s2) / (q1 - q2))
-    usable = [(q, math.log(size)) for q, size in prior if size > 0]
-    if len({q for q, _ in usable}) >= 2:
-        mean_q = sum(q for q, _ in usable) / len(usable)
-        mean_s = sum(v for _, v in usable) / len(usable)
-        spread = sum((q - mean_q) ** 2 for q, _ in usable)
-        fitted = sum((q - mean_q) * (v - mean_s) for q, v in usable) / spread
-        return max(0.01, fitted)
-    return 0.045  # 4:2:0 photographs between quality 70 and 92
-
-
-def _anchor(own: list[tuple[int, float]], prior: list[tuple[int, float]]) -> tuple[int, float]:
-    return own[-1] if own else prior[-1]
-
-
-def _predicted(own: list[tuple[int, float]], prior: list[tuple[int, float]], quality: int) -> float:
-    q, size = _anchor(own, prior)
-    return size * math.exp(_slope(own, prior) * (quality - q))
-
-
-def _aim(
-    own: list[tuple[int, float]],
-    prior: list[tuple[int, float]],
-    max_bytes: int,
-    low: int,
-    high: int,
-) -> int:
-    """The highest quality the curve says fits under the cap (with 1 % to spare)."""
-    q, size = _anchor(own, prior)
-    wanted = q + math.log(max_bytes * 0.99 / size) / _slope(own, prior)
-    return max(low, min(high, math.floor(wanted)))
-
-
-def _encode(image: Any, fmt: str, quality: int) -> bytes:
-    if fmt == "png":
-        return bytes(image.pngsave_buffer(compression=9, keep="none"))
-    return bytes(
-        # No optimised Huffman tables: they save ~5 % of the bytes (about one quality step
-        # at a cap) but take four times as long to encode a large picture.
-        image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=False, subsample_mode="on")
-    )
 
 
 def variant_box(

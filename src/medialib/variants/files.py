@@ -20,7 +20,7 @@ from medialib.errors import MedialibError
 from medialib.media.derivatives import Original, put_derived
 from medialib.media.records import Framing, Variant
 from medialib.platforms.variants import Aspect, ImageSpec, Spec, VideoSpec
-from medialib.processing import animation, image_variants, remux, transcode
+from medialib.processing import animation, byte_cap, image_variants, remux, transcode
 from medialib.processing import framing as fitting
 from medialib.processing.images import DerivedImage
 from medialib.processing.remux import MadeVideo
@@ -96,7 +96,7 @@ class _Maker:
         self.store, self.settings, self.source = store, settings, source
         self.path, self.work = path, work
         self._centre: tuple[float, float] | None = None
-        self._curve = image_variants.SizeCurve()  # each still variant's encodes aim the next ones
+        self._curve = byte_cap.SizeCurve()  # each still variant's encodes aim the next ones
         self._decoded: image_variants.Decoded | None = None  # one decode for every still
 
     def make(self, spec: Spec, platforms: list[str], number: int) -> Variant:
