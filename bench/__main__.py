@@ -32,6 +32,9 @@ def main() -> int:
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="media rows of the list bench")
     parser.add_argument(
+        "--large-rows", type=int, default=10_000_000, help="PostgreSQL rows of the list bench"
+    )
+    parser.add_argument(
         "--video-seconds", type=int, default=60, help="length of the variants bench's clip"
     )
     parser.add_argument("--runs", type=int, default=5)
@@ -47,7 +50,7 @@ def main() -> int:
     if args.only in (None, "tonemap"):
         sections.append(tonemap.run(runs=min(args.runs, 3)))
     if args.only in (None, "search"):
-        sections.append(search.run(rows=args.rows))
+        sections.append(search.run(rows=args.rows, large_rows=args.large_rows))
     if args.only in (None, "api"):
         sections.append(api_load.run())
     if args.only in (None, "publish"):
