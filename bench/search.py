@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import make_engine, migrate
+from medialib.media.endpoints import MAX_OFFSET
 from medialib.media.models import Media, MediaTag
 from medialib.media.schemas import MediaFilters
 from medialib.media.service import MediaLibrary
@@ -163,8 +164,10 @@ def _measure(url: str, rows: int, repeats: int, *, sizes: bool = False) -> dict[
         "q=% (a wildcard character)": page(q="%"),
         "q=_": page(q="_"),
         "offset=5000": page(offset=5000),
-        "offset=500000": page(offset=500_000),
-        "sort=name, offset=500000": page(sort="name", offset=500_000),
+        # The deepest page by offset the API serves (MAX_OFFSET); deeper ones are refused
+        # with a 400 that points to the cursor.
+        f"offset={MAX_OFFSET}": page(offset=MAX_OFFSET),
+        f"sort=name, offset={MAX_OFFSET}": page(sort="name", offset=MAX_OFFSET),
         "cursor, 40 pages in": page(cursor=deep),
     }
     for name, query in kinds.items():

@@ -151,8 +151,10 @@ class MediaSearch:
         words = select(_SEARCH_FTS.c.rowid).where(
             text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q))
         )
+        # Only whether the word has more matches than the tag has rows matters: counted
+        # no further than that.
         word_rows = self.session.scalar(
-            select(func.count()).select_from(words.limit(bound).subquery())
+            select(func.count()).select_from(words.limit(tag_rows + 1).subquery())
         )
         return tag_rows < int(word_rows or 0)
 
@@ -246,7 +248,7 @@ class MediaSearch:
         walking (a common word: checking rows in order finds a page at once)."""
         dialect = self._dialect()
         if len(q) < _SHORTEST_SEARCH:
-            return self._beginning(q)
+            return self._beginning(q, walk=walk)
         if not walk and self._fts_usable(q):
             # A trigram phrase query is a substring match, answered from the index alone
             # (a LIKE would re-read every candidate's text): 5-10x faster on common words.
@@ -283,16 +285,20 @@ class MediaSearch:
             )
         return or_(by_name, by_description, Media.id.in_(by_tag))
 
-    def _beginning(self, q: str) -> ColumnElement[bool]:
+    def _beginning(self, q: str, *, walk: bool = False) -> ColumnElement[bool]:
         """One or two characters are too few for a trigram index, and a substring that
         short matches most rows: such a search finds names that begin with them, and that
         exact tag, each from an index (SQLite's (workspace, lower(name)) b-tree as a range;
-        PostgreSQL's trigram index, which pads a name's start)."""
+        PostgreSQL's trigram index, which pads a name's start). When many match (`walk`),
+        SQLite checks each row's name as it walks the sort's index: as a range it would
+        gather every match through the name index first and sort them all."""
         low = q.lower()
         name = func.lower(Media.filename)
-        if self._dialect() == "sqlite":
+        if self._dialect() == "sqlite" and walk:
+            by_name: ColumnElement[bool] = func.substr(name, 1, len(low)) == low
+        elif self._dialect() == "sqlite":
             beyond = low[:-1] + chr(ord(low[-1]) + 1)
-            by_name: ColumnElement[bool] = and_(name >= low, name < beyond)
+            by_name = and_(name >= low, name < beyond)
         else:
             by_name = name.like(f"{_escape_like(low)}%", escape="\\")
         tagged = select(MediaTag.media_id).where(MediaTag.tag == q)
