@@ -73,6 +73,10 @@ class MediaLibrary:
         cursor: str | None = None,
     ) -> MediaPage:
         """A page of the list, and the cursor of the next one (None: the last page)."""
+        if filters.q is not None and not any(char.isalnum() for char in filters.q):
+            # Neither search index can look up punctuation alone (PostgreSQL's trigrams
+            # skip it: every row would be read), and names are not found by it.
+            raise ValidationFailed("A search needs at least one letter or digit.", field="q")
         after = decode_cursor(cursor, filters.sort) if cursor is not None else None
         if after is not None and offset:
             raise ValidationFailed("Give `cursor` or `offset`, not both.", field="cursor")
