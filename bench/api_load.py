@@ -119,17 +119,20 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _health_during(url: str, seconds: float) -> list[float]:
-    times: list[float] = []
-    deadline = time.monotonic() + seconds
+def _health_during(url: str, seconds: float) -> list[tuple[float, float]]:
+    """Probes of /healthz every 0.2 s from now: (seconds since the first, milliseconds)."""
+    times: list[tuple[float, float]] = []
+    started = time.monotonic()
+    deadline = started + seconds
     while time.monotonic() < deadline:
+        sent = time.monotonic() - started
         answer = subprocess.run(
             ["curl", "-s", "-o", "/dev/null", "-m", "10", "-w", "%{time_total}", f"{url}/healthz"],
             capture_output=True,
             text=True,
             check=False,
         )
-        times.append(float(answer.stdout or 10) * 1000)
+        times.append((sent, float(answer.stdout or 10) * 1000))
         time.sleep(0.2)
     return times
 
@@ -238,7 +241,7 @@ def _ladder(backend: str, folder: Path) -> list[str]:
     try:
         media_id = _media(url, key)
         for clients in (1, 4, 16, 32, 64, 128):
-            health: list[float] = []
+            health: list[tuple[float, float]] = []
             watcher = threading.Thread(
                 target=lambda found=health: found.extend(_health_during(url, DURATION - 1))
             )
@@ -248,7 +251,9 @@ def _ladder(backend: str, folder: Path) -> list[str]:
             rows.append(
                 f"| {backend} | {clients} | {ours['rps']:.0f} | {ours['p99_ms']:.0f} ms |"
                 f" {ours['non_2xx']:.0f} | {ours['timeouts']:.0f} |"
-                f" {statistics.median(health):.0f} ms / {max(health):.0f} ms |"
+                f" {statistics.median(ms for _, ms in health):.0f} ms"
+                f" / {max(ms for at, ms in health if at >= 1):.0f} ms"
+                f" / {max(ms for at, ms in health if at < 1):.0f} ms |"
             )
             print(rows[-1], flush=True)
     finally:
@@ -287,9 +292,13 @@ def run() -> str:
             "Concurrency ladder, `GET /v1/media/{id}` (SQLite is the embedded default):",
             "",
             "| database | clients | req/s | p99 | non-2xx (503 past the in-flight bound) |"
-            " time-outs | /healthz median / worst |",
+            " time-outs | /healthz median / worst / worst in the first second |",
             "|---|---|---|---|---|---|---|",
             *ladder,
+            "",
+            "`/healthz` is probed by curl every 0.2 s from the moment wrk starts: its worst"
+            " is given apart for the first second, while wrk opens all its connections at"
+            " once and every request they send is ahead of the probe.",
             "",
         ]
     )
