@@ -163,7 +163,8 @@ def list_media(
     it) keeps the media that network can take now, as it is or by a current variant.
 
     `q` searches filename, tags and description (one or two characters: names beginning
-    with them, and that exact tag); `total` counts every match (exactly up to 1,000 by
+    with them, and that exact tag; a search without a letter or digit is refused, 422,
+    as no index can look punctuation up); `total` counts every match (exactly up to 1,000 by
     default; past that `total_exact` is false). `offset` goes to 10,000: for deeper pages
     follow `pagination.next_cursor` (also in the `Link` header).
     """
