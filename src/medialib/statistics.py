@@ -12,7 +12,8 @@ with `analysis_limit` (a sample of each index: milliseconds at any size).
 PostgreSQL's autovacuum analyses a table once a tenth of it has changed, but only where
 it runs: a server with `autovacuum = off` (seen on machines this runs on) never has
 statistics, and plans a list at 20,000 rows by sorting the whole table and a common word
-in seconds. medialib applies autovacuum's own rule from its counters
+in seconds; nor are its trigram indexes' pending entries ever merged. medialib applies
+autovacuum's own analyse rule (and vacuums with it) from its counters
 (`pg_stat_user_tables`, kept whatever autovacuum's setting): where autovacuum runs it
 has already done the work and this finds nothing to do.
 
@@ -103,7 +104,10 @@ def _refresh_postgresql(engine: Engine) -> bool:
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         for name in stale:
-            connection.exec_driver_sql(f'ANALYZE "{name}"')  # a sample: ~30,000 rows
+            # VACUUM too, as autovacuum would: it merges the trigram indexes' pending
+            # entries (GIN's fast-update list, otherwise read by every search: a rare
+            # word 37 ms instead of 1 at a million rows) and marks pages all-visible.
+            connection.exec_driver_sql(f'VACUUM (ANALYZE) "{name}"')
     log.info("planner statistics refreshed", extra={"tables": stale})
     return True
 
