@@ -30,6 +30,9 @@ from medialib.media.schemas import MediaFilters, SortOrder
 # Past this many matches of a tag or a search, the sort's index is walked (see
 # `_filtered`): fewer, and fetching the matches by id and sorting them is faster.
 _WALK_ABOVE = 1_000
+# ... and only where they are this share of the rows or more (PostgreSQL's estimate):
+# counting to 1,000 then walks at most 50,000 rows.
+_DENSE_SHARE = 0.02
 # Shorter searches match names by their beginning (see `_beginning`).
 _SHORTEST_SEARCH = 3
 # SQLite's search index (migration 0013): the searchable text of each media, and its
@@ -79,7 +82,7 @@ class MediaSearch:
         """One page (`limit` + 1 rows: the extra one says whether more follow), the total
         of the whole list counted up to `count_up_to`, and whether that total is exact."""
         estimate = self._estimated_matches(workspace_id, filters)
-        common = estimate is not None and estimate >= _WALK_ABOVE
+        common = estimate is not None and estimate >= _WALK_ABOVE and self._dense(filters.q or "")
         found = self._bounded_ids(workspace_id, filters, walk=common, estimate=estimate)
         found = found.limit(count_up_to + 1)
         matched: list[str] | None = None
@@ -127,6 +130,28 @@ class MediaSearch:
                 func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
             ),
         )
+        return self._planned_rows(query)
+
+    def _dense(self, q: str) -> bool:
+        """Whether the word's matches are dense enough among the rows for walking to reach
+        a bounded count soon: the planner's share for the pattern alone (so a workspace
+        that is a small part of the table is judged by the word, not by its size). At the
+        planner's floor for a word its statistics never saw (one row in ten thousand:
+        1,000 rows at 10 M) a walk would read the whole table to count to 1,000."""
+        pattern = f"%{_escape_like(q.lower())}%"
+        query = select(Media.id).where(
+            or_(
+                func.lower(Media.filename).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
+            )
+        )
+        rows = self.session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'media'::regclass")
+        )
+        return self._planned_rows(query) >= _DENSE_SHARE * max(float(rows or 0), 1.0)
+
+    def _planned_rows(self, query: Select[Any]) -> float:
+        """The rows PostgreSQL's planner expects `query` to give (planned, not run)."""
         compiled = query.compile(dialect=self.session.get_bind().dialect)
         plan: Any = (
             self.session.connection()
