@@ -222,7 +222,7 @@ def _measure(url: str, rows: int, repeats: int, *, sizes: bool = False) -> dict[
         "q=_": page(q="_"),
         "offset=5000": page(offset=5000),
         # The deepest page by offset the API serves (MAX_OFFSET); deeper ones are refused
-        # with a 400 that points to the cursor.
+        # with a 422 that points to the cursor.
         f"offset={MAX_OFFSET}": page(offset=MAX_OFFSET),
         f"sort=name, offset={MAX_OFFSET}": page(sort="name", offset=MAX_OFFSET),
         "cursor, 40 pages in": page(cursor=deep),
