@@ -32,6 +32,10 @@ def vips() -> Any:
     if _pyvips is None:
         import pyvips
 
+        # No operation cache: it keeps up to 100 MB of pixels (a job's decoded picture,
+        # held by the resizes and crops made from it) alive after the job, and nothing
+        # here asks libvips for the same operation twice.
+        pyvips.cache_set_max(0)
         pyvips.block_untrusted_set(True)
         pyvips.operation_block_set("VipsForeignLoad", True)
         for loader in _ALLOWED_LOADERS:
