@@ -73,8 +73,11 @@ def settings_for(provider: FakeProvider, **more: Any) -> dict[str, Any]:
 
 
 @functools.cache
+@functools.cache
 def _bomb_body(size: int = 512 * 1024**2) -> bytes:
-    """`gzip, gzip` of 512 MB of spaces: under a megabyte on the wire."""
+    """`gzip, gzip` of 512 MB of spaces: under a megabyte on the wire. Made once, before
+    the provider serves (compressing it takes seconds on a slow machine: made per request,
+    the provider's own slowness ran out the client's 2 s deadline before the bomb went)."""
     inner = zlib.compressobj(9, zlib.DEFLATED, 31)
     chunk = b" " * (1 << 20)
     once = b"".join([*(inner.compress(chunk) for _ in range(size >> 20)), inner.flush()])
@@ -90,6 +93,7 @@ def png(width: int, height: int) -> bytes:
 @contextmanager
 def fake_provider(folder: Path) -> Iterator[FakeProvider]:
     clip = mediafiles.video(folder / "generated.mp4", seconds=1.0).read_bytes()
+    _bomb_body()
     counter = itertools.count(1)
     state: dict[str, FakeProvider] = {}
 

@@ -124,7 +124,7 @@ def best_fit(
         own.append((high, float(len(data))))
         if len(data) <= max_bytes:
             return data, own, own
-        prior = own  # a point of this very image: better than any scaled one
+        prior = list(own)  # a point of this very image: better than any scaled one
     if predicted([], prior, low) > max_bytes * 1.1:
         return None, own, prior  # what is known already says no quality fits at this size
     probe = _Probe.of(image)
