@@ -1,7 +1,8 @@
 """The search planner behind the media list: which side of a query stops soonest at a
 million rows (the sort's index walked and each row checked, a tag's index, SQLite's FTS5
-trigram index, PostgreSQL's trigram indexes and its planner's estimate), and the keyset
-page after a cursor. All SQL; used by MediaRepository.search. See docs/decisions.md."""
+trigram index, PostgreSQL's GIN index over each row's tags and text and its planner's
+estimate), and the keyset page after a cursor. All SQL; used by MediaRepository.search.
+See docs/decisions.md."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     column,
+    false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     table,
     text,
-    union,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from medialib.media.models import Media, MediaReadiness, MediaStatus, MediaTag
@@ -39,6 +43,11 @@ _SHORTEST_SEARCH = 3
 # FTS5 trigram index.
 _SEARCH = table("media_search", column("id"), column("media_id"))
 _SEARCH_FTS = table("media_search_fts", column("rowid"))
+# PostgreSQL's (migration 0023): on each media row, its tags and its lowered filename,
+# description and tags, fields apart by char 31, under one GIN index (tags, trigrams).
+_TAG_LIST = literal_column("media.tag_list", ARRAY(Text))
+_BODY = literal_column("media.search_body", Text)
+_SEPARATOR = "\x1f"  # between the fields of a body: in no filename or tag
 
 
 def _past(after: After) -> ColumnElement[bool]:
@@ -119,16 +128,10 @@ class MediaSearch:
             return None
         if len(filters.q) < _SHORTEST_SEARCH:
             return None  # a name's beginning: an index answers it whatever its count
-        # Estimated on the name and description alone: the planner cannot estimate the tag
-        # branch (a subquery), and a word common only in tags is merely slower this way.
-        pattern = f"%{_escape_like(filters.q.lower())}%"
         query = select(Media.id).where(
             Media.workspace_id == workspace_id,
             Media.status != MediaStatus.DELETED,
-            or_(
-                func.lower(Media.filename).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
-            ),
+            _in_body(filters.q),
         )
         return self._planned_rows(query)
 
@@ -138,13 +141,7 @@ class MediaSearch:
         that is a small part of the table is judged by the word, not by its size). At the
         planner's floor for a word its statistics never saw (one row in ten thousand:
         1,000 rows at 10 M) a walk would read the whole table to count to 1,000."""
-        pattern = f"%{_escape_like(q.lower())}%"
-        query = select(Media.id).where(
-            or_(
-                func.lower(Media.filename).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"),
-            )
-        )
+        query = select(Media.id).where(_in_body(q))
         rows = self.session.scalar(
             text("SELECT reltuples FROM pg_class WHERE oid = 'media'::regclass")
         )
@@ -192,13 +189,13 @@ class MediaSearch:
         estimate: float | None = None,
     ) -> Select[Any]:
         """The ids of the matches, from the side that stops soonest once limited: a common
-        word along the rows; a word and a tag from the narrower of the two; a SQLite
+        word along the rows; on SQLite, a word and a tag from the narrower of the two, a
         search from its full-text index outward (each match found there, then its row
-        checked); a tag from its index, each tagged row checked by its key (a correlated
-        subquery: as a join, PostgreSQL hashed every tagged row); anything else along
-        the filters."""
-        if walk:
-            return self._filtered(workspace_id, filters, walk=True).with_only_columns(Media.id)
+        checked), a tag from its index, each tagged row checked by its key; anything
+        else, and everything on PostgreSQL (whose GIN index holds a row's tags and words
+        together), along the filters."""
+        if walk or self._dialect() == "postgresql":
+            return self._filtered(workspace_id, filters, walk=walk).with_only_columns(Media.id)
         if filters.tag and (not filters.q or self._tag_side_narrower(filters, estimate)):
             tagged = aliased(MediaTag)  # the row check below has tags of its own
             untagged = dataclasses.replace(filters, tag=None)
@@ -248,7 +245,9 @@ class MediaSearch:
             mine = MediaReadiness.media_id == Media.id
             query = query.where(select(MediaReadiness.media_id).where(mine, ready).exists())
         if filters.tag:
-            if walk:
+            if self._dialect() == "postgresql":  # on the row: indexed, and checked in place
+                query = query.where(_TAG_LIST.contains([filters.tag]))
+            elif walk:
                 query = query.where(
                     select(MediaTag.media_id)
                     .where(MediaTag.media_id == Media.id, MediaTag.tag == filters.tag)
@@ -267,13 +266,15 @@ class MediaSearch:
 
     def _matching(self, q: str, *, walk: bool = False) -> ColumnElement[bool]:
         """Media whose filename, description or a tag holds `q` (any case), through the
-        search index of the database (migration 0013) where one can answer: SQLite's
-        FTS5 trigram table for three characters or more, PostgreSQL's trigram indexes
-        (one indexed branch per field, so no OR defeats them); a scan otherwise, and when
-        walking (a common word: checking rows in order finds a page at once)."""
+        search index of the database where one can answer: SQLite's FTS5 trigram table
+        (migration 0013) for three characters or more, else a scan, and when walking (a
+        common word: checking rows in order finds a page at once); PostgreSQL's body on
+        the row (0023), indexed by trigrams and checked in place when walking."""
         dialect = self._dialect()
         if len(q) < _SHORTEST_SEARCH:
             return self._beginning(q, walk=walk)
+        if dialect == "postgresql":
+            return _in_body(q)
         if not walk and self._fts_usable(q):
             # A trigram phrase query is a substring match, answered from the index alone
             # (a LIKE would re-read every candidate's text): 5-10x faster on common words.
@@ -288,26 +289,11 @@ class MediaSearch:
         by_tag = select(MediaTag.media_id).where(
             func.lower(MediaTag.tag).like(pattern, escape="\\")
         )
-        if walk:
-            # Checked per row through the tags' primary key. PostgreSQL would turn an
-            # EXISTS under OR into a hash of every matching tag first (a scan of them
-            # all), so there it is a correlated aggregate, which it cannot hash.
+        if walk:  # checked per row through the tags' primary key
             tag_matches = func.lower(MediaTag.tag).like(pattern, escape="\\")
             mine = MediaTag.media_id == Media.id
-            if dialect == "postgresql":
-                any_tag = select(func.bool_or(tag_matches)).where(mine).scalar_subquery()
-                row_tagged: ColumnElement[bool] = func.coalesce(any_tag, False)
-            else:
-                row_tagged = select(MediaTag.media_id).where(mine, tag_matches).exists()
+            row_tagged = select(MediaTag.media_id).where(mine, tag_matches).exists()
             return or_(by_name, by_description, row_tagged)
-        if dialect == "postgresql":
-            return Media.id.in_(
-                union(
-                    select(Media.id).where(by_name),
-                    select(Media.id).where(by_description),
-                    by_tag,
-                )
-            )
         return or_(by_name, by_description, Media.id.in_(by_tag))
 
     def _beginning(self, q: str, *, walk: bool = False) -> ColumnElement[bool]:
@@ -316,16 +302,19 @@ class MediaSearch:
         exact tag, each from an index (SQLite's (workspace, lower(name)) b-tree as a range;
         PostgreSQL's trigram index, which pads a name's start). When many match (`walk`),
         SQLite checks each row's name as it walks the sort's index: as a range it would
-        gather every match through the name index first and sort them all."""
+        gather every match through the name index first and sort them all. On PostgreSQL
+        a row's body begins with its lowered name."""
         low = q.lower()
         name = func.lower(Media.filename)
-        if self._dialect() == "sqlite" and walk:
+        if self._dialect() == "postgresql":
+            begins = _BODY.like(f"{_escape_like(low)}%", escape="\\")
+            by_body = false() if _SEPARATOR in low else begins
+            return or_(by_body, _TAG_LIST.contains([q]))
+        if walk:
             by_name: ColumnElement[bool] = func.substr(name, 1, len(low)) == low
-        elif self._dialect() == "sqlite":
+        else:
             beyond = low[:-1] + chr(ord(low[-1]) + 1)
             by_name = and_(name >= low, name < beyond)
-        else:
-            by_name = name.like(f"{_escape_like(low)}%", escape="\\")
         tagged = select(MediaTag.media_id).where(MediaTag.tag == q)
         return or_(by_name, Media.id.in_(tagged))
 
@@ -336,3 +325,14 @@ class MediaSearch:
         if sort == "most_used":
             return (Media.usage_count.desc(), Media.created_at.desc(), Media.id.desc())
         return (Media.created_at.desc(), Media.id.desc())
+
+
+def _in_body(q: str) -> ColumnElement[bool]:
+    """PostgreSQL: rows whose body (filename, description, tags) holds `q`, any case. A
+    `q` holding the fields' separator could only be in a description: there it is
+    checked too, so no match runs from one field into the next."""
+    pattern = f"%{_escape_like(q.lower())}%"
+    found = _BODY.like(pattern, escape="\\")
+    if _SEPARATOR not in q:
+        return found
+    return and_(found, func.lower(func.coalesce(Media.description, "")).like(pattern, escape="\\"))
