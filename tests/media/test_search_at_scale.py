@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from medialib.config import Settings
 from medialib.db import make_engine, migrate
+from medialib.media import search
 from medialib.media.models import Media, MediaTag
 from medialib.media.schemas import MediaFilters, SortOrder
 from medialib.media.service import MediaLibrary
@@ -131,6 +132,39 @@ def test_search_and_tags_match_a_brute_force_answer(
                 cursor=first.next_cursor,
             )
             assert [m.id for m in second.items] == expected[30:60]
+            by_offset = library.search(
+                workspace, MediaFilters(q=q, tag=tag, sort=sort), limit=30, offset=30
+            )
+            assert [m.id for m in by_offset.items] == expected[30:60]
+            assert by_offset.total == len(expected)
+
+
+@pytest.mark.parametrize("sort", ["recent", "name"])
+@pytest.mark.parametrize(("q", "tag"), [("harbour", "meadow"), ("unicorn", "harbour")])
+def test_a_word_with_a_tag_on_many_rows_is_found_from_the_narrower_side(
+    loaded: tuple[Engine, list[dict]],  # type: ignore[type-arg]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: SortOrder,
+    q: str,
+    tag: str,
+) -> None:
+    """A tag on more rows than SQLite's full-text pair is used for (20,000; 50 here) is
+    counted from the narrower of the word and the tag instead: the same answer."""
+    monkeypatch.setattr(search, "_TAG_ROWS_COUNTED", 50)
+    engine, rows = loaded
+    expected = _expected(rows, sort, q, tag)
+    with Session(engine) as session:
+        settings = Settings(data_dir=tmp_path, list_total_exact_max=10_000)
+        library = MediaLibrary(session, settings=settings)
+        first = library.search(
+            Workspace(id="ws_a", name="a"),
+            MediaFilters(q=q, tag=tag, sort=sort),
+            limit=30,
+            offset=0,
+        )
+    assert first.total == len(expected) and first.total_exact
+    assert [m.id for m in first.items] == expected[:30]
 
 
 @pytest.mark.parametrize(("q", "tag"), [("harbour", None), (None, "harbour"), ("unicorn", None)])

@@ -37,6 +37,9 @@ _WALK_ABOVE = 1_000
 # ... and only where they are this share of the rows or more (PostgreSQL's estimate):
 # counting to 1,000 then walks at most 50,000 rows.
 _DENSE_SHARE = 0.02
+# A tag's rows are counted this far: below it, a word and the tag are found together
+# by SQLite's full-text index (see `_pair_ids`).
+_TAG_ROWS_COUNTED = 20_001
 # Shorter searches match names by their beginning (see `_beginning`).
 _SHORTEST_SEARCH = 3
 # SQLite's search index (migration 0013): the searchable text of each media, and its
@@ -90,9 +93,11 @@ class MediaSearch:
     ) -> tuple[list[Media], int, bool]:
         """One page (`limit` + 1 rows: the extra one says whether more follow), the total
         of the whole list counted up to `count_up_to`, and whether that total is exact."""
+        if self._pairable(filters):
+            return self._pair_page(workspace_id, filters, limit, offset, after, count_up_to)
         estimate = self._estimated_matches(workspace_id, filters)
         common = estimate is not None and estimate >= _WALK_ABOVE and self._dense(filters.q or "")
-        found = self._bounded_ids(workspace_id, filters, walk=common, estimate=estimate)
+        found = self._bounded_ids(workspace_id, filters, walk=common)
         found = found.limit(count_up_to + 1)
         matched: list[str] | None = None
         rare_on_postgres = bool(filters.q) and estimate is not None and not common
@@ -157,21 +162,18 @@ class MediaSearch:
         )
         return float(plan[0]["Plan"]["Plan Rows"])
 
-    def _tag_side_narrower(self, filters: MediaFilters, estimate: float | None) -> bool:
-        """With a word and a tag: whether the tag has fewer rows than the word has
-        matches (both bounded), so counting starts from the tag."""
-        assert filters.q and filters.tag
-        bound = 20_001
-        tagged = select(MediaTag.media_id).where(MediaTag.tag == filters.tag).limit(bound)
-        tag_rows = int(
-            self.session.scalar(select(func.count()).select_from(tagged.subquery())) or 0
-        )
-        if estimate is not None:
-            return tag_rows < estimate
-        if not self._fts_usable(filters.q):
+    def _tag_rows(self, tag: str) -> int:
+        """How many rows carry the tag, counted no further than `_TAG_ROWS_COUNTED`."""
+        tagged = select(MediaTag.media_id).where(MediaTag.tag == tag).limit(_TAG_ROWS_COUNTED)
+        return int(self.session.scalar(select(func.count()).select_from(tagged.subquery())) or 0)
+
+    def _tag_side_narrower(self, q: str, tag_rows: int) -> bool:
+        """With a word and a tag (SQLite): whether the tag has fewer rows than the word
+        has matches (both bounded), so counting starts from the tag."""
+        if not self._fts_usable(q):
             return True  # a short word scans anyway: the tag narrows first
         words = select(_SEARCH_FTS.c.rowid).where(
-            text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(filters.q))
+            text("media_search_fts MATCH :phrase").bindparams(phrase=_phrase(q))
         )
         # Only whether the word has more matches than the tag has rows matters: counted
         # no further than that.
@@ -180,23 +182,76 @@ class MediaSearch:
         )
         return tag_rows < int(word_rows or 0)
 
+    def _pairable(self, filters: MediaFilters) -> bool:
+        """SQLite, a word the full-text index can look up and a tag on fewer rows than
+        `_TAG_ROWS_COUNTED`: their pair's answer is bounded by the tag's rows. A tag on
+        more rows is walked from its side, where matches come densely."""
+        if not (filters.q and filters.tag and self._fts_usable(filters.q)):
+            return False
+        return len(filters.tag) > 1 and self._tag_rows(filters.tag) < _TAG_ROWS_COUNTED
+
+    def _pair_page(
+        self,
+        workspace_id: str,
+        filters: MediaFilters,
+        limit: int,
+        offset: int,
+        after: After | None,
+        count_up_to: int,
+    ) -> tuple[list[Media], int, bool]:
+        """A word with a tag on SQLite: every match's id in the sort's order from one
+        index intersection (`_pair_ids`), so the exact total and the page come from the
+        same list; after a cursor, the rows past it from the index again."""
+        order = self._order(filters.sort)
+        pairs = self._pair_ids(workspace_id, filters).order_by(*order)
+        ids = list(self.session.scalars(pairs))
+        if after is None:
+            chosen = ids[offset : offset + limit + 1]
+        else:
+            chosen = list(self.session.scalars(pairs.where(_past(after)).limit(limit + 1)))
+        rows = select(Media).where(Media.id.in_(chosen)).order_by(*order)
+        items = self.session.scalars(rows.options(selectinload(Media.tags))).all()
+        return list(items), min(len(ids), count_up_to), len(ids) <= count_up_to
+
+    def _pair_ids(self, workspace_id: str, filters: MediaFilters) -> Select[Any]:
+        """A word and a tag found together by SQLite's full-text index: the word's phrase
+        AND the tag's after a field separator (a body ends with its tags, each after char
+        31), so the index intersects the two (driven by the rarer) where checking the
+        tag's rows one by one took 4 us each; each candidate's tag and filters are then
+        checked by key. 1 M rows, a tag on 11,000 and a word in 1 of 9: 35 -> 15 ms."""
+        assert filters.q and filters.tag
+        pair = f"{_phrase(filters.q)} AND {_phrase(_SEPARATOR + filters.tag)}"
+        candidates = text(
+            "SELECT s.media_id FROM media_search_fts f JOIN media_search s ON s.id = f.rowid "
+            "WHERE media_search_fts MATCH :pair"
+        ).bindparams(pair=pair)
+        unsearched = dataclasses.replace(filters, q=None)
+        return (
+            self._filtered(workspace_id, unsearched, walk=True)
+            .with_only_columns(Media.id)
+            .where(Media.id.in_(candidates.columns(column("media_id"))))
+        )
+
     def _bounded_ids(
         self,
         workspace_id: str,
         filters: MediaFilters,
         *,
         walk: bool = False,
-        estimate: float | None = None,
     ) -> Select[Any]:
         """The ids of the matches, from the side that stops soonest once limited: a common
-        word along the rows; on SQLite, a word and a tag from the narrower of the two, a
+        word along the rows; on SQLite, a word and a tag together from the full-text
+        index (or, for a tag on 20,000 rows or more, from the narrower of the two), a
         search from its full-text index outward (each match found there, then its row
         checked), a tag from its index, each tagged row checked by its key; anything
         else, and everything on PostgreSQL (whose GIN index holds a row's tags and words
         together), along the filters."""
         if walk or self._dialect() == "postgresql":
             return self._filtered(workspace_id, filters, walk=walk).with_only_columns(Media.id)
-        if filters.tag and (not filters.q or self._tag_side_narrower(filters, estimate)):
+        tag_first = True
+        if filters.tag and filters.q:
+            tag_first = self._tag_side_narrower(filters.q, self._tag_rows(filters.tag))
+        if filters.tag and tag_first:
             tagged = aliased(MediaTag)  # the row check below has tags of its own
             untagged = dataclasses.replace(filters, tag=None)
             row_kept = (
