@@ -20,7 +20,7 @@ from medialib.media.models import IMAGE_KINDS, Media, MediaKind
 from medialib.media.records import DerivedFile, PreviewSource
 from medialib.processing import avprobe, documents, frames, images
 from medialib.processing.images import THUMBNAIL_MAX_SIDE, DerivedImage
-from medialib.storage.base import ObjectBytes, put_file
+from medialib.storage.base import ObjectBytes, ObjectInfo, put_file
 
 HEIF_TYPES = ("image/heic", "image/heif")
 PDF = "application/pdf"
@@ -73,14 +73,15 @@ def sibling_key(existing_key: str, storage_key: str) -> str:
     return derived_key(storage_key, file_name.split("-", 1)[0], file_name.rsplit(".", 1)[1])
 
 
-def put_derived(store: ObjectBytes, original: Original, image: DerivedImage, name: str) -> str:
-    """Store a made file beside the original; its new key."""
+def put_derived(
+    store: ObjectBytes, original: Original, image: DerivedImage, name: str
+) -> tuple[str, ObjectInfo]:
+    """Store a made file beside the original; its new key, and what the store knows."""
     extension = {"image/webp": "webp", "image/png": "png", "video/mp4": "mp4"}.get(
         image.content_type, "jpg"
     )
     key = derived_key(original.storage_key, name, extension)
-    put_file(store, key, image.path, content_type=image.content_type)
-    return key
+    return key, put_file(store, key, image.path, content_type=image.content_type)
 
 
 def _store(
@@ -93,7 +94,7 @@ def _store(
     frame_time_ms: int | None = None,
 ) -> DerivedFile:
     return DerivedFile(
-        key=put_derived(store, original, image, name),
+        key=put_derived(store, original, image, name)[0],
         width=image.width,
         height=image.height,
         content_type=image.content_type,

@@ -194,18 +194,18 @@ class ObjectStore(ObjectBytes, UploadSigner, StoreUpkeep, Protocol):
     needs (most take `ObjectBytes`)."""
 
 
-def put_file(store: ObjectBytes, key: str, path: Path, *, content_type: str) -> int:
-    """Store a local file (a derived image) under `key`; returns its size."""
+def put_file(store: ObjectBytes, key: str, path: Path, *, content_type: str) -> ObjectInfo:
+    """Store a local file (a derived image) under `key`; what the store knows of it (its
+    SHA-256 too, when the store hashed it on the way: no second read for it)."""
     size = path.stat().st_size
     writer = store.open_writer(key, content_type=content_type, max_bytes=size)
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(1024 * 1024):
                 writer.write(chunk)
-        writer.commit()
+        return writer.commit()
     finally:
         writer.abort()
-    return size
 
 
 class ObjectTooLarge(Exception):

@@ -106,7 +106,7 @@ class _Maker:
             self._video(spec, folder) if isinstance(spec, VideoSpec) else self._image(spec, folder)
         )
         derived = made.file
-        key = put_derived(self.store, self.source.original, derived, "variant")
+        key, stored = put_derived(self.store, self.source.original, derived, "variant")
         video = made.video
         return Variant(
             key=key,
@@ -114,8 +114,8 @@ class _Maker:
             content_type=derived.content_type,
             width=derived.width,
             height=derived.height,
-            size=derived.path.stat().st_size,
-            checksum_sha256=_sha256(derived.path),
+            size=stored.size,
+            checksum_sha256=stored.sha256 or _sha256(derived.path),
             fps=video.fps if video else None,
             codec=video.codec if video else None,
             duration_ms=video.duration_ms if video else None,
