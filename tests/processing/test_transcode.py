@@ -238,3 +238,24 @@ def test_a_remux_keeps_hdr_and_names_its_codec(tmp_path: Path) -> None:
     kept = mediacheck.clip(out)
     assert made.codec == "hevc" and kept.codec == "hevc"
     assert kept.colour == ("bt2020", "pq", "bt2020nc") and kept.pix_fmt == "yuv420p10le"
+
+
+def test_a_huge_picture_is_decoded_without_frame_threads(tmp_path: Path) -> None:
+    """Memory is bounded by what one picture needs, not by how many pictures the decoder
+    keeps in flight: an 8192x8192 clip (100 MB a picture) is decoded by slices (frame
+    threads each held a picture of their own: the child peaked at 782 MB, 426 now)."""
+    huge = mediafiles.ffmpeg_clip(
+        tmp_path / "huge.mp4",
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
+        seconds=1,
+        size="8192x8192",
+        rate=5,
+    )
+    out = tmp_path / "fitted.mp4"
+    box = VideoTarget(max_width=1920, max_height=1920)
+    made = transcode.encode_mp4(
+        huge, "video/mp4", out, box, duration_ms=1000, timeout_seconds=_LIMIT
+    )
+    assert (made.width, made.height) == (1920, 1920)
+    assert made.peak_memory is not None and made.peak_memory < 640 * 1024 * 1024
+    assert transcode.decoder_threads(3840, 2160) == "AUTO"  # a UHD phone clip keeps them

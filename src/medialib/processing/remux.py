@@ -25,6 +25,7 @@ class MadeVideo:
     video_bitrate: int | None
     method: str  # "encode" or "remux"
     codec: str = "h264"  # a remux keeps the source's (HEVC stays HEVC, and says so)
+    peak_memory: int | None = None  # the encoding process's peak resident bytes
 
 
 def remux_mp4(source: Path, mime: str, out_path: Path, *, timeout_seconds: float) -> MadeVideo:

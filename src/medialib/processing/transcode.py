@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import queue
+import resource
 import threading
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -56,6 +57,7 @@ _COMMON_RATES = (
     Fraction(60),
 )
 MEMORY_BYTES = 3 * 1024 * 1024 * 1024  # x264's lookahead wants more than a decoder
+_FRAME_THREADS_UP_TO = 3840 * 2160  # pixels of a picture decoded with frame threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +182,8 @@ def _encode_in_child(argv: list[str]) -> dict[str, Any]:
         if frames == 0:
             raise SystemExit("the video has no decodable frame")
         width, height = vout.width, vout.height
-    return made_facts(job["out"], width, height, fps, frames, "encode")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {**made_facts(job["out"], width, height, fps, frames, "encode"), "peak_memory": peak}
 
 
 def _x264_options(fps: Fraction, video_bits: int | None, rate_control: str) -> dict[str, object]:
@@ -207,7 +210,7 @@ def _decoded(
     its rate, whether sound comes, and its pixels' shape (anamorphic video's are wide)."""
     src = open_input(path, demuxer)
     vin = src.streams.video[0]
-    vin.thread_type = "AUTO"
+    vin.thread_type = decoder_threads(vin.codec_context.width, vin.codec_context.height)
     ain = next(iter(src.streams.audio), None) if keep_audio else None
     rate = Fraction(vin.average_rate or vin.guessed_rate or 30)
     stored_sar = vin.codec_context.sample_aspect_ratio
@@ -301,6 +304,14 @@ def _filtered(
     if graph is not None:
         graph.push(None)
         yield from pulled()
+
+
+def decoder_threads(width: int | None, height: int | None) -> str:
+    """How the decoder uses the cores: frame threads (several pictures decoded at once,
+    as the ffmpeg CLI does) up to UHD; above it slices only, since every picture in
+    flight has its own buffers: an 8192x8192 clip (100 MB a picture) peaked at 782 MB in
+    the encoding child with frame threads, 426 MB with slices (its decode 20 % slower)."""
+    return "AUTO" if (width or 0) * (height or 0) <= _FRAME_THREADS_UP_TO else "SLICE"
 
 
 def _ahead(source: Iterator[_Item], *, depth: int) -> Iterator[_Item]:
