@@ -11,12 +11,14 @@ import pytest
 import pyvips
 
 from medialib.config import Settings
+from medialib.errors import MediaProcessingFailed
 from medialib.media.derivatives import Original
 from medialib.platforms.variants import Aspect, ImageSpec, VideoSpec
-from medialib.processing import remux
+from medialib.processing import remux, transcode
 from medialib.storage.local import LocalObjectStore
 from medialib.storage.signing import SigningKeys
 from medialib.variants.files import Source, make_variant_files
+from tests import mediacheck
 from tests.mediafiles import ffmpeg_clip
 
 
@@ -138,3 +140,89 @@ def test_a_file_only_repackaged_for_several_networks_is_remuxed_once(
     assert [sorted(v.platforms) for v in made] == [["bluesky", "linkedin", "threads"]]
     assert made[0].method == "remux" and made[0].content_type == "video/mp4"
     assert _stored_files(tmp_path / "objects") == {key, made[0].key}
+
+
+def test_the_encodes_after_the_first_are_made_from_one_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first encode is made alone (a file it serves is not made again); every encode
+    still needed after it comes from one decode of the source, each with its own size,
+    rate and cap, and each file is whole (the calls are counted by wrapping the real
+    functions; the work itself is real). What was made ahead but not kept stays out of
+    the store."""
+    store = LocalObjectStore(
+        tmp_path / "objects",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://127.0.0.1:9",
+    )
+    clip = ffmpeg_clip(
+        tmp_path / "clip.mp4", "-c:v", "libx264", "-crf", "12", seconds=2.0, size="1280x720"
+    )
+    key = "ws_1/med_1/token/original"
+    writer = store.open_writer(key, content_type="video/mp4", max_bytes=10**8)
+    writer.write(clip.read_bytes())
+    writer.commit()
+    alone: list[Any] = []
+    together: list[list[Any]] = []
+    real_alone, real_together = transcode.encode_mp4, transcode.encode_mp4_together
+
+    def counted_alone(*args: Any, **kwargs: Any) -> Any:
+        alone.append(args[3])
+        return real_alone(*args, **kwargs)
+
+    def counted_together(source: Path, mime: str, encodings: list[Any], **kwargs: Any) -> Any:
+        together.append([e.target for e in encodings])
+        return real_together(source, mime, encodings, **kwargs)
+
+    monkeypatch.setattr(transcode, "encode_mp4", counted_alone)
+    monkeypatch.setattr(transcode, "encode_mp4_together", counted_together)
+    source = Source(
+        original=Original("med_1", "video", key, "video/mp4", 2000), width=1280, height=720
+    )
+    specs = {
+        VideoSpec(): ["first"],
+        VideoSpec(max_width=320): ["small"],
+        VideoSpec(max_fps=15.0, max_width=480): ["slow"],
+        VideoSpec(max_bytes=150_000): ["capped"],
+    }
+    made = make_variant_files(store, Settings(data_dir=tmp_path / "data"), source, specs)
+    assert len(alone) == 1 and alone[0].max_width is None  # the most permissive, alone
+    # (encode_mp4 is encode_mp4_together of one file)
+    assert [len(targets) for targets in together] == [1, 3]  # the other three: one decode
+    shapes = {v.platforms[0]: (v.width, v.fps, v.size) for v in made}
+    assert shapes["first"][:2] == (1280, 30.0) and shapes["small"][:2] == (320, 30.0)
+    assert shapes["slow"][:2] == (480, 15.0) and shapes["capped"][2] <= 150_000
+    for variant in made:
+        assert mediacheck.clip(store.path_for(variant.key)).seconds == pytest.approx(2.0, abs=0.1)
+    assert _stored_files(tmp_path / "objects") == {key, *(v.key for v in made)}
+
+
+def test_when_encoding_together_fails_each_file_is_made_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the shared child (injected here: it stands for one that ran out of
+    memory with several encoders) costs time, not files."""
+    store = LocalObjectStore(
+        tmp_path / "objects",
+        signing_keys=SigningKeys.load_or_create(tmp_path),
+        public_base_url="http://127.0.0.1:9",
+    )
+    clip = ffmpeg_clip(tmp_path / "clip.mp4", "-c:v", "libx264", seconds=1.0, size="640x480")
+    key = "ws_1/med_1/token/original"
+    writer = store.open_writer(key, content_type="video/mp4", max_bytes=10**8)
+    writer.write(clip.read_bytes())
+    writer.commit()
+    real_together = transcode.encode_mp4_together
+
+    def failing_when_several(source: Path, mime: str, encodings: list[Any], **kwargs: Any) -> Any:
+        if len(encodings) > 1:
+            raise MediaProcessingFailed("The video could not be converted.")
+        return real_together(source, mime, encodings, **kwargs)
+
+    monkeypatch.setattr(transcode, "encode_mp4_together", failing_when_several)
+    source = Source(
+        original=Original("med_1", "video", key, "video/mp4", 1000), width=640, height=480
+    )
+    specs = {VideoSpec(): ["a"], VideoSpec(max_width=320): ["b"], VideoSpec(max_width=160): ["c"]}
+    made = make_variant_files(store, Settings(data_dir=tmp_path / "data"), source, specs)
+    assert sorted((v.platforms[0], v.width) for v in made) == [("a", 640), ("b", 320), ("c", 160)]

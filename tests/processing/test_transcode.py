@@ -259,3 +259,25 @@ def test_a_huge_picture_is_decoded_without_frame_threads(tmp_path: Path) -> None
     assert (made.width, made.height) == (1920, 1920)
     assert made.peak_memory is not None and made.peak_memory < 640 * 1024 * 1024
     assert transcode.decoder_threads(3840, 2160) == "AUTO"  # a UHD phone clip keeps them
+
+
+def test_several_files_from_one_decode_are_each_what_their_target_asks(tmp_path: Path) -> None:
+    """One child, one decode: each file has its own box, rate, sound or none, and cap."""
+    source = mediafiles.ffmpeg_clip(
+        tmp_path / "source.mp4", "-c:v", "libx264", "-crf", "12", seconds=2, size="640x480"
+    )
+    targets = [
+        VideoTarget(max_width=320),
+        VideoTarget(max_fps=15.0, audio=False),
+        VideoTarget(max_bytes=120_000),
+    ]
+    encodings = [transcode.Encoding(tmp_path / f"{n}.mp4", t) for n, t in enumerate(targets)]
+    made = transcode.encode_mp4_together(
+        source, "video/mp4", encodings, duration_ms=2000, timeout_seconds=_LIMIT
+    )
+    assert len({video.peak_memory for video in made}) == 1  # the same process made them all
+    clips = [mediacheck.clip(encoding.out_path) for encoding in encodings]
+    assert all(c.seconds == pytest.approx(2.0, abs=0.1) for c in clips)
+    assert (made[0].width, made[0].fps) == (320, 30.0) and clips[0].audio_codec == "aac"
+    assert (made[1].width, made[1].fps) == (640, 15.0) and clips[1].audio_codec is None
+    assert made[2].size == encodings[2].out_path.stat().st_size <= 120_000

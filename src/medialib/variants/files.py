@@ -59,10 +59,21 @@ def make_variant_files(
         try:
             with store.local_copy(source.original.storage_key) as path:
                 maker = _Maker(store, settings, source, path, Path(work))
-                for number, (spec, platforms) in enumerate(
-                    sorted(specs.items(), key=_permissiveness, reverse=True)
-                ):
+                ordered = sorted(specs.items(), key=_permissiveness, reverse=True)
+                for number, (spec, platforms) in enumerate(ordered):
                     at = next((i for i, v in enumerate(made) if _serves(v, spec)), None)
+                    if at is None and maker.encoded and _encodes(spec):
+                        # The first file is made alone: what it serves is not made again.
+                        # Every encode still needed after it, from one decode.
+                        maker.encode_together(
+                            [
+                                (later, s)
+                                for later, (s, _) in enumerate(ordered)
+                                if later >= number
+                                and _encodes(s)
+                                and not any(_serves(v, s) for v in made)
+                            ]
+                        )
                     if at is None:
                         try:
                             variant = maker.make(spec, platforms, number)
@@ -98,12 +109,16 @@ class _Maker:
         self._centre: tuple[float, float] | None = None
         self._curve = byte_cap.SizeCurve()  # each still variant's encodes aim the next ones
         self._decoded: image_variants.Decoded | None = None  # one decode for every still
+        self.encoded = 0  # video files encoded so far
+        self._together: dict[int, MadeVideo] = {}  # made ahead, by spec number
+        self._tried_together = False
 
     def make(self, spec: Spec, platforms: list[str], number: int) -> Variant:
-        folder = self.work / str(number)
-        folder.mkdir()
+        folder = self._folder(number)
         made = (
-            self._video(spec, folder) if isinstance(spec, VideoSpec) else self._image(spec, folder)
+            self._video(spec, folder, number)
+            if isinstance(spec, VideoSpec)
+            else self._image(spec, folder)
         )
         derived = made.file
         key, stored = put_derived(self.store, self.source.original, derived, "variant")
@@ -168,13 +183,65 @@ class _Maker:
         )
         return _Made(file, crop=crop, padded_to=pad)
 
-    def _video(self, spec: VideoSpec, folder: Path) -> _Made:
+    def _folder(self, number: int) -> Path:
+        folder = self.work / str(number)
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def encode_together(self, numbered: list[tuple[int, Spec]]) -> None:
+        """Make these encodes now from one decode of the source (once per job; two or
+        more, each within what its caps allow). If that fails, each is made on its own
+        when its turn comes, and fails or not alone."""
+        if self._tried_together or self.source.original.kind != "video":
+            return  # an animation's frames depend on each file's plays: one at a time
+        self._tried_together = True
+        duration = self.source.original.duration_ms
+        chosen: list[tuple[int, transcode.Encoding]] = []
+        for number, spec in numbered:
+            assert isinstance(spec, VideoSpec)
+            target = self._target(spec)[0]
+            try:
+                transcode.video_bits_for(target, duration)
+            except MedialibError:
+                continue  # refused on its own turn, with its reason
+            out = self._folder(number) / "variant.mp4"
+            chosen.append((number, transcode.Encoding(out, target)))
+        if len(chosen) < 2:
+            return
+        try:
+            made = transcode.encode_mp4_together(
+                self.path,
+                self.source.original.content_type,
+                [encoding for _, encoding in chosen],
+                duration_ms=duration,
+                timeout_seconds=self.settings.job_time_limit_seconds,
+            )
+        except MedialibError as failure:
+            log.warning("encoding %d files together failed (%s): one by one", len(chosen), failure)
+            return
+        self._together = {number: video for (number, _), video in zip(chosen, made, strict=True)}
+
+    def _video(self, spec: VideoSpec, folder: Path, number: int) -> _Made:
         out = folder / "variant.mp4"
         original = self.source.original
         timeout = self.settings.job_time_limit_seconds
         if spec.method == "remux":
             video = remux.remux_mp4(self.path, original.content_type, out, timeout_seconds=timeout)
             return _Made(DerivedImage(out, video.width, video.height, "video/mp4"), video)
+        target, crop, pad = self._target(spec)
+        video = self._together.get(number) or transcode.encode_mp4(
+            self.path,
+            original.content_type,
+            out,
+            target,
+            duration_ms=original.duration_ms,
+            timeout_seconds=timeout,
+        )
+        self.encoded += 1
+        return _Made(DerivedImage(out, video.width, video.height, "video/mp4"), video, crop, pad)
+
+    def _target(self, spec: VideoSpec) -> tuple[VideoTarget, fitting.Box | None, float | None]:
+        """What an encode for `spec` must make, and the crop or padding it takes."""
         crop, pad = self._fit(spec.aspect)
         max_w, max_h = spec.max_width, spec.max_height
         if spec.max_pixels:
@@ -194,15 +261,7 @@ class _Maker:
             audio=spec.audio,
             plays=spec.plays,
         )
-        video = transcode.encode_mp4(
-            self.path,
-            original.content_type,
-            out,
-            target,
-            duration_ms=original.duration_ms,
-            timeout_seconds=timeout,
-        )
-        return _Made(DerivedImage(out, video.width, video.height, "video/mp4"), video, crop, pad)
+        return target, crop, pad
 
     def _fit(self, aspect: Aspect | None) -> tuple[fitting.Box | None, float | None]:
         """The crop box (or the ratio to pad to) that brings the picture into range."""
@@ -234,6 +293,10 @@ class _Maker:
             return fitting.attention_centre(self.path)
         except Exception:  # a picture libvips cannot look at: its centre will do
             return 0.5, 0.5
+
+
+def _encodes(spec: Spec) -> bool:
+    return isinstance(spec, VideoSpec) and spec.method != "remux"
 
 
 def _permissiveness(item: tuple[Spec, list[str]]) -> tuple[float, ...]:
