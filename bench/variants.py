@@ -179,6 +179,13 @@ def _section(
         f"| {q['loop']['at_source']:.3f} | {q['loop']['at_own']:.3f} |"
         for i, q in enumerate(quality)
     )
+    moz_rows = "\n".join(
+        f"| {i + 1} | {m['ours_bytes'] / 1e6:.2f} MB | {m['ours']:.1f} "
+        f"| {m['moz_bytes'] / 1e6:.2f} MB | {m['moz']:.1f} | {m['ours'] - m['moz']:+.1f} |"
+        for i, m in enumerate(q["mozjpeg"] for q in quality)
+    )
+    gaps = [q["mozjpeg"]["ours"] - q["mozjpeg"]["moz"] for q in quality]
+    moz_within, moz_worst = sum(gap >= -1.0 for gap in gaps), min(gaps)
     wins_source = sum(q["ours"]["at_source"] >= q["loop"]["at_source"] for q in quality)
     wins_own = sum(q["ours"]["at_own"] >= q["loop"]["at_own"] for q in quality)
     stills_ratio = f"{stills['ours'] / stills['cli']:.2f}×" if stills["cli"] else "n/a"
@@ -203,6 +210,19 @@ against the source, at the source's size and at each file's own size.
 
 medialib is as good or better in **{wins_source} of 5** at the source's size and
 **{wins_own} of 5** at each file's own size (goal: 5 of 5 on both).
+
+The same files against mozjpeg (libvips' bundled mozjpeg with `cjpeg`'s defaults:
+trellis quantisation, optimised Huffman tables and progressive scans, its own
+quantisation tables) at the same pixels and the highest quality within medialib's bytes;
+SSIMULACRA2 (the `ssimulacra2` package) against the source scaled to those pixels.
+Synthetic pictures only: no photograph can be fetched here.
+
+| picture | medialib bytes | SSIMULACRA2 | mozjpeg bytes | SSIMULACRA2 | medialib − mozjpeg |
+|---|---|---|---|---|---|
+{moz_rows}
+
+Goal: within 1 point of mozjpeg at the same bytes: **{moz_within} of 5** (worst
+{moz_worst:+.1f} points).
 
 ### All image variants of a 24 MP JPEG ({stills["photo_mb"]:.0f} MB)
 
