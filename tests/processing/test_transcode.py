@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
-from medialib.processing import remux, transcode
+from medialib.processing import avprobe, frames, remux, transcode
 from medialib.processing.framing import Box
 from medialib.processing.mp4layout import read_layout
 from medialib.processing.transcode import VideoTarget
@@ -242,8 +242,9 @@ def test_a_remux_keeps_hdr_and_names_its_codec(tmp_path: Path) -> None:
 
 def test_a_huge_picture_is_decoded_without_frame_threads(tmp_path: Path) -> None:
     """Memory is bounded by what one picture needs, not by how many pictures the decoder
-    keeps in flight: an 8192x8192 clip (100 MB a picture) is decoded by slices (frame
-    threads each held a picture of their own: the child peaked at 782 MB, 426 now)."""
+    keeps in flight: an 8192x8192 clip (100 MB a picture) is decoded by slices, for a
+    variant and for a cover frame alike (frame threads each held a picture of their own:
+    the encoding child peaked at 782 MB, 426 now; the cover frame's at 746, 344 now)."""
     huge = mediafiles.ffmpeg_clip(
         tmp_path / "huge.mp4",
         *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
@@ -258,7 +259,16 @@ def test_a_huge_picture_is_decoded_without_frame_threads(tmp_path: Path) -> None
     )
     assert (made.width, made.height) == (1920, 1920)
     assert made.peak_memory is not None and made.peak_memory < 640 * 1024 * 1024
-    assert transcode.decoder_threads(3840, 2160) == "AUTO"  # a UHD phone clip keeps them
+    cover = frames.extract_frame(
+        huge,
+        "video/mp4",
+        at_ms=600,
+        out_path=tmp_path / "cover.jpg",
+        max_side=640,
+        timeout_seconds=_LIMIT,
+    )
+    assert cover["width"] == 640 and cover["peak_memory"] < 560 * 1024 * 1024
+    assert avprobe.decoder_threads(3840, 2160) == "AUTO"  # a UHD phone clip keeps them
 
 
 def test_several_files_from_one_decode_are_each_what_their_target_asks(tmp_path: Path) -> None:

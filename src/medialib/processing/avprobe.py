@@ -55,6 +55,9 @@ def probe(path: Path, mime: str, *, timeout_seconds: float) -> dict[str, Any]:
     return result
 
 
+_FRAME_THREADS_UP_TO = 3840 * 2160  # pixels of a picture decoded with frame threads
+
+
 def demuxer_for(mime: str) -> str:
     if mime not in _FORMATS:
         raise MediaProcessingFailed(f"No demuxer for {mime}.")
@@ -67,6 +70,14 @@ def open_input(path: str, demuxer: str) -> Any:
 
     options = {"protocol_whitelist": "file", "format_whitelist": demuxer}
     return av.open(path, mode="r", format=demuxer, options=options)
+
+
+def decoder_threads(width: int | None, height: int | None) -> str:
+    """How a decoder uses the cores: frame threads (several pictures decoded at once,
+    as the ffmpeg CLI does) up to UHD; above it slices only, since every picture in
+    flight has its own buffers: an 8192x8192 clip (100 MB a picture) peaked at 782 MB in
+    the encoding child with frame threads, 426 MB with slices (its decode 20 % slower)."""
+    return "AUTO" if (width or 0) * (height or 0) <= _FRAME_THREADS_UP_TO else "SLICE"
 
 
 def _probe_in_child(argv: list[str]) -> dict[str, Any]:

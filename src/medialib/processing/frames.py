@@ -8,9 +8,10 @@ encoder), so the child needs nothing but PyAV: it starts fast, and writes no met
 
 from __future__ import annotations
 
+import resource
 from typing import TYPE_CHECKING, Any
 
-from medialib.processing.avprobe import demuxer_for, open_input
+from medialib.processing.avprobe import decoder_threads, demuxer_for, open_input
 from medialib.processing.sandbox import run_child
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def extract_frame(
     max_side: int,
     timeout_seconds: float,
 ) -> dict[str, Any]:
-    """Write the frame at `at_ms` to `out_path`; returns width, height, frame_time_ms."""
+    """Write the frame at `at_ms` to `out_path`; returns width, height, frame_time_ms
+    (and the child's peak resident bytes, peak_memory)."""
     return run_child(
         _frame_in_child,
         str(path),
@@ -46,7 +48,7 @@ def _frame_in_child(argv: list[str]) -> dict[str, Any]:
     target = int(at_ms_text) / 1000
     with open_input(path, demuxer) as container:
         video = container.streams.video[0]
-        video.thread_type = "AUTO"
+        video.thread_type = decoder_threads(video.codec_context.width, video.codec_context.height)
         if target > 0 and video.time_base:
             container.seek(int(target / video.time_base), stream=video, backward=True)
         chosen = None
@@ -63,6 +65,7 @@ def _frame_in_child(argv: list[str]) -> dict[str, Any]:
             "width": upright.width,
             "height": upright.height,
             "frame_time_ms": round((chosen.time or 0) * 1000),
+            "peak_memory": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         }
 
 

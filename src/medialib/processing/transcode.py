@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from medialib.errors import MediaProcessingFailed
 from medialib.processing.animation import animation_frames
-from medialib.processing.avprobe import demuxer_for, open_input
+from medialib.processing.avprobe import decoder_threads, demuxer_for, open_input
 from medialib.processing.encoding import AUDIO_BITS, Output, encode_outputs
 from medialib.processing.framing import Box
 from medialib.processing.remux import MP4_OPTIONS, MadeVideo
@@ -42,7 +42,6 @@ _LOWEST_VIDEO_BITS = 100_000  # below this nothing watchable comes out
 _NO_CAP = 200_000_000
 MEMORY_BYTES = 3 * 1024 * 1024 * 1024  # x264's lookahead wants more than a decoder
 _MEMORY_PER_MORE = 1536 * 1024 * 1024  # each further file made from the same decode
-_FRAME_THREADS_UP_TO = 3840 * 2160  # pixels of a picture decoded with frame threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,11 +232,3 @@ def _decoded(
             src.close()
 
     return items(), rate, ain is not None, sar
-
-
-def decoder_threads(width: int | None, height: int | None) -> str:
-    """How the decoder uses the cores: frame threads (several pictures decoded at once,
-    as the ffmpeg CLI does) up to UHD; above it slices only, since every picture in
-    flight has its own buffers: an 8192x8192 clip (100 MB a picture) peaked at 782 MB in
-    the encoding child with frame threads, 426 MB with slices (its decode 20 % slower)."""
-    return "AUTO" if (width or 0) * (height or 0) <= _FRAME_THREADS_UP_TO else "SLICE"
