@@ -80,6 +80,7 @@ def _escape_like(value: str) -> str:
 class MediaSearch:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._tag_counts: dict[str, int] = {}  # one page's tag counts, asked twice
 
     def page(
         self,
@@ -164,8 +165,11 @@ class MediaSearch:
 
     def _tag_rows(self, tag: str) -> int:
         """How many rows carry the tag, counted no further than `_TAG_ROWS_COUNTED`."""
-        tagged = select(MediaTag.media_id).where(MediaTag.tag == tag).limit(_TAG_ROWS_COUNTED)
-        return int(self.session.scalar(select(func.count()).select_from(tagged.subquery())) or 0)
+        if tag not in self._tag_counts:
+            tagged = select(MediaTag.media_id).where(MediaTag.tag == tag).limit(_TAG_ROWS_COUNTED)
+            counted = self.session.scalar(select(func.count()).select_from(tagged.subquery()))
+            self._tag_counts[tag] = int(counted or 0)
+        return self._tag_counts[tag]
 
     def _tag_side_narrower(self, q: str, tag_rows: int) -> bool:
         """With a word and a tag (SQLite): whether the tag has fewer rows than the word
