@@ -6,11 +6,12 @@ picture's size-for-quality curve and its slope aim an encode at the cap (a secan
 size). The points come from, best first: whole encodes of this very image; probes of it
 (below); the curve measured at the picture's other sizes, scaled by pixels (`SizeCurve`).
 
-A probe encodes one 16-row band in eight. With 4:2:0 (16x16 blocks) and the standard
-Huffman tables a band is coded bit for bit as in the whole file, so the probe's bytes,
-scaled by the rows, estimate the whole file's to within how much the other bands differ
-(noise: 0.1 %; a smooth sky over a busy ground: a few %), at an eighth of an encode. A
-capped file is so found in one whole encode, two when the estimate misses.
+A probe encodes one 16-row band in eight. With 4:2:0 (16x16 blocks) a band's blocks are
+quantised as in the whole file; the Huffman tables optimised for the bands and the
+progressive scans differ a little from the whole's, so the probe's bytes, scaled by the
+rows, estimate the whole file's to within 1.5 % (measured on noise and on scenes of
+smooth sky and busy ground), at an eighth of an encode. A capped file is so found in one
+whole encode, two when the estimate misses.
 """
 
 from __future__ import annotations
@@ -28,22 +29,30 @@ Point = tuple[int, float]  # (quality, bytes)
 _BAND = 16
 _PROBE_EVERY = 8
 _PROBE_MIN_ROWS = 1024  # below this a whole encode costs little: measured instead
-_HEADER_BYTES = 620  # markers and tables: once per file, not once per band
+_HEADER_BYTES = 500  # markers, tables and scan headers: once per file, not per band
 # Estimates are taken this much high: a shortfall costs a fraction of a quality step, a
 # miss a second whole encode.
 _PROBE_MARGIN = 1.015
 _PROBES = 4
 
 
+# Every still variant's JPEG: optimised Huffman tables, progressive scans and libvips'
+# quantisation table 4 (tuned for PSNR-HVS-M; needs the mozjpeg libvips is built with,
+# ignored elsewhere), 4:2:0 at every quality. At the same bytes this scores as mozjpeg's
+# `cjpeg` defaults (trellis included) by SSIMULACRA2, for about a sixth of their time and
+# five times a plain encode's (docs/decisions.md, "Quality at a byte cap").
+JPEG_SETTINGS: dict[str, Any] = {
+    "optimize_coding": True,
+    "interlace": True,
+    "quant_table": 4,
+    "subsample_mode": "on",
+}
+
+
 def encode(image: Any, fmt: str, quality: int) -> bytes:
     if fmt == "png":
         return bytes(image.pngsave_buffer(compression=9, keep="none"))
-    return bytes(
-        # No optimised Huffman tables: they save ~5 % of the bytes (about one quality step
-        # at a cap) but take four times as long to encode a large picture, and a probe's
-        # bands are coded as in the whole file only with the standard tables.
-        image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=False, subsample_mode="on")
-    )
+    return bytes(image.jpegsave_buffer(Q=quality, keep="none", **JPEG_SETTINGS))
 
 
 class _Probe:
