@@ -28,6 +28,7 @@ from medialib.storage.signing import SigningKeys
 from medialib.variants.files import Source, make_variant_files
 
 WORK = Path(__file__).resolve().parent / ".work-variants"
+PHOTOS = Path(__file__).resolve().parent / ".work-photos"  # fetched by bench/run
 
 # The CLI's files are saved as medialib saves its own (Debian's libvips has no mozjpeg:
 # it ignores the quantisation table, and its files come out a little bigger).
@@ -129,6 +130,23 @@ def byte_cap_quality() -> list[dict[str, Any]]:
     return rows
 
 
+def photo_quality() -> list[dict[str, Any]]:
+    """Real photographs (bench/run takes them from scikit-image's wheel), each capped at the
+    bytes libvips' plain quality-80 encode of it takes (standard tables, baseline), made by
+    `render_variant` and judged against mozjpeg's best at the same pixels and bytes."""
+    rows = []
+    for photo in sorted(PHOTOS.glob("*.png")):
+        image = pyvips.Image.new_from_file(str(photo))
+        cap = len(image.jpegsave_buffer(Q=80, keep="none", subsample_mode="on"))
+        made = image_variants.render_variant(
+            photo, _folder(f"photo-{photo.stem}"), width=image.width, height=image.height,
+            fmt="jpeg", max_bytes=cap,
+        )  # fmt: skip
+        compared = _against_mozjpeg(photo, made.path, photo.stem)
+        rows.append({"name": photo.stem, "width": image.width, "height": image.height, **compared})
+    return rows
+
+
 def _mozjpeg_within(image: Any, most_bytes: int) -> bytes:
     """The highest quality a mozjpeg-grade encode (libvips' bundled mozjpeg: trellis
     quantisation, optimised Huffman tables and progressive scans, mozjpeg's own
@@ -156,7 +174,7 @@ def _mozjpeg_within(image: Any, most_bytes: int) -> bytes:
     return best
 
 
-def _against_mozjpeg(source: Path, made: Path, detail: int) -> dict[str, float]:
+def _against_mozjpeg(source: Path, made: Path, detail: int | str) -> dict[str, float]:
     """medialib's file against mozjpeg's best at the same pixels and no more bytes, both
     judged by SSIMULACRA2 against the source scaled to those pixels (100 is identical,
     70 "high quality"; the issue's bar: within 1 point)."""
