@@ -30,12 +30,16 @@ from medialib.variants.files import Source, make_variant_files
 WORK = Path(__file__).resolve().parent / ".work-variants"
 PHOTOS = Path(__file__).resolve().parent / ".work-photos"  # fetched by bench/run
 
-# The CLI's files are saved as medialib saves its own (Debian's libvips has no mozjpeg:
-# it ignores the quantisation table, and its files come out a little bigger).
-_CLI_SAVE = ",".join(
+# The CLI's files are saved as medialib saves each of its own: a capped one tuned
+# (Debian's libvips has no mozjpeg: it ignores the quantisation table, and its files come
+# out a little bigger), the others plainly.
+_CLI_TUNED = ",".join(
     ["Q=85", "strip"]
     + [f"{key}={str(value).lower()}" for key, value in byte_cap.JPEG_SETTINGS.items()]
 )
+_CLI_PLAIN = "Q=85,strip"
+
+Encode = tuple[int, int, int, int, bool, bool]  # width, height, quality, bytes, probe, tuned
 
 
 # --- byte-cap quality ---------------------------------------------------------------------
@@ -251,15 +255,16 @@ def all_image_variants(runs: int) -> dict[str, Any]:
             seconds, made = make_all(photo, "image/jpeg", specs, facts)
         ours.append(seconds)
         kept = [_quality_of(v, encodes) for v in made]
-        once.append(_decode_once(photo, made, [85] * len(made), durable=False))
+        once.append(_decode_once(photo, made, [(85, False)] * len(made), durable=False))
         same.append(_decode_once(photo, made, kept, durable=True))
         if vipsthumbnail:
             started = time.perf_counter()
-            for index, variant in enumerate(made):
+            for index, (variant, (_, tuned)) in enumerate(zip(made, kept, strict=True)):
                 out = _folder("cli") / f"{index}.jpg"
                 size = f"{variant.width}x{variant.height}"
+                save = _CLI_TUNED if tuned else _CLI_PLAIN
                 subprocess.run(
-                    [vipsthumbnail, str(photo), "--size", size, "-o", f"{out}[{_CLI_SAVE}]"],
+                    [vipsthumbnail, str(photo), "--size", size, "-o", f"{out}[{save}]"],
                     check=True,
                 )
             cli.append(time.perf_counter() - started)
@@ -268,8 +273,8 @@ def all_image_variants(runs: int) -> dict[str, Any]:
         "photo_mb": photo.stat().st_size / 1e6,
         "specs": len(specs),
         "files": [
-            (v.width, v.height, v.size, len(v.platforms), q)
-            for v, q in zip(made, kept, strict=True)
+            (v.width, v.height, v.size, len(v.platforms), q, tuned)
+            for v, (q, tuned) in zip(made, kept, strict=True)
         ],
         "whole_encodes": len(whole),
         "probe_share": sum(e[0] * e[1] for e in encodes if e[4])
@@ -282,16 +287,16 @@ def all_image_variants(runs: int) -> dict[str, Any]:
 
 
 @contextmanager
-def _counted_encodes() -> Iterator[list[tuple[int, int, int, int, bool]]]:
-    """Every JPEG encode the job makes (width, height, quality, bytes, whether a probe),
-    counted, not changed."""
-    encodes: list[tuple[int, int, int, int, bool]] = []
+def _counted_encodes() -> Iterator[list[Encode]]:
+    """Every JPEG encode the job makes (width, height, quality, bytes, whether a probe,
+    whether tuned), counted, not changed."""
+    encodes: list[Encode] = []
     real_encode, real_estimate = byte_cap.encode, byte_cap._Probe.estimate
     probing = [False]
 
-    def counted(image: Any, fmt: str, quality: int) -> bytes:
-        data = real_encode(image, fmt, quality)
-        encodes.append((image.width, image.height, quality, len(data), probing[0]))
+    def counted(image: Any, fmt: str, quality: int, *, tuned: bool = True) -> bytes:
+        data = real_encode(image, fmt, quality, tuned=tuned)
+        encodes.append((image.width, image.height, quality, len(data), probing[0], tuned))
         return data
 
     def estimate(probe: Any, quality: int) -> float:
@@ -308,30 +313,33 @@ def _counted_encodes() -> Iterator[list[tuple[int, int, int, int, bool]]]:
         byte_cap.encode, byte_cap._Probe.estimate = real_encode, real_estimate  # type: ignore[method-assign]
 
 
-def _quality_of(variant: Variant, encodes: list[tuple[int, int, int, int, bool]]) -> int:
+def _quality_of(variant: Variant, encodes: list[Encode]) -> tuple[int, bool]:
+    """The quality the job kept for a file, and whether it was encoded tuned."""
     wanted = (variant.width, variant.height, variant.size)
-    return next(q for w, h, q, size, _ in encodes if (w, h, size) == wanted)
+    return next((q, tuned) for w, h, q, size, _, tuned in encodes if (w, h, size) == wanted)
 
 
-def _decode_once(photo: Path, made: list[Variant], qualities: list[int], *, durable: bool) -> float:
+def _decode_once(
+    photo: Path, made: list[Variant], qualities: list[tuple[int, bool]], *, durable: bool
+) -> float:
     """The floor: a pyvips script that decodes the photo once (shrunk on load to the
     largest file's size), then resizes and encodes each of the same final files from that
     copy, once each (no byte cap to aim at). `durable`: at each file's own quality and
-    written as a store must (fsync), the same work as the job; else all at quality 85,
-    written to the page cache."""
+    written as a store must (fsync), each saved as the job saved it (tuned or plainly),
+    the same work as the job; else all at quality 85, plainly, written to the page cache."""
     started = time.perf_counter()
     largest = max(made, key=lambda v: v.width * v.height)
     decoded = pyvips.Image.thumbnail(
         str(photo), largest.width, height=largest.height, size="force"
     ).copy_memory()
-    for index, (variant, quality) in enumerate(zip(made, qualities, strict=True)):
+    for index, (variant, (quality, tuned)) in enumerate(zip(made, qualities, strict=True)):
         scale = variant.width / decoded.width
         image = decoded if scale == 1 else decoded.resize(scale, kernel="lanczos3")
         out = _folder("once") / f"{index}.jpg"
         if not durable:
             image.jpegsave(str(out), Q=quality, keep="none")
             continue
-        data = image.jpegsave_buffer(Q=quality, keep="none", **byte_cap.JPEG_SETTINGS)
+        data = byte_cap.encode(image, "jpeg", quality, tuned=tuned)
         with out.open("wb") as file:
             file.write(data)
             file.flush()

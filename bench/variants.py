@@ -205,7 +205,10 @@ def _section(
     wins_own = sum(q["ours"]["at_own"] >= q["loop"]["at_own"] for q in quality)
     stills_ratio = f"{stills['ours'] / stills['cli']:.2f}×" if stills["cli"] else "n/a"
     stills_cli = f"{stills['cli']:.2f} s" if stills["cli"] else "`vipsthumbnail` missing"
-    files = ", ".join(f"{w}×{h} Q{q} {s / 1e6:.1f} MB (×{n})" for w, h, s, n, q in stills["files"])
+    files = ", ".join(
+        f"{w}×{h} Q{q}{' tuned' if tuned else ''} {s / 1e6:.1f} MB (×{n})"
+        for w, h, s, n, q, tuned in stills["files"]
+    )
     video_files = ", ".join(
         f"{m} {w}×{h} {fps:g} fps {s / 1e6:.1f} MB (×{n})" for m, w, h, fps, s, n in videos["files"]
     )
@@ -247,11 +250,11 @@ Goal: within 1 point of mozjpeg at the same bytes: **{moz_within} of {len(judged
 | work | time |
 |---|---|
 | medialib: `make_variant_files` for every network's specs ({stills["specs"]} specs → {len(stills["files"])} files: {files}), stored | {stills["ours"]:.2f} s |
-| sum of single `vipsthumbnail` calls making files of the same sizes (Q 85, saved as medialib saves: optimised tables, progressive) | {stills_cli} |
+| sum of single `vipsthumbnail` calls making files of the same sizes (Q 85, each saved as medialib saves it: tuned where capped, else plainly) | {stills_cli} |
 | **ratio** | **{stills_ratio}** (≤ 1.0×) |
 | a pyvips script decoding the photo once, then resizing and encoding each of the same files from that copy (Q 85, one encode each, written to the page cache) | {stills["once"]:.2f} s |
 | **ratio** | **{stills["ours"] / stills["once"]:.2f}×** |
-| the one-decode floor doing the same work: each file at the quality medialib chose for it and saved as medialib saves it, written durably (fsync), as a store must | {stills["same"]:.2f} s |
+| the one-decode floor doing the same work: each file at the quality medialib chose for it and saved as medialib saved it (tuned or plainly), written durably (fsync), as a store must | {stills["same"]:.2f} s |
 | **ratio to the same-work floor** | **{stills["ours"] / stills["same"]:.2f}×** (≤ 1.2×) |
 
 The job made {stills["whole_encodes"]} whole encodes for these {len(stills["files"])} files; its probes

@@ -49,12 +49,12 @@ def test_a_jobs_capped_stills_cost_one_whole_encode_each_and_one_decode(
     real_thumbnail = pyvips.Image.thumbnail
     probing = [False]
 
-    def counted_encode(image: Any, fmt: str, quality: int) -> bytes:
+    def counted_encode(image: Any, fmt: str, quality: int, *, tuned: bool = True) -> bytes:
         if probing[0]:
             probed_pixels.append(image.width * image.height)
         else:
             whole.append((image.width, quality))
-        return real_encode(image, fmt, quality)
+        return real_encode(image, fmt, quality, tuned=tuned)
 
     def counted_estimate(probe: Any, quality: int) -> float:
         probing[0] = True
@@ -164,3 +164,18 @@ def test_a_capped_variant_looks_better_than_a_plain_encode_of_its_bytes(
     theirs = pyvips.Image.new_from_buffer(plain, "")
     # Measured: the plain encoder needs 3-6 % more bytes for the same SSIM.
     assert _ssim(scene, ours) > _ssim(scene, theirs)
+
+
+def test_a_still_within_its_cap_at_the_top_quality_is_encoded_plainly(tmp_path: Path) -> None:
+    """The tuned encoder costs five plain ones: it is spent only where a cap binds."""
+    path = tmp_path / "scene.png"
+    _scene(1600, 1200, 6).pngsave(str(path), compression=1)
+    for cap in (None, 50_000_000):
+        folder = tmp_path / str(cap)
+        folder.mkdir()
+        made = image_variants.render_variant(
+            path, folder, width=1600, height=1200, fmt="jpeg", max_bytes=cap
+        )
+        picture = pyvips.Image.new_from_file(str(made.path))
+        interlaced = picture.get("interlaced") if picture.get_typeof("interlaced") else 0
+        assert interlaced == 0, cap  # baseline: standard tables, one scan

@@ -6,18 +6,21 @@ picture's size-for-quality curve and its slope aim an encode at the cap (a secan
 size). The points come from, best first: whole encodes of this very image; probes of it
 (below); the curve measured at the picture's other sizes, scaled by pixels (`SizeCurve`).
 
-A probe encodes one 16-row band in eight. With 4:2:0 (16x16 blocks) a band's blocks are
-quantised as in the whole file; the Huffman tables optimised for the bands and the
-progressive scans differ a little from the whole's, so the probe's bytes, scaled by the
-rows, estimate the whole file's to within 1.5 % (measured on noise and on scenes of
-smooth sky and busy ground), at an eighth of an encode. A capped file is so found in one
-whole encode, two when the estimate misses.
+A probe encodes 16-row bands spread evenly down the picture: one in eight, or sixteen
+bands when that is fewer (a tuned encode costs five plain ones, so a tall picture is
+sampled thinner; at 16 bands the estimates of 4,000-row pictures stayed within 1 %).
+With 4:2:0 (16x16 blocks) a band's blocks are quantised as in the whole file; the
+Huffman tables optimised for the bands and the progressive scans differ a little from
+the whole's, so the probe's bytes, scaled by the rows, estimate the whole file's to
+within 1.5 % (measured on noise and on scenes of smooth sky and busy ground), at an
+eighth of an encode or less. A capped file is so found in one whole encode, two when
+the estimate misses.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from medialib.processing.images import vips
 
@@ -27,7 +30,8 @@ UNCAPPED_QUALITY = QUALITY_RANGE[1] - 4
 Point = tuple[int, float]  # (quality, bytes)
 
 _BAND = 16
-_PROBE_EVERY = 8
+_PROBE_EVERY = 8  # at least one band in this many
+_PROBE_BANDS = 16  # ... or this many bands, when fewer
 _PROBE_MIN_ROWS = 1024  # below this a whole encode costs little: measured instead
 _HEADER_BYTES = 500  # markers, tables and scan headers: once per file, not per band
 # Estimates are taken this much high: a shortfall costs a fraction of a quality step, a
@@ -36,32 +40,38 @@ _PROBE_MARGIN = 1.015
 _PROBES = 4
 
 
-# Every still variant's JPEG: optimised Huffman tables, progressive scans and libvips'
+# A capped still's JPEG: optimised Huffman tables, progressive scans and libvips'
 # quantisation table 4 (tuned for PSNR-HVS-M; needs the mozjpeg libvips is built with,
 # ignored elsewhere), 4:2:0 at every quality. At the same bytes this scores as mozjpeg's
-# `cjpeg` defaults (trellis included) by SSIMULACRA2, for about a sixth of their time and
-# five times a plain encode's (docs/decisions.md, "Quality at a byte cap").
+# `cjpeg` defaults (trellis included) by SSIMULACRA2, for about a sixth of their time but
+# five times a plain encode's (docs/decisions.md, "Quality at a byte cap"): it is spent
+# only where a cap binds. A file within its cap at the top quality, or with no cap, is
+# encoded plainly (standard tables, baseline): its bytes are not worth the time.
 JPEG_SETTINGS: dict[str, Any] = {
     "optimize_coding": True,
     "interlace": True,
     "quant_table": 4,
     "subsample_mode": "on",
 }
+_PLAIN_JPEG: dict[str, Any] = {"optimize_coding": False, "subsample_mode": "on"}
 
 
-def encode(image: Any, fmt: str, quality: int) -> bytes:
+def encode(image: Any, fmt: str, quality: int, *, tuned: bool = True) -> bytes:
+    """`tuned`: with `JPEG_SETTINGS`, for a file whose bytes a cap makes count."""
     if fmt == "png":
         return bytes(image.pngsave_buffer(compression=9, keep="none"))
-    return bytes(image.jpegsave_buffer(Q=quality, keep="none", **JPEG_SETTINGS))
+    settings = JPEG_SETTINGS if tuned else _PLAIN_JPEG
+    return bytes(image.jpegsave_buffer(Q=quality, keep="none", **settings))
 
 
 class _Probe:
-    """Every eighth 16-row band of a picture, joined, encoded to estimate the whole's bytes.
-    The bands are computed once (a resize feeding them runs for an eighth of its rows),
+    """16-row bands of a picture (one in eight, or sixteen), joined, encoded to estimate the
+    whole's bytes. The bands are computed once (a resize feeding them runs for their rows),
     then every probe encodes them from memory."""
 
     def __init__(self, image: Any) -> None:
-        tops = range(_BAND * (_PROBE_EVERY // 2), image.height - _BAND + 1, _BAND * _PROBE_EVERY)
+        every = max(_PROBE_EVERY, image.height // (_BAND * _PROBE_BANDS))
+        tops = range(_BAND * (every // 2), image.height - _BAND + 1, _BAND * every)
         bands = [image.crop(0, top, image.width, _BAND) for top in tops]
         self._sample = vips().Image.arrayjoin(bands, across=1).copy_memory()
         self._rows_ratio = image.height / (_BAND * len(bands))
@@ -102,66 +112,79 @@ class _Probe:
         over = [(q, s) for q, s in self.estimates.items() if s > max_bytes]
         if fits and over:  # the secant of the two that bracket the cap
             return aim([max(fits), min(over)], [], max_bytes)
-        nearest = max(fits) if fits else min(over)
-        return aim([nearest], prior, max_bytes)  # with the prior's slope (or a typical one)
+        side = sorted(fits or over)
+        if len(side) >= 2:  # this picture's own slope, from the two nearest the cap
+            nearest_two = side[-2:] if fits else side[:2][::-1]
+            return aim(nearest_two, [], max_bytes)
+        return aim(side, prior, max_bytes)  # with the prior's slope (or a typical one)
 
     def curve(self) -> list[Point]:
         return sorted(self.estimates.items())
 
 
-def best_fit(
-    image: Any, fmt: str, max_bytes: int | None, prior: list[Point], most: int = 4
-) -> tuple[bytes | None, list[Point], list[Point]]:
-    """The best encoding within the cap (None when even the lowest quality is over), the
-    points of whole encodes made on the way, and the curve the last aim used (for the
-    caller's next size when pixels must be given up).
+class Fit(NamedTuple):
+    data: bytes | None  # the best encoding within the cap; None when even the lowest is over
+    points: list[Point]  # whole encodes of the image that aim its other sizes: the tuned ones
+    guide: list[Point]  # the curve the last aim used (for a next size, if pixels go)
+    encodes: int  # whole encodes made, plain ones included
+
+
+def best_fit(image: Any, fmt: str, max_bytes: int | None, prior: list[Point], most: int = 4) -> Fit:
+    """The best encoding within the cap, found in at most `most` whole encodes.
 
     `prior`: the picture at other sizes, scaled (empty for its first variant). The top
-    quality is encoded first when nothing is known (most caps take it) or the prior says
-    it fits with room; pixels are given up at once when the prior says even the lowest
-    quality is far over; otherwise probes choose the quality of one whole encode (a
-    second only when that one is over), or, for a picture too small to probe, whole
-    encodes are aimed along the curve."""
+    quality is encoded first, plainly, when nothing is known (most caps take it) or the
+    prior says it fits with room; pixels are given up at once when the prior says even
+    the lowest quality is far over; otherwise probes choose the quality of one whole
+    tuned encode (a second only when that one is over), or, for a picture too small to
+    probe, whole tuned encodes are aimed along the curve."""
     low, high = QUALITY_RANGE
     if fmt == "png" or max_bytes is None:
-        data = encode(image, fmt, UNCAPPED_QUALITY)
+        data = encode(image, fmt, UNCAPPED_QUALITY, tuned=False)
         fits = max_bytes is None or len(data) <= max_bytes
-        return (data if fits else None), [(UNCAPPED_QUALITY, float(len(data)))], []
-    own: list[Point] = []  # whole encodes of this very image
+        return Fit(data if fits else None, [(UNCAPPED_QUALITY, float(len(data)))], [], 1)
+    plain: list[Point] = []
     if not prior or predicted([], prior, high) <= max_bytes * 0.9:
-        data = encode(image, fmt, high)
-        own.append((high, float(len(data))))
+        data = encode(image, fmt, high, tuned=False)
+        plain.append((high, float(len(data))))
         if len(data) <= max_bytes:
-            return data, own, own
-        prior = list(own)  # a point of this very image: better than any scaled one
+            return Fit(data, plain, plain, 1)
+        # A point of this very image, better than any scaled one, to aim the first probe;
+        # a tuned encode of the same quality is 0-10 % smaller, so no secant and no curve
+        # handed on mixes the two.
+        prior = list(plain)
     if predicted([], prior, low) > max_bytes * 1.1:
-        return None, own, prior  # what is known already says no quality fits at this size
+        return Fit(None, plain, prior, len(plain))  # no quality fits at this size
+    most = max(1, most - len(plain))
     probe = _Probe.of(image)
     if probe is None:
-        return _searched(image, fmt, max_bytes, prior, own, most)
+        found, searched, curve = _searched(image, fmt, max_bytes, prior, most)
+        return Fit(found, searched or plain, curve, len(plain) + len(searched))
     quality = probe.best(max_bytes, prior)
     guide = probe.curve()
     if quality == low and probe.estimate(low) > max_bytes:
-        return None, own, guide  # the probes say no quality fits at this size
-    while len(own) < most or not own:
+        return Fit(None, plain, guide, len(plain))  # the probes say no quality fits
+    own: list[Point] = []  # whole tuned encodes of this very image
+    while len(own) < most:
         data = encode(image, fmt, quality)
         own.append((quality, float(len(data))))
         if len(data) <= max_bytes:
-            return data, own, guide
+            return Fit(data, own, guide, len(plain) + len(own))
         if quality == low:
             break
         # The estimate missed: aim again from this encode, along the probes' slope.
         quality = min(quality - 1, aim([own[-1]], guide, max_bytes))
-    return None, own, guide
+    return Fit(None, own, guide, len(plain) + len(own))
 
 
 def _searched(
-    image: Any, fmt: str, max_bytes: int, prior: list[Point], own: list[Point], most: int
+    image: Any, fmt: str, max_bytes: int, prior: list[Point], most: int
 ) -> tuple[bytes | None, list[Point], list[Point]]:
     """Whole encodes aimed along the curve, each one's size aiming the next."""
     low, high = QUALITY_RANGE
     best: bytes | None = None
-    while len(own) < most or not own:
+    own: list[Point] = []
+    while len(own) < most:
         quality = aim(own, prior, max_bytes)
         if any(q == quality for q, _ in own):
             break

@@ -82,7 +82,9 @@ def render_variant(
     Decoded once, shrunk on load to the size it will have. Under a byte cap, size and
     quality are chosen together: the best quality in 70-92 that fits, aimed along the
     file's own size-for-quality curve (`byte_cap.best_fit`: probes of an eighth of its
-    rows aim one whole encode); only when even 70 does not fit are pixels given up, by
+    rows or less aim one whole encode, tuned for the bytes: optimised tables, progressive
+    scans, a quantisation table tuned for the eye; a file within its cap at the top
+    quality is encoded plainly); only when even 70 does not fit are pixels given up, by
     the ratio the curve overshoots, from the decoded copy (never re-decoded).
     Pixels given up are given up for a middle quality (`_SHRINK_FOR_QUALITY`): on busy
     pictures fewer, cleaner pixels look better than more at the lowest quality.
@@ -96,7 +98,7 @@ def render_variant(
         bounds = (max_width, max_height, max_pixels, max_width_plus_height)
         image = _framed(decoded, width, height, framing, *bounds)
         # Not copied to memory: the resize streams into the encoder on both cores, and a
-        # capped file is usually encoded once (its probes read an eighth of its rows).
+        # capped file is usually encoded once (its probes read an eighth of its rows or less).
         # Whole encodes this file may cost: two once the picture's curve is known, three
         # for its first variant; giving pixels up spends from the same budget (at least one
         # encode each size).
@@ -108,8 +110,10 @@ def render_variant(
             image = _inside(image, framing.min_aspect, framing.max_aspect)
             pixels = image.width * image.height
             points = curve.at(pixels) if fmt != "png" else []
-            data, measured, guide = best_fit(image, fmt, max_bytes, points, most=max(1, budget))
-            budget -= len(measured)
+            data, measured, guide, encodes = best_fit(
+                image, fmt, max_bytes, points, most=max(1, budget)
+            )
+            budget -= encodes
             if fmt != "png":
                 curve.add(measured, pixels)
             if data is not None:
