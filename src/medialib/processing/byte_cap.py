@@ -45,8 +45,8 @@ _PROBES = 4
 # ignored elsewhere), 4:2:0 at every quality. At the same bytes this scores as mozjpeg's
 # `cjpeg` defaults (trellis included) by SSIMULACRA2, for about a sixth of their time but
 # five times a plain encode's (docs/decisions.md, "Quality at a byte cap"): it is spent
-# only where a cap binds. A file within its cap at the top quality, or with no cap, is
-# encoded plainly (standard tables, baseline): its bytes are not worth the time.
+# wherever a network caps the bytes. A file with no cap is encoded plainly (standard
+# tables, baseline): its bytes are not worth the time.
 JPEG_SETTINGS: dict[str, Any] = {
     "optimize_coding": True,
     "interlace": True,
@@ -124,67 +124,62 @@ class _Probe:
 
 class Fit(NamedTuple):
     data: bytes | None  # the best encoding within the cap; None when even the lowest is over
-    points: list[Point]  # whole encodes of the image that aim its other sizes: the tuned ones
+    points: list[Point]  # the whole encodes made, which aim the picture's other sizes
     guide: list[Point]  # the curve the last aim used (for a next size, if pixels go)
-    encodes: int  # whole encodes made, plain ones included
+    encodes: int  # how many whole encodes were made
 
 
 def best_fit(image: Any, fmt: str, max_bytes: int | None, prior: list[Point], most: int = 4) -> Fit:
     """The best encoding within the cap, found in at most `most` whole encodes.
 
     `prior`: the picture at other sizes, scaled (empty for its first variant). The top
-    quality is encoded first, plainly, when nothing is known (most caps take it) or the
-    prior says it fits with room; pixels are given up at once when the prior says even
-    the lowest quality is far over; otherwise probes choose the quality of one whole
-    tuned encode (a second only when that one is over), or, for a picture too small to
-    probe, whole tuned encodes are aimed along the curve."""
+    quality is encoded first when nothing is known (most caps take it) or the prior says
+    it fits with room; pixels are given up at once when the prior says even the lowest
+    quality is far over; otherwise probes choose the quality of one whole encode (a
+    second only when that one is over), or, for a picture too small to probe, whole
+    encodes are aimed along the curve. Every encode under a cap is tuned; a file with no
+    cap is encoded plainly."""
     low, high = QUALITY_RANGE
     if fmt == "png" or max_bytes is None:
         data = encode(image, fmt, UNCAPPED_QUALITY, tuned=False)
         fits = max_bytes is None or len(data) <= max_bytes
         return Fit(data if fits else None, [(UNCAPPED_QUALITY, float(len(data)))], [], 1)
-    plain: list[Point] = []
+    own: list[Point] = []  # whole encodes of this very image
     if not prior or predicted([], prior, high) <= max_bytes * 0.9:
-        data = encode(image, fmt, high, tuned=False)
-        plain.append((high, float(len(data))))
+        data = encode(image, fmt, high)
+        own.append((high, float(len(data))))
         if len(data) <= max_bytes:
-            return Fit(data, plain, plain, 1)
-        # A point of this very image, better than any scaled one, to aim the first probe;
-        # a tuned encode of the same quality is 0-10 % smaller, so no secant and no curve
-        # handed on mixes the two.
-        prior = list(plain)
+            return Fit(data, own, own, 1)
+        prior = list(own)  # a point of this very image: better than any scaled one
     if predicted([], prior, low) > max_bytes * 1.1:
-        return Fit(None, plain, prior, len(plain))  # no quality fits at this size
-    most = max(1, most - len(plain))
+        return Fit(None, own, prior, len(own))  # no quality fits at this size
     probe = _Probe.of(image)
     if probe is None:
-        found, searched, curve = _searched(image, fmt, max_bytes, prior, most)
-        return Fit(found, searched or plain, curve, len(plain) + len(searched))
+        found, searched, curve = _searched(image, fmt, max_bytes, prior, own, most)
+        return Fit(found, searched, curve, len(searched))
     quality = probe.best(max_bytes, prior)
     guide = probe.curve()
     if quality == low and probe.estimate(low) > max_bytes:
-        return Fit(None, plain, guide, len(plain))  # the probes say no quality fits
-    own: list[Point] = []  # whole tuned encodes of this very image
-    while len(own) < most:
+        return Fit(None, own, guide, len(own))  # the probes say no quality fits
+    while len(own) < most or not own:
         data = encode(image, fmt, quality)
         own.append((quality, float(len(data))))
         if len(data) <= max_bytes:
-            return Fit(data, own, guide, len(plain) + len(own))
+            return Fit(data, own, guide, len(own))
         if quality == low:
             break
         # The estimate missed: aim again from this encode, along the probes' slope.
         quality = min(quality - 1, aim([own[-1]], guide, max_bytes))
-    return Fit(None, own, guide, len(plain) + len(own))
+    return Fit(None, own, guide, len(own))
 
 
 def _searched(
-    image: Any, fmt: str, max_bytes: int, prior: list[Point], most: int
+    image: Any, fmt: str, max_bytes: int, prior: list[Point], own: list[Point], most: int
 ) -> tuple[bytes | None, list[Point], list[Point]]:
     """Whole encodes aimed along the curve, each one's size aiming the next."""
     low, high = QUALITY_RANGE
     best: bytes | None = None
-    own: list[Point] = []
-    while len(own) < most:
+    while len(own) < most or not own:
         quality = aim(own, prior, max_bytes)
         if any(q == quality for q, _ in own):
             break

@@ -83,8 +83,8 @@ def render_variant(
     quality are chosen together: the best quality in 70-92 that fits, aimed along the
     file's own size-for-quality curve (`byte_cap.best_fit`: probes of an eighth of its
     rows or less aim one whole encode, tuned for the bytes: optimised tables, progressive
-    scans, a quantisation table tuned for the eye; a file within its cap at the top
-    quality is encoded plainly); only when even 70 does not fit are pixels given up, by
+    scans, a quantisation table tuned for the eye; a file with no cap is encoded
+    plainly); only when even 70 does not fit are pixels given up, by
     the ratio the curve overshoots, from the decoded copy (never re-decoded).
     Pixels given up are given up for a middle quality (`_SHRINK_FOR_QUALITY`): on busy
     pictures fewer, cleaner pixels look better than more at the lowest quality.
