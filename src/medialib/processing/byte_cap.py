@@ -126,7 +126,6 @@ class Fit(NamedTuple):
     data: bytes | None  # the best encoding within the cap; None when even the lowest is over
     points: list[Point]  # the whole encodes made, which aim the picture's other sizes
     guide: list[Point]  # the curve the last aim used (for a next size, if pixels go)
-    encodes: int  # how many whole encodes were made
 
 
 def best_fit(image: Any, fmt: str, max_bytes: int | None, prior: list[Point], most: int = 4) -> Fit:
@@ -143,34 +142,33 @@ def best_fit(image: Any, fmt: str, max_bytes: int | None, prior: list[Point], mo
     if fmt == "png" or max_bytes is None:
         data = encode(image, fmt, UNCAPPED_QUALITY, tuned=False)
         fits = max_bytes is None or len(data) <= max_bytes
-        return Fit(data if fits else None, [(UNCAPPED_QUALITY, float(len(data)))], [], 1)
+        return Fit(data if fits else None, [(UNCAPPED_QUALITY, float(len(data)))], [])
     own: list[Point] = []  # whole encodes of this very image
     if not prior or predicted([], prior, high) <= max_bytes * 0.9:
         data = encode(image, fmt, high)
         own.append((high, float(len(data))))
         if len(data) <= max_bytes:
-            return Fit(data, own, own, 1)
+            return Fit(data, own, own)
         prior = list(own)  # a point of this very image: better than any scaled one
     if predicted([], prior, low) > max_bytes * 1.1:
-        return Fit(None, own, prior, len(own))  # no quality fits at this size
+        return Fit(None, own, prior)  # no quality fits at this size
     probe = _Probe.of(image)
     if probe is None:
-        found, searched, curve = _searched(image, fmt, max_bytes, prior, own, most)
-        return Fit(found, searched, curve, len(searched))
+        return Fit(*_searched(image, fmt, max_bytes, prior, own, most))
     quality = probe.best(max_bytes, prior)
     guide = probe.curve()
     if quality == low and probe.estimate(low) > max_bytes:
-        return Fit(None, own, guide, len(own))  # the probes say no quality fits
+        return Fit(None, own, guide)  # the probes say no quality fits
     while len(own) < most or not own:
         data = encode(image, fmt, quality)
         own.append((quality, float(len(data))))
         if len(data) <= max_bytes:
-            return Fit(data, own, guide, len(own))
+            return Fit(data, own, guide)
         if quality == low:
             break
         # The estimate missed: aim again from this encode, along the probes' slope.
         quality = min(quality - 1, aim([own[-1]], guide, max_bytes))
-    return Fit(None, own, guide, len(own))
+    return Fit(None, own, guide)
 
 
 def _searched(

@@ -110,10 +110,8 @@ def render_variant(
             image = _inside(image, framing.min_aspect, framing.max_aspect)
             pixels = image.width * image.height
             points = curve.at(pixels) if fmt != "png" else []
-            data, measured, guide, encodes = best_fit(
-                image, fmt, max_bytes, points, most=max(1, budget)
-            )
-            budget -= encodes
+            data, measured, guide = best_fit(image, fmt, max_bytes, points, most=max(1, budget))
+            budget -= len(measured)
             if fmt != "png":
                 curve.add(measured, pixels)
             if data is not None:
