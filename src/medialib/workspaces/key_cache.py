@@ -3,14 +3,21 @@ runs, and hashing and reading the key and its workspace was a database round tri
 thread hop per request. Only successes are kept.
 
 Revoking a key or deleting a workspace (`medialib keys revoke`, `medialib workspace
-delete`) touches a stamp file in the data dir; a cache that sees the stamp change forgets
-everything, so on one machine a revoked key stops at once. A process that cannot see the
-stamp (another machine) forgets within `ttl` seconds.
+delete`) writes a new value into a stamp file in the data dir; a cache that sees the value
+change forgets everything, so on one machine a revoked key stops at once. A process that
+cannot see the stamp (another machine) forgets within `ttl` seconds.
+
+The stamp is read through a shared memory map of the file, not a `stat` per request: a
+lookup runs on the event loop, and under load every system call there gives the GIL up
+and waits for it back behind the request threads (the stat was a third of the loop's
+time at 16 clients, docs/decisions.md "Fast under concurrency"). Writers change the
+file's bytes in place, so every map sees them at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import threading
 import time
@@ -24,13 +31,34 @@ DEFAULT_ENTRIES = 10_000
 
 
 STAMP_FILE = "keys-changed"
+_STAMP_BYTES = 8
 
 
 def touch_stamp(data_dir: Path) -> None:
-    """Tell every cache on this machine that keys changed."""
-    stamp = data_dir / STAMP_FILE
-    stamp.touch()
-    os.utime(stamp)
+    """Tell every cache on this machine that keys changed: a new value, written in place
+    (never a new file, which a map of the old one would not see)."""
+    fd = os.open(data_dir / STAMP_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.pwrite(fd, time.time_ns().to_bytes(_STAMP_BYTES, "little"), 0)
+    finally:
+        os.close(fd)
+
+
+def _map_stamp(stamp: Path) -> mmap.mmap | None:
+    """The stamp file mapped for reading, made first if there is none (or an older,
+    empty one). None where it cannot be: then only the time-to-live ends entries."""
+    try:
+        fd = os.open(stamp, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        if os.fstat(fd).st_size < _STAMP_BYTES:
+            os.pwrite(fd, bytes(_STAMP_BYTES), 0)
+        return mmap.mmap(fd, _STAMP_BYTES, access=mmap.ACCESS_READ)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 class KeyCache:
@@ -43,20 +71,17 @@ class KeyCache:
     ) -> None:
         self.ttl = ttl
         self.entries = entries
-        self.stamp = stamp
-        self._seen_stamp = self._stamp_time()
+        self._stamp_map = _map_stamp(stamp) if stamp else None
+        self._seen_stamp = self._stamp_value()
         self._found: OrderedDict[str, tuple[float, Workspace]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _stamp_time(self) -> int:
-        try:
-            return os.stat(self.stamp).st_mtime_ns if self.stamp else 0
-        except FileNotFoundError:
-            return 0
+    def _stamp_value(self) -> bytes:
+        return self._stamp_map[:_STAMP_BYTES] if self._stamp_map is not None else b""
 
     def get(self, key: str) -> Workspace | None:
         digest = _digest(key)
-        stamp = self._stamp_time()
+        stamp = self._stamp_value()
         with self._lock:
             if stamp != self._seen_stamp:
                 self._seen_stamp = stamp
