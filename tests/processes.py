@@ -40,7 +40,10 @@ class _Child:
 
 
 class ServeProcess(_Child):
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, *, stdout: int | None = None
+    ) -> None:
+        """`stdout`: where the child's output goes instead of `self.log` (a pipe, say)."""
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = Path(env["MEDIALIB_DATA_DIR"]) / f"serve-{self.port}-{time.time_ns()}.log"
@@ -48,7 +51,7 @@ class ServeProcess(_Child):
             self.process = subprocess.Popen(
                 [*MEDIALIB, "serve", "--port", str(self.port)],
                 env=env,
-                stdout=out,
+                stdout=out if stdout is None else stdout,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

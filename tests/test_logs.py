@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -122,3 +124,76 @@ def test_serve_with_json_logs_writes_only_json_lines_and_never_the_key(tmp_path:
     assert any(r["message"] == "medialib is starting" for r in records)
     key = (tmp_path / "first-api-key.txt").read_text().strip()
     assert key.startswith("mlk_") and key not in server.output()
+
+
+def test_a_server_whose_output_nobody_reads_keeps_serving(tmp_path: Path) -> None:
+    """Standard output a pipe nobody reads (a stopped pager, a stalled log shipper): once
+    it is full, lines are dropped and counted, and requests are answered as before (a
+    write there used to stop the event loop at the pipe's 64 KiB)."""
+    import subprocess
+
+    from tests.processes import ServeProcess, env_for
+
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    env = env_for(tmp_path, database, MEDIALIB_RATE_LIMIT_PER_MINUTE="0")
+    server = ServeProcess(env, stdout=subprocess.PIPE)
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=5) as client:
+            for _ in range(1_500):  # an access line each: about 150 KB of lines
+                assert client.get("/v1/media").status_code == 401
+            assert client.get("/healthz").status_code == 200
+    finally:
+        server.kill()
+        assert server.process.stdout is not None
+        server.process.stdout.close()
+
+
+def _background(stream: io.StringIO, **options: int) -> logging.Logger:
+    logger = logging.getLogger(f"tests.logs.background.{id(stream)}")
+    logger.handlers[:] = [logs.BackgroundLines(stream, logs.JsonFormatter(), **options)]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+def test_lines_written_in_background_keep_their_order_and_their_context() -> None:
+    stream = io.StringIO()
+    logger = _background(stream)
+    with logs.context("req_7", media_id="med_7"):
+        for number in range(2_000):
+            logger.info("line %d", number)
+    logger.handlers[0].close()
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [r["message"] for r in records] == [f"line {n}" for n in range(2_000)]
+    assert all(r["request_id"] == "req_7" and r["media_id"] == "med_7" for r in records)
+
+
+class _StuckStream(io.StringIO):
+    """Standard output nobody reads: a write waits until `unstick` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unstick = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.unstick.wait(30)
+        return super().write(text)
+
+
+def test_a_stuck_output_never_stops_the_logger_and_keeps_a_bounded_count() -> None:
+    stream = _StuckStream()
+    logger = _background(stream, most_waiting=50)
+    started = time.monotonic()
+    for number in range(5_000):
+        logger.warning("line %d", number)
+    assert time.monotonic() - started < 5  # no call waited for the stuck write
+    stream.unstick.set()
+    logger.handlers[0].close()
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    written = [r for r in records if r["logger"] != "medialib.logs"]
+    notices = [r for r in records if r["logger"] == "medialib.logs"]
+    # At most the waiting lines and the one batch the writer held when it stuck.
+    assert len(written) <= 50 + logs._LINES_PER_WRITE + 1 and written[0]["message"] == "line 0"
+    dropped = sum(int(r["message"].split()[0]) for r in notices)
+    assert notices[0]["level"] == "warning" and "dropped" in notices[0]["message"]
+    assert len(written) + dropped == 5_000

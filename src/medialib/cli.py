@@ -147,6 +147,7 @@ def _serve(args: argparse.Namespace) -> int:
         trusted_proxies=settings.trusted_proxies,
     )
     _freeze_start_up_objects()
+    logs.write_in_background()  # the event loop logs each request: never a write of its own
     try:
         uvicorn.Server(config).run()
     finally:
