@@ -243,6 +243,7 @@ def _worker(args: argparse.Namespace) -> int:
     if settings.metrics_address:  # jobs, scans and webhooks counted here reach Prometheus
         serve_apart(settings.metrics_address, metrics_registry(state))
         print(f"metrics on http://{settings.metrics_address}/metrics", flush=True)
+    logs.write_in_background()  # job threads log: a stalled output must not stop them
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -62,8 +62,9 @@ def configure(fmt: LogFormat = "text", level: int = logging.INFO) -> None:
 
 
 def write_in_background() -> None:
-    """From now on the root logger's lines are written by a thread of their own (the
-    server calls this as it starts serving): see `BackgroundLines`."""
+    """From now on the root logger's lines are written by a thread of their own (`serve`
+    and `worker` call this as they start; short commands keep writing in order with what
+    they print): see `BackgroundLines`."""
     root = logging.getLogger()
     for number, handler in enumerate(root.handlers):
         if type(handler) is logging.StreamHandler and handler.formatter is not None:
@@ -98,6 +99,7 @@ class BackgroundLines(logging.Handler):
         self.stream = stream
         self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._dropped = 0
+        self._drop_lock = threading.Lock()  # taken only while lines are being dropped
         self._writer = threading.Thread(target=self._write, name="medialib-log-lines", daemon=True)
         self._writer.start()
 
@@ -116,7 +118,8 @@ class BackgroundLines(logging.Handler):
             self.handleError(record)
             return
         if self._lines.qsize() >= self.most_waiting:
-            self._dropped += 1
+            with self._drop_lock:
+                self._dropped += 1
             return
         self._lines.put(line)
 
@@ -143,7 +146,8 @@ class BackgroundLines(logging.Handler):
                 return
 
     def _dropped_line(self) -> str:
-        dropped, self._dropped = self._dropped, 0
+        with self._drop_lock:
+            dropped, self._dropped = self._dropped, 0
         notice = logging.makeLogRecord(
             {
                 "name": "medialib.logs",
