@@ -90,3 +90,26 @@ def test_a_postgresql_connection_in_steady_use_is_not_pinged_and_a_failure_renew
         assert _backend_pid(engine) != first
     finally:
         engine.dispose()
+
+
+def test_sqlite_connections_keep_a_bounded_cache_and_the_warm_one_is_used_next(
+    tmp_path: Path,
+) -> None:
+    from medialib.db import READ_ONLY, SQLITE_CACHE_KIB, SQLITE_HEAP_BYTES
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}").execution_options(
+        **{READ_ONLY: True}  # no write lock: both connections read at once
+    )
+    try:
+        first, second = engine.connect(), engine.connect()
+        ids = [id(c.connection.dbapi_connection) for c in (first, second)]
+        for connection in (first, second):
+            cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+            heap = connection.exec_driver_sql("PRAGMA soft_heap_limit").scalar_one()
+            assert (cache, heap) == (-SQLITE_CACHE_KIB, SQLITE_HEAP_BYTES)
+        first.close()
+        second.close()  # returned last: its cache holds what was read most recently
+        with engine.connect() as again:
+            assert id(again.connection.dbapi_connection) == ids[1]
+    finally:
+        engine.dispose()
