@@ -83,7 +83,7 @@ class BackgroundLines(logging.Handler):
     there) and its line handed to one writer thread. The server's event loop logs every
     request's access line: a write to standard output there gave the GIL up and waited
     for it back behind the request threads, a third of the loop's time under load
-    (docs/decisions.md, "Fast under concurrency"). Lines are written in order; at exit
+    (docs/decisions.md, "No file on the event loop"). Lines are written in order; at exit
     the writer has `_CLOSE_SECONDS` to finish (logging.shutdown closes every handler)."""
 
     def __init__(
