@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 import pytest
@@ -148,7 +149,7 @@ def test_a_server_whose_output_nobody_reads_keeps_serving(tmp_path: Path) -> Non
         server.process.stdout.close()
 
 
-def _background(stream: io.StringIO, **options: int) -> logging.Logger:
+def _background(stream: TextIO, **options: int) -> logging.Logger:
     logger = logging.getLogger(f"tests.logs.background.{id(stream)}")
     logger.handlers[:] = [logs.BackgroundLines(stream, logs.JsonFormatter(), **options)]
     logger.propagate = False
@@ -197,3 +198,17 @@ def test_a_stuck_output_never_stops_the_logger_and_keeps_a_bounded_count() -> No
     dropped = sum(int(r["message"].split()[0]) for r in notices)
     assert notices[0]["level"] == "warning" and "dropped" in notices[0]["message"]
     assert len(written) + dropped == 5_000
+
+
+def test_a_line_the_output_cannot_encode_is_escaped_and_the_others_kept() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii", write_through=True)
+    logger = _background(stream)
+    logger.info("before")
+    logger.info("café.jpg uploaded")
+    logger.info("after")
+    logger.handlers[0].close()
+    lines = raw.getvalue().decode("ascii").splitlines()
+    assert "\\u00e9" in lines[1]  # escaped as JSON escapes it: the line stays JSON
+    messages = [json.loads(line)["message"] for line in lines]
+    assert messages == ["before", "café.jpg uploaded", "after"]

@@ -82,8 +82,9 @@ class BackgroundLines(logging.Handler):
     """Each record is formatted where it is made (its request id and fields are read
     there) and its line handed to one writer thread. The server's event loop logs every
     request's access line: a write to standard output there gave the GIL up and waited
-    for it back behind the request threads, a third of the loop's time under load
-    (docs/decisions.md, "No file on the event loop"). Lines are written in order; at exit
+    for it back behind the request threads (a sixth of the loop's samples under load),
+    and stopped everything when nobody read the output (docs/decisions.md, "No file on
+    the event loop"). Lines are written in order; at exit
     the writer has `_CLOSE_SECONDS` to finish (logging.shutdown closes every handler)."""
 
     def __init__(
@@ -137,13 +138,24 @@ class BackgroundLines(logging.Handler):
             lines = [line for line in batch if line is not None]
             if self._dropped:
                 lines.append(self._dropped_line())
-            try:
-                self.stream.write("".join(line + "\n" for line in lines))
-                self.stream.flush()
-            except (OSError, ValueError):  # closed or gone: nothing left to write to
-                pass
+            self._write_out("".join(line + "\n" for line in lines))
             if None in batch:
                 return
+
+    def _write_out(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+        except UnicodeEncodeError:  # an output that cannot show every character: escaped
+            try:
+                self.stream.write(_escaped(text, getattr(self.stream, "encoding", None) or "ascii"))
+            except (OSError, ValueError):
+                return
+        except (OSError, ValueError):  # closed or gone: nothing left to write to
+            return
+        try:
+            self.stream.flush()
+        except (OSError, ValueError):
+            return
 
     def _dropped_line(self) -> str:
         with self._drop_lock:
@@ -158,6 +170,21 @@ class BackgroundLines(logging.Handler):
             }
         )
         return self.format(notice)
+
+
+def _escaped(text: str, encoding: str) -> str:
+    """`text` with each character `encoding` cannot hold written as JSON's `\\uXXXX` (a
+    JSON line stays JSON, and reads back as it was)."""
+    kept = []
+    for char in text:
+        try:
+            char.encode(encoding)
+            kept.append(char)
+        except UnicodeEncodeError:
+            data = char.encode("utf-16-be", "surrogatepass")
+            units = [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+            kept.append("".join(f"\\u{unit:04x}" for unit in units))
+    return "".join(kept)
 
 
 def request_id() -> str | None:

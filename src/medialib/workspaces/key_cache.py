@@ -9,8 +9,8 @@ cannot see the stamp (another machine) forgets within `ttl` seconds.
 
 The stamp is read through a shared memory map of the file, not a `stat` per request: a
 lookup runs on the event loop, and under load every system call there gives the GIL up
-and waits for it back behind the request threads (the stat was a third of the loop's
-time at 16 clients, docs/decisions.md "No file on the event loop"). Writers change the
+and waits for it back behind the request threads (the stat was a fifth of the loop's
+samples at 16 clients, docs/decisions.md "No file on the event loop"). Writers change the
 file's bytes in place, so every map sees them at once.
 """
 
